@@ -1,0 +1,106 @@
+// Package cli holds what the three tapedeck commands share: the version
+// string, logging set-up and exit codes.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command, documented in the README.
+const (
+	ExitOK      = 0 // the work is done
+	ExitFailure = 1 // the work failed, or bad input under --strict
+	ExitUsage   = 2 // wrong flags or arguments, or a setting the user must fix
+)
+
+// UsageError marks an error the user fixes by changing the command line; the
+// command exits with ExitUsage for it.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error returned by a command to the process exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var u *UsageError
+	if errors.As(err, &u) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// Version reports the module version the binary was built from ("devel"
+// for a plain `go build` inside the work tree), with the VCS revision when
+// the build recorded one.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	return v
+}
+
+// IsTerminal reports whether f is a character device, which is how the
+// commands decide between human output (progress, text logs) and quiet,
+// machine-readable output for cron and pipes.
+func IsTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// NewLogger returns the logger a command uses: text on a terminal, JSON
+// otherwise, so that cron and systemd collect structured lines.
+func NewLogger(w *os.File, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	var out io.Writer = w
+	if IsTerminal(w) {
+		return slog.New(slog.NewTextHandler(out, opts))
+	}
+	return slog.New(slog.NewJSONHandler(out, opts))
+}
+
+// Run executes a root command with the process's arguments, prints any
+// error once on standard error and returns the exit code for os.Exit.
+func Run(root *cobra.Command) int {
+	err := root.Execute()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
+		var u *UsageError
+		if errors.As(err, &u) {
+			fmt.Fprintf(os.Stderr, "Run '%s --help' for usage.\n", root.CommandPath())
+		}
+	}
+	return ExitCode(err)
+}
+
+// Configure applies the settings every tapedeck command shares to its root:
+// errors are printed once by Run, usage is not dumped after a runtime error,
+// and flag mistakes become UsageErrors (exit code 2).
+func Configure(root *cobra.Command) *cobra.Command {
+	root.Version = Version()
+	root.SilenceUsage = true
+	root.SilenceErrors = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &UsageError{Err: err}
+	})
+	return root
+}
