@@ -1,0 +1,158 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression names how a tape's bytes are compressed. It is chosen from the
+// first bytes of the stream, never from the file name, because Betfair and
+// other tools name files inconsistently (a ".bz2" member may be plain, a
+// recorder may write "1.234" holding zstd).
+type Compression int
+
+// The compressions a tape can be read with.
+const (
+	Plain Compression = iota // no compression, or an unrecognised one
+	Bzip2                    // "BZh": Betfair's historic files
+	Gzip                     // 1f 8b
+	Zstd                     // 28 b5 2f fd: tapedeck's own tapes
+)
+
+// String returns the name used in error messages.
+func (c Compression) String() string {
+	switch c {
+	case Bzip2:
+		return "bzip2"
+	case Gzip:
+		return "gzip"
+	case Zstd:
+		return "zstd"
+	default:
+		return "plain"
+	}
+}
+
+// Sniff returns the compression whose magic bytes start b. Fewer than four
+// bytes are enough to say Plain for any stream too short to be compressed.
+func Sniff(b []byte) Compression {
+	switch {
+	case len(b) >= 4 && bytes.Equal(b[:4], []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return Zstd
+	case len(b) >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h':
+		return Bzip2
+	case len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b:
+		return Gzip
+	}
+	return Plain
+}
+
+// zstdMaxMemory caps the window a zstd tape may ask for. 128 MiB is what the
+// reference zstd CLI accepts without --memory, so any tape it can read we can
+// read; a hostile or corrupt header asking for more is refused instead of
+// allocating gigabytes.
+const zstdMaxMemory = 128 << 20
+
+// decoders keeps zstd and gzip decoders for reuse: a zstd decoder allocates
+// its window and tables once, so a walk over thousands of small tapes should
+// not build one per tape. One decoders value is owned by a Walker (never a
+// package variable); it is safe for concurrent use.
+type decoders struct {
+	zstd sync.Pool // *zstd.Decoder
+	gzip sync.Pool // *gzip.Reader
+}
+
+// newBzip2Reader is the one place bzip2 decoding is chosen, so a faster
+// decoder can be swapped in without touching callers.
+func newBzip2Reader(r io.Reader) io.Reader {
+	return bzip2.NewReader(r)
+}
+
+// decompress returns a reader of the decompressed bytes of br, choosing the
+// compression from br's first bytes. Closing the returned reader gives pooled
+// decoders back; it does not close br's source.
+func (d *decoders) decompress(br *bufio.Reader) (io.ReadCloser, Compression, error) {
+	// Peek may return fewer bytes and an error (EOF on a short stream); what
+	// it returns is still enough to sniff, and a real read error shows up
+	// again on the first Read.
+	magic, _ := br.Peek(4)
+	c := Sniff(magic)
+	switch c {
+	case Bzip2:
+		return &formatReader{r: newBzip2Reader(br), format: c}, c, nil
+	case Gzip:
+		zr, _ := d.gzip.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(br)
+		} else {
+			err = zr.Reset(br)
+		}
+		if err != nil {
+			return nil, c, fmt.Errorf("gzip header: %w", err)
+		}
+		return &formatReader{r: zr, format: c, release: func() { d.gzip.Put(zr) }}, c, nil
+	case Zstd:
+		zd, _ := d.zstd.Get().(*zstd.Decoder)
+		var err error
+		if zd == nil {
+			zd, err = zstd.NewReader(br,
+				zstd.WithDecoderConcurrency(1),
+				zstd.WithDecoderLowmem(true),
+				zstd.WithDecoderMaxMemory(zstdMaxMemory))
+		} else {
+			err = zd.Reset(br)
+		}
+		if err != nil {
+			return nil, c, fmt.Errorf("zstd header: %w", err)
+		}
+		return &formatReader{r: zd, format: c, release: func() {
+			// Drop the reference to br so a pooled decoder does not keep
+			// the last tape's buffers alive.
+			if zd.Reset(nil) == nil {
+				d.zstd.Put(zd)
+			} else {
+				zd.Close()
+			}
+		}}, c, nil
+	}
+	return &formatReader{r: br, format: c}, c, nil
+}
+
+// formatReader wraps a decompressor so its errors say which format failed
+// ("bzip2: unexpected EOF" rather than a bare "unexpected EOF"), and gives a
+// pooled decoder back exactly once on Close.
+type formatReader struct {
+	r       io.Reader
+	format  Compression
+	release func()
+}
+
+// Read reads decompressed bytes; errors other than io.EOF name the format.
+func (f *formatReader) Read(p []byte) (int, error) {
+	if f.r == nil {
+		return 0, fmt.Errorf("%s: read after close", f.format)
+	}
+	n, err := f.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", f.format, err)
+	}
+	return n, err
+}
+
+// Close gives the decoder back to its pool; later Reads fail.
+func (f *formatReader) Close() error {
+	if f.release != nil {
+		f.release()
+		f.release = nil
+	}
+	f.r = nil
+	return nil
+}
