@@ -471,9 +471,13 @@ func TestCancel(t *testing.T) {
 	errStop := errors.New("stop here")
 	type walkFn func(ctx context.Context, inputs []string, fn func(context.Context, *Tape) error) error
 	walks := map[string]walkFn{
-		"walk":      Walk,
-		"foreach-1": func(ctx context.Context, in []string, fn func(context.Context, *Tape) error) error { return ForEach(ctx, in, 1, fn) },
-		"foreach-4": func(ctx context.Context, in []string, fn func(context.Context, *Tape) error) error { return ForEach(ctx, in, 4, fn) },
+		"walk": Walk,
+		"foreach-1": func(ctx context.Context, in []string, fn func(context.Context, *Tape) error) error {
+			return ForEach(ctx, in, 1, fn)
+		},
+		"foreach-4": func(ctx context.Context, in []string, fn func(context.Context, *Tape) error) error {
+			return ForEach(ctx, in, 4, fn)
+		},
 	}
 	for name, walk := range walks {
 		t.Run(name+"/cancel", func(t *testing.T) {
