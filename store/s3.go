@@ -1,0 +1,565 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+const (
+	// DefaultPartSize is the multipart part size when S3Options.PartSize is
+	// zero: large enough that a day's tape needs few requests, small enough
+	// that a Writer holds little memory.
+	DefaultPartSize = 8 << 20
+	// MinPartSize is S3's smallest allowed part (all but the last).
+	MinPartSize = 5 << 20
+	// DefaultRegion is used when neither the options nor the AWS
+	// configuration name one; S3-compatible servers usually accept it.
+	DefaultRegion = "us-east-1"
+	// cleanupTimeout bounds the AbortMultipartUpload sent after a failure,
+	// which must run even when the caller's context is what failed.
+	cleanupTimeout = 30 * time.Second
+)
+
+// S3Options configures an S3 store. Credentials always come from the AWS SDK's
+// standard chain (environment, shared config and credentials files, SSO, web
+// identity, container and instance roles); this package never handles them.
+type S3Options struct {
+	// Endpoint is the base URL of an S3-compatible server, such as
+	// "http://127.0.0.1:7070" (the --s3-endpoint flag). Empty means AWS,
+	// or whatever AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL say.
+	Endpoint string
+	// PathStyle addresses buckets as <endpoint>/<bucket>/<key> rather than
+	// <bucket>.<endpoint>/<key>; most self-hosted servers need it.
+	PathStyle bool
+	// Region overrides the configured region. When neither names one,
+	// DefaultRegion is used.
+	Region string
+	// MaxAttempts is how many times a request is tried before a transient
+	// error (throttling, 5xx, connection reset) is returned; the SDK's
+	// standard retryer backs off exponentially with jitter between tries.
+	// Zero keeps the SDK's default (3, or AWS_MAX_ATTEMPTS).
+	MaxAttempts int
+	// PartSize is the multipart part size in bytes; objects no larger than
+	// one part are sent with a single PutObject. Zero means
+	// DefaultPartSize; less than MinPartSize is an error.
+	PartSize int64
+}
+
+// S3 is a Store in one S3 bucket; keys are object keys.
+//
+// A Writer buffers one part in memory. An object that fits in one part is
+// sent with PutObject at Close; a larger one is streamed as a multipart
+// upload that becomes visible only when CompleteMultipartUpload succeeds at
+// Close. Every part and the whole object carry a CRC32C that the server
+// checks, and Close then reads the object's size and checksum back before
+// returning. A failed Close or an Abort aborts the multipart upload. A
+// process that dies mid-write leaves an incomplete upload, which is never
+// visible as an object (AbortIncomplete, or a bucket lifecycle rule, removes
+// its parts).
+type S3 struct {
+	client   *s3.Client
+	bucket   string
+	partSize int64
+}
+
+// NewS3 returns the store for bucket. It loads the AWS configuration but makes
+// no request, so a wrong bucket or missing credentials show on first use.
+func NewS3(ctx context.Context, bucket string, opt S3Options) (*S3, error) {
+	where := "s3://" + bucket
+	if bucket == "" {
+		return nil, errors.New("store: s3: empty bucket name")
+	}
+	partSize := opt.PartSize
+	if partSize == 0 {
+		partSize = DefaultPartSize
+	}
+	if partSize < MinPartSize {
+		return nil, fmt.Errorf("store: %s: part size %d is below S3's minimum %d", where, partSize, MinPartSize)
+	}
+	var loads []func(*config.LoadOptions) error
+	if opt.Region != "" {
+		loads = append(loads, config.WithRegion(opt.Region))
+	}
+	if opt.MaxAttempts > 0 {
+		loads = append(loads, config.WithRetryMaxAttempts(opt.MaxAttempts))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loads...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: load AWS configuration: %w", where, err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if opt.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opt.Endpoint)
+		}
+		o.UsePathStyle = opt.PathStyle
+	})
+	return &S3{client: client, bucket: bucket, partSize: partSize}, nil
+}
+
+// Client is the SDK client the store uses, for what the Store interface does
+// not cover (creating buckets in tests, lifecycle rules).
+func (s *S3) Client() *s3.Client { return s.client }
+
+// Bucket is the store's bucket.
+func (s *S3) Bucket() string { return s.bucket }
+
+// URL is "s3://<bucket>".
+func (s *S3) URL() string { return "s3://" + s.bucket }
+
+// fail wraps err so it names the object and the operation.
+func (s *S3) fail(op, key string, err error) error {
+	if isNotFound(err) {
+		err = notExist{err}
+	}
+	return &Error{Op: op, URL: "s3://" + s.bucket + "/" + key, Err: err}
+}
+
+// isNotFound reports whether err is S3 saying the key is missing: GetObject
+// answers NoSuchKey, HeadObject (which has no body) a bare NotFound.
+func isNotFound(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NoSuchKey", "NotFound":
+			return true
+		}
+	}
+	return false
+}
+
+// List pages through ListObjectsV2; S3 returns keys in UTF-8 binary order,
+// which is key order.
+func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
+	var out []Object
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket),
+		Prefix: aws.String(prefix),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, s.fail("list", prefix, err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, Object{
+				Key:     aws.ToString(o.Key),
+				Size:    aws.ToInt64(o.Size),
+				ModTime: aws.ToTime(o.LastModified),
+				ETag:    strings.Trim(aws.ToString(o.ETag), `"`),
+			})
+		}
+	}
+	return out, nil
+}
+
+// head is HeadObject with checksums requested.
+func (s *S3) head(ctx context.Context, key string) (*s3.HeadObjectOutput, error) {
+	return s.client.HeadObject(ctx, &s3.HeadObjectInput{
+		Bucket:       aws.String(s.bucket),
+		Key:          aws.String(key),
+		ChecksumMode: types.ChecksumModeEnabled,
+	})
+}
+
+// Stat describes key with HeadObject.
+func (s *S3) Stat(ctx context.Context, key string) (Object, error) {
+	if err := checkKey(key); err != nil {
+		return Object{}, s.fail("stat", key, err)
+	}
+	h, err := s.head(ctx, key)
+	if err != nil {
+		return Object{}, s.fail("stat", key, err)
+	}
+	return Object{
+		Key:     key,
+		Size:    aws.ToInt64(h.ContentLength),
+		ModTime: aws.ToTime(h.LastModified),
+		ETag:    strings.Trim(aws.ToString(h.ETag), `"`),
+	}, nil
+}
+
+// Exists reports whether key exists, with HeadObject.
+func (s *S3) Exists(ctx context.Context, key string) (bool, error) {
+	_, err := s.Stat(ctx, key)
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Open streams key with GetObject. The SDK checks the object's checksum as
+// the body is read, where the server stored a whole-object one.
+func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := checkKey(key); err != nil {
+		return nil, s.fail("open", key, err)
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(s.bucket),
+		Key:    aws.String(key),
+	})
+	if err != nil {
+		return nil, s.fail("open", key, err)
+	}
+	return &s3Reader{body: out.Body, s: s, key: key}, nil
+}
+
+// s3Reader names the object in errors met while streaming it.
+type s3Reader struct {
+	body io.ReadCloser
+	s    *S3
+	key  string
+}
+
+// Read reads the object's body.
+func (r *s3Reader) Read(p []byte) (int, error) {
+	n, err := r.body.Read(p)
+	if err != nil && err != io.EOF {
+		err = r.s.fail("read", r.key, err)
+	}
+	return n, err
+}
+
+// Close closes the response body.
+func (r *s3Reader) Close() error { return r.body.Close() }
+
+// Delete removes key with DeleteObject; S3 does not mind a missing key.
+func (s *S3) Delete(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return s.fail("delete", key, err)
+	}
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(s.bucket),
+		Key:    aws.String(key),
+	})
+	if err != nil {
+		return s.fail("delete", key, err)
+	}
+	return nil
+}
+
+// Verify reads key's size and stored checksum with HeadObject and compares
+// them with want. The CRC32C is compared when the server reports a
+// whole-object CRC32C (what this package's Writer stores); an object stored
+// with a per-part (composite) or other checksum is checked by size only.
+func (s *S3) Verify(ctx context.Context, key string, want Digest) error {
+	if err := checkKey(key); err != nil {
+		return s.fail("verify", key, err)
+	}
+	h, err := s.head(ctx, key)
+	if err != nil {
+		return s.fail("verify", key, err)
+	}
+	if err := checkHead(h, want, nil); err != nil {
+		return s.fail("verify", key, err)
+	}
+	return nil
+}
+
+// checkHead compares a HeadObject answer with what was written. partSums are
+// the raw per-part CRC32Cs of a multipart upload, so that a server which
+// stored a composite checksum (CRC32C of the part CRC32Cs, "-N" appended)
+// can be checked too; nil when unknown.
+func checkHead(h *s3.HeadObjectOutput, want Digest, partSums []uint32) error {
+	if got := aws.ToInt64(h.ContentLength); got != want.Size {
+		return fmt.Errorf("%w: size %d, want %d", ErrIncomplete, got, want.Size)
+	}
+	stored := aws.ToString(h.ChecksumCRC32C)
+	if stored == "" {
+		return nil // the server keeps no CRC32C: size is all we can check
+	}
+	if i := strings.IndexByte(stored, '-'); i >= 0 || h.ChecksumType == types.ChecksumTypeComposite {
+		if partSums == nil {
+			return nil
+		}
+		if wantComposite := compositeCRC(partSums); stored != wantComposite {
+			return fmt.Errorf("%w: composite crc32c %s, want %s", ErrIncomplete, stored, wantComposite)
+		}
+		return nil
+	}
+	if w := crcBase64(want.CRC32C); stored != w {
+		return fmt.Errorf("%w: crc32c %s, want %s", ErrIncomplete, stored, w)
+	}
+	return nil
+}
+
+// compositeCRC is S3's composite checksum of a multipart upload: the CRC32C
+// of the concatenated big-endian part CRC32Cs, base64, then "-<parts>".
+func compositeCRC(parts []uint32) string {
+	buf := make([]byte, 4*len(parts))
+	for i, c := range parts {
+		binary.BigEndian.PutUint32(buf[4*i:], c)
+	}
+	return fmt.Sprintf("%s-%d", crcBase64(crc32.Checksum(buf, castagnoli)), len(parts))
+}
+
+// Create returns a Writer for key. No request is made until a part is full or
+// the Writer is closed.
+func (s *S3) Create(ctx context.Context, key string) (Writer, error) {
+	if err := checkKey(key); err != nil {
+		return nil, s.fail("create", key, err)
+	}
+	return &s3Writer{
+		ctx:  ctx,
+		s:    s,
+		key:  key,
+		buf:  make([]byte, 0, min(s.partSize, 64<<10)),
+		full: crc32.New(castagnoli),
+	}, nil
+}
+
+// s3Writer writes one object of an S3 store, buffering one part at a time.
+type s3Writer struct {
+	ctx      context.Context
+	s        *S3
+	key      string
+	buf      []byte // the part being filled; grows to partSize
+	uploadID string // "" until the first part is sent
+	parts    []types.CompletedPart
+	partSums []uint32 // raw CRC32C of each sent part
+	full     hash.Hash32
+	n        int64
+	done     bool  // closed or aborted
+	err      error // first failure; the upload has been aborted
+}
+
+// Write buffers p, sending a part whenever the buffer holds a full one.
+func (w *s3Writer) Write(p []byte) (int, error) {
+	if w.done {
+		return 0, w.s.fail("write", w.key, errors.New("writer already closed"))
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	written := 0
+	for len(p) > 0 {
+		// Send a full buffer only when more data arrives, so an object of
+		// exactly one part still goes as a single PutObject at Close.
+		if int64(len(w.buf)) == w.s.partSize {
+			if err := w.sendPart(); err != nil {
+				return written, err
+			}
+		}
+		room := int(w.s.partSize) - len(w.buf)
+		chunk := p[:min(room, len(p))]
+		w.buf = append(w.buf, chunk...)
+		w.full.Write(chunk)
+		w.n += int64(len(chunk))
+		written += len(chunk)
+		p = p[len(chunk):]
+	}
+	return written, nil
+}
+
+// Digest is the size and CRC32C of what was written.
+func (w *s3Writer) Digest() Digest { return Digest{Size: w.n, CRC32C: w.full.Sum32()} }
+
+// sendPart uploads the buffer as the next part, starting the multipart
+// upload first if this is the first part.
+func (w *s3Writer) sendPart() error {
+	if w.uploadID == "" {
+		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{
+			Bucket: aws.String(w.s.bucket),
+			Key:    aws.String(w.key),
+			// A whole-object CRC32C lets Close and Verify compare the
+			// stored object with the digest of the bytes written.
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+			ChecksumType:      types.ChecksumTypeFullObject,
+		})
+		if err != nil {
+			return w.failed("create multipart upload", err)
+		}
+		w.uploadID = aws.ToString(out.UploadId)
+	}
+	num := int32(len(w.parts) + 1)
+	sum := crc32.Checksum(w.buf, castagnoli)
+	out, err := w.s.client.UploadPart(w.ctx, &s3.UploadPartInput{
+		Bucket:         aws.String(w.s.bucket),
+		Key:            aws.String(w.key),
+		UploadId:       aws.String(w.uploadID),
+		PartNumber:     aws.Int32(num),
+		Body:           bytes.NewReader(w.buf),
+		ContentLength:  aws.Int64(int64(len(w.buf))),
+		ChecksumCRC32C: aws.String(crcBase64(sum)),
+	})
+	if err != nil {
+		return w.failed(fmt.Sprintf("upload part %d", num), err)
+	}
+	w.parts = append(w.parts, types.CompletedPart{
+		ETag:           out.ETag,
+		PartNumber:     aws.Int32(num),
+		ChecksumCRC32C: aws.String(crcBase64(sum)),
+	})
+	w.partSums = append(w.partSums, sum)
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// failed records the first failure, aborts any multipart upload so no
+// parts linger, and returns the error naming the object.
+func (w *s3Writer) failed(op string, err error) error {
+	w.err = w.s.fail(op, w.key, err)
+	if aerr := w.abortUpload(); aerr != nil {
+		w.err = fmt.Errorf("%w (and aborting the upload failed: %v)", w.err, aerr)
+	}
+	return w.err
+}
+
+// abortUpload aborts the multipart upload, if one was started. It runs even
+// when the Writer's context is cancelled, as cleanup.
+func (w *s3Writer) abortUpload() error {
+	if w.uploadID == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), cleanupTimeout)
+	defer cancel()
+	_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket:   aws.String(w.s.bucket),
+		Key:      aws.String(w.key),
+		UploadId: aws.String(w.uploadID),
+	})
+	w.uploadID = ""
+	return err
+}
+
+// Close sends what is buffered (as one PutObject, or the last part and
+// CompleteMultipartUpload), then checks the stored object's size and
+// CRC32C with HeadObject. It deletes the object again if that check fails.
+func (w *s3Writer) Close() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	if w.err != nil {
+		return w.err
+	}
+	want := w.Digest()
+	var etag string
+	if w.uploadID == "" {
+		out, err := w.s.client.PutObject(w.ctx, &s3.PutObjectInput{
+			Bucket:         aws.String(w.s.bucket),
+			Key:            aws.String(w.key),
+			Body:           bytes.NewReader(w.buf),
+			ContentLength:  aws.Int64(int64(len(w.buf))),
+			ChecksumCRC32C: aws.String(crcBase64(want.CRC32C)),
+		})
+		if err != nil {
+			return w.s.fail("put", w.key, err)
+		}
+		etag = aws.ToString(out.ETag)
+	} else {
+		if len(w.buf) > 0 {
+			if err := w.sendPart(); err != nil {
+				return err
+			}
+		}
+		out, err := w.s.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+			Bucket:          aws.String(w.s.bucket),
+			Key:             aws.String(w.key),
+			UploadId:        aws.String(w.uploadID),
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
+			ChecksumCRC32C:  aws.String(crcBase64(want.CRC32C)),
+			ChecksumType:    types.ChecksumTypeFullObject,
+			// The server refuses to complete if the parts add up to
+			// anything else.
+			MpuObjectSize: aws.Int64(want.Size),
+		})
+		if err != nil {
+			return w.failed("complete multipart upload", err)
+		}
+		w.uploadID = ""
+		etag = aws.ToString(out.ETag)
+	}
+	w.buf = nil
+
+	h, err := w.s.head(w.ctx, w.key)
+	if err != nil {
+		return w.s.fail("verify", w.key, err)
+	}
+	if err := checkHead(h, want, w.partSums); err != nil {
+		// Remove what we stored, but not an object another writer put
+		// there since.
+		if aws.ToString(h.ETag) == etag {
+			w.s.Delete(context.WithoutCancel(w.ctx), w.key)
+		}
+		return w.s.fail("verify", w.key, err)
+	}
+	return nil
+}
+
+// Abort drops the buffer and aborts the multipart upload, if any.
+func (w *s3Writer) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.buf = nil
+	if err := w.abortUpload(); err != nil {
+		return w.s.fail("abort multipart upload", w.key, err)
+	}
+	return nil
+}
+
+// AbortIncomplete aborts the multipart uploads under prefix that were started
+// before olderThan ago: what writers that died before Close left behind.
+// Their parts are invisible but stored (and billed) until aborted. It returns
+// how many it aborted. A live writer's upload younger than olderThan is
+// left alone.
+func (s *S3) AbortIncomplete(ctx context.Context, prefix string, olderThan time.Duration) (int, error) {
+	cutoff := time.Now().Add(-olderThan)
+	aborted := 0
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)}
+	for {
+		out, err := s.client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return aborted, s.fail("list multipart uploads", prefix, err)
+		}
+		for _, u := range out.Uploads {
+			if !aws.ToTime(u.Initiated).Before(cutoff) {
+				continue
+			}
+			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+				Bucket:   aws.String(s.bucket),
+				Key:      u.Key,
+				UploadId: u.UploadId,
+			})
+			if err != nil && !isNoSuchUpload(err) {
+				return aborted, s.fail("abort multipart upload", aws.ToString(u.Key), err)
+			}
+			aborted++
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return aborted, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
+}
+
+// isNoSuchUpload reports an upload that is already gone (completed or
+// aborted by someone else meanwhile).
+func isNoSuchUpload(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "NoSuchUpload"
+}
+
+// compile-time checks that both stores satisfy Store.
+var (
+	_ Store = (*Dir)(nil)
+	_ Store = (*S3)(nil)
+)
