@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // tmpPrefix starts the name of every file the directory store is still
@@ -25,6 +26,9 @@ const tmpPrefix = ".tmp-"
 // final name and then has its directory fsynced, so a crash at any point
 // leaves either the whole object or none under the final name (a stray temp
 // file may remain; List never shows it).
+//
+// Unlike S3, a directory cannot hold both "a/b" and "a/b/c": creating one
+// when the other exists fails.
 type Dir struct {
 	root string
 }
@@ -117,7 +121,9 @@ func (d *Dir) Stat(ctx context.Context, key string) (Object, error) {
 	}
 	info, err := os.Stat(d.path(key))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		// ENOTDIR: a prefix of the key is a file ("a/b" exists, "a/b/c"
+		// asked for), so the key cannot exist either.
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			err = notExist{err}
 		}
 		return Object{}, d.fail("stat", key, err)
