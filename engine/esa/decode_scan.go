@@ -1,0 +1,608 @@
+package esa
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// This file holds the byte-level scanner the Decoder is built on: whitespace,
+// object and array punctuation, strings, numbers and skipping of values the
+// decoder does not keep. Every function reads d.b from d.i and leaves d.i
+// just past what it consumed. None of them allocates on the success path.
+
+// ws skips JSON whitespace.
+func (d *Decoder) ws() {
+	b, i := d.b, d.i
+	for i < len(b) {
+		c := b[i]
+		if c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+			break
+		}
+		i++
+	}
+	d.i = i
+}
+
+// peek skips whitespace and returns the next byte, or 0 at the end of input.
+func (d *Decoder) peek() byte {
+	d.ws()
+	if d.i < len(d.b) {
+		return d.b[d.i]
+	}
+	return 0
+}
+
+// null consumes a JSON null if one comes next, reporting whether it did.
+// Known keys holding null are treated as absent, as encoding/json does.
+func (d *Decoder) null() bool {
+	if d.peek() != 'n' {
+		return false
+	}
+	if d.i+4 <= len(d.b) && string(d.b[d.i:d.i+4]) == "null" {
+		d.i += 4
+		return true
+	}
+	return false
+}
+
+// objStart consumes '{' and reports whether the object has a first member
+// (false when it was "{}", whose '}' is then consumed too).
+func (d *Decoder) objStart() (bool, error) {
+	if d.peek() != '{' {
+		return false, d.errf("expected '{'")
+	}
+	d.i++
+	if d.peek() == '}' {
+		d.i++
+		return false, nil
+	}
+	return true, nil
+}
+
+// objNext consumes the ',' or '}' after a member, reporting whether another
+// member follows.
+func (d *Decoder) objNext() (bool, error) {
+	switch d.peek() {
+	case ',':
+		d.i++
+		return true, nil
+	case '}':
+		d.i++
+		return false, nil
+	}
+	return false, d.errf("expected ',' or '}'")
+}
+
+// arrStart consumes '[' and reports whether the array has a first element.
+func (d *Decoder) arrStart() (bool, error) {
+	if d.peek() != '[' {
+		return false, d.errf("expected '['")
+	}
+	d.i++
+	if d.peek() == ']' {
+		d.i++
+		return false, nil
+	}
+	return true, nil
+}
+
+// arrNext consumes the ',' or ']' after an element, reporting whether another
+// element follows.
+func (d *Decoder) arrNext() (bool, error) {
+	switch d.peek() {
+	case ',':
+		d.i++
+		return true, nil
+	case ']':
+		d.i++
+		return false, nil
+	}
+	return false, d.errf("expected ',' or ']'")
+}
+
+// key reads a member name and the ':' after it. The result aliases the line
+// or, for a name with escapes, the decoder's key scratch buffer.
+func (d *Decoder) key() ([]byte, error) {
+	if d.peek() != '"' {
+		return nil, d.errf("expected string key")
+	}
+	raw, plain, err := d.rawString()
+	if err != nil {
+		return nil, err
+	}
+	if !plain {
+		d.keyBuf = unescape(d.keyBuf[:0], raw)
+		raw = d.keyBuf
+	}
+	if d.peek() != ':' {
+		return nil, d.errf("expected ':'")
+	}
+	d.i++
+	return raw, nil
+}
+
+// rawString consumes a string (d.i at its opening quote) and returns its
+// contents without the quotes. plain is false when the contents hold an
+// escape or a byte >= 0x80, in which case they need unescape before use.
+func (d *Decoder) rawString() (raw []byte, plain bool, err error) {
+	b := d.b
+	start := d.i + 1
+	plain = true
+	for i := start; i < len(b); i++ {
+		c := b[i]
+		if c == '"' {
+			d.i = i + 1
+			return b[start:i], plain, nil
+		}
+		if c == '\\' {
+			plain = false
+			i++ // the escaped byte cannot end the string
+		} else if c >= utf8.RuneSelf {
+			plain = false
+		}
+	}
+	d.i = len(b)
+	return nil, false, d.errAt(start-1, "unterminated string")
+}
+
+// str reads a string value whose bytes are kept in the Message: the result
+// aliases the line when it has no escapes, else the decoder's string scratch
+// buffer (valid until the next Decode, like the line).
+func (d *Decoder) str() ([]byte, error) {
+	if d.peek() != '"' {
+		return nil, d.errf("expected string")
+	}
+	raw, plain, err := d.rawString()
+	if err != nil || plain {
+		return raw, err
+	}
+	n := len(d.strBuf)
+	d.strBuf = unescape(d.strBuf, raw)
+	// Full slice expression: a later append must not write through it.
+	return d.strBuf[n:len(d.strBuf):len(d.strBuf)], nil
+}
+
+// tmpStr reads a string value that is only looked at, not kept: the result
+// is valid until the next tmpStr call.
+func (d *Decoder) tmpStr() ([]byte, error) {
+	if d.peek() != '"' {
+		return nil, d.errf("expected string")
+	}
+	raw, plain, err := d.rawString()
+	if err != nil || plain {
+		return raw, err
+	}
+	d.tmpBuf = unescape(d.tmpBuf[:0], raw)
+	return d.tmpBuf, nil
+}
+
+// goString reads a string value into a Go string, interned so that the
+// statuses, dates and names repeated in every market definition share one
+// allocation.
+func (d *Decoder) goString() (string, error) {
+	b, err := d.tmpStr()
+	if err != nil {
+		return "", err
+	}
+	return d.internBytes(b), nil
+}
+
+// maxIntern bounds the intern table; it is emptied when full, so unique
+// strings such as bet ids cannot make it grow without limit.
+const maxIntern = 1 << 14
+
+func (d *Decoder) internBytes(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	if d.intern == nil || len(d.intern) >= maxIntern {
+		d.intern = make(map[string]string, 256)
+	}
+	s := string(b)
+	d.intern[s] = s
+	return s
+}
+
+// unescape appends the decoded contents of a JSON string to dst, replacing
+// invalid UTF-8 and unpaired surrogates with U+FFFD as encoding/json does.
+func unescape(dst, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == '\\' {
+			if i+1 >= len(s) {
+				return utf8.AppendRune(dst, utf8.RuneError)
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', '\'':
+				dst = append(dst, s[i+1])
+			case 'b':
+				dst = append(dst, '\b')
+			case 'f':
+				dst = append(dst, '\f')
+			case 'n':
+				dst = append(dst, '\n')
+			case 'r':
+				dst = append(dst, '\r')
+			case 't':
+				dst = append(dst, '\t')
+			case 'u':
+				r, ok := hex4(s, i+2)
+				if !ok {
+					dst = utf8.AppendRune(dst, utf8.RuneError)
+					i += 2
+					continue
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if r2, ok := hex4(s, i+2); ok && i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							dst = utf8.AppendRune(dst, dec)
+							i += 6
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				dst = utf8.AppendRune(dst, r)
+				continue
+			default:
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+			}
+			i += 2
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return dst
+}
+
+// hex4 decodes the four hex digits at s[i:i+4].
+func hex4(s []byte, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s[i : i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// validStringEscapes reports whether every escape in a JSON string's contents
+// is one JSON allows. rawString is lenient; this is used where the decoder
+// must reject what encoding/json rejects.
+func validStringEscapes(s []byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			continue
+		}
+		if i+1 >= len(s) {
+			return false
+		}
+		switch s[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i++
+		case 'u':
+			if _, ok := hex4(s, i+2); !ok {
+				return false
+			}
+			i += 5
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// boolean reads true or false.
+func (d *Decoder) boolean() (bool, error) {
+	switch d.peek() {
+	case 't':
+		if d.i+4 <= len(d.b) && string(d.b[d.i:d.i+4]) == "true" {
+			d.i += 4
+			return true, nil
+		}
+	case 'f':
+		if d.i+5 <= len(d.b) && string(d.b[d.i:d.i+5]) == "false" {
+			d.i += 5
+			return false, nil
+		}
+	}
+	return false, d.errf("expected true or false")
+}
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// numberEnd returns the end of the number token starting at i: the bytes a
+// JSON number can hold. The token is validated by whoever parses it.
+func numberEnd(b []byte, i int) int {
+	for i < len(b) {
+		c := b[i]
+		if (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E' {
+			i++
+			continue
+		}
+		break
+	}
+	return i
+}
+
+// float reads a number. Decimals with a mantissa below 2^53 and a power of
+// ten up to 22 (every price and size Betfair sends) are exact with one
+// multiply or divide, because both operands are exact float64s and IEEE
+// rounds the single operation correctly (Clinger's fast path); anything
+// else goes to strconv.ParseFloat, so the result always equals it.
+func (d *Decoder) float() (float64, error) {
+	if d.peek() == '"' {
+		return 0, d.errf("expected number")
+	}
+	b := d.b
+	i := d.i
+	start := i
+	neg := false
+	if i < len(b) && b[i] == '-' {
+		neg = true
+		i++
+	}
+	var mant uint64
+	nd := 0
+	digStart := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		mant = mant*10 + uint64(b[i]-'0')
+		nd++
+		i++
+	}
+	intDigits := i - digStart
+	exp := 0
+	fracOK := true
+	if i < len(b) && b[i] == '.' {
+		i++
+		fs := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			mant = mant*10 + uint64(b[i]-'0')
+			nd++
+			i++
+		}
+		exp = fs - i
+		fracOK = i > fs
+	}
+	if intDigits > 0 && fracOK && nd <= 19 && mant <= 1<<53 &&
+		(i >= len(b) || (b[i] != 'e' && b[i] != 'E' && b[i] != '-' && b[i] != '+' && b[i] != '.')) &&
+		exp >= -22 && (intDigits == 1 || b[digStart] != '0') {
+		f := float64(mant)
+		if exp < 0 {
+			f /= pow10[-exp]
+		}
+		if neg {
+			f = -f
+		}
+		d.i = i
+		return f, nil
+	}
+	return d.floatSlow(start)
+}
+
+// floatSlow parses the number token at start with strconv.ParseFloat.
+func (d *Decoder) floatSlow(start int) (float64, error) {
+	end := numberEnd(d.b, start)
+	if end == start {
+		return 0, d.errf("expected number")
+	}
+	tok := d.b[start:end]
+	if !validJSONNumber(tok) {
+		return 0, d.errAt(start, "invalid number")
+	}
+	// ParseFloat does not keep its argument (errors clone it), so the
+	// token can be handed over without copying.
+	f, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), 64)
+	if err != nil {
+		return 0, d.errAt(start, "number out of range")
+	}
+	d.i = end
+	return f, nil
+}
+
+// validJSONNumber reports whether tok is a number by JSON's grammar, which
+// is stricter than strconv's (no leading zeros, digits after '.', ...).
+func validJSONNumber(tok []byte) bool {
+	i := 0
+	if i < len(tok) && tok[i] == '-' {
+		i++
+	}
+	if i >= len(tok) {
+		return false
+	}
+	if tok[i] == '0' {
+		i++
+	} else if tok[i] >= '1' && tok[i] <= '9' {
+		for i < len(tok) && tok[i] >= '0' && tok[i] <= '9' {
+			i++
+		}
+	} else {
+		return false
+	}
+	if i < len(tok) && tok[i] == '.' {
+		i++
+		s := i
+		for i < len(tok) && tok[i] >= '0' && tok[i] <= '9' {
+			i++
+		}
+		if i == s {
+			return false
+		}
+	}
+	if i < len(tok) && (tok[i] == 'e' || tok[i] == 'E') {
+		i++
+		if i < len(tok) && (tok[i] == '+' || tok[i] == '-') {
+			i++
+		}
+		s := i
+		for i < len(tok) && tok[i] >= '0' && tok[i] <= '9' {
+			i++
+		}
+		if i == s {
+			return false
+		}
+	}
+	return i == len(tok)
+}
+
+// int64 reads an integer number; a fraction or exponent is an error, as it
+// is for encoding/json decoding into an integer.
+func (d *Decoder) int64() (int64, error) {
+	if d.peek() == '"' {
+		return 0, d.errf("expected integer")
+	}
+	b := d.b
+	start := d.i
+	end := numberEnd(b, start)
+	tok := b[start:end]
+	if !validJSONNumber(tok) {
+		if end == start {
+			return 0, d.errf("expected integer")
+		}
+		return 0, d.errAt(start, "invalid number")
+	}
+	v, ok := parseInt(tok)
+	if !ok {
+		return 0, d.errAt(start, "expected integer in int64 range")
+	}
+	d.i = end
+	return v, nil
+}
+
+// idInt reads an id that Betfair sends as a number or, in some files, as a
+// string of digits ("id": "42153").
+func (d *Decoder) idInt() (int64, error) {
+	if d.peek() != '"' {
+		return d.int64()
+	}
+	start := d.i
+	s, err := d.tmpStr()
+	if err != nil {
+		return 0, err
+	}
+	v, ok := parseInt(s)
+	if !ok {
+		return 0, d.errAt(start, "expected integer or string of digits")
+	}
+	return v, nil
+}
+
+// parseInt parses an optionally signed decimal integer that fits int64, the
+// same strings strconv.ParseInt(s, 10, 64) accepts.
+func parseInt(s []byte) (int64, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if u > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return -int64(u), true
+	}
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+// skip consumes one value of any type without keeping it. Objects and arrays
+// are skipped by counting brackets outside strings; the structure inside is
+// not validated beyond that, which is enough for keys the decoder ignores.
+func (d *Decoder) skip() error {
+	switch c := d.peek(); c {
+	case '"':
+		_, _, err := d.rawString()
+		return err
+	case '{', '[':
+		return d.skipNested()
+	case 't', 'f':
+		_, err := d.boolean()
+		return err
+	case 'n':
+		if d.null() {
+			return nil
+		}
+		return d.errf("expected value")
+	default:
+		start := d.i
+		end := numberEnd(d.b, start)
+		if end == start || !validJSONNumber(d.b[start:end]) {
+			return d.errf("expected value")
+		}
+		d.i = end
+		return nil
+	}
+}
+
+// skipNested skips an object or array starting at d.i.
+func (d *Decoder) skipNested() error {
+	b := d.b
+	start := d.i
+	depth := 0
+	for i := start; i < len(b); i++ {
+		switch b[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				d.i = i + 1
+				return nil
+			}
+		case '"':
+			d.i = i
+			if _, _, err := d.rawString(); err != nil {
+				return err
+			}
+			i = d.i - 1
+		}
+	}
+	d.i = len(b)
+	return d.errAt(start, "unterminated object or array")
+}
