@@ -1,0 +1,68 @@
+// Package testenv finds the data tests read: the repository's testdata and
+// the project's shared reference data, which lies beside the repository as
+// ../shared (in a developer's tree and in CI's fresh clone alike) and is not
+// copied into the repository for licence reasons.
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// RepoRoot returns the directory holding go.mod, found by walking up from
+// the test's working directory (its package directory).
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("testenv: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Testdata returns the path of name under the repository's testdata/.
+func Testdata(tb testing.TB, name string) string {
+	tb.Helper()
+	return filepath.Join(RepoRoot(tb), "testdata", name)
+}
+
+// SharedDir returns the shared reference data directory: $TAPEDECK_SHARED
+// if set, else ../shared beside the repository. It returns "" when neither
+// exists.
+func SharedDir(tb testing.TB) string {
+	tb.Helper()
+	if d := os.Getenv("TAPEDECK_SHARED"); d != "" {
+		return d
+	}
+	d := filepath.Join(filepath.Dir(RepoRoot(tb)), "shared")
+	if _, err := os.Stat(filepath.Join(d, "data")); err != nil {
+		return ""
+	}
+	return d
+}
+
+// Shared returns the path of name under the shared data directory (for
+// example "data/historic/pro-greyhounds-2022-03-01.tar"), or skips the test
+// with a message when the shared data or that file is absent.
+func Shared(tb testing.TB, name string) string {
+	tb.Helper()
+	d := SharedDir(tb)
+	if d == "" {
+		tb.Skipf("shared reference data not found (../shared beside the repository, or $TAPEDECK_SHARED): skipping the test that reads %s", name)
+	}
+	p := filepath.Join(d, name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("shared reference file %s absent: %v", name, err)
+	}
+	return p
+}
