@@ -258,9 +258,16 @@ func (w *dirWriter) Close() error {
 		return w.d.fail("commit", w.key, err)
 	}
 	if w.err != nil {
-		return fail(w.err)
+		f.Close()
+		os.Remove(tmp)
+		return w.err // already names the key
 	}
 	if err := w.ctx.Err(); err != nil {
+		return fail(err)
+	}
+	// CreateTemp makes the file 0600; a tape or dataset is for whoever can
+	// read the directory, like a file written with os.Create.
+	if err := f.Chmod(0o644); err != nil {
 		return fail(err)
 	}
 	// The data must be on disk before the rename is, or a crash could

@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -280,5 +282,63 @@ func TestS3ErrorsCarryNoCredentials(t *testing.T) {
 		if !strings.Contains(msg, "s3://"+direct.Bucket()+"/c/") {
 			t.Errorf("error %q does not name the object", msg)
 		}
+	}
+}
+
+// flipByte corrupts one byte of a response body in transit.
+type flipByte struct {
+	body interface {
+		Read([]byte) (int, error)
+		Close() error
+	}
+	at, off int
+}
+
+func (f *flipByte) Read(p []byte) (int, error) {
+	n, err := f.body.Read(p)
+	if f.at >= f.off && f.at < f.off+n {
+		p[f.at-f.off] ^= 0x40
+	}
+	f.off += n
+	return n, err
+}
+
+func (f *flipByte) Close() error { return f.body.Close() }
+
+// Reading an object whose bytes were damaged on the way fails instead of
+// returning the damaged bytes: the stored whole-object CRC32C is checked as
+// the body streams.
+func TestS3OpenDetectsCorruption(t *testing.T) {
+	cases := []struct {
+		name string
+		size int
+	}{
+		{"single part", 1000},
+		{"multipart", store.MinPartSize + 1000},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			direct := storetest.S3(t)
+			data := payload(c.size)
+			put(t, direct, "g/1.9.zst", data)
+			p := &faultProxy{tamper: func(r *http.Response) {
+				if r.Request.Method == http.MethodGet {
+					r.Body = &flipByte{body: r.Body, at: c.size / 2}
+				}
+			}}
+			s := p.through(t, direct.Bucket(), store.S3Options{})
+			r, err := s.Open(t.Context(), "g/1.9.zst")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			got, err := io.ReadAll(r)
+			if err == nil {
+				t.Fatalf("read %d damaged bytes without an error (equal to what was written: %v)", len(got), bytes.Equal(got, data))
+			}
+			if !strings.Contains(err.Error(), "g/1.9.zst") {
+				t.Errorf("error %q does not name the key", err)
+			}
+		})
 	}
 }
