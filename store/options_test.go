@@ -116,4 +116,3 @@ func TestS3CompositeChecksum(t *testing.T) {
 		t.Error("Verify missed a size mismatch on a composite-checksum object")
 	}
 }
-
