@@ -105,7 +105,13 @@ func (d *Decoder) runnerChanges(mc *MarketChange) error {
 		} else {
 			mc.RC = append(mc.RC, RunnerChange{})
 		}
-		if err = d.runnerChange(&mc.RC[n]); err != nil {
+		rc := &mc.RC[n]
+		if d.fastRunnerChange(rc) {
+			more, err = d.arrNext()
+			continue
+		}
+		resetRunnerChange(rc)
+		if err = d.runnerChange(rc); err != nil {
 			return inIndex(err, n)
 		}
 		more, err = d.arrNext()
@@ -113,11 +119,46 @@ func (d *Decoder) runnerChanges(mc *MarketChange) error {
 	return err
 }
 
-// resetRunnerChange zeroes rc but keeps the capacity of its ladders.
+// resetRunnerChange zeroes rc but keeps the capacity of its ladders. Only
+// the ladders whose key was present can be non-empty, so only those are
+// truncated: storing all nine slices costs more than the rest of a small
+// runner change.
 func resetRunnerChange(rc *RunnerChange) {
-	*rc = RunnerChange{
-		Atb: rc.Atb[:0], Atl: rc.Atl[:0], Trd: rc.Trd[:0], Spb: rc.Spb[:0], Spl: rc.Spl[:0],
-		Batb: rc.Batb[:0], Batl: rc.Batl[:0], Bdatb: rc.Bdatb[:0], Bdatl: rc.Bdatl[:0],
+	f := rc.Fields
+	rc.ID, rc.Hc, rc.Fields = 0, 0, 0
+	rc.Ltp, rc.Tv, rc.Spn, rc.Spf = 0, 0, 0, 0
+	if f&(FieldSpn|FieldSpf) != 0 {
+		rc.SpnRaw, rc.SpfRaw = nil, nil
+	}
+	if f&^(FieldHc|FieldLtp|FieldTv|FieldSpn|FieldSpf) == 0 {
+		return
+	}
+	if f&FieldAtb != 0 {
+		rc.Atb = rc.Atb[:0]
+	}
+	if f&FieldAtl != 0 {
+		rc.Atl = rc.Atl[:0]
+	}
+	if f&FieldTrd != 0 {
+		rc.Trd = rc.Trd[:0]
+	}
+	if f&FieldSpb != 0 {
+		rc.Spb = rc.Spb[:0]
+	}
+	if f&FieldSpl != 0 {
+		rc.Spl = rc.Spl[:0]
+	}
+	if f&FieldBatb != 0 {
+		rc.Batb = rc.Batb[:0]
+	}
+	if f&FieldBatl != 0 {
+		rc.Batl = rc.Batl[:0]
+	}
+	if f&FieldBdatb != 0 {
+		rc.Bdatb = rc.Bdatb[:0]
+	}
+	if f&FieldBdatl != 0 {
+		rc.Bdatl = rc.Bdatl[:0]
 	}
 }
 
@@ -217,6 +258,12 @@ func (d *Decoder) projectedPrice() (f float64, raw []byte, err error) {
 // the innermost loop of the whole decoder, so it scans the punctuation
 // inline rather than through objStart/arrNext.
 func (d *Decoder) ladder(dst []PriceSize) ([]PriceSize, error) {
+	n := len(dst)
+	if out, end, ok := fastPriceSizes(d.b, d.i, dst); ok {
+		d.i = end
+		return out, nil
+	}
+	dst = dst[:n]
 	more, err := d.arrStart()
 	for more && err == nil {
 		if d.peek() != '[' {
@@ -246,6 +293,12 @@ func (d *Decoder) ladder(dst []PriceSize) ([]PriceSize, error) {
 
 // levelLadder decodes a [[level, price, size], ...] array, appending to dst.
 func (d *Decoder) levelLadder(dst []LevelPriceSize) ([]LevelPriceSize, error) {
+	n := len(dst)
+	if out, end, ok := fastLevels(d.b, d.i, dst); ok {
+		d.i = end
+		return out, nil
+	}
+	dst = dst[:n]
 	more, err := d.arrStart()
 	for more && err == nil {
 		if d.peek() != '[' {

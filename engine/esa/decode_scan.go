@@ -27,7 +27,11 @@ func (d *Decoder) ws() {
 }
 
 // peek skips whitespace and returns the next byte, or 0 at the end of input.
+// The common case, no whitespace, costs one comparison.
 func (d *Decoder) peek() byte {
+	if i := d.i; i < len(d.b) && d.b[i] > ' ' {
+		return d.b[i]
+	}
 	d.ws()
 	if d.i < len(d.b) {
 		return d.b[d.i]
@@ -65,6 +69,16 @@ func (d *Decoder) objStart() (bool, error) {
 // objNext consumes the ',' or '}' after a member, reporting whether another
 // member follows.
 func (d *Decoder) objNext() (bool, error) {
+	if i := d.i; i < len(d.b) {
+		switch d.b[i] {
+		case ',':
+			d.i = i + 1
+			return true, nil
+		case '}':
+			d.i = i + 1
+			return false, nil
+		}
+	}
 	switch d.peek() {
 	case ',':
 		d.i++
@@ -92,6 +106,16 @@ func (d *Decoder) arrStart() (bool, error) {
 // arrNext consumes the ',' or ']' after an element, reporting whether another
 // element follows.
 func (d *Decoder) arrNext() (bool, error) {
+	if i := d.i; i < len(d.b) {
+		switch d.b[i] {
+		case ',':
+			d.i = i + 1
+			return true, nil
+		case ']':
+			d.i = i + 1
+			return false, nil
+		}
+	}
 	switch d.peek() {
 	case ',':
 		d.i++
@@ -106,6 +130,23 @@ func (d *Decoder) arrNext() (bool, error) {
 // key reads a member name and the ':' after it. The result aliases the line
 // or, for a name with escapes, the decoder's key scratch buffer.
 func (d *Decoder) key() ([]byte, error) {
+	// Fast path: a short plain name followed directly by ':'.
+	b, i := d.b, d.i
+	if i < len(b) && b[i] == '"' {
+		for j := i + 1; j < len(b); j++ {
+			c := b[j]
+			if c == '"' {
+				if j+1 < len(b) && b[j+1] == ':' {
+					d.i = j + 2
+					return b[i+1 : j], nil
+				}
+				break
+			}
+			if c == '\\' || c >= utf8.RuneSelf {
+				break
+			}
+		}
+	}
 	if d.peek() != '"' {
 		return nil, d.errf("expected string key")
 	}
@@ -219,7 +260,7 @@ func unescape(dst, s []byte) []byte {
 				return utf8.AppendRune(dst, utf8.RuneError)
 			}
 			switch s[i+1] {
-			case '"', '\\', '/', '\'':
+			case '"', '\\', '/':
 				dst = append(dst, s[i+1])
 			case 'b':
 				dst = append(dst, '\b')
@@ -362,53 +403,71 @@ func numberEnd(b []byte, i int) int {
 // rounds the single operation correctly (Clinger's fast path); anything
 // else goes to strconv.ParseFloat, so the result always equals it.
 func (d *Decoder) float() (float64, error) {
+	if f, end, ok := fastFloat(d.b, d.i); ok {
+		d.i = end
+		return f, nil
+	}
 	if d.peek() == '"' {
 		return 0, d.errf("expected number")
 	}
-	b := d.b
-	i := d.i
-	start := i
+	if f, end, ok := fastFloat(d.b, d.i); ok {
+		d.i = end
+		return f, nil
+	}
+	return d.floatSlow(d.i)
+}
+
+// fastFloat parses the plain decimal at b[i:] (optional '-', digits,
+// optional fraction, no exponent) when Clinger's fast path gives the exact
+// result: at most 19 digits, a mantissa of at most 2^53 and at most 22
+// fraction digits. ok is false for anything else, including a number that
+// is not valid JSON; the caller then takes the careful path.
+func fastFloat(b []byte, i int) (f float64, end int, ok bool) {
 	neg := false
 	if i < len(b) && b[i] == '-' {
 		neg = true
 		i++
 	}
+	start := i
 	var mant uint64
-	nd := 0
-	digStart := i
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+	for i < len(b) && b[i]-'0' <= 9 {
 		mant = mant*10 + uint64(b[i]-'0')
-		nd++
 		i++
 	}
-	intDigits := i - digStart
-	exp := 0
-	fracOK := true
+	nd := i - start
+	if nd == 0 || (nd > 1 && b[start] == '0') {
+		return 0, 0, false
+	}
+	frac := 0
 	if i < len(b) && b[i] == '.' {
 		i++
 		fs := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		for i < len(b) && b[i]-'0' <= 9 {
 			mant = mant*10 + uint64(b[i]-'0')
-			nd++
 			i++
 		}
-		exp = fs - i
-		fracOK = i > fs
-	}
-	if intDigits > 0 && fracOK && nd <= 19 && mant <= 1<<53 &&
-		(i >= len(b) || (b[i] != 'e' && b[i] != 'E' && b[i] != '-' && b[i] != '+' && b[i] != '.')) &&
-		exp >= -22 && (intDigits == 1 || b[digStart] != '0') {
-		f := float64(mant)
-		if exp < 0 {
-			f /= pow10[-exp]
+		frac = i - fs
+		if frac == 0 {
+			return 0, 0, false
 		}
-		if neg {
-			f = -f
-		}
-		d.i = i
-		return f, nil
+		nd += frac
 	}
-	return d.floatSlow(start)
+	if nd > 19 || mant > 1<<53 || frac > 22 {
+		return 0, 0, false
+	}
+	if i < len(b) {
+		if c := b[i]; c == 'e' || c == 'E' || c == '.' || c == '-' || c == '+' {
+			return 0, 0, false
+		}
+	}
+	f = float64(mant)
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	if neg {
+		f = -f
+	}
+	return f, i, true
 }
 
 // floatSlow parses the number token at start with strconv.ParseFloat.
@@ -479,6 +538,33 @@ func validJSONNumber(tok []byte) bool {
 // int64 reads an integer number; a fraction or exponent is an error, as it
 // is for encoding/json decoding into an integer.
 func (d *Decoder) int64() (int64, error) {
+	// Fast path: up to 18 digits (no overflow possible), no leading zero,
+	// followed by neither fraction nor exponent.
+	b, i := d.b, d.i
+	neg := false
+	if i < len(b) && b[i] == '-' {
+		neg = true
+		i++
+	}
+	start := i
+	var v int64
+	for i < len(b) && b[i]-'0' <= 9 {
+		v = v*10 + int64(b[i]-'0')
+		i++
+	}
+	if n := i - start; n > 0 && n <= 18 && (n == 1 || b[start] != '0') &&
+		(i >= len(b) || (b[i] != '.' && b[i] != 'e' && b[i] != 'E' && b[i] != '-' && b[i] != '+')) {
+		d.i = i
+		if neg {
+			v = -v
+		}
+		return v, nil
+	}
+	return d.int64Slow()
+}
+
+// int64Slow is int64 for whitespace first, long numbers and errors.
+func (d *Decoder) int64Slow() (int64, error) {
 	if d.peek() == '"' {
 		return 0, d.errf("expected integer")
 	}

@@ -60,24 +60,9 @@ func forEachSample(tb testing.TB, perFile int, fn func(s sample)) {
 			tb.Fatal(err)
 		}
 		if strings.HasSuffix(path, ".tar") {
-			tr := tar.NewReader(bytes.NewReader(data))
-			for {
-				h, err := tr.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					tb.Fatalf("%s: %v", path, err)
-				}
-				if h.Typeflag != tar.TypeReg {
-					continue
-				}
-				member, err := io.ReadAll(tr)
-				if err != nil {
-					tb.Fatalf("%s: %s: %v", path, h.Name, err)
-				}
-				splitSamples(tb, path+":"+h.Name, member, perFile, fn)
-			}
+			forEachTarMember(tb, data, func(member string, content []byte) {
+				splitSamples(tb, path+":"+member, content, perFile, fn)
+			})
 			continue
 		}
 		splitSamples(tb, path, data, perFile, fn)
@@ -122,5 +107,28 @@ func splitSamples(tb testing.TB, name string, data []byte, perFile int, fn func(
 		}
 		n++
 		fn(sample{name: name + ":" + strconv.Itoa(i+1), line: line})
+	}
+}
+
+// forEachTarMember calls fn with the name and contents of every regular
+// file in a tar archive.
+func forEachTarMember(tb testing.TB, data []byte, fn func(name string, content []byte)) {
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			tb.Fatalf("tar: %v", err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		content, err := io.ReadAll(tr)
+		if err != nil {
+			tb.Fatalf("tar: %s: %v", h.Name, err)
+		}
+		fn(h.Name, content)
 	}
 }
