@@ -106,9 +106,6 @@ func TestBooksMatchBetfairlightweight(t *testing.T) {
 			if b, ok := strings.CutSuffix(base, ".cumulative"); ok {
 				base, opts.CumulativeRunnerTv = b, true
 			}
-			if why, ok := knownGoldenGaps[base]; ok {
-				t.Skip(why)
-			}
 			input, ok := goldenInput(base)
 			if !ok {
 				t.Skipf("no input for %s in testdata/tapes or testdata/messages", name)
@@ -148,13 +145,6 @@ func TestBooksMatchBetfairlightweight(t *testing.T) {
 			t.Logf("%s: %d books match (options %+v)", name, n, opts)
 		})
 	}
-}
-
-// knownGoldenGaps are goldens tapedeck does not reproduce, and why.
-var knownGoldenGaps = map[string]string{
-	"mcm_resub_delta":             "selection ids sent as JSON strings (a betfair_parser fixture): bflw echoes the strings, tapedeck decodes ids as numbers",
-	"mcm_sub_image":               "selection ids sent as JSON strings (a betfair_parser fixture): bflw echoes the strings, tapedeck decodes ids as numbers",
-	"mcm_sub_image_no_market_def": "selection ids sent as JSON strings (a betfair_parser fixture): bflw echoes the strings, tapedeck decodes ids as numbers",
 }
 
 func readGolden(t *testing.T, path string) [][]byte {

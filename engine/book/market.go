@@ -35,6 +35,9 @@ type MarketCache struct {
 	byID    map[string]*Market
 	list    []*Market
 	changed []*Market
+	// last is the market the previous change was for: a tape holds one
+	// market, so this saves the map lookup on almost every line.
+	last *Market
 }
 
 // NewMarketCache returns an empty cache.
@@ -53,7 +56,10 @@ func (c *MarketCache) Apply(msg *esa.Message) []*Market {
 	}
 	for i := range msg.MC {
 		mc := &msg.MC[i]
-		m := c.byID[string(mc.ID)] // does not allocate
+		m := c.last
+		if m == nil || m.ID != string(mc.ID) {
+			m = c.byID[string(mc.ID)] // does not allocate
+		}
 		switch {
 		case m == nil:
 			m = newMarket(string(mc.ID))
@@ -65,6 +71,7 @@ func (c *MarketCache) Apply(msg *esa.Message) []*Market {
 		}
 		m.apply(mc, msg.Pt, &c.opts)
 		c.changed = append(c.changed, m)
+		c.last = m
 	}
 	return c.changed
 }
@@ -99,6 +106,8 @@ type Market struct {
 	// index maps (selection, handicap) to Runners' position once the
 	// market is too large for a linear search.
 	index map[runnerKey]int
+	// hint is where Runner starts its linear search.
+	hint int
 	// spare keeps reset runners for reuse, so an img does not allocate.
 	spare []*Runner
 }
@@ -132,10 +141,19 @@ func (m *Market) Runner(id int64, hc float64) *Runner {
 		}
 		return nil
 	}
-	for _, r := range m.Runners {
-		if r.SelectionID == id && r.Handicap == hc {
+	// Scan from the runner after the last one found: runner changes tend
+	// to come in the runners' order, so this usually hits at once.
+	n := len(m.Runners)
+	i := m.hint
+	for k := 0; k < n; k++ {
+		if i >= n {
+			i = 0
+		}
+		if r := m.Runners[i]; r.SelectionID == id && r.Handicap == hc {
+			m.hint = i + 1
 			return r
 		}
+		i++
 	}
 	return nil
 }
@@ -150,6 +168,7 @@ func (m *Market) reset() {
 	m.defRaw = defFields{}
 	m.TotalMatched = 0
 	m.index = nil
+	m.hint = 0
 }
 
 func (m *Market) addRunner(id int64, hc float64) *Runner {

@@ -1,0 +1,135 @@
+package book
+
+import (
+	"testing"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
+)
+
+// benchInputs are real tapes, decompressed into memory before timing.
+var benchInputs = []string{"1.205822330.bz2", "1.197931750"}
+
+// BenchmarkApply measures decode + Apply, one op per stream line, over real
+// tapes replayed in a loop into one cache (a replayed line re-applies deltas
+// to the market it built, which is what a long-lived cache does).
+// changes/s counts market changes (mc elements); runner-changes/s counts rc
+// elements. Allocations come only from the lines carrying a definition.
+func BenchmarkApply(b *testing.B) {
+	for _, name := range benchInputs {
+		b.Run(name, func(b *testing.B) {
+			lines := readInput(b, testdataDir+"/tapes/"+name)
+			d := esa.NewDecoder()
+			c := NewMarketCache(Options{})
+			var msg esa.Message
+			var changes, runnerChanges int
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := d.Decode(lines[i%len(lines)], &msg); err != nil {
+					b.Fatal(err)
+				}
+				for j := range msg.MC {
+					runnerChanges += len(msg.MC[j].RC)
+				}
+				changes += len(c.Apply(&msg))
+			}
+			s := b.Elapsed().Seconds()
+			b.ReportMetric(float64(changes)/s, "changes/s")
+			b.ReportMetric(float64(runnerChanges)/s, "runner-changes/s")
+		})
+	}
+}
+
+// BenchmarkApplyDeltas is BenchmarkApply without the lines that carry a
+// market definition: the steady state between definitions, which must not
+// allocate.
+func BenchmarkApplyDeltas(b *testing.B) {
+	for _, name := range benchInputs {
+		b.Run(name, func(b *testing.B) {
+			all := readInput(b, testdataDir+"/tapes/"+name)
+			d := esa.NewDecoder()
+			c := NewMarketCache(Options{})
+			var msg esa.Message
+			var lines [][]byte
+			for _, l := range all {
+				if err := d.Decode(l, &msg); err != nil {
+					b.Fatal(err)
+				}
+				c.Apply(&msg) // warm the cache: every market, runner, ladder
+				hasDef := false
+				for j := range msg.MC {
+					hasDef = hasDef || msg.MC[j].Def != nil
+				}
+				if !hasDef {
+					lines = append(lines, l)
+				}
+			}
+			var changes int
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := d.Decode(lines[i%len(lines)], &msg); err != nil {
+					b.Fatal(err)
+				}
+				changes += len(c.Apply(&msg))
+			}
+			b.ReportMetric(float64(changes)/b.Elapsed().Seconds(), "changes/s")
+		})
+	}
+}
+
+// BenchmarkApplyOnly measures Apply alone on lines decoded beforehand (one
+// Message per line), to tell the cache's share of BenchmarkApply from the
+// decoder's.
+func BenchmarkApplyOnly(b *testing.B) {
+	for _, name := range benchInputs {
+		b.Run(name, func(b *testing.B) {
+			lines := readInput(b, testdataDir+"/tapes/"+name)
+			msgs := make([]esa.Message, len(lines))
+			d := esa.NewDecoder()
+			for i, l := range lines {
+				if err := d.Decode(l, &msgs[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c := NewMarketCache(Options{})
+			var changes int
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				changes += len(c.Apply(&msgs[i%len(msgs)]))
+			}
+			b.ReportMetric(float64(changes)/b.Elapsed().Seconds(), "changes/s")
+		})
+	}
+}
+
+// BenchmarkAppendLightweightJSON measures decode + Apply + writing the book
+// of each changed market, what `convert books` does per line.
+func BenchmarkAppendLightweightJSON(b *testing.B) {
+	for _, name := range benchInputs {
+		b.Run(name, func(b *testing.B) {
+			lines := readInput(b, testdataDir+"/tapes/"+name)
+			d := esa.NewDecoder()
+			c := NewMarketCache(Options{})
+			var msg esa.Message
+			var buf []byte
+			var books, bytes int
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := d.Decode(lines[i%len(lines)], &msg); err != nil {
+					b.Fatal(err)
+				}
+				for _, m := range c.Apply(&msg) {
+					buf = m.AppendLightweightJSON(buf[:0], JSONOptions{Snap: true})
+					books++
+					bytes += len(buf)
+				}
+			}
+			s := b.Elapsed().Seconds()
+			b.ReportMetric(float64(books)/s, "books/s")
+			b.ReportMetric(float64(bytes)/s/1e6, "MB/s")
+		})
+	}
+}
