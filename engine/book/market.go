@@ -106,6 +106,8 @@ type Market struct {
 	// index maps (selection, handicap) to Runners' position once the
 	// market is too large for a linear search.
 	index map[runnerKey]int
+	// keys are the runners' (selection, handicap), in Runners' order.
+	keys []runnerKey
 	// hint is where Runner starts its linear search.
 	hint int
 	// spare keeps reset runners for reuse, so an img does not allocate.
@@ -143,15 +145,18 @@ func (m *Market) Runner(id int64, hc float64) *Runner {
 	}
 	// Scan from the runner after the last one found: runner changes tend
 	// to come in the runners' order, so this usually hits at once.
-	n := len(m.Runners)
+	// The keys live in their own slice so the scan reads one contiguous
+	// block instead of chasing a pointer per runner.
+	keys := m.keys
+	n := len(keys)
 	i := m.hint
 	for k := 0; k < n; k++ {
 		if i >= n {
 			i = 0
 		}
-		if r := m.Runners[i]; r.SelectionID == id && r.Handicap == hc {
+		if keys[i].id == id && keys[i].hc == hc {
 			m.hint = i + 1
-			return r
+			return m.Runners[i]
 		}
 		i++
 	}
@@ -164,6 +169,7 @@ func (m *Market) reset() {
 		m.Runners[i] = nil
 	}
 	m.Runners = m.Runners[:0]
+	m.keys = m.keys[:0]
 	m.Def = nil
 	m.defRaw = defFields{}
 	m.TotalMatched = 0
@@ -182,6 +188,7 @@ func (m *Market) addRunner(id int64, hc float64) *Runner {
 	}
 	r.SelectionID, r.Handicap = id, hc
 	m.Runners = append(m.Runners, r)
+	m.keys = append(m.keys, runnerKey{id, hc})
 	if m.index != nil {
 		m.index[runnerKey{id, hc}] = len(m.Runners) - 1
 	} else if len(m.Runners) > indexThreshold {
