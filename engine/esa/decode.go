@@ -23,6 +23,7 @@ type Decoder struct {
 	strBuf []byte // unescaped strings the Message aliases until the next call
 
 	intern map[string]string
+	stack  []byte // open brackets while skipping an unknown value
 
 	// Scratch slices a market definition is assembled in before being
 	// copied, at its exact size, into memory the definition owns.

@@ -637,58 +637,95 @@ func parseInt(s []byte) (int64, bool) {
 	return int64(u), true
 }
 
-// skip consumes one value of any type without keeping it. Objects and arrays
-// are skipped by counting brackets outside strings; the structure inside is
-// not validated beyond that, which is enough for keys the decoder ignores.
+// skip consumes one value of any type without keeping it, checking that it
+// is well-formed JSON. It is iterative, with the open brackets on a stack
+// the decoder keeps, so deep nesting costs neither recursion nor
+// allocation once the stack has grown.
 func (d *Decoder) skip() error {
-	switch c := d.peek(); c {
-	case '"':
-		_, _, err := d.rawString()
-		return err
-	case '{', '[':
-		return d.skipNested()
-	case 't', 'f':
-		_, err := d.boolean()
-		return err
-	case 'n':
-		if d.null() {
-			return nil
-		}
-		return d.errf("expected value")
-	default:
-		start := d.i
-		end := numberEnd(d.b, start)
-		if end == start || !validJSONNumber(d.b[start:end]) {
-			return d.errf("expected value")
-		}
-		d.i = end
-		return nil
-	}
-}
-
-// skipNested skips an object or array starting at d.i.
-func (d *Decoder) skipNested() error {
-	b := d.b
-	start := d.i
-	depth := 0
-	for i := start; i < len(b); i++ {
-		switch b[i] {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				d.i = i + 1
-				return nil
+	stack := d.stack[:0]
+	defer func() { d.stack = stack[:0] }()
+	for {
+		// A value is expected here.
+		switch d.peek() {
+		case '{':
+			d.i++
+			if d.peek() == '}' {
+				d.i++
+				break
 			}
+			stack = append(stack, '{')
+			if err := d.skipKey(); err != nil {
+				return err
+			}
+			continue
+		case '[':
+			d.i++
+			if d.peek() == ']' {
+				d.i++
+				break
+			}
+			stack = append(stack, '[')
+			continue
 		case '"':
-			d.i = i
 			if _, _, err := d.rawString(); err != nil {
 				return err
 			}
-			i = d.i - 1
+		case 't', 'f':
+			if _, err := d.boolean(); err != nil {
+				return err
+			}
+		case 'n':
+			if !d.null() {
+				return d.errf("expected value")
+			}
+		default:
+			start := d.i
+			end := numberEnd(d.b, start)
+			if end == start || !validJSONNumber(d.b[start:end]) {
+				return d.errf("expected value")
+			}
+			d.i = end
+		}
+		// After a value: close brackets until a ',' asks for another.
+		for {
+			if len(stack) == 0 {
+				return nil
+			}
+			top := stack[len(stack)-1]
+			c := d.peek()
+			if c == ',' {
+				d.i++
+				if top == '{' {
+					if err := d.skipKey(); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			if (top == '{' && c == '}') || (top == '[' && c == ']') {
+				d.i++
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			if top == '{' {
+				return d.errf("expected ',' or '}'")
+			}
+			return d.errf("expected ',' or ']'")
 		}
 	}
-	d.i = len(b)
-	return d.errAt(start, "unterminated object or array")
+}
+
+// skipKey consumes a member name and its ':'.
+func (d *Decoder) skipKey() error {
+	if d.peek() != '"' {
+		return d.errf("expected string key")
+	}
+	if _, _, err := d.rawString(); err != nil {
+		return err
+	}
+	if d.peek() != ':' {
+		return d.errf("expected ':'")
+	}
+	d.i++
+	return nil
 }

@@ -881,3 +881,6 @@ func trunc(b []byte) string {
 	}
 	return string(b)
 }
+
+// dumpAny renders a value for comparison in tests; see dumpMessage.
+func dumpAny(v any) string { return fmt.Sprintf("%+v", v) }
