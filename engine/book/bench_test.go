@@ -1,6 +1,13 @@
 package book
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/bzip2"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -8,8 +15,51 @@ import (
 	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
-// benchInputs are real tapes, decompressed into memory before timing.
-var benchInputs = []string{"1.205822330.bz2", "1.197931750"}
+// benchInputs are real tapes, decompressed into memory before timing: two
+// from testdata/tapes and Betfair's PRO greyhound archive from the shared
+// data (reference only; skipped when absent).
+var benchInputs = []string{"1.205822330.bz2", "1.197931750", "pro-greyhounds-2022-03-01.tar"}
+
+// benchLines returns the lines of a benchmark input: a tape in
+// testdata/tapes, or a Betfair historic tar (every bz2 member's lines, one
+// market after another) in the shared data.
+func benchLines(b *testing.B, name string) [][]byte {
+	if !strings.HasSuffix(name, ".tar") {
+		return readInput(b, testdataDir+"/tapes/"+name)
+	}
+	f, err := os.Open(filepath.Join(sharedData, "historic", name))
+	if os.IsNotExist(err) {
+		b.Skipf("%s absent: the shared data directory is not checked out", name)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var lines [][]byte
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatalf("%s: %v", name, err)
+		}
+		if !strings.HasSuffix(h.Name, ".bz2") {
+			continue
+		}
+		data, err := io.ReadAll(bzip2.NewReader(tr))
+		if err != nil {
+			b.Fatalf("%s: %s: %v", name, h.Name, err)
+		}
+		for _, l := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(l)) > 0 {
+				lines = append(lines, l)
+			}
+		}
+	}
+	return lines
+}
 
 // BenchmarkApply measures decode + Apply, one op per stream line, over real
 // tapes replayed in a loop into one cache (a replayed line re-applies deltas
@@ -19,7 +69,7 @@ var benchInputs = []string{"1.205822330.bz2", "1.197931750"}
 func BenchmarkApply(b *testing.B) {
 	for _, name := range benchInputs {
 		b.Run(name, func(b *testing.B) {
-			lines := readInput(b, testdataDir+"/tapes/"+name)
+			lines := benchLines(b, name)
 			d := esa.NewDecoder()
 			c := NewMarketCache(Options{})
 			var msg esa.Message
@@ -50,7 +100,7 @@ func BenchmarkApply(b *testing.B) {
 func BenchmarkApplyDeltas(b *testing.B) {
 	for _, name := range benchInputs {
 		b.Run(name, func(b *testing.B) {
-			all := readInput(b, testdataDir+"/tapes/"+name)
+			all := benchLines(b, name)
 			d := esa.NewDecoder()
 			c := NewMarketCache(Options{})
 			var msg esa.Message
@@ -90,7 +140,7 @@ func BenchmarkApplyDeltas(b *testing.B) {
 func BenchmarkApplyOnly(b *testing.B) {
 	for _, name := range benchInputs {
 		b.Run(name, func(b *testing.B) {
-			lines := readInput(b, testdataDir+"/tapes/"+name)
+			lines := benchLines(b, name)
 			msgs := make([]esa.Message, len(lines))
 			d := esa.NewDecoder()
 			for i, l := range lines {
@@ -117,7 +167,7 @@ func BenchmarkApplyOnly(b *testing.B) {
 func BenchmarkAppendLightweightJSON(b *testing.B) {
 	for _, name := range benchInputs {
 		b.Run(name, func(b *testing.B) {
-			lines := readInput(b, testdataDir+"/tapes/"+name)
+			lines := benchLines(b, name)
 			d := esa.NewDecoder()
 			c := NewMarketCache(Options{})
 			var msg esa.Message

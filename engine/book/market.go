@@ -10,6 +10,7 @@
 package book
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/tapedeck/tapedeck/engine/esa"
@@ -103,24 +104,23 @@ type Market struct {
 	defRaw defFields
 	// change is a copy of the last market change as received.
 	change []byte
-	// index maps (selection, handicap) to Runners' position once the
-	// market is too large for a linear search.
-	index map[runnerKey]int
-	// keys are the runners' (selection, handicap), in Runners' order.
-	keys []runnerKey
-	// hint is where Runner starts its linear search.
-	hint int
+	// slots is an open-addressing table from (selection, handicap) to
+	// position in Runners plus one (0 = empty); its length is a power of
+	// two at least twice the runner count. A lookup costs a multiply and
+	// usually one probe, whatever order the runner changes come in.
+	slots []int32
 	// spare keeps reset runners for reuse, so an img does not allocate.
 	spare []*Runner
 }
 
-type runnerKey struct {
-	id int64
-	hc float64
+// hashKey spreads a runner key over the table (Fibonacci hashing).
+func hashKey(id int64, hc float64) uint64 {
+	if hc == 0 {
+		hc = 0 // -0 and 0 are the same handicap
+	}
+	h := uint64(id) ^ math.Float64bits(hc)*0x9E3779B97F4A7C15
+	return h * 0x9E3779B97F4A7C15
 }
-
-// indexThreshold is the runner count above which lookups use a map.
-const indexThreshold = 24
 
 // defFields are the raw JSON values of the definition fields a book shows.
 type defFields struct {
@@ -137,30 +137,41 @@ func (m *Market) LastChange() []byte { return m.change }
 
 // Runner returns the runner with the given selection id and handicap, or nil.
 func (m *Market) Runner(id int64, hc float64) *Runner {
-	if m.index != nil {
-		if i, ok := m.index[runnerKey{id, hc}]; ok {
-			return m.Runners[i]
-		}
+	slots := m.slots
+	if len(slots) == 0 {
 		return nil
 	}
-	// Scan from the runner after the last one found: runner changes tend
-	// to come in the runners' order, so this usually hits at once.
-	// The keys live in their own slice so the scan reads one contiguous
-	// block instead of chasing a pointer per runner.
-	keys := m.keys
-	n := len(keys)
-	i := m.hint
-	for k := 0; k < n; k++ {
-		if i >= n {
-			i = 0
+	mask := uint64(len(slots) - 1)
+	for i := hashKey(id, hc) >> 32 & mask; ; i = (i + 1) & mask {
+		v := slots[i]
+		if v == 0 {
+			return nil
 		}
-		if keys[i].id == id && keys[i].hc == hc {
-			m.hint = i + 1
-			return m.Runners[i]
+		if r := m.Runners[v-1]; r.SelectionID == id && r.Handicap == hc {
+			return r
 		}
-		i++
 	}
-	return nil
+}
+
+// index adds Runners[i] to the slot table, growing it when half full.
+func (m *Market) index(i int) {
+	if 2*len(m.Runners) > len(m.slots) {
+		n := 16
+		for n < 2*len(m.Runners) {
+			n *= 2
+		}
+		m.slots = make([]int32, n)
+		for j := range i {
+			m.index(j)
+		}
+	}
+	r := m.Runners[i]
+	mask := uint64(len(m.slots) - 1)
+	j := hashKey(r.SelectionID, r.Handicap) >> 32 & mask
+	for m.slots[j] != 0 {
+		j = (j + 1) & mask
+	}
+	m.slots[j] = int32(i + 1)
 }
 
 func (m *Market) reset() {
@@ -169,12 +180,10 @@ func (m *Market) reset() {
 		m.Runners[i] = nil
 	}
 	m.Runners = m.Runners[:0]
-	m.keys = m.keys[:0]
 	m.Def = nil
 	m.defRaw = defFields{}
 	m.TotalMatched = 0
-	m.index = nil
-	m.hint = 0
+	clear(m.slots)
 }
 
 func (m *Market) addRunner(id int64, hc float64) *Runner {
@@ -188,15 +197,7 @@ func (m *Market) addRunner(id int64, hc float64) *Runner {
 	}
 	r.SelectionID, r.Handicap = id, hc
 	m.Runners = append(m.Runners, r)
-	m.keys = append(m.keys, runnerKey{id, hc})
-	if m.index != nil {
-		m.index[runnerKey{id, hc}] = len(m.Runners) - 1
-	} else if len(m.Runners) > indexThreshold {
-		m.index = make(map[runnerKey]int, 2*len(m.Runners))
-		for i, r := range m.Runners {
-			m.index[runnerKey{r.SelectionID, r.Handicap}] = i
-		}
-	}
+	m.index(len(m.Runners) - 1)
 	return r
 }
 

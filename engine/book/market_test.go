@@ -3,6 +3,7 @@ package book
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -421,5 +422,29 @@ func TestRound2(t *testing.T) {
 		if got := round2(tt.in); got != tt.want {
 			t.Errorf("round2(%v) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestRunnerLookup(t *testing.T) {
+	m := newMarket("1.1")
+	for i := range 100 {
+		m.addRunner(int64(1000+i/2), float64(i%2)-0.5)
+	}
+	for i := range 100 {
+		r := m.Runner(int64(1000+i/2), float64(i%2)-0.5)
+		if r == nil || r != m.Runners[i] {
+			t.Fatalf("runner %d not found", i)
+		}
+	}
+	if m.Runner(999, 0) != nil || m.Runner(1000, 0) != nil {
+		t.Error("found a runner that is not there")
+	}
+	m.reset()
+	if m.Runner(1000, -0.5) != nil {
+		t.Error("runner survived reset")
+	}
+	m.addRunner(5, 0)
+	if m.Runner(5, math.Copysign(0, -1)) == nil {
+		t.Error("handicap -0 did not find runner with handicap 0")
 	}
 }
