@@ -10,6 +10,7 @@ import "github.com/spf13/pflag"
 //	--s3-region REGION      region (default: AWS configuration, else us-east-1)
 //	--s3-max-attempts N     tries per request on transient errors
 //	--s3-part-size BYTES    multipart part size
+//	--s3-concurrency N      parts of one object uploading at once
 //
 // Credentials are deliberately not flags: they come from the AWS standard
 // chain (environment, profiles, roles), so they never show in ps or shell
@@ -19,5 +20,6 @@ func (o *S3Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.PathStyle, "s3-path-style", o.PathStyle, "address buckets as <endpoint>/<bucket>/<key> (most self-hosted S3 servers need this)")
 	fs.StringVar(&o.Region, "s3-region", o.Region, "S3 region (default: from the AWS configuration, else "+DefaultRegion+")")
 	fs.IntVar(&o.MaxAttempts, "s3-max-attempts", o.MaxAttempts, "tries per S3 request before a transient error is returned (0: the SDK's default, 3)")
+	fs.IntVar(&o.Concurrency, "s3-concurrency", o.Concurrency, "parts of one object uploaded at once (0: 2)")
 	fs.Int64Var(&o.PartSize, "s3-part-size", o.PartSize, "multipart upload part size in bytes (0: 8 MiB; at least 5 MiB)")
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -23,8 +24,8 @@ func TestAddFlags(t *testing.T) {
 	}{
 		{nil, store.S3Options{}},
 		{
-			[]string{"--s3-endpoint", "http://127.0.0.1:9000", "--s3-path-style", "--s3-region", "eu-west-1", "--s3-max-attempts", "7", "--s3-part-size", "16777216"},
-			store.S3Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1", MaxAttempts: 7, PartSize: 16 << 20},
+			[]string{"--s3-endpoint", "http://127.0.0.1:9000", "--s3-path-style", "--s3-region", "eu-west-1", "--s3-max-attempts", "7", "--s3-part-size", "16777216", "--s3-concurrency", "3"},
+			store.S3Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1", MaxAttempts: 7, PartSize: 16 << 20, Concurrency: 3},
 		},
 	}
 	for _, c := range cases {
@@ -114,5 +115,20 @@ func TestS3CompositeChecksum(t *testing.T) {
 	d.Size++
 	if err := s.Verify(ctx, *key, d); err == nil {
 		t.Error("Verify missed a size mismatch on a composite-checksum object")
+	}
+}
+
+// Parts uploaded several at a time still land in order, whatever order they
+// finish in.
+func TestS3Concurrency(t *testing.T) {
+	data := payload(5*store.MinPartSize + 777)
+	for _, conc := range []int{1, 4} {
+		t.Run(fmt.Sprint(conc), func(t *testing.T) {
+			s := storetest.S3With(t, store.S3Options{PartSize: store.MinPartSize, Concurrency: conc})
+			put(t, s, "c/1.1.zst", data)
+			if got := read(t, s, "c/1.1.zst"); !bytes.Equal(got, data) {
+				t.Errorf("read back %d bytes differing from the %d written", len(got), len(data))
+			}
+		})
 	}
 }

@@ -1,12 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"hash/crc32"
 	"io"
 	"strings"
@@ -26,6 +24,10 @@ const (
 	DefaultPartSize = 8 << 20
 	// MinPartSize is S3's smallest allowed part (all but the last).
 	MinPartSize = 5 << 20
+	// DefaultConcurrency is how many parts a Writer uploads at once when
+	// S3Options.Concurrency is zero: enough to keep writing while a part
+	// is on the wire, without holding much memory.
+	DefaultConcurrency = 2
 	// DefaultRegion is used when neither the options nor the AWS
 	// configuration name one; S3-compatible servers usually accept it.
 	DefaultRegion = "us-east-1"
@@ -57,23 +59,28 @@ type S3Options struct {
 	// one part are sent with a single PutObject. Zero means
 	// DefaultPartSize; less than MinPartSize is an error.
 	PartSize int64
+	// Concurrency is how many parts of one object upload at once while
+	// its Writer fills the next; a Writer holds up to Concurrency+1 parts
+	// in memory. Zero means DefaultConcurrency.
+	Concurrency int
 }
 
 // S3 is a Store in one S3 bucket; keys are object keys.
 //
 // A Writer buffers one part in memory. An object that fits in one part is
 // sent with PutObject at Close; a larger one is streamed as a multipart
-// upload that becomes visible only when CompleteMultipartUpload succeeds at
-// Close. Every part and the whole object carry a CRC32C that the server
+// upload (a few parts on the wire at once while the next fills) that becomes
+// visible only when CompleteMultipartUpload succeeds at Close. Every part and the whole object carry a CRC32C that the server
 // checks, and Close then reads the object's size and checksum back before
 // returning. A failed Close or an Abort aborts the multipart upload. A
 // process that dies mid-write leaves an incomplete upload, which is never
 // visible as an object (AbortIncomplete, or a bucket lifecycle rule, removes
 // its parts).
 type S3 struct {
-	client   *s3.Client
-	bucket   string
-	partSize int64
+	client      *s3.Client
+	bucket      string
+	partSize    int64
+	concurrency int
 }
 
 // NewS3 returns the store for bucket. It loads the AWS configuration but makes
@@ -89,6 +96,10 @@ func NewS3(ctx context.Context, bucket string, opt S3Options) (*S3, error) {
 	}
 	if partSize < MinPartSize {
 		return nil, fmt.Errorf("store: %s: part size %d is below S3's minimum %d", where, partSize, MinPartSize)
+	}
+	concurrency := opt.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
 	}
 	var loads []func(*config.LoadOptions) error
 	if opt.Region != "" {
@@ -110,7 +121,7 @@ func NewS3(ctx context.Context, bucket string, opt S3Options) (*S3, error) {
 		}
 		o.UsePathStyle = opt.PathStyle
 	})
-	return &S3{client: client, bucket: bucket, partSize: partSize}, nil
+	return &S3{client: client, bucket: bucket, partSize: partSize, concurrency: concurrency}, nil
 }
 
 // Client is the SDK client the store uses, for what the Store interface does
@@ -307,213 +318,6 @@ func compositeCRC(parts []uint32) string {
 		binary.BigEndian.PutUint32(buf[4*i:], c)
 	}
 	return fmt.Sprintf("%s-%d", crcBase64(crc32.Checksum(buf, castagnoli)), len(parts))
-}
-
-// Create returns a Writer for key. No request is made until a part is full or
-// the Writer is closed.
-func (s *S3) Create(ctx context.Context, key string) (Writer, error) {
-	if err := checkKey(key); err != nil {
-		return nil, s.fail("create", key, err)
-	}
-	return &s3Writer{
-		ctx:  ctx,
-		s:    s,
-		key:  key,
-		buf:  make([]byte, 0, min(s.partSize, 64<<10)),
-		full: crc32.New(castagnoli),
-	}, nil
-}
-
-// s3Writer writes one object of an S3 store, buffering one part at a time.
-type s3Writer struct {
-	ctx      context.Context
-	s        *S3
-	key      string
-	buf      []byte // the part being filled; grows to partSize
-	uploadID string // "" until the first part is sent
-	parts    []types.CompletedPart
-	partSums []uint32 // raw CRC32C of each sent part
-	full     hash.Hash32
-	n        int64
-	done     bool  // closed or aborted
-	err      error // first failure; the upload has been aborted
-}
-
-// Write buffers p, sending a part whenever the buffer holds a full one.
-func (w *s3Writer) Write(p []byte) (int, error) {
-	if w.done {
-		return 0, w.s.fail("write", w.key, errors.New("writer already closed"))
-	}
-	if w.err != nil {
-		return 0, w.err
-	}
-	written := 0
-	for len(p) > 0 {
-		// Send a full buffer only when more data arrives, so an object of
-		// exactly one part still goes as a single PutObject at Close.
-		if int64(len(w.buf)) == w.s.partSize {
-			if err := w.sendPart(); err != nil {
-				return written, err
-			}
-		}
-		room := int(w.s.partSize) - len(w.buf)
-		chunk := p[:min(room, len(p))]
-		w.buf = append(w.buf, chunk...)
-		w.full.Write(chunk)
-		w.n += int64(len(chunk))
-		written += len(chunk)
-		p = p[len(chunk):]
-	}
-	return written, nil
-}
-
-// Digest is the size and CRC32C of what was written.
-func (w *s3Writer) Digest() Digest { return Digest{Size: w.n, CRC32C: w.full.Sum32()} }
-
-// sendPart uploads the buffer as the next part, starting the multipart
-// upload first if this is the first part.
-func (w *s3Writer) sendPart() error {
-	if w.uploadID == "" {
-		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{
-			Bucket: aws.String(w.s.bucket),
-			Key:    aws.String(w.key),
-			// A whole-object CRC32C lets Close and Verify compare the
-			// stored object with the digest of the bytes written.
-			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
-			ChecksumType:      types.ChecksumTypeFullObject,
-		})
-		if err != nil {
-			return w.failed("create multipart upload", err)
-		}
-		w.uploadID = aws.ToString(out.UploadId)
-	}
-	num := int32(len(w.parts) + 1)
-	sum := crc32.Checksum(w.buf, castagnoli)
-	out, err := w.s.client.UploadPart(w.ctx, &s3.UploadPartInput{
-		Bucket:         aws.String(w.s.bucket),
-		Key:            aws.String(w.key),
-		UploadId:       aws.String(w.uploadID),
-		PartNumber:     aws.Int32(num),
-		Body:           bytes.NewReader(w.buf),
-		ContentLength:  aws.Int64(int64(len(w.buf))),
-		ChecksumCRC32C: aws.String(crcBase64(sum)),
-	})
-	if err != nil {
-		return w.failed(fmt.Sprintf("upload part %d", num), err)
-	}
-	w.parts = append(w.parts, types.CompletedPart{
-		ETag:           out.ETag,
-		PartNumber:     aws.Int32(num),
-		ChecksumCRC32C: aws.String(crcBase64(sum)),
-	})
-	w.partSums = append(w.partSums, sum)
-	w.buf = w.buf[:0]
-	return nil
-}
-
-// failed records the first failure, aborts any multipart upload so no
-// parts linger, and returns the error naming the object.
-func (w *s3Writer) failed(op string, err error) error {
-	w.err = w.s.fail(op, w.key, err)
-	if aerr := w.abortUpload(); aerr != nil {
-		w.err = fmt.Errorf("%w (and aborting the upload failed: %v)", w.err, aerr)
-	}
-	return w.err
-}
-
-// abortUpload aborts the multipart upload, if one was started. It runs even
-// when the Writer's context is cancelled, as cleanup.
-func (w *s3Writer) abortUpload() error {
-	if w.uploadID == "" {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), cleanupTimeout)
-	defer cancel()
-	_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket:   aws.String(w.s.bucket),
-		Key:      aws.String(w.key),
-		UploadId: aws.String(w.uploadID),
-	})
-	w.uploadID = ""
-	return err
-}
-
-// Close sends what is buffered (as one PutObject, or the last part and
-// CompleteMultipartUpload), then checks the stored object's size and
-// CRC32C with HeadObject. It deletes the object again if that check fails.
-func (w *s3Writer) Close() error {
-	if w.done {
-		return nil
-	}
-	w.done = true
-	if w.err != nil {
-		return w.err
-	}
-	want := w.Digest()
-	var etag string
-	if w.uploadID == "" {
-		out, err := w.s.client.PutObject(w.ctx, &s3.PutObjectInput{
-			Bucket:         aws.String(w.s.bucket),
-			Key:            aws.String(w.key),
-			Body:           bytes.NewReader(w.buf),
-			ContentLength:  aws.Int64(int64(len(w.buf))),
-			ChecksumCRC32C: aws.String(crcBase64(want.CRC32C)),
-		})
-		if err != nil {
-			return w.s.fail("put", w.key, err)
-		}
-		etag = aws.ToString(out.ETag)
-	} else {
-		if len(w.buf) > 0 {
-			if err := w.sendPart(); err != nil {
-				return err
-			}
-		}
-		out, err := w.s.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
-			Bucket:          aws.String(w.s.bucket),
-			Key:             aws.String(w.key),
-			UploadId:        aws.String(w.uploadID),
-			MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
-			ChecksumCRC32C:  aws.String(crcBase64(want.CRC32C)),
-			ChecksumType:    types.ChecksumTypeFullObject,
-			// The server refuses to complete if the parts add up to
-			// anything else.
-			MpuObjectSize: aws.Int64(want.Size),
-		})
-		if err != nil {
-			return w.failed("complete multipart upload", err)
-		}
-		w.uploadID = ""
-		etag = aws.ToString(out.ETag)
-	}
-	w.buf = nil
-
-	h, err := w.s.head(w.ctx, w.key)
-	if err != nil {
-		return w.s.fail("verify", w.key, err)
-	}
-	if err := checkHead(h, want, w.partSums); err != nil {
-		// Remove what we stored, but not an object another writer put
-		// there since.
-		if aws.ToString(h.ETag) == etag {
-			w.s.Delete(context.WithoutCancel(w.ctx), w.key)
-		}
-		return w.s.fail("verify", w.key, err)
-	}
-	return nil
-}
-
-// Abort drops the buffer and aborts the multipart upload, if any.
-func (w *s3Writer) Abort() error {
-	if w.done {
-		return nil
-	}
-	w.done = true
-	w.buf = nil
-	if err := w.abortUpload(); err != nil {
-		return w.s.fail("abort multipart upload", w.key, err)
-	}
-	return nil
 }
 
 // AbortIncomplete aborts the multipart uploads under prefix that were started

@@ -72,6 +72,9 @@ func (p *faultProxy) through(t *testing.T, bucket string, opt store.S3Options) *
 		}
 		p.mu.Unlock()
 		if status != 0 {
+			// Read the body first, as S3 does: replying mid-upload would
+			// reset the connection, which the SDK rightly retries.
+			io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(status)
 			w.Write([]byte("<Error><Code>" + code + "</Code><Message>injected by the test</Message></Error>"))

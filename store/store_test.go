@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"io/fs"
@@ -50,11 +51,10 @@ func forEach(t *testing.T, test func(t *testing.T, s store.Store)) {
 // payload is n deterministic pseudo-random bytes (seeded by n), so content
 // checks catch misplaced or repeated parts.
 func payload(n int) []byte {
-	r := rand.New(rand.NewPCG(uint64(n), 7))
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], uint64(n))
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
+	rand.NewChaCha8(seed).Read(b)
 	return b
 }
 
@@ -75,8 +75,8 @@ func put(t *testing.T, s store.Store, key string, data []byte) store.Writer {
 // writeChunks writes data in chunks of varying size, as a recorder would.
 func writeChunks(t *testing.T, w io.Writer, data []byte) {
 	t.Helper()
-	for i, size := 0, 1; i < len(data); size = size*3 + 1 {
-		n := min(size%(1<<20)+1, len(data)-i)
+	for i, size := 0, 1; i < len(data); size = (size*3 + 1) % (1 << 20) {
+		n := min(size+1, len(data)-i)
 		if _, err := w.Write(data[i : i+n]); err != nil {
 			t.Fatalf("write: %v", err)
 		}
