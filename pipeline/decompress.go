@@ -60,13 +60,54 @@ func Sniff(b []byte) Compression {
 // allocating gigabytes.
 const zstdMaxMemory = 128 << 20
 
-// decoders keeps zstd and gzip decoders for reuse: a zstd decoder allocates
-// its window and tables once, so a walk over thousands of small tapes should
-// not build one per tape. One decoders value is owned by a Walker (never a
-// package variable); it is safe for concurrent use.
+// decoders keeps zstd and gzip decoders, read buffers and line buffers for
+// reuse: a zstd decoder allocates its window and tables once, so a walk over
+// thousands of small tapes should not build one per tape. One decoders value
+// belongs to one walk (never a package variable); it is safe for concurrent
+// use.
 type decoders struct {
-	zstd sync.Pool // *zstd.Decoder
-	gzip sync.Pool // *gzip.Reader
+	zstd  sync.Pool // *zstd.Decoder
+	gzip  sync.Pool // *gzip.Reader
+	bufio sync.Pool // *bufio.Reader of readBufSize
+	lines sync.Pool // *[]byte line buffers of at most maxPooledLineBuf
+}
+
+// readBufSize is the buffer between a raw stream and its decompressor: big
+// enough for few read calls on a file or a tar stream.
+const readBufSize = 64 << 10
+
+// maxPooledLineBuf: line buffers grown beyond this (by a live image of many
+// MB) are left to the garbage collector rather than kept.
+const maxPooledLineBuf = 4 << 20
+
+// getBufio returns a pooled read buffer reading from r.
+func (d *decoders) getBufio(r io.Reader) *bufio.Reader {
+	if br, _ := d.bufio.Get().(*bufio.Reader); br != nil {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReaderSize(r, readBufSize)
+}
+
+// putBufio gives a read buffer back, dropping its reader.
+func (d *decoders) putBufio(br *bufio.Reader) {
+	br.Reset(nil)
+	d.bufio.Put(br)
+}
+
+// getLineBuf returns a pooled line buffer, or nil.
+func (d *decoders) getLineBuf() []byte {
+	if b, _ := d.lines.Get().(*[]byte); b != nil {
+		return *b
+	}
+	return nil
+}
+
+// putLineBuf keeps a line buffer unless it grew very big.
+func (d *decoders) putLineBuf(b []byte) {
+	if cap(b) <= maxPooledLineBuf {
+		d.lines.Put(&b)
+	}
 }
 
 // newBzip2Reader is the one place bzip2 decoding is chosen, so a faster

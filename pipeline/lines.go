@@ -39,6 +39,7 @@ type LineReader struct {
 
 	r      io.Reader
 	closer io.Closer
+	pool   *decoders // where buf goes back on Close, if anywhere
 	path   string
 	member string
 
@@ -123,7 +124,7 @@ func (lr *LineReader) finish() bool {
 // fill reads more data into the buffer, moving unread bytes to the front or
 // growing the buffer when it is full.
 func (lr *LineReader) fill() error {
-	if lr.buf == nil {
+	if len(lr.buf) == 0 {
 		lr.buf = make([]byte, initialLineBuf)
 	}
 	if lr.start > 0 && lr.end == len(lr.buf) {
@@ -181,6 +182,11 @@ func (lr *LineReader) Err() error {
 // Close closes the tape stream the LineReader was opened from (see
 // Tape.Lines); on a LineReader from NewLineReader it does nothing.
 func (lr *LineReader) Close() error {
+	if lr.pool != nil && lr.buf != nil {
+		lr.pool.putLineBuf(lr.buf)
+	}
+	lr.pool, lr.buf, lr.cur = nil, nil, nil
+	lr.start, lr.end, lr.scan = 0, 0, 0
 	if lr.closer == nil {
 		return nil
 	}

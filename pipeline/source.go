@@ -27,14 +27,20 @@ type Tape struct {
 	Path   string // the input file (or object) the tape came from; "-" is standard input
 	Member string // the tar member name, or "" when the tape is the whole file
 	Size   int64  // compressed size in bytes as listed, -1 when unknown (standard input, a pipe)
+	// Index is the tape's 0-based position in walk order (inputs as given,
+	// directories in name order, members in archive order), so results
+	// that ForEach produces in any order can be put back in input order.
+	Index int
 
 	ctx  context.Context
 	dec  *decoders
 	data []byte    // a buffered tar member: can be opened any number of times
 	raw  io.Reader // else the one-shot stream, nil once opened
-	// closer closes what raw reads from (a file); owned by the tape until
-	// Open hands it to the returned reader.
+	// closer closes what raw reads from (a file), and br is raw's pooled
+	// buffer when raw is one; both are owned by the tape until Open hands
+	// them to the returned reader.
 	closer io.Closer
+	br     *bufio.Reader
 	open   *tapeReader // the last reader Open returned, closed by finish
 
 	compression  atomic.Int32
@@ -55,6 +61,9 @@ var errOpenedTwice = errors.New("tape already opened; its stream can be read onl
 // NewTape returns a tape over the compressed bytes in data, for tests and for
 // callers that already hold a tape in memory. name is used in errors.
 func NewTape(name string, data []byte) *Tape {
+	if data == nil {
+		data = []byte{} // nil marks a tape that is not buffered
+	}
 	return &Tape{Name: name, Path: name, Size: int64(len(data)), data: data,
 		ctx: context.Background(), dec: &decoders{}}
 }
@@ -67,28 +76,25 @@ func (t *Tape) Open() (io.ReadCloser, error) {
 	var br *bufio.Reader
 	switch {
 	case t.data != nil:
-		br = bufio.NewReaderSize(&countingReader{r: bytes.NewReader(t.data), n: &t.compressed}, 64<<10)
+		br = t.dec.getBufio(&countingReader{r: bytes.NewReader(t.data), n: &t.compressed})
+	case t.br != nil:
+		br = t.br // already counting: see Walker.object
+		t.raw, t.br = nil, nil
 	case t.raw != nil:
-		if b, ok := t.raw.(*bufio.Reader); ok {
-			br = b // already counting: see Walker.object
-		} else {
-			br = bufio.NewReaderSize(&countingReader{r: t.raw, n: &t.compressed}, 64<<10)
-		}
+		br = t.dec.getBufio(&countingReader{r: t.raw, n: &t.compressed})
 		t.raw = nil
 	default:
 		return nil, t.ErrorAt(0, errOpenedTwice)
 	}
-	closer := t.closer
+	r := &tapeReader{ctx: t.ctx, closer: t.closer, br: br, dec: t.dec, n: &t.decompressed}
 	t.closer = nil
 	dr, c, err := t.dec.decompress(br)
 	t.compression.Store(int32(c))
 	if err != nil {
-		if closer != nil {
-			closer.Close()
-		}
+		r.Close()
 		return nil, t.ErrorAt(0, err)
 	}
-	r := &tapeReader{ctx: t.ctx, r: dr, closer: closer, n: &t.decompressed}
+	r.r = dr
 	t.open = r
 	return r, nil
 }
@@ -103,6 +109,8 @@ func (t *Tape) Lines() (*LineReader, error) {
 	lr := NewLineReader(r, t.Path)
 	lr.member = t.Member
 	lr.closer = r
+	lr.pool = t.dec
+	lr.buf = t.dec.getLineBuf()
 	return lr, nil
 }
 
@@ -136,6 +144,10 @@ func (t *Tape) finish() {
 		t.closer.Close()
 		t.closer = nil
 	}
+	if t.br != nil {
+		t.dec.putBufio(t.br)
+		t.br = nil
+	}
 	t.raw = nil
 	t.data = nil
 	if t.release != nil {
@@ -153,8 +165,10 @@ func (t *Tape) finish() {
 // even if the callback forgets to watch the context.
 type tapeReader struct {
 	ctx    context.Context
-	r      io.ReadCloser
-	closer io.Closer
+	r      io.ReadCloser // the decompressor
+	closer io.Closer     // the raw stream's source, or nil
+	br     *bufio.Reader // the pooled buffer under r
+	dec    *decoders
 	n      *atomic.Int64
 	once   sync.Once
 }
@@ -175,12 +189,17 @@ func (r *tapeReader) Read(p []byte) (int, error) {
 func (r *tapeReader) Close() error {
 	var err error
 	r.once.Do(func() {
-		err = r.r.Close()
+		if r.r != nil {
+			err = r.r.Close()
+		}
 		if r.closer != nil {
 			if cerr := r.closer.Close(); err == nil {
 				err = cerr
 			}
 		}
+		// Only now, with the decompressor closed, may the buffer
+		// under it serve another tape.
+		r.dec.putBufio(r.br)
 	})
 	return err
 }

@@ -159,6 +159,7 @@ func buildTar(tb testing.TB, entries []tarEntry) []byte {
 // tapeResult is what reading one tape gave.
 type tapeResult struct {
 	name        string
+	index       int
 	lines       [][]byte
 	err         error
 	compression Compression
@@ -168,8 +169,11 @@ type tapeResult struct {
 }
 
 // readTape reads every line of t, copying them.
-func readTape(t *Tape) tapeResult {
-	res := tapeResult{name: t.Name, size: t.Size}
+func readTape(t *Tape) tapeResult { return readLines(t, false) }
+
+// readLines reads the lines of t, or only its first line.
+func readLines(t *Tape, firstOnly bool) tapeResult {
+	res := tapeResult{name: t.Name, index: t.Index, size: t.Size}
 	lr, err := t.Lines()
 	if err != nil {
 		res.err = err
@@ -177,6 +181,9 @@ func readTape(t *Tape) tapeResult {
 	}
 	for lr.Next() {
 		res.lines = append(res.lines, bytes.Clone(lr.Bytes()))
+		if firstOnly {
+			break
+		}
 	}
 	res.err = lr.Err()
 	lr.Close()
@@ -188,14 +195,15 @@ func readTape(t *Tape) tapeResult {
 
 // collector gathers tape results from concurrent callbacks.
 type collector struct {
-	mu      sync.Mutex
-	results []tapeResult
+	mu        sync.Mutex
+	results   []tapeResult
+	firstOnly bool // read only each tape's first line
 }
 
 // fn is a callback for Walk and ForEach that reads each tape fully and
 // records the result; read errors are recorded, not returned.
 func (c *collector) fn(_ context.Context, t *Tape) error {
-	r := readTape(t)
+	r := readLines(t, c.firstOnly)
 	c.mu.Lock()
 	c.results = append(c.results, r)
 	c.mu.Unlock()

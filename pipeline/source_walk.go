@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"archive/tar"
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -187,9 +186,12 @@ func (w *Walker) produce(ctx context.Context, inputs []string, buffer bool, emit
 	// stop records an error from emit, so it is not mistaken for a
 	// problem with an input when it comes back out of a Lister.
 	var stop error
+	index := 0
 	each := func(obj Object, err error) error {
 		if err == nil {
 			err = w.object(ctx, obj, dec, bud, func(t *Tape) error {
+				t.Index = index
+				index++
 				if e := emit(t); e != nil {
 					stop = e
 					return e
@@ -256,14 +258,15 @@ func (w *Walker) object(ctx context.Context, obj Object, dec *decoders, bud *bud
 		return &InputError{Path: obj.Path, Err: err}
 	}
 	t := &Tape{Name: obj.Path, Path: obj.Path, Size: obj.Size, ctx: ctx, dec: dec}
-	br := bufio.NewReaderSize(&countingReader{r: rc, n: &t.compressed}, 64<<10)
+	br := dec.getBufio(&countingReader{r: rc, n: &t.compressed})
 	head, _ := br.Peek(tarHeaderSize)
 	if !isTar(head, obj.Path) {
 		// The open stream is handed to the tape; Tape.Open will sniff
 		// the compression from the same buffered bytes.
-		t.raw, t.closer = br, rc
+		t.raw, t.br, t.closer = br, br, rc
 		return emit(t)
 	}
+	defer dec.putBufio(br)
 	defer rc.Close()
 	return w.tar(ctx, obj.Path, br, dec, bud, emit)
 }
