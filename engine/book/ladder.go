@@ -3,12 +3,14 @@ package book
 import "github.com/tapedeck/tapedeck/engine/esa"
 
 // PriceLadder is a price-keyed ladder (atb, atl, trd, spb, spl, and an
-// order's matched backs and lays): one size per price, kept sorted so that
-// Levels[0] is the best price. It is a small slice updated in place; after
-// the first few updates of a market it no longer allocates.
+// order's matched backs and lays): one size per price, kept sorted by price,
+// descending for the back ladders (atb, spb) so that Levels[0] is the best
+// back price, ascending for the others. It is a small slice updated in
+// place; after the first few updates of a market it no longer allocates.
+// The zero value is an empty ascending ladder.
 type PriceLadder struct {
-	// Levels are the ladder's prices and sizes, best first: descending
-	// prices for a back ladder, ascending for a lay or traded ladder.
+	// Levels are the ladder's prices and sizes in the ladder's order. Read
+	// them freely; change them only through Set or Apply.
 	Levels []esa.PriceSize
 	desc   bool
 }
