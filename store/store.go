@@ -163,18 +163,18 @@ type Options struct {
 func Open(ctx context.Context, rawURL string, opt Options) (Store, string, error) {
 	switch {
 	case strings.HasPrefix(rawURL, "s3://"):
-		u, err := url.Parse(rawURL)
-		if err != nil {
-			return nil, "", fmt.Errorf("store: %s: %w", rawURL, err)
-		}
-		if u.Host == "" {
+		// Split by hand rather than with url.Parse: like the AWS CLI, the
+		// prefix is taken literally, so '%', '#' and '?' in keys stay
+		// what they are.
+		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(rawURL, "s3://"), "/")
+		if bucket == "" {
 			return nil, "", fmt.Errorf("store: %s: no bucket in S3 URL (want s3://bucket/prefix)", rawURL)
 		}
-		s, err := NewS3(ctx, u.Host, opt.S3)
+		s, err := NewS3(ctx, bucket, opt.S3)
 		if err != nil {
 			return nil, "", err
 		}
-		return s, strings.TrimPrefix(u.Path, "/"), nil
+		return s, prefix, nil
 	case strings.HasPrefix(rawURL, "file://"):
 		u, err := url.Parse(rawURL)
 		if err != nil {

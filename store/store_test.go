@@ -442,6 +442,7 @@ func TestOpenURL(t *testing.T) {
 		{"s3://my-bucket", "s3://my-bucket", ""},
 		{"s3://my-bucket/", "s3://my-bucket", ""},
 		{"s3://my-bucket/tapes/2026/", "s3://my-bucket", "tapes/2026/"},
+		{"s3://my-bucket/a b/100%/#1?x", "s3://my-bucket", "a b/100%/#1?x"},
 		{"s3:///tapes", "", ""},
 		{"gs://bucket/x", "", ""},
 		{"file://otherhost/x", "", ""},
