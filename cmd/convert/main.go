@@ -27,6 +27,6 @@ zstd or none) is detected from the content, not the name.`,
 		Example: `  convert stats pro-greyhounds-2022-03-01.tar
   convert books testdata/tapes/1.197931750 -o books.jsonl.zst`,
 	})
-	root.AddCommand(newBooksCmd(), newStatsCmd())
+	root.AddCommand(newBooksCmd(), newStatsCmd(), newParquetCmd())
 	return root
 }

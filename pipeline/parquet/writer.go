@@ -1,0 +1,316 @@
+// Package parquet writes convert parquet's dataset: the rows package
+// pipeline/tables derives, as ZSTD-compressed Parquet files in Hive
+// partitions, through package store so that a file appears only when whole.
+//
+// Layout under the destination prefix:
+//
+//	<table>/event_type_id=<id>/date=<YYYY-MM-DD>/part-<batch>.parquet
+//	files/part-<batch>.parquet
+//
+// A Writer gathers whole markets (never split) until about MaxRows rows are
+// pending, then writes one batch: in every table and partition one file
+// whose row groups close on market boundaries at about MaxRows rows, rows
+// sorted by (market_id, seq) (snapshots by market_id, selection_id,
+// handicap, ref, seconds_before DESC). The batch's files-table part, which
+// lists the inputs the batch holds, is written last: an input counts as
+// done only once every file holding its rows is committed.
+package parquet
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	pq "github.com/parquet-go/parquet-go"
+
+	"github.com/tapedeck/tapedeck/pipeline/tables"
+	"github.com/tapedeck/tapedeck/store"
+)
+
+// Table names, in the order --tables lists them.
+const (
+	TableMarkets           = "markets"
+	TableRunners           = "runners"
+	TableMarketDefinitions = "market_definitions"
+	TableRunnerDefinitions = "runner_definitions"
+	TableLadderDeltas      = "ladder_deltas"
+	TableTrades            = "trades"
+	TableSnapshots         = "snapshots"
+	TableMarketSnapshots   = "market_snapshots"
+	TableOrders            = "orders"
+	TableFiles             = "files"
+)
+
+// TableNames returns every table's name.
+func TableNames() []string {
+	return []string{TableMarkets, TableRunners, TableMarketDefinitions, TableRunnerDefinitions,
+		TableLadderDeltas, TableTrades, TableSnapshots, TableMarketSnapshots, TableOrders, TableFiles}
+}
+
+// ParseTables parses a comma-separated table list ("" or "all": every
+// table). The files table is always written, since resuming depends on it.
+func ParseTables(list string) (map[string]bool, error) {
+	set := map[string]bool{}
+	if strings.TrimSpace(list) == "" || list == "all" {
+		for _, t := range TableNames() {
+			set[t] = true
+		}
+		return set, nil
+	}
+	known := TableNames()
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if !slices.Contains(known, t) {
+			return nil, fmt.Errorf("unknown table %q (tables: %s)", t, strings.Join(known, ", "))
+		}
+		set[t] = true
+	}
+	set[TableFiles] = true
+	return set, nil
+}
+
+// Footer key/value metadata keys.
+const (
+	MetaVersion  = "tapedeck.version"
+	MetaDataTier = "tapedeck.data_tier"
+	MetaGrid     = "tapedeck.grid"
+	MetaBatch    = "tapedeck.batch"
+)
+
+// DefaultMaxRows is the row count at which a row group closes (on the next
+// market boundary) and a Writer writes its pending batch.
+const DefaultMaxRows = 1 << 20
+
+// Options configures a Writer.
+type Options struct {
+	// Store and Prefix are where the dataset goes: keys are
+	// path.Join(Prefix, <table>/...).
+	Store  store.Store
+	Prefix string
+	// Tables is the set of tables to write (ParseTables); nil means all.
+	Tables map[string]bool
+	// Version and Grid are written to every file's footer.
+	Version, Grid string
+	// Batch is the unique prefix of this Writer's batch names, such as
+	// "all-<run>-w0"; batches are numbered after it.
+	Batch string
+	// MaxRows bounds pending rows and rows per row group; 0 means
+	// DefaultMaxRows.
+	MaxRows int
+}
+
+// Writer writes batches of markets. It is not safe for concurrent use: give
+// each worker its own, with its own Batch prefix.
+type Writer struct {
+	opts    Options
+	pending []*tables.Rows
+	files   []tables.File
+	nrows   int
+	batches int
+	// Written counts the data files committed so far.
+	Written int
+}
+
+// NewWriter returns a Writer.
+func NewWriter(opts Options) *Writer {
+	if opts.MaxRows <= 0 {
+		opts.MaxRows = DefaultMaxRows
+	}
+	if opts.Tables == nil {
+		opts.Tables, _ = ParseTables("")
+	}
+	return &Writer{opts: opts}
+}
+
+// Add queues the markets of one finished input and its files-table row,
+// and writes the pending batch once it holds MaxRows rows or more. The row's
+// Batch field is filled in.
+func (w *Writer) Add(ctx context.Context, markets []*tables.Rows, file tables.File) error {
+	for _, m := range markets {
+		w.pending = append(w.pending, m)
+		w.nrows += m.Len()
+	}
+	w.files = append(w.files, file)
+	if w.nrows >= w.opts.MaxRows {
+		return w.Flush(ctx)
+	}
+	return nil
+}
+
+// Flush writes the pending batch, if any: every table's files, then the
+// files-table part naming the batch's inputs.
+func (w *Writer) Flush(ctx context.Context) error {
+	if len(w.files) == 0 && len(w.pending) == 0 {
+		return nil
+	}
+	batch := fmt.Sprintf("%s-%d", w.opts.Batch, w.batches)
+	w.batches++
+	pending, files := w.pending, w.files
+	w.pending, w.files, w.nrows = nil, nil, 0
+
+	slices.SortStableFunc(pending, func(a, b *tables.Rows) int {
+		return cmp.Or(cmp.Compare(a.EventTypeID, b.EventTypeID), cmp.Compare(a.Date, b.Date), cmp.Compare(a.MarketID, b.MarketID))
+	})
+	for start := 0; start < len(pending); {
+		end := start + 1
+		for end < len(pending) && pending[end].EventTypeID == pending[start].EventTypeID && pending[end].Date == pending[start].Date {
+			end++
+		}
+		if err := w.writePartition(ctx, batch, pending[start:end]); err != nil {
+			return err
+		}
+		start = end
+	}
+	for i := range files {
+		files[i].Batch = batch
+	}
+	key := path.Join(w.opts.Prefix, TableFiles, "part-"+batch+".parquet")
+	if err := writeFile(ctx, w.opts.Store, key, w.meta(batch, ""), w.opts.MaxRows, nil, [][]tables.File{files}); err != nil {
+		return err
+	}
+	w.Written++
+	return nil
+}
+
+func (w *Writer) meta(batch, tier string) map[string]string {
+	m := map[string]string{MetaVersion: w.opts.Version, MetaGrid: w.opts.Grid, MetaBatch: batch}
+	if tier != "" {
+		m[MetaDataTier] = tier
+	}
+	return m
+}
+
+var (
+	byMarket  = []pq.SortingColumn{pq.Ascending("market_id")}
+	bySeq     = []pq.SortingColumn{pq.Ascending("market_id"), pq.Ascending("seq")}
+	bySnap    = []pq.SortingColumn{pq.Ascending("market_id"), pq.Ascending("selection_id"), pq.Ascending("handicap"), pq.Ascending("ref"), pq.Descending("seconds_before")}
+	byMarketS = []pq.SortingColumn{pq.Ascending("market_id"), pq.Ascending("ref"), pq.Descending("seconds_before")}
+)
+
+// writePartition writes one partition's markets (sorted by market id) to
+// every selected table.
+func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.Rows) error {
+	var tiers []string
+	for _, m := range ms {
+		if !slices.Contains(tiers, m.DataTier) {
+			tiers = append(tiers, m.DataTier)
+		}
+	}
+	slices.Sort(tiers)
+	meta := w.meta(batch, strings.Join(tiers, ","))
+	dir := fmt.Sprintf("event_type_id=%s/date=%s", ms[0].EventTypeID, ms[0].Date)
+	key := func(table string) string {
+		return path.Join(w.opts.Prefix, table, dir, "part-"+batch+".parquet")
+	}
+	sel := w.opts.Tables
+	var err error
+	do := func(table string, f func(k string) error) {
+		if err == nil && sel[table] {
+			if err = f(key(table)); err == nil {
+				w.Written++
+			}
+		}
+	}
+	n := w.opts.MaxRows
+	s := w.opts.Store
+	do(TableMarkets, func(k string) error {
+		return writeGroups(ctx, s, k, meta, n, byMarket, ms, func(r *tables.Rows) []tables.Market {
+			if r.Market == nil {
+				return nil
+			}
+			return []tables.Market{*r.Market}
+		})
+	})
+	do(TableRunners, func(k string) error {
+		return writeGroups(ctx, s, k, meta, n, byMarket, ms, func(r *tables.Rows) []tables.Runner { return r.Runners })
+	})
+	do(TableMarketDefinitions, func(k string) error {
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.MarketDefinition { return r.MarketDefinitions })
+	})
+	do(TableRunnerDefinitions, func(k string) error {
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.RunnerDefinition { return r.RunnerDefinitions })
+	})
+	do(TableLadderDeltas, func(k string) error {
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.LadderDelta { return r.LadderDeltas })
+	})
+	do(TableTrades, func(k string) error {
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.Trade { return r.Trades })
+	})
+	do(TableSnapshots, func(k string) error {
+		return writeGroups(ctx, s, k, meta, n, bySnap, ms, func(r *tables.Rows) []tables.Snapshot { return r.Snapshots })
+	})
+	do(TableMarketSnapshots, func(k string) error {
+		return writeGroups(ctx, s, k, meta, n, byMarketS, ms, func(r *tables.Rows) []tables.MarketSnapshot { return r.MarketSnapshots })
+	})
+	do(TableOrders, func(k string) error {
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.Order { return r.Orders })
+	})
+	return err
+}
+
+func writeGroups[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
+	sorting []pq.SortingColumn, ms []*tables.Rows, rows func(*tables.Rows) []T) error {
+	groups := make([][]T, 0, len(ms))
+	for _, m := range ms {
+		if g := rows(m); len(g) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	return writeFile(ctx, s, key, meta, maxRows, sorting, groups)
+}
+
+// writeFile writes one Parquet file of row groups, closing a row group
+// between groups (markets) once it holds maxRows rows.
+func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
+	sorting []pq.SortingColumn, groups [][]T) error {
+	out, err := s.Create(ctx, key)
+	if err != nil {
+		return err
+	}
+	opts := []pq.WriterOption{pq.Compression(&pq.Zstd), pq.CreatedBy("tapedeck", meta[MetaVersion], "")}
+	if len(sorting) > 0 {
+		opts = append(opts, pq.SortingWriterConfig(pq.SortingColumns(sorting...)))
+	}
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		opts = append(opts, pq.KeyValueMetadata(k, meta[k]))
+	}
+	pw := pq.NewGenericWriter[T](out, opts...)
+	fail := func(err error) error {
+		out.Abort()
+		return fmt.Errorf("parquet: %s: %w", key, err)
+	}
+	inGroup := 0
+	for _, g := range groups {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		if inGroup > 0 && inGroup+len(g) > maxRows {
+			if err := pw.Flush(); err != nil {
+				return fail(err)
+			}
+			inGroup = 0
+		}
+		if _, err := pw.Write(g); err != nil {
+			return fail(err)
+		}
+		inGroup += len(g)
+	}
+	if err := pw.Close(); err != nil {
+		return fail(err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("parquet: %s: %w", key, err)
+	}
+	return nil
+}

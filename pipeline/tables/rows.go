@@ -1,0 +1,293 @@
+// Package tables derives the rows of convert parquet's tables from the replay
+// of one tape through the market cache. It is pure: it reads decoded messages
+// and the cache's markets and returns Go rows, one Rows per market, leaving
+// files, partitions and encodings to package pipeline/parquet.
+//
+// Every exported row type's parquet tags are the dataset's schema: column
+// names in snake_case, times as TIMESTAMP(millisecond, UTC) (int64 epoch
+// milliseconds here), prices and sizes as DOUBLE, optional columns as
+// pointers (null when nil).
+package tables
+
+// Market is one row of the markets table: one market's identity, its
+// definition as it stood at the end of the tape, and what the replay
+// learned (the off, volumes, status).
+type Market struct {
+	MarketID          string   `parquet:"market_id,dict"`
+	EventTypeID       string   `parquet:"event_type_id,dict"`
+	EventID           string   `parquet:"event_id,dict"`
+	EventName         string   `parquet:"event_name,dict"`
+	MarketName        string   `parquet:"market_name,dict"`
+	MarketType        string   `parquet:"market_type,dict"`
+	BettingType       string   `parquet:"betting_type,dict"`
+	CountryCode       string   `parquet:"country_code,dict"`
+	Venue             string   `parquet:"venue,dict"`
+	Timezone          string   `parquet:"timezone,dict"`
+	OpenDate          *int64   `parquet:"open_date,optional,timestamp(millisecond:utc)"`
+	MarketTime        *int64   `parquet:"market_time,optional,timestamp(millisecond:utc)"`
+	MarketTimeFirst   *int64   `parquet:"market_time_first,optional,timestamp(millisecond:utc)"`
+	SuspendTime       *int64   `parquet:"suspend_time,optional,timestamp(millisecond:utc)"`
+	OffTime           *int64   `parquet:"off_time,optional,timestamp(millisecond:utc)"`
+	OffTimeSource     string   `parquet:"off_time_source,dict"`
+	InplayTime        *int64   `parquet:"inplay_time,optional,timestamp(millisecond:utc)"`
+	BspReconciledTime *int64   `parquet:"bsp_reconciled_time,optional,timestamp(millisecond:utc)"`
+	CloseTime         *int64   `parquet:"close_time,optional,timestamp(millisecond:utc)"`
+	SettledTime       *int64   `parquet:"settled_time,optional,timestamp(millisecond:utc)"`
+	TurnInPlayEnabled bool     `parquet:"turn_in_play_enabled"`
+	BspMarket         bool     `parquet:"bsp_market"`
+	NumberOfWinners   int32    `parquet:"number_of_winners"`
+	NRunners          int32    `parquet:"n_runners"`
+	NActiveAtOff      int32    `parquet:"n_active_at_off"`
+	MarketBaseRate    float64  `parquet:"market_base_rate"`
+	EachWayDivisor    *float64 `parquet:"each_way_divisor,optional"`
+	Voided            bool     `parquet:"voided"`
+	FinalStatus       string   `parquet:"final_status,dict"`
+	// TotalMatchedPreplay and TotalMatched come from the traded ladders,
+	// settlement resets excluded (see Trade).
+	TotalMatchedPreplay float64 `parquet:"total_matched_preplay"`
+	TotalMatched        float64 `parquet:"total_matched"`
+	DataTier            string  `parquet:"data_tier,dict"`
+	Source              string  `parquet:"source,dict"`
+	SourceMember        string  `parquet:"source_member,dict"`
+	NUpdates            int64   `parquet:"n_updates"`
+}
+
+// Runner is one row of the runners table: one runner of one market, kept
+// whatever its status (a removed runner keeps its row).
+type Runner struct {
+	MarketID             string   `parquet:"market_id,dict"`
+	SelectionID          int64    `parquet:"selection_id"`
+	Handicap             float64  `parquet:"handicap"`
+	RunnerName           string   `parquet:"runner_name,dict"`
+	SortPriority         int32    `parquet:"sort_priority"`
+	FinalStatus          string   `parquet:"final_status,dict"`
+	IsWinner             bool     `parquet:"is_winner"`
+	Bsp                  *float64 `parquet:"bsp,optional"`
+	AdjustmentFactor     *float64 `parquet:"adjustment_factor,optional"`
+	RemovalTime          *int64   `parquet:"removal_time,optional,timestamp(millisecond:utc)"`
+	RemovedBeforeOff     bool     `parquet:"removed_before_off"`
+	PpMin                *float64 `parquet:"pp_min,optional"`
+	PpMax                *float64 `parquet:"pp_max,optional"`
+	PpWap                *float64 `parquet:"pp_wap,optional"`
+	PpLtp                *float64 `parquet:"pp_ltp,optional"`
+	PpVolume             float64  `parquet:"pp_volume"`
+	IpMin                *float64 `parquet:"ip_min,optional"`
+	IpMax                *float64 `parquet:"ip_max,optional"`
+	IpWap                *float64 `parquet:"ip_wap,optional"`
+	IpLtp                *float64 `parquet:"ip_ltp,optional"`
+	IpVolume             float64  `parquet:"ip_volume"`
+	SpBackStake          *float64 `parquet:"sp_back_stake,optional"`
+	SpLayLiability       *float64 `parquet:"sp_lay_liability,optional"`
+	BackPriceAtOff       *float64 `parquet:"back_price_at_off,optional"`
+	LayPriceAtOff        *float64 `parquet:"lay_price_at_off,optional"`
+	SpnAtOff             *float64 `parquet:"spn_at_off,optional"`
+	SpfAtOff             *float64 `parquet:"spf_at_off,optional"`
+	BackPriceAtScheduled *float64 `parquet:"back_price_at_scheduled,optional"`
+	LayPriceAtScheduled  *float64 `parquet:"lay_price_at_scheduled,optional"`
+}
+
+// MarketDefinition is one row of market_definitions: a market change that
+// carried a definition.
+type MarketDefinition struct {
+	MarketID              string `parquet:"market_id,dict"`
+	Pt                    int64  `parquet:"pt,timestamp(millisecond:utc)"`
+	Seq                   int64  `parquet:"seq"`
+	Version               int64  `parquet:"version"`
+	Status                string `parquet:"status,dict"`
+	InPlay                bool   `parquet:"in_play"`
+	BetDelay              int32  `parquet:"bet_delay"`
+	MarketTime            *int64 `parquet:"market_time,optional,timestamp(millisecond:utc)"`
+	SuspendTime           *int64 `parquet:"suspend_time,optional,timestamp(millisecond:utc)"`
+	NumberOfActiveRunners int32  `parquet:"number_of_active_runners"`
+	BspReconciled         bool   `parquet:"bsp_reconciled"`
+	Complete              bool   `parquet:"complete"`
+}
+
+// RunnerDefinition is one row of runner_definitions: a runner whose entry
+// in a market definition differs from the previous definition's (or is
+// new): status, adjustment factor, removal date or BSP.
+type RunnerDefinition struct {
+	MarketID         string   `parquet:"market_id,dict"`
+	Pt               int64    `parquet:"pt,timestamp(millisecond:utc)"`
+	Seq              int64    `parquet:"seq"`
+	SelectionID      int64    `parquet:"selection_id"`
+	Handicap         float64  `parquet:"handicap"`
+	Status           string   `parquet:"status,dict"`
+	AdjustmentFactor *float64 `parquet:"adjustment_factor,optional"`
+	RemovalDate      *int64   `parquet:"removal_date,optional,timestamp(millisecond:utc)"`
+	Bsp              *float64 `parquet:"bsp,optional"`
+}
+
+// LadderDelta is one row of ladder_deltas: one price level of one ladder in
+// a runner change, as sent (size 0 deletes the level).
+type LadderDelta struct {
+	MarketID    string  `parquet:"market_id,dict"`
+	Pt          int64   `parquet:"pt,timestamp(millisecond:utc)"`
+	Seq         int64   `parquet:"seq"`
+	SelectionID int64   `parquet:"selection_id"`
+	Handicap    float64 `parquet:"handicap"`
+	// Ladder is the stream key: atb, atl, trd, spb, spl, batb, batl,
+	// bdatb, bdatl.
+	Ladder string `parquet:"ladder,dict"`
+	// Level is the position for level-keyed ladders, null for price-keyed.
+	Level        *int32  `parquet:"level,optional"`
+	Price        float64 `parquet:"price"`
+	Tick         *int32  `parquet:"tick,optional"`
+	Size         float64 `parquet:"size"`
+	InPlay       bool    `parquet:"in_play"`
+	MarketStatus string  `parquet:"market_status,dict"`
+}
+
+// Trade is one row of trades: one change of a runner's traded ladder (trd).
+type Trade struct {
+	MarketID    string  `parquet:"market_id,dict"`
+	Pt          int64   `parquet:"pt,timestamp(millisecond:utc)"`
+	Seq         int64   `parquet:"seq"`
+	SelectionID int64   `parquet:"selection_id"`
+	Handicap    float64 `parquet:"handicap"`
+	Price       float64 `parquet:"price"`
+	Tick        *int32  `parquet:"tick,optional"`
+	// SizeCum is the traded amount at the price after the change; SizeDelta
+	// the change from before (negative for a decrease).
+	SizeCum   float64 `parquet:"size_cum"`
+	SizeDelta float64 `parquet:"size_delta"`
+	InPlay    bool    `parquet:"in_play"`
+	// IsSettlementReset marks a level zeroed when Betfair clears the traded
+	// ladder at settlement; such rows are left out of every volume.
+	IsSettlementReset bool `parquet:"is_settlement_reset"`
+}
+
+// Snapshot is one row of snapshots: one runner's state as of one grid
+// point (the state after the last update with pt <= snapshot_time).
+type Snapshot struct {
+	MarketID    string  `parquet:"market_id,dict"`
+	SelectionID int64   `parquet:"selection_id"`
+	Handicap    float64 `parquet:"handicap"`
+	// Ref is "scheduled" (market_time) or "off" (off_time).
+	Ref string `parquet:"ref,dict"`
+	// SecondsBefore is positive before the reference, negative after.
+	SecondsBefore    int32    `parquet:"seconds_before"`
+	SnapshotTime     int64    `parquet:"snapshot_time,timestamp(millisecond:utc)"`
+	LastUpdatePt     *int64   `parquet:"last_update_pt,optional,timestamp(millisecond:utc)"`
+	MarketStatus     string   `parquet:"market_status,dict"`
+	InPlay           bool     `parquet:"in_play"`
+	RunnerStatus     string   `parquet:"runner_status,dict"`
+	AdjustmentFactor *float64 `parquet:"adjustment_factor,optional"`
+	Ltp              *float64 `parquet:"ltp,optional"`
+	TradedVolume     float64  `parquet:"traded_volume"`
+	Wap              *float64 `parquet:"wap,optional"`
+	BackPrice1       *float64 `parquet:"back_price_1,optional"`
+	BackSize1        *float64 `parquet:"back_size_1,optional"`
+	BackPrice2       *float64 `parquet:"back_price_2,optional"`
+	BackSize2        *float64 `parquet:"back_size_2,optional"`
+	BackPrice3       *float64 `parquet:"back_price_3,optional"`
+	BackSize3        *float64 `parquet:"back_size_3,optional"`
+	LayPrice1        *float64 `parquet:"lay_price_1,optional"`
+	LaySize1         *float64 `parquet:"lay_size_1,optional"`
+	LayPrice2        *float64 `parquet:"lay_price_2,optional"`
+	LaySize2         *float64 `parquet:"lay_size_2,optional"`
+	LayPrice3        *float64 `parquet:"lay_price_3,optional"`
+	LaySize3         *float64 `parquet:"lay_size_3,optional"`
+	BackTick         *int32   `parquet:"back_tick,optional"`
+	LayTick          *int32   `parquet:"lay_tick,optional"`
+	SpreadTicks      *int32   `parquet:"spread_ticks,optional"`
+	Spn              *float64 `parquet:"spn,optional"`
+	Spf              *float64 `parquet:"spf,optional"`
+}
+
+// MarketSnapshot is one row of market_snapshots: the market as of one grid
+// point.
+type MarketSnapshot struct {
+	MarketID      string   `parquet:"market_id,dict"`
+	Ref           string   `parquet:"ref,dict"`
+	SecondsBefore int32    `parquet:"seconds_before"`
+	SnapshotTime  int64    `parquet:"snapshot_time,timestamp(millisecond:utc)"`
+	LastUpdatePt  *int64   `parquet:"last_update_pt,optional,timestamp(millisecond:utc)"`
+	MarketStatus  string   `parquet:"market_status,dict"`
+	InPlay        bool     `parquet:"in_play"`
+	BackOverround *float64 `parquet:"back_overround,optional"`
+	LayOverround  *float64 `parquet:"lay_overround,optional"`
+	TotalMatched  float64  `parquet:"total_matched"`
+	NActive       int32    `parquet:"n_active"`
+}
+
+// Order is one row of orders: one unmatched-order update ("uo" entry) of
+// an order stream.
+type Order struct {
+	MarketID            string  `parquet:"market_id,dict"`
+	Pt                  int64   `parquet:"pt,timestamp(millisecond:utc)"`
+	Seq                 int64   `parquet:"seq"`
+	BetID               string  `parquet:"bet_id"`
+	SelectionID         int64   `parquet:"selection_id"`
+	Handicap            float64 `parquet:"handicap"`
+	Side                string  `parquet:"side,dict"`
+	Price               float64 `parquet:"price"`
+	Size                float64 `parquet:"size"`
+	BspLiability        float64 `parquet:"bsp_liability"`
+	Persistence         string  `parquet:"persistence,dict"`
+	OrderType           string  `parquet:"order_type,dict"`
+	Status              string  `parquet:"status,dict"`
+	PlacedDate          *int64  `parquet:"placed_date,optional,timestamp(millisecond:utc)"`
+	MatchedDate         *int64  `parquet:"matched_date,optional,timestamp(millisecond:utc)"`
+	AvgPriceMatched     float64 `parquet:"avg_price_matched"`
+	SizeMatched         float64 `parquet:"size_matched"`
+	SizeRemaining       float64 `parquet:"size_remaining"`
+	SizeLapsed          float64 `parquet:"size_lapsed"`
+	SizeCancelled       float64 `parquet:"size_cancelled"`
+	SizeVoided          float64 `parquet:"size_voided"`
+	CustomerStrategyRef string  `parquet:"customer_strategy_ref,dict"`
+	CustomerOrderRef    string  `parquet:"customer_order_ref"`
+}
+
+// File is one row of the files table: one input (a tape, or a member of a
+// tar) that a run finished. A rerun skips inputs whose row matches.
+type File struct {
+	Source string `parquet:"source,dict"`
+	Member string `parquet:"member"`
+	Bytes  int64  `parquet:"bytes"`
+	// ModTime is the input file's modification time (the archive's, for a
+	// tar member); ETag the object's entity tag on S3.
+	ModTime    *int64 `parquet:"mod_time,optional,timestamp(millisecond:utc)"`
+	ETag       string `parquet:"etag"`
+	MarketIDs  string `parquet:"market_ids"` // comma-separated
+	Lines      int64  `parquet:"lines"`
+	BadLines   int64  `parquet:"bad_lines"`
+	FirstError string `parquet:"first_error"`
+	DoneAt     int64  `parquet:"done_at,timestamp(millisecond:utc)"`
+	// Batch names the output files holding this input's rows
+	// (part-<batch>.parquet in every table).
+	Batch string `parquet:"batch,dict"`
+}
+
+// Rows holds every table's rows for one market, sorted as written: by seq,
+// snapshots by (selection_id, handicap, ref, seconds_before DESC).
+// Market is nil for a market seen only on an order stream.
+type Rows struct {
+	MarketID          string
+	Market            *Market
+	Runners           []Runner
+	MarketDefinitions []MarketDefinition
+	RunnerDefinitions []RunnerDefinition
+	LadderDeltas      []LadderDelta
+	Trades            []Trade
+	Snapshots         []Snapshot
+	MarketSnapshots   []MarketSnapshot
+	Orders            []Order
+	// EventTypeID and Date are the Hive partition: the event type ("0"
+	// when unknown) and the UTC date of market_time (of the first publish
+	// time when the market has none).
+	EventTypeID string
+	Date        string
+	// DataTier is Market.DataTier, or "recorded" for order-only rows.
+	DataTier string
+}
+
+// Len is the number of rows over every table.
+func (r *Rows) Len() int {
+	n := len(r.Runners) + len(r.MarketDefinitions) + len(r.RunnerDefinitions) + len(r.LadderDeltas) +
+		len(r.Trades) + len(r.Snapshots) + len(r.MarketSnapshots) + len(r.Orders)
+	if r.Market != nil {
+		n++
+	}
+	return n
+}
