@@ -227,6 +227,11 @@ func checkKey(key string) error {
 // holds for every store.
 type notExist struct{ err error }
 
-func (e notExist) Error() string        { return e.err.Error() }
-func (e notExist) Unwrap() error        { return e.err }
+// Error is the backend's message.
+func (e notExist) Error() string { return e.err.Error() }
+
+// Unwrap keeps the backend's error reachable (errors.As to an SDK type).
+func (e notExist) Unwrap() error { return e.err }
+
+// Is makes errors.Is(err, fs.ErrNotExist) true.
 func (e notExist) Is(target error) bool { return target == fs.ErrNotExist }
