@@ -210,6 +210,45 @@ func TestCorruptMember(t *testing.T) {
 	}
 }
 
+// TestCompressedTar reads archives that are themselves compressed, as users
+// may store them (archive.tar.zst); members are found by the name's
+// promise and the ustar magic inside.
+func TestCompressedTar(t *testing.T) {
+	raw := realTape(t)
+	archive := buildTar(t, []tarEntry{
+		{name: "m/1.1.zst", data: compressAs(t, Zstd, raw)},
+		{name: "m/1.2", data: raw},
+	})
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		c    Compression
+	}{
+		{"a.tar.zst", Zstd},
+		{"a.tgz", Gzip},
+		{"a.tar.bz2", Bzip2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeFile(t, dir, tt.name, compressAs(t, tt.c, archive))
+			var c collector
+			if err := ForEach(context.Background(), []string{p}, 2, c.fn); err != nil {
+				t.Fatal(err)
+			}
+			got := c.byName(t)
+			for _, m := range []string{"m/1.1.zst", "m/1.2"} {
+				r, ok := got[p+":"+m]
+				if !ok || r.err != nil || !slices.EqualFunc(r.lines, splitLines(raw), bytes.Equal) {
+					t.Errorf("member %s: found %v, %d lines, %v", m, ok, len(r.lines), r.err)
+				}
+			}
+			if len(got) != 2 {
+				t.Errorf("tapes %v, want 2", c.sortedNames())
+			}
+		})
+	}
+}
+
 // TestBrokenTar cuts an archive inside a header: the walk reports the archive
 // and the last member it could read, after delivering the members before.
 func TestBrokenTar(t *testing.T) {

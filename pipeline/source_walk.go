@@ -268,7 +268,23 @@ func (w *Walker) object(ctx context.Context, obj Object, dec *decoders, bud *bud
 	}
 	defer dec.putBufio(br)
 	defer rc.Close()
+	if !hasUstar(head) && Sniff(head) != Plain {
+		// A compressed archive (archive.tar.zst): read the tar from the
+		// decompressed stream. Only names say so, since sniffing inside
+		// every compressed tape would decode each one twice.
+		dr, _, err := dec.decompress(br)
+		if err != nil {
+			return &InputError{Path: obj.Path, Err: err}
+		}
+		defer dr.Close()
+		return w.tar(ctx, obj.Path, dr, dec, bud, emit)
+	}
 	return w.tar(ctx, obj.Path, br, dec, bud, emit)
+}
+
+// hasUstar reports whether head starts with a ustar (POSIX or GNU) header.
+func hasUstar(head []byte) bool {
+	return len(head) >= 263 && string(head[257:262]) == "ustar"
 }
 
 // tarHeaderSize is the size of a tar header block, which holds the ustar
@@ -277,12 +293,19 @@ const tarHeaderSize = 512
 
 // isTar reports whether a stream starting with head is a tar archive: by the
 // ustar magic (POSIX "ustar\x00" and GNU "ustar ") or, for old v7 archives
-// without one, by a .tar name.
+// without one and for compressed archives, by the name (.tar, .tar.zst,
+// .tar.gz, .tgz, .tar.bz2, .tbz2).
 func isTar(head []byte, name string) bool {
-	if len(head) >= 263 && string(head[257:262]) == "ustar" {
+	if hasUstar(head) {
 		return true
 	}
-	return strings.HasSuffix(strings.ToLower(name), ".tar")
+	name = strings.ToLower(name)
+	for _, suffix := range []string{".tar", ".tar.zst", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2"} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // tar emits one tape per regular member of the archive read from r, never
