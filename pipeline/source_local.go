@@ -103,6 +103,11 @@ func (l localLister) glob(ctx context.Context, pattern string, fn func(Object, e
 // dir walks root recursively in name order, listing regular files (and
 // symlinks to them) except hidden ones and catalogue *.json files.
 func (l localLister) dir(ctx context.Context, root string, fn func(Object, error) error) error {
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// WalkDir does not follow a symlinked root; a trailing
+		// separator makes it, while paths keep the name the user gave.
+		root += string(filepath.Separator)
+	}
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr

@@ -292,6 +292,21 @@ func TestDirAndGlob(t *testing.T) {
 		}
 		return names
 	}
+	// Symlinks live in their own directory, so the walks of dir above do
+	// not see them.
+	linkDir := t.TempDir()
+	if err := os.Symlink(filepath.Join(dir, "a"), filepath.Join(linkDir, "to-a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "c.bz2"), filepath.Join(linkDir, "to-c")); err != nil {
+		t.Fatal(err)
+	}
+	links := func(names ...string) []string {
+		for i, n := range names {
+			names[i] = filepath.Join(linkDir, n)
+		}
+		return names
+	}
 	tests := []struct {
 		name   string
 		inputs []string
@@ -303,6 +318,9 @@ func TestDirAndGlob(t *testing.T) {
 		{"glob-star", in("*/1*"), in("a/1.zst", "a/10", "b/1.197931750.z")},
 		{"glob-question-class", in("[ab]/?.*"), in("a/1.zst", "b/1.197931750.z", "b/2.gz")},
 		{"glob-dir", in("[a]"), in("a/1.zst", "a/10", "a/sub/0")},
+		{"symlinked-dir", links("to-a"), links("to-a/1.zst", "to-a/10", "to-a/sub/0")},
+		{"symlinked-file", links("to-c"), links("to-c")},
+		{"dir-with-symlinks", links(""), links("to-c")}, // linked dirs are not followed inside a tree
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
