@@ -1,0 +1,509 @@
+package tables_test
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapedeck/tapedeck/internal/testenv"
+	"github.com/tapedeck/tapedeck/pipeline/tables"
+)
+
+// wantOff is the off rule written plainly over the raw JSON: the first
+// definition with inPlay true, else the last OPEN->SUSPENDED that no OPEN
+// follows.
+func wantOff(raw []rawLine) (int64, string) {
+	for _, l := range raw {
+		for _, mc := range l.MC {
+			if mc.Def != nil && mc.Def.InPlay {
+				return l.Pt, tables.OffInPlay
+			}
+		}
+	}
+	var statuses []string
+	var pts []int64
+	for _, l := range raw {
+		for _, mc := range l.MC {
+			if mc.Def != nil {
+				statuses = append(statuses, mc.Def.Status)
+				pts = append(pts, l.Pt)
+			}
+		}
+	}
+	for i := len(statuses) - 1; i > 0; i-- {
+		if statuses[i] == "OPEN" {
+			break
+		}
+		if statuses[i] == "SUSPENDED" && statuses[i-1] == "OPEN" {
+			return pts[i], tables.OffSuspended
+		}
+	}
+	return 0, tables.OffNone
+}
+
+func TestOff(t *testing.T) {
+	cases := []struct {
+		name       string
+		lines      func(t *testing.T) [][]byte
+		wantSource string
+		// reopened: the market was suspended and reopened before the off
+		// (a scratching), so the first suspension must not be the off.
+		reopened bool
+	}{
+		{"greyhound plain suspension", func(t *testing.T) [][]byte { return greyhound(t, "1.195395446") }, tables.OffSuspended, false},
+		{"greyhound scratching reopens", func(t *testing.T) [][]byte { return greyhound(t, "1.195395427") }, tables.OffSuspended, true},
+		{"greyhound scratching reopens 2", func(t *testing.T) [][]byte { return greyhound(t, "1.195395455") }, tables.OffSuspended, true},
+		{"horse race turns in play", func(t *testing.T) [][]byte { return testdataTape(t, "BASIC-1.132153978") }, tables.OffInPlay, false},
+		{"recorded greyhound", func(t *testing.T) [][]byte { return testdataTape(t, "1.197931750") }, "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lines := c.lines(t)
+			raw := decodeRaw(t, lines)
+			pt, src := wantOff(raw)
+			if c.wantSource != "" && src != c.wantSource {
+				t.Fatalf("independent rule found %s; the case expects %s", src, c.wantSource)
+			}
+			m := one(t, replay(t, lines, tables.Grid{})).Market
+			if m.OffTimeSource != src {
+				t.Fatalf("off_time_source = %s, want %s", m.OffTimeSource, src)
+			}
+			if src == tables.OffNone {
+				if m.OffTime != nil {
+					t.Fatalf("off_time = %v, want null", *m.OffTime)
+				}
+				return
+			}
+			if m.OffTime == nil || *m.OffTime != pt {
+				t.Fatalf("off_time = %v, want %d", ptr(m.OffTime), pt)
+			}
+			if c.reopened {
+				var first int64
+				prev := ""
+				for _, l := range raw {
+					if d := l.MC[0].Def; d != nil {
+						if prev == "OPEN" && d.Status == "SUSPENDED" && first == 0 {
+							first = l.Pt
+						}
+						prev = d.Status
+					}
+				}
+				if first == 0 || first == *m.OffTime {
+					t.Fatalf("first suspension %d: the off must be a later one, got %d", first, *m.OffTime)
+				}
+			}
+		})
+	}
+}
+
+func TestParseGrid(t *testing.T) {
+	cases := []struct {
+		spec    string
+		wantErr bool
+		n       int
+		first   int
+		last    int
+	}{
+		{tables.DefaultGridSpec, false, 51 + 54 + 60, 3600, 0},
+		{"60:-120:1", false, 181, 60, -120},
+		{"600:0:120", false, 6, 600, 0},
+		{"10:0:3", false, 4, 10, 1},
+		{"", false, 0, 0, 0},
+		{"0:60:1", true, 0, 0, 0},
+		{"60:0:0", true, 0, 0, 0},
+		{"60:0", true, 0, 0, 0},
+		{"a:0:1", true, 0, 0, 0},
+	}
+	for _, c := range cases {
+		g, err := tables.ParseGrid(c.spec)
+		if (err != nil) != c.wantErr {
+			t.Errorf("ParseGrid(%q) error %v, want error %v", c.spec, err, c.wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		p := g.Points()
+		if len(p) != c.n {
+			t.Errorf("%q: %d points, want %d", c.spec, len(p), c.n)
+			continue
+		}
+		if c.n > 0 && (p[0] != c.first || p[len(p)-1] != c.last) {
+			t.Errorf("%q: points %d..%d, want %d..%d", c.spec, p[0], p[len(p)-1], c.first, c.last)
+		}
+		if !slices.IsSortedFunc(p, func(a, b int) int { return b - a }) {
+			t.Errorf("%q: points not descending", c.spec)
+		}
+		if g2, err := tables.ParseGrid(g.String()); err != nil || g2.String() != g.String() {
+			t.Errorf("%q: String %q does not parse back", c.spec, g.String())
+		}
+	}
+	if tables.DefaultGrid().String() != tables.DefaultGridSpec {
+		t.Errorf("DefaultGrid %q != DefaultGridSpec", tables.DefaultGrid().String())
+	}
+}
+
+// bookAt replays the raw lines up to and including the last with pt <= at
+// and returns each runner's best back, best lay and ltp, and the pt of
+// the last line applied.
+type rawBook struct {
+	atb, atl map[int64]map[float64]float64
+	ltp      map[int64]float64
+	status   map[int64]string
+	lastPt   int64
+}
+
+func bookAt(raw []rawLine, at int64) rawBook {
+	b := rawBook{atb: map[int64]map[float64]float64{}, atl: map[int64]map[float64]float64{},
+		ltp: map[int64]float64{}, status: map[int64]string{}}
+	set := func(m map[int64]map[float64]float64, id int64, l [][2]float64) {
+		if m[id] == nil {
+			m[id] = map[float64]float64{}
+		}
+		for _, ps := range l {
+			if ps[1] == 0 {
+				delete(m[id], ps[0])
+			} else {
+				m[id][ps[0]] = ps[1]
+			}
+		}
+	}
+	for _, l := range raw {
+		if l.Pt > at {
+			break
+		}
+		b.lastPt = l.Pt
+		for _, mc := range l.MC {
+			if mc.Def != nil {
+				for _, r := range mc.Def.Runners {
+					b.status[r.ID] = r.Status
+				}
+			}
+			for _, rc := range mc.RC {
+				set(b.atb, rc.ID, rc.Atb)
+				set(b.atl, rc.ID, rc.Atl)
+				if rc.Ltp != nil {
+					b.ltp[rc.ID] = *rc.Ltp
+				}
+			}
+		}
+	}
+	return b
+}
+
+// sorted returns a side's prices best first.
+func sorted(m map[float64]float64, back bool) []float64 {
+	var p []float64
+	for k := range m {
+		p = append(p, k)
+	}
+	slices.Sort(p)
+	if back {
+		slices.Reverse(p)
+	}
+	return p
+}
+
+func TestSnapshotsAsOf(t *testing.T) {
+	for _, id := range []string{"1.195395446", "1.195395427"} {
+		t.Run(id, func(t *testing.T) {
+			lines := greyhound(t, id)
+			raw := decodeRaw(t, lines)
+			offPt, _ := wantOff(raw)
+			var sched int64
+			for _, l := range raw {
+				if d := l.MC[0].Def; d != nil && l.Pt < offPt {
+					tm, err := time.Parse(time.RFC3339, d.MarketTime)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sched = tm.UnixMilli()
+				}
+			}
+			r := one(t, replay(t, lines, tables.DefaultGrid()))
+			refs := map[string]int64{tables.RefOff: offPt, tables.RefScheduled: sched}
+			nPoints := len(tables.DefaultGrid().Points())
+			if len(r.MarketSnapshots) != 2*nPoints {
+				t.Errorf("%d market snapshots, want %d", len(r.MarketSnapshots), 2*nPoints)
+			}
+			cache := map[int64]rawBook{}
+			checked := 0
+			for _, s := range r.Snapshots {
+				if want := refs[s.Ref] - int64(s.SecondsBefore)*1000; s.SnapshotTime != want {
+					t.Fatalf("%s %d: snapshot_time %d, want %d", s.Ref, s.SecondsBefore, s.SnapshotTime, want)
+				}
+				b, ok := cache[s.SnapshotTime]
+				if !ok {
+					b = bookAt(raw, s.SnapshotTime)
+					cache[s.SnapshotTime] = b
+				}
+				if s.LastUpdatePt == nil || *s.LastUpdatePt != b.lastPt {
+					t.Fatalf("%s %d: last_update_pt %v, want %d", s.Ref, s.SecondsBefore, ptr(s.LastUpdatePt), b.lastPt)
+				}
+				backs := sorted(b.atb[s.SelectionID], true)
+				lays := sorted(b.atl[s.SelectionID], false)
+				gotBack := []*float64{s.BackPrice1, s.BackPrice2, s.BackPrice3}
+				for k := range 3 {
+					var want any
+					if k < len(backs) {
+						want = backs[k]
+					}
+					if ptr(gotBack[k]) != want {
+						t.Fatalf("%d %s %d: back_price_%d %v, want %v", s.SelectionID, s.Ref, s.SecondsBefore, k+1, ptr(gotBack[k]), want)
+					}
+				}
+				var wantLay any
+				if len(lays) > 0 {
+					wantLay = lays[0]
+				}
+				if ptr(s.LayPrice1) != wantLay {
+					t.Fatalf("%d %s %d: lay_price_1 %v, want %v", s.SelectionID, s.Ref, s.SecondsBefore, ptr(s.LayPrice1), wantLay)
+				}
+				wantLtp, has := b.ltp[s.SelectionID]
+				if has != (s.Ltp != nil) || (has && *s.Ltp != wantLtp) {
+					t.Fatalf("%d %s %d: ltp %v, want %v", s.SelectionID, s.Ref, s.SecondsBefore, ptr(s.Ltp), wantLtp)
+				}
+				if s.RunnerStatus != b.status[s.SelectionID] {
+					t.Fatalf("%d: runner_status %s, want %s", s.SelectionID, s.RunnerStatus, b.status[s.SelectionID])
+				}
+				checked++
+			}
+			if checked == 0 {
+				t.Fatal("no snapshots")
+			}
+			for _, ms := range r.MarketSnapshots {
+				b := cache[ms.SnapshotTime]
+				var over float64
+				n := 0
+				for id, st := range b.status {
+					if p := sorted(b.atb[id], true); st == "ACTIVE" && len(p) > 0 {
+						over += 1 / p[0]
+						n++
+					}
+				}
+				if n > 0 && (ms.BackOverround == nil || math.Abs(*ms.BackOverround-over) > 1e-9) {
+					t.Fatalf("%s %d: back_overround %v, want %v", ms.Ref, ms.SecondsBefore, ptr(ms.BackOverround), over)
+				}
+			}
+		})
+	}
+}
+
+// wantVolume replays the traded ladders from the raw JSON: per runner the
+// sum of non-reset changes, the number of non-reset decreases and the
+// number of settlement resets (a zero that empties the runner's ladder
+// while the market is not OPEN).
+func wantVolume(raw []rawLine) (vol map[int64]float64, decreases, resets int) {
+	vol = map[int64]float64{}
+	lad := map[int64]map[float64]float64{}
+	status := ""
+	for _, l := range raw {
+		for _, mc := range l.MC {
+			if mc.Def != nil {
+				status = mc.Def.Status
+			}
+			for _, rc := range mc.RC {
+				if rc.Trd == nil {
+					continue
+				}
+				if lad[rc.ID] == nil {
+					lad[rc.ID] = map[float64]float64{}
+				}
+				old := map[float64]float64{}
+				for _, ps := range rc.Trd {
+					old[ps[0]] = lad[rc.ID][ps[0]]
+					if ps[1] == 0 {
+						delete(lad[rc.ID], ps[0])
+					} else {
+						lad[rc.ID][ps[0]] = ps[1]
+					}
+				}
+				cleared := len(lad[rc.ID]) == 0 && status != "OPEN"
+				for _, ps := range rc.Trd {
+					d := ps[1] - old[ps[0]]
+					if ps[1] == 0 && cleared {
+						resets++
+						continue
+					}
+					if d < 0 {
+						decreases++
+					}
+					vol[rc.ID] += d
+				}
+			}
+		}
+	}
+	return vol, decreases, resets
+}
+
+func TestTradedVolume(t *testing.T) {
+	for _, id := range []string{"1.195395421", "1.195395446", "1.195395431"} {
+		t.Run(id, func(t *testing.T) {
+			lines := greyhound(t, id)
+			raw := decodeRaw(t, lines)
+			vol, decreases, resets := wantVolume(raw)
+			r := one(t, replay(t, lines, tables.Grid{}))
+			var total float64
+			for _, v := range vol {
+				total += v
+			}
+			if math.Abs(r.Market.TotalMatched-total) > 1e-6 {
+				t.Errorf("total_matched %v, want %v", r.Market.TotalMatched, total)
+			}
+			gotDec, gotResets := 0, 0
+			for _, tr := range r.Trades {
+				if tr.IsSettlementReset {
+					gotResets++
+					if tr.SizeCum != 0 {
+						t.Errorf("reset row with size_cum %v", tr.SizeCum)
+					}
+				} else if tr.SizeDelta < 0 {
+					gotDec++
+				}
+			}
+			if gotResets != resets || gotDec != decreases {
+				t.Errorf("%d resets and %d negative size_delta, want %d and %d", gotResets, gotDec, resets, decreases)
+			}
+			if resets == 0 {
+				t.Errorf("the market has no settlement reset: a weak case")
+			}
+			for _, ru := range r.Runners {
+				if got := ru.PpVolume + ru.IpVolume; math.Abs(got-vol[ru.SelectionID]) > 1e-6 {
+					t.Errorf("runner %d: pp+ip volume %v, want %v", ru.SelectionID, got, vol[ru.SelectionID])
+				}
+			}
+		})
+	}
+}
+
+func TestRemovedRunnersAndVoided(t *testing.T) {
+	tarPath := testenv.Shared(t, greyhoundTar)
+	cases := []struct {
+		id         string
+		wantVoided bool
+	}{
+		{"1.195395455", false}, // one runner scratched
+		{"1.195395456", false},
+		{"1.195395421", true}, // the abandoned meeting, event 31270458
+		{"1.195395434", true},
+	}
+	for _, c := range cases {
+		t.Run(c.id, func(t *testing.T) {
+			lines := tarMember(t, tarPath, "/"+c.id+".bz2")
+			raw := decodeRaw(t, lines)
+			var final *rawDef
+			for _, l := range raw {
+				if l.MC[0].Def != nil {
+					final = l.MC[0].Def
+				}
+			}
+			removed := 0
+			for _, rd := range final.Runners {
+				if strings.HasPrefix(rd.Status, "REMOVED") {
+					removed++
+				}
+			}
+			if got := removed == len(final.Runners); got != c.wantVoided {
+				t.Fatalf("independent: every runner removed = %v, case says %v", got, c.wantVoided)
+			}
+			r := one(t, replay(t, lines, tables.Grid{}))
+			if r.Market.Voided != c.wantVoided {
+				t.Errorf("voided = %v, want %v", r.Market.Voided, c.wantVoided)
+			}
+			if len(r.Runners) != len(final.Runners) || int(r.Market.NRunners) != len(final.Runners) {
+				t.Fatalf("%d runner rows (n_runners %d), want %d", len(r.Runners), r.Market.NRunners, len(final.Runners))
+			}
+			seenRemoved := 0
+			for _, rd := range final.Runners {
+				i := slices.IndexFunc(r.Runners, func(x tables.Runner) bool { return x.SelectionID == rd.ID })
+				if i < 0 {
+					t.Fatalf("runner %d has no row", rd.ID)
+				}
+				row := r.Runners[i]
+				if row.FinalStatus != rd.Status {
+					t.Errorf("runner %d: final_status %s, want %s", rd.ID, row.FinalStatus, rd.Status)
+				}
+				if !strings.HasPrefix(rd.Status, "REMOVED") {
+					continue
+				}
+				seenRemoved++
+				if ptr(row.AdjustmentFactor) != ptr(rd.AdjustmentFactor) {
+					t.Errorf("runner %d: adjustment_factor %v, want %v", rd.ID, ptr(row.AdjustmentFactor), ptr(rd.AdjustmentFactor))
+				}
+				if rd.RemovalDate != "" {
+					tm, err := time.Parse(time.RFC3339, rd.RemovalDate)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if row.RemovalTime == nil || *row.RemovalTime != tm.UnixMilli() {
+						t.Errorf("runner %d: removal_time %v, want %d", rd.ID, ptr(row.RemovalTime), tm.UnixMilli())
+					}
+				}
+				if !c.wantVoided && !row.RemovedBeforeOff {
+					t.Errorf("runner %d scratched before the race: removed_before_off false", rd.ID)
+				}
+			}
+			if seenRemoved == 0 {
+				t.Errorf("no removed runner in the case")
+			}
+		})
+	}
+}
+
+func TestDataTierAndSeq(t *testing.T) {
+	cases := []struct {
+		name  string
+		lines func(t *testing.T) [][]byte
+		tier  string
+	}{
+		{"BASIC", func(t *testing.T) [][]byte { return testdataTape(t, "BASIC-1.132153978") }, tables.TierBasic},
+		{"PRO", func(t *testing.T) [][]byte { return greyhound(t, "1.195395446") }, tables.TierPro},
+		{"recorded", func(t *testing.T) [][]byte { return testdataTape(t, "1.197931750") }, tables.TierRecorded},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lines := c.lines(t)
+			raw := decodeRaw(t, lines)
+			r := one(t, replay(t, lines, tables.Grid{}))
+			if r.Market.DataTier != c.tier {
+				t.Errorf("data_tier %s, want %s", r.Market.DataTier, c.tier)
+			}
+			// seq is the line: every ladder delta is found on its line.
+			for _, d := range r.LadderDeltas {
+				found := false
+				for _, mc := range raw[d.Seq-1].MC {
+					for _, rc := range mc.RC {
+						if rc.ID != d.SelectionID {
+							continue
+						}
+						var l [][2]float64
+						switch d.Ladder {
+						case "atb":
+							l = rc.Atb
+						case "atl":
+							l = rc.Atl
+						case "trd":
+							l = rc.Trd
+						default:
+							found = true
+						}
+						if slices.Contains(l, [2]float64{d.Price, d.Size}) {
+							found = true
+						}
+					}
+				}
+				if !found {
+					t.Fatalf("ladder delta %+v not on line %d", d, d.Seq)
+				}
+				if d.Pt != raw[d.Seq-1].Pt {
+					t.Fatalf("ladder delta pt %d, line %d has %d", d.Pt, d.Seq, raw[d.Seq-1].Pt)
+				}
+			}
+			if !slices.IsSortedFunc(r.LadderDeltas, func(a, b tables.LadderDelta) int { return int(a.Seq - b.Seq) }) {
+				t.Errorf("ladder deltas not in seq order")
+			}
+		})
+	}
+}
