@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -115,8 +117,12 @@ func (lr *LineReader) finish() bool {
 	if lr.line == 0 {
 		where = "before the first line"
 	}
+	what := "stream truncated or corrupt"
+	if errors.Is(lr.rerr, context.Canceled) || errors.Is(lr.rerr, context.DeadlineExceeded) {
+		what = "reading stopped" // the walk was cancelled; the tape may be fine
+	}
 	lr.err = &InputError{Path: lr.path, Member: lr.member, Line: lr.line,
-		Err: fmt.Errorf("stream truncated or corrupt %s: %w", where, lr.rerr)}
+		Err: fmt.Errorf("%s %s: %w", what, where, lr.rerr)}
 	lr.cur = nil
 	return false
 }
