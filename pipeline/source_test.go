@@ -639,3 +639,73 @@ func TestTapeOpenTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBudget checks the byte budget that bounds buffered members: what fits
+// is granted even on a cancelled context, what does not fit waits (here:
+// fails at once, the context being cancelled), and anything is granted when
+// nothing is held.
+func TestBudget(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	b := &budget{limit: 100}
+	steps := []struct {
+		op   string
+		n    int64
+		fits bool
+	}{
+		{"acquire", 60, true},
+		{"acquire", 40, true},
+		{"acquire", 1, false},
+		{"release", 40, true},
+		{"acquire", 50, false},
+		{"acquire", 30, true},
+		{"release", 30, true},
+		{"release", 60, true},
+		{"acquire", 500, true}, // bigger than the budget, but alone
+		{"acquire", 1, false},
+	}
+	for i, s := range steps {
+		if s.op == "release" {
+			b.release(s.n)
+			continue
+		}
+		err := b.acquire(cancelled, s.n)
+		if (err == nil) != s.fits {
+			t.Errorf("step %d: acquire(%d) with %d of %d used: %v", i, s.n, b.used, b.limit, err)
+		}
+	}
+}
+
+// TestForEachBufferBound checks, with members of equal size and a budget of
+// two of them, that no more than two buffered members are ever being
+// processed at once, however many workers there are.
+func TestForEachBufferBound(t *testing.T) {
+	raw := realTape(t)
+	member := compressAs(t, Zstd, raw)
+	var entries []tarEntry
+	for i := range 8 {
+		entries = append(entries, tarEntry{name: fmt.Sprintf("m/%d.zst", i), data: member})
+	}
+	p := writeFile(t, t.TempDir(), "eight.tar", buildTar(t, entries))
+	w := Walker{Workers: 4, MaxBuffered: 2 * int64(len(member))}
+	var inside, most, seen atomic.Int32
+	err := w.ForEach(context.Background(), []string{p}, func(ctx context.Context, tp *Tape) error {
+		n := inside.Add(1)
+		defer inside.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		seen.Add(1)
+		r := readTape(tp)
+		return r.err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen.Load() != 8 || most.Load() > 2 {
+		t.Errorf("%d tapes, at most %d at once; want 8, at most 2", seen.Load(), most.Load())
+	}
+}

@@ -145,11 +145,13 @@ func (w *Walker) ForEach(ctx context.Context, inputs []string, fn func(ctx conte
 		}
 		return nil
 	})
-	close(queue)
-	wg.Wait()
 	if err != nil {
+		// Stop the workers too: the tapes still queued are released,
+		// not processed.
 		fail(err)
 	}
+	close(queue)
+	wg.Wait()
 	if firstErr != nil {
 		return firstErr
 	}
