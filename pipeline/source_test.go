@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 )
 
@@ -381,6 +383,13 @@ func TestInputErrors(t *testing.T) {
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good", raw)
 	missing := filepath.Join(dir, "missing")
+	dangling := filepath.Join(dir, "withlink")
+	if err := os.MkdirAll(dangling, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(missing, filepath.Join(dangling, "link")); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		input []string
@@ -388,6 +397,7 @@ func TestInputErrors(t *testing.T) {
 		is    error
 	}{
 		{"missing", []string{missing}, []string{"pipeline: " + missing + ": ", "no such file"}, fs.ErrNotExist},
+		{"dangling-symlink-in-dir", []string{dangling}, []string{"pipeline: " + filepath.Join(dangling, "link") + ": ", "no such file"}, fs.ErrNotExist},
 		{"bad-glob", []string{filepath.Join(dir, "[x*")}, []string{"[x*", "bad glob pattern"}, filepath.ErrBadPattern},
 		{"no-match", []string{filepath.Join(dir, "*.zst")}, []string{"*.zst", "no files match"}, nil},
 		{"no-s3-yet", []string{"s3://bucket/prefix"}, []string{"s3://bucket/prefix", "no source for s3://"}, nil},
@@ -430,22 +440,73 @@ func TestInputErrors(t *testing.T) {
 }
 
 // TestUnreadableDir checks that a directory that cannot be listed is reported
-// by name. Root reads any directory, so the test needs another user.
+// by name, and that OnError can skip it and go on. Root reads any directory,
+// so as root the test runs its own binary again as user nobody.
 func TestUnreadableDir(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("running as root: permissions do not stop reading a directory")
+	dir := os.Getenv("TAPEDECK_TEST_UNREADABLE")
+	if dir == "" {
+		dir = t.TempDir()
+		locked := filepath.Join(dir, "a-locked")
+		writeFile(t, locked, "x", []byte("{}\n"))
+		writeFile(t, dir, "b", []byte("{}\n"))
+		if err := os.Chmod(locked, 0); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(locked, 0o755)
+		if os.Geteuid() == 0 {
+			runAsNobody(t, dir)
+			return
+		}
 	}
-	dir := t.TempDir()
-	locked := filepath.Join(dir, "locked")
-	writeFile(t, locked, "x", []byte("{}\n"))
-	if err := os.Chmod(locked, 0); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chmod(locked, 0o755)
+	locked := filepath.Join(dir, "a-locked")
 	var c collector
 	err := Walk(context.Background(), []string{dir}, c.fn)
-	if err == nil || !strings.Contains(err.Error(), locked) || !errors.Is(err, fs.ErrPermission) {
+	if err == nil || !strings.Contains(err.Error(), "pipeline: "+locked+": ") || !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("error %v, want permission denied naming %s", err, locked)
+	}
+	var skipped []error
+	w := Walker{OnError: func(err error) error { skipped = append(skipped, err); return nil }}
+	c = collector{}
+	if err := w.Walk(context.Background(), []string{dir}, c.fn); err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) != 1 || !slices.Equal(c.names(), []string{filepath.Join(dir, "b")}) {
+		t.Errorf("skipped %v, read %v; want the locked directory skipped and b read", skipped, c.names())
+	}
+}
+
+// runAsNobody runs TestUnreadableDir from a copy of the test binary as user
+// nobody (65534) over dir, failing t if it fails.
+func runAsNobody(t *testing.T, dir string) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skipf("cannot find the test binary to rerun as nobody: %v", err)
+	}
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A hidden directory, so the walk under test does not list it.
+	bin := writeFile(t, dir, ".bin/pipeline.test", data)
+	if err := os.Chmod(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(filepath.Dir(bin))
+	// The temporary directories above dir are root's (0700): let nobody
+	// through to dir, which holds everything the child needs.
+	for d := dir; d != os.TempDir() && d != "/" && d != "."; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "-test.run=^TestUnreadableDir$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "TAPEDECK_TEST_UNREADABLE="+dir)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	t.Logf("as nobody:\n%s", out)
+	if err != nil {
+		t.Errorf("as nobody: %v\n%s", err, out)
 	}
 }
 
