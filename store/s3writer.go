@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -20,16 +21,13 @@ func (s *S3) Create(ctx context.Context, key string) (Writer, error) {
 	if err := checkKey(key); err != nil {
 		return nil, s.fail("create", key, err)
 	}
-	partCtx, cancel := context.WithCancel(ctx)
 	return &s3Writer{
-		ctx:         ctx,
-		s:           s,
-		key:         key,
-		buf:         make([]byte, 0, min(s.partSize, 64<<10)),
-		full:        crc32.New(castagnoli),
-		partCtx:     partCtx,
-		cancelParts: cancel,
-		slots:       make(chan struct{}, s.concurrency),
+		ctx:   ctx,
+		s:     s,
+		key:   key,
+		buf:   make([]byte, 0, min(s.partSize, 64<<10)),
+		full:  crc32.New(castagnoli),
+		slots: make(chan struct{}, s.concurrency),
 	}, nil
 }
 
@@ -48,10 +46,8 @@ type s3Writer struct {
 	done     bool  // closed or aborted
 	err      error // first failure; the upload has been aborted
 
-	partCtx     context.Context // the part uploads'; cancelled on the first failure
-	cancelParts context.CancelFunc
-	slots       chan struct{} // one token per part upload in flight
-	wg          sync.WaitGroup
+	slots chan struct{} // one token per part upload in flight
+	wg    sync.WaitGroup
 
 	mu       sync.Mutex // guards what the part goroutines write:
 	parts    []types.CompletedPart
@@ -127,12 +123,14 @@ func (w *s3Writer) sendPart() error {
 }
 
 // uploadPart sends one part and records its ETag and checksum, or the
-// failure (cancelling the other parts: the object is lost anyway).
+// failure. The other parts on the wire are left to finish rather than
+// cancelled: a part the server is still writing when the upload is aborted
+// can outlive the abort and leave the upload behind.
 func (w *s3Writer) uploadPart(num int32, body []byte) {
 	defer w.wg.Done()
 	defer func() { <-w.slots }()
 	sum := crc32.Checksum(body, castagnoli)
-	out, err := w.s.client.UploadPart(w.partCtx, &s3.UploadPartInput{
+	out, err := w.s.client.UploadPart(w.ctx, &s3.UploadPartInput{
 		Bucket:         aws.String(w.s.bucket),
 		Key:            aws.String(w.key),
 		UploadId:       aws.String(w.uploadID),
@@ -146,7 +144,6 @@ func (w *s3Writer) uploadPart(num int32, body []byte) {
 	if err != nil {
 		if w.partErr == nil {
 			w.partErr = w.s.fail(fmt.Sprintf("upload part %d", num), w.key, err)
-			w.cancelParts()
 		}
 		return
 	}
@@ -184,11 +181,10 @@ func (w *s3Writer) freeBuffer() []byte {
 }
 
 // fail records err (which already names the object) as the Writer's failure,
-// stops and waits for the part uploads, and aborts the multipart upload so
+// waits for the part uploads on the wire, and aborts the multipart upload so
 // no parts linger.
 func (w *s3Writer) fail(err error) error {
 	w.err = err
-	w.cancelParts()
 	w.wg.Wait()
 	if aerr := w.abortUpload(); aerr != nil {
 		w.err = fmt.Errorf("%w (and aborting the upload failed: %v)", w.err, aerr)
@@ -198,21 +194,47 @@ func (w *s3Writer) fail(err error) error {
 }
 
 // abortUpload aborts the multipart upload, if one was started. It runs even
-// when the Writer's context is cancelled, as cleanup; no part upload may be
-// in flight.
+// when the Writer's context is cancelled, as cleanup; no part upload of this
+// Writer may be in flight.
+//
+// S3 warns that a part still being written when the abort arrives can land
+// afterwards and keep the upload (and its storage) alive; that happens when
+// a cancelled context tore down part requests the server was still
+// processing. So it checks with ListParts and aborts again, a few times.
 func (w *s3Writer) abortUpload() error {
 	if w.uploadID == "" {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), cleanupTimeout)
 	defer cancel()
-	_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket:   aws.String(w.s.bucket),
-		Key:      aws.String(w.key),
-		UploadId: aws.String(w.uploadID),
-	})
+	id := aws.String(w.uploadID)
 	w.uploadID = ""
-	return err
+	const tries = 4
+	for try := 1; ; try++ {
+		_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(w.s.bucket), Key: aws.String(w.key), UploadId: id,
+		})
+		if err != nil && !isNoSuchUpload(err) {
+			return err
+		}
+		_, err = w.s.client.ListParts(ctx, &s3.ListPartsInput{
+			Bucket: aws.String(w.s.bucket), Key: aws.String(w.key), UploadId: id, MaxParts: aws.Int32(1),
+		})
+		if err != nil {
+			// NoSuchUpload is success; anything else (no permission to
+			// list parts, say) means we cannot tell, and have done what
+			// we can.
+			return nil
+		}
+		if try == tries {
+			return fmt.Errorf("upload %s still exists after %d aborts", *id, tries)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(try) * 100 * time.Millisecond):
+		}
+	}
 }
 
 // Close sends what is buffered (as one PutObject, or the last part and, once
@@ -227,7 +249,6 @@ func (w *s3Writer) Close() error {
 	if w.err != nil {
 		return w.err
 	}
-	defer w.cancelParts() // releases the part context
 	want := w.Digest()
 	var etag string
 	if w.uploadID == "" {
@@ -286,14 +307,13 @@ func (w *s3Writer) Close() error {
 	return nil
 }
 
-// Abort drops the buffer, stops the part uploads and aborts the multipart
-// upload, if any.
+// Abort drops the buffer, waits for the parts on the wire and aborts the
+// multipart upload, if any.
 func (w *s3Writer) Abort() error {
 	if w.done {
 		return nil
 	}
 	w.done = true
-	w.cancelParts()
 	w.wg.Wait()
 	w.buf, w.free = nil, nil
 	if err := w.abortUpload(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -283,6 +284,10 @@ func TestUnclosedWriterIsInvisible(t *testing.T) {
 			if n := openUploads(t, s); n != 1 {
 				t.Fatalf("%d unfinished multipart uploads, want 1", n)
 			}
+			// ...once its first part, which the writer sends in the
+			// background, has landed: a process that died would send
+			// nothing more.
+			waitForParts(t, s3s, "1.999/market.zst", 1)
 			// ...which a young cutoff leaves alone and AbortIncomplete
 			// then clears.
 			if n, err := s3s.AbortIncomplete(ctx, "", 1<<40); err != nil || n != 0 {
@@ -499,5 +504,32 @@ func TestDirSkipsStrayTempFiles(t *testing.T) {
 	put(t, d, "m/1.2.zst", []byte("whole"))
 	if got := keys(t, d, ""); !slices.Equal(got, []string{"m/1.2.zst"}) {
 		t.Errorf("List = %q, want only the committed file", got)
+	}
+}
+
+// waitForParts waits until the one unfinished upload of key holds n parts,
+// for tests that must not race a Writer's background part uploads.
+func waitForParts(t *testing.T, s *store.S3, key string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	c, bucket := s.Client(), aws.String(s.Bucket())
+	ups, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: bucket, Prefix: aws.String(key)})
+	if err != nil || len(ups.Uploads) != 1 {
+		t.Fatalf("uploads of %s: %d, %v", key, len(ups.Uploads), err)
+	}
+	for {
+		parts, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: aws.String(key), UploadId: ups.Uploads[0].UploadId})
+		if err != nil {
+			t.Fatalf("list parts of %s: %v", key, err)
+		}
+		if len(parts.Parts) >= n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: %d parts, waited for %d", key, len(parts.Parts), n)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
