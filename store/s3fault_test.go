@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -56,6 +57,7 @@ func (p *faultProxy) through(t *testing.T, bucket string, opt store.S3Options) *
 	}
 	p.seen = map[string]int{}
 	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // cancelled requests are expected here
 	rp.ModifyResponse = func(r *http.Response) error {
 		if p.tamper != nil {
 			p.tamper(r)
