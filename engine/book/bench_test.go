@@ -20,6 +20,20 @@ import (
 // data (reference only; skipped when absent).
 var benchInputs = []string{"1.205822330.bz2", "1.197931750", "pro-greyhounds-2022-03-01.tar"}
 
+// lineCache keeps each input's lines for the life of one benchmark
+// function: b.Run calls its body several times while it sizes b.N, and
+// decompressing the greyhound archive again each time would dwarf the run.
+type lineCache map[string][][]byte
+
+func (c lineCache) get(b *testing.B, name string) [][]byte {
+	if l, ok := c[name]; ok {
+		return l
+	}
+	l := benchLines(b, name)
+	c[name] = l
+	return l
+}
+
 // benchLines returns the lines of a benchmark input: a tape in
 // testdata/tapes, or a Betfair historic tar (every bz2 member's lines, one
 // market after another) in the shared data.
@@ -67,9 +81,10 @@ func benchLines(b *testing.B, name string) [][]byte {
 // changes/s counts market changes (mc elements); runner-changes/s counts rc
 // elements. Allocations come only from the lines carrying a definition.
 func BenchmarkApply(b *testing.B) {
+	inputs := lineCache{}
 	for _, name := range benchInputs {
 		b.Run(name, func(b *testing.B) {
-			lines := benchLines(b, name)
+			lines := inputs.get(b, name)
 			d := esa.NewDecoder()
 			c := NewMarketCache(Options{})
 			var msg esa.Message
@@ -98,9 +113,10 @@ func BenchmarkApply(b *testing.B) {
 // market definition: the steady state between definitions, which must not
 // allocate.
 func BenchmarkApplyDeltas(b *testing.B) {
+	inputs := lineCache{}
 	for _, name := range benchInputs {
 		b.Run(name, func(b *testing.B) {
-			all := benchLines(b, name)
+			all := inputs.get(b, name)
 			d := esa.NewDecoder()
 			c := NewMarketCache(Options{})
 			var msg esa.Message
@@ -138,9 +154,10 @@ func BenchmarkApplyDeltas(b *testing.B) {
 // Message per line), to tell the cache's share of BenchmarkApply from the
 // decoder's.
 func BenchmarkApplyOnly(b *testing.B) {
+	inputs := lineCache{}
 	for _, name := range benchInputs {
 		b.Run(name, func(b *testing.B) {
-			lines := benchLines(b, name)
+			lines := inputs.get(b, name)
 			msgs := make([]esa.Message, len(lines))
 			d := esa.NewDecoder()
 			for i, l := range lines {
@@ -165,9 +182,10 @@ func BenchmarkApplyOnly(b *testing.B) {
 // BenchmarkAppendLightweightJSON measures decode + Apply + writing the book
 // of each changed market, what `convert books` does per line.
 func BenchmarkAppendLightweightJSON(b *testing.B) {
+	inputs := lineCache{}
 	for _, name := range benchInputs {
 		b.Run(name, func(b *testing.B) {
-			lines := benchLines(b, name)
+			lines := inputs.get(b, name)
 			d := esa.NewDecoder()
 			c := NewMarketCache(Options{})
 			var msg esa.Message

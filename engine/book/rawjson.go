@@ -1,5 +1,7 @@
 package book
 
+import "bytes"
+
 // Helpers for the few places that need raw JSON: the market-level fields of
 // a definition are written to a book exactly as Betfair sent them (so an
 // absent key stays null and a value keeps its text), which needs a scanner
@@ -110,14 +112,7 @@ func skipValue(b []byte, i int) int {
 // strings removed, so that a pretty-printed message still makes a one-line
 // book. Stream lines are already compact and take the fast path.
 func appendCompact(dst, raw []byte) []byte {
-	compact := true
-	for _, c := range raw {
-		if c == '\n' || c == '\r' || c == '\t' {
-			compact = false
-			break
-		}
-	}
-	if compact {
+	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 && bytes.IndexByte(raw, '\t') < 0 {
 		return append(dst, raw...)
 	}
 	for i := 0; i < len(raw); i++ {
