@@ -23,7 +23,7 @@ const (
 	Plain Compression = iota // no compression, or an unrecognised one
 	Bzip2                    // "BZh": Betfair's historic files
 	Gzip                     // 1f 8b
-	Zstd                     // 28 b5 2f fd: tapedeck's own tapes
+	Zstd                     // 28 b5 2f fd, or a skippable frame 5? 2a 4d 18: tapedeck's own tapes
 )
 
 // String returns the name used in error messages.
@@ -45,6 +45,10 @@ func (c Compression) String() string {
 func Sniff(b []byte) Compression {
 	switch {
 	case len(b) >= 4 && bytes.Equal(b[:4], []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return Zstd
+	case len(b) >= 4 && b[0]&0xf0 == 0x50 && bytes.Equal(b[1:4], []byte{0x2a, 0x4d, 0x18}):
+		// A zstd skippable frame (metadata some writers put first);
+		// the decoder skips it.
 		return Zstd
 	case len(b) >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h':
 		return Bzip2

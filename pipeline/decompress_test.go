@@ -25,7 +25,8 @@ func TestSniff(t *testing.T) {
 		{"gzip-one-byte", []byte{0x1f}, Plain},
 		{"zstd", []byte{0x28, 0xb5, 0x2f, 0xfd, 0x04}, Zstd},
 		{"zstd-3-bytes", []byte{0x28, 0xb5, 0x2f}, Plain},
-		{"zstd-skippable-frame", []byte{0x50, 0x2a, 0x4d, 0x18}, Plain},
+		{"zstd-skippable-frame", []byte{0x5e, 0x2a, 0x4d, 0x18}, Zstd},
+		{"not-skippable", []byte{0x60, 0x2a, 0x4d, 0x18}, Plain},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,6 +47,34 @@ func TestRealBzip2(t *testing.T) {
 	r := readTape(NewTape("1.164917629.bz2", data))
 	if r.err != nil || len(r.lines) != 298 || r.compression != Bzip2 {
 		t.Errorf("%d lines, %v, %v; want 298 bzip2 lines", len(r.lines), r.compression, r.err)
+	}
+}
+
+// TestConcatenatedStreams reads tapes made of two compressed streams back
+// to back, as appending after a restart writes them, and a zstd tape that
+// starts with a skippable frame of metadata.
+func TestConcatenatedStreams(t *testing.T) {
+	raw := realTape(t)
+	half := bytes.IndexByte(raw[len(raw)/2:], '\n') + len(raw)/2 + 1
+	skippable := []byte{0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 'm', 'e', 't', 'a'}
+	tests := []struct {
+		name   string
+		c      Compression
+		prefix []byte
+	}{
+		{"gzip", Gzip, nil},
+		{"bzip2", Bzip2, nil},
+		{"zstd", Zstd, nil},
+		{"zstd-skippable-first", Zstd, skippable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := slices.Concat(tt.prefix, compressAs(t, tt.c, raw[:half]), compressAs(t, tt.c, raw[half:]))
+			r := readTape(NewTape("t", data))
+			if r.err != nil || r.compression != tt.c || !slices.EqualFunc(r.lines, splitLines(raw), bytes.Equal) {
+				t.Errorf("%v: %d lines, %v; want %d", r.compression, len(r.lines), r.err, len(splitLines(raw)))
+			}
+		})
 	}
 }
 
