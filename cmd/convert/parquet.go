@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,6 +116,9 @@ func fileKey(f *tables.File) string {
 	return fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%s", f.Source, f.Member, f.Bytes, mt, f.ETag)
 }
 
+// inputID identifies an input whatever its version: source and member.
+func inputID(f *tables.File) string { return f.Source + "\x00" + f.Member }
+
 // parquetRun is one run's shared counters.
 type parquetRun struct {
 	inputs, skipped, failed atomic.Int64
@@ -123,7 +127,7 @@ type parquetRun struct {
 	mu                      sync.Mutex
 	firstErr                string
 	inputErrs               []string
-	redone                  map[string]bool // file keys redone under --force
+	redone                  map[string]bool // inputIDs converted by this run
 }
 
 func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
@@ -200,33 +204,70 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		}
 	}
 	mtimes := &sync.Map{}
-	walkErr := walker.ForEach(ctx, args, func(ctx context.Context, t *pipeline.Tape) error {
-		if shardOf(t.Name, shardN) != shardK {
-			return nil
-		}
-		file := tables.File{Source: t.Path, Member: t.Member, Bytes: t.Size, ModTime: modTime(mtimes, t.Path)}
-		key := fileKey(&file)
-		if doneKeys[key] && !f.force {
-			run.skipped.Add(1)
-			return nil
-		}
-		w := <-writers
-		defer func() { writers <- w }()
-		rows, err := convertTape(ctx, t, grid, f.strict, &file, run, log)
-		if err != nil {
-			return err
-		}
-		file.DoneAt = time.Now().UnixMilli()
-		if doneKeys[key] {
+	// pass converts the tapes of inputs; with only set, exactly the inputs
+	// it names (source and member), done or not.
+	pass := func(inputs []string, only map[string]bool) error {
+		return walker.ForEach(ctx, inputs, func(ctx context.Context, t *pipeline.Tape) error {
+			if shardOf(t.Name, shardN) != shardK {
+				return nil
+			}
+			file := tables.File{Source: t.Path, Member: t.Member, Bytes: t.Size, ModTime: modTime(mtimes, t.Path)}
+			id := inputID(&file)
+			if only != nil {
+				if !only[id] {
+					return nil
+				}
+			} else if doneKeys[fileKey(&file)] && !f.force {
+				run.skipped.Add(1)
+				return nil
+			}
+			w := <-writers
+			defer func() { writers <- w }()
+			rows, err := convertTape(ctx, t, grid, f.strict, &file, run, log)
+			if err != nil {
+				return err
+			}
+			file.DoneAt = time.Now().UnixMilli()
 			run.mu.Lock()
-			run.redone[key] = true
+			run.redone[id] = true
 			run.mu.Unlock()
+			run.inputs.Add(1)
+			run.markets.Add(int64(len(rows)))
+			run.bytesDone.Add(max(t.Size, 0))
+			return w.Add(ctx, rows, file)
+		})
+	}
+	walkErr := pass(args, nil)
+	// Inputs done again (changed, or --force) supersede their old rows, but
+	// rows go a whole batch at a time: redo the rest of every batch that
+	// lost some of its inputs, so that it can go too.
+	batchInputs := map[string][]string{}
+	sources := map[string]string{}
+	for i := range done {
+		id := inputID(&done[i])
+		batchInputs[done[i].Batch] = append(batchInputs[done[i].Batch], id)
+		sources[id] = done[i].Source
+	}
+	if walkErr == nil && len(run.redone) > 0 {
+		rest := map[string]bool{}
+		var again []string
+		for _, ids := range batchInputs {
+			if !slices.ContainsFunc(ids, func(id string) bool { return run.redone[id] }) {
+				continue
+			}
+			for _, id := range ids {
+				if !run.redone[id] && !rest[id] {
+					rest[id] = true
+					if !slices.Contains(again, sources[id]) {
+						again = append(again, sources[id])
+					}
+				}
+			}
 		}
-		run.inputs.Add(1)
-		run.markets.Add(int64(len(rows)))
-		run.bytesDone.Add(max(t.Size, 0))
-		return w.Add(ctx, rows, file)
-	})
+		if len(again) > 0 {
+			walkErr = pass(again, rest)
+		}
+	}
 	written := 0
 	for _, w := range all {
 		if walkErr == nil || !errors.Is(walkErr, context.Canceled) {
@@ -237,15 +278,11 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		written += w.Written
 	}
 	if walkErr == nil && len(run.redone) > 0 {
-		// --force: the old rows of inputs redone go, batch by batch, once
-		// every input of the old batch has been redone.
 		stale := map[string]bool{}
-		for i := range done {
-			stale[done[i].Batch] = true
-		}
-		for i := range done {
-			if !run.redone[fileKey(&done[i])] {
-				stale[done[i].Batch] = false
+		for b, ids := range batchInputs {
+			stale[b] = !slices.ContainsFunc(ids, func(id string) bool { return !run.redone[id] })
+			if !stale[b] && slices.ContainsFunc(ids, func(id string) bool { return run.redone[id] }) {
+				log.Warn("old rows kept: some inputs of their batch are gone", "batch", b)
 			}
 		}
 		if _, err := parquet.RemoveBatches(ctx, st, prefix, func(b string) bool { return stale[b] }); err != nil {
@@ -300,7 +337,11 @@ func convertTape(ctx context.Context, t *pipeline.Tape, grid tables.Grid, strict
 			if strict {
 				return nil, ierr
 			}
-			log.Warn("bad line skipped", "err", ierr)
+			if file.BadLines == 1 {
+				// One warning per tape: a damaged member can turn into
+				// thousands of bad lines; the count is in the files table.
+				log.Warn("bad line skipped (further ones in this tape are only counted)", "err", ierr)
+			}
 			continue
 		}
 		var changed []*book.Market
