@@ -214,7 +214,11 @@ type InputError struct {
 
 // Error formats the error with its location.
 func (e *InputError) Error() string {
-	s := "pipeline: " + e.Path
+	path := e.Path
+	if path == "-" {
+		path = "stdin" // "pipeline: -: ..." reads as a typo
+	}
+	s := "pipeline: " + path
 	if e.Member != "" {
 		s += " member " + e.Member
 	}

@@ -401,7 +401,7 @@ func TestInputErrors(t *testing.T) {
 		{"bad-glob", []string{filepath.Join(dir, "[x*")}, []string{"[x*", "bad glob pattern"}, filepath.ErrBadPattern},
 		{"no-match", []string{filepath.Join(dir, "*.zst")}, []string{"*.zst", "no files match"}, nil},
 		{"no-s3-yet", []string{"s3://bucket/prefix"}, []string{"s3://bucket/prefix", "no source for s3://"}, nil},
-		{"stdin-twice", []string{"-", "-"}, []string{"standard input named more than once"}, nil},
+		{"stdin-twice", []string{"-", "-"}, []string{"pipeline: stdin: standard input named more than once"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
