@@ -17,7 +17,7 @@ py="${PYTHON:-/usr/bin/python3}"
 out="$repo/testdata/golden/flumine"
 grey="$root/grey"
 
-export PYTHONPATH="$here:$root/stubs:$root/flumine:$root/betfair"
+export PYTHONPATH="$here:$here/stubs:$root/flumine:$root/betfair"
 
 # The greyhound tar is reference only: its members are extracted to /tmp,
 # never into the repository.
