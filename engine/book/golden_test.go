@@ -63,27 +63,27 @@ func goldenInput(name string) (string, bool) {
 	return "", false
 }
 
-// goldenOptions reads the listener options a golden was made with from
-// testdata/golden/README.md: a line naming the golden file and
-// --calculate-market-tv / --cumulative-runner-tv.
-func goldenOptions(t *testing.T, golden string) Options {
-	var o Options
+// goldenSpec returns the input and listener options a golden was made
+// with, from the table in testdata/golden/README.md (columns: golden file,
+// input relative to testdata, flags). ok is false when the README has no
+// row for it.
+func goldenSpec(golden string) (input string, opts Options, ok bool) {
 	readme, err := os.ReadFile(filepath.Join(testdataDir, "golden", "README.md"))
 	if err != nil {
-		return o
+		return "", opts, false
 	}
 	for _, line := range strings.Split(string(readme), "\n") {
-		if !strings.Contains(line, golden) {
+		cols := strings.Split(line, "|")
+		if len(cols) < 5 || strings.Trim(strings.TrimSpace(cols[1]), "`") != golden {
 			continue
 		}
-		if strings.Contains(line, "--calculate-market-tv") || strings.Contains(line, "calculate_market_tv=True") {
-			o.CalculateMarketTv = true
-		}
-		if strings.Contains(line, "--cumulative-runner-tv") || strings.Contains(line, "cumulative_runner_tv=True") {
-			o.CumulativeRunnerTv = true
-		}
+		input = filepath.Join(testdataDir, strings.Trim(strings.TrimSpace(cols[2]), "`"))
+		flags := cols[3]
+		opts.CalculateMarketTv = strings.Contains(flags, "--calculate-market-tv")
+		opts.CumulativeRunnerTv = strings.Contains(flags, "--cumulative-runner-tv")
+		return input, opts, true
 	}
-	return o
+	return "", opts, false
 }
 
 // TestBooksMatchBetfairlightweight replays each input a golden file was made
@@ -97,18 +97,21 @@ func TestBooksMatchBetfairlightweight(t *testing.T) {
 	for _, g := range goldens {
 		name := strings.TrimSuffix(filepath.Base(g), ".jsonl.zst")
 		t.Run(name, func(t *testing.T) {
-			// <input>.calctv and <input>.cumulative were made with bflw's
-			// calculate_market_tv and cumulative_runner_tv options.
-			base, opts := name, goldenOptions(t, filepath.Base(g))
-			if b, ok := strings.CutSuffix(base, ".calctv"); ok {
-				base, opts.CalculateMarketTv = b, true
-			}
-			if b, ok := strings.CutSuffix(base, ".cumulative"); ok {
-				base, opts.CumulativeRunnerTv = b, true
-			}
-			input, ok := goldenInput(base)
+			input, opts, ok := goldenSpec(filepath.Base(g))
 			if !ok {
-				t.Skipf("no input for %s in testdata/tapes or testdata/messages", name)
+				// Not in the README: <input>.calctv and <input>.cumulative
+				// were made with bflw's calculate_market_tv and
+				// cumulative_runner_tv options.
+				base := name
+				if b, cut := strings.CutSuffix(base, ".calctv"); cut {
+					base, opts.CalculateMarketTv = b, true
+				}
+				if b, cut := strings.CutSuffix(base, ".cumulative"); cut {
+					base, opts.CumulativeRunnerTv = b, true
+				}
+				if input, ok = goldenInput(base); !ok {
+					t.Skipf("no input for %s in testdata/tapes or testdata/messages", name)
+				}
 			}
 			want := readGolden(t, g)
 			c := NewMarketCache(opts)
