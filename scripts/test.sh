@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the README's test command: installs and starts what the
-# tests need, then runs go vet and every test with the race detector.
+# tests need (an S3 server), then runs go vet and every test with the race
+# detector.
 #
 # Needs only Go. Tests that read ../shared (reference data that is not
 # copied into this repo) skip with a message when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== S3 server for the tests (versitygw on 127.0.0.1)"
+# Installs versitygw with go install when missing, starts it on a free
+# loopback port with a throwaway directory, exports TAPEDECK_TEST_S3_ENDPOINT
+# and credentials, and stops it when this script exits.
+source scripts/s3server.sh
 
 echo "== go vet"
 go vet ./...
