@@ -1,0 +1,211 @@
+package exchange
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/pipeline"
+)
+
+// event is one market change of a tape: what the exchange sends as one
+// delta message, in publish-time order across every tape.
+type event struct {
+	pt     int64
+	market int32  // index into replay.markets
+	raw    []byte // the mc element exactly as recorded
+}
+
+// market is what the exchange knows of one market of the tapes.
+type market struct {
+	id    string
+	first int // index of its first event
+	// def is the last definition seen while loading, for the filter and
+	// for a catalogue built when the tapes bring none.
+	def *esa.MarketDefinition
+	// catalogue is the tape's <market_id>.json, raw, when one was found.
+	catalogue json.RawMessage
+}
+
+// replay is every tape loaded into memory, ready to be served to any number
+// of connections: a connection's position is an index into events, which is
+// also the clock it is handed, so a resubscription resumes exactly there.
+type replay struct {
+	events  []event
+	markets []*market
+	byID    map[string]int32
+}
+
+// loadReplay reads the tapes named by inputs (files, directories, globs,
+// archives: anything pipeline.Walk accepts). Files named <market_id>.json
+// are catalogues, as are those in catalogueDirs and beside each tape.
+func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, error) {
+	r := &replay{byID: make(map[string]int32)}
+	dec := esa.NewDecoder()
+	var msg esa.Message
+	dirs := map[string]bool{}
+	catalogues := map[string]json.RawMessage{}
+	var seq []event
+	err := pipeline.Walk(ctx, inputs, func(ctx context.Context, t *pipeline.Tape) error {
+		base := filepath.Base(t.Name)
+		if strings.HasSuffix(base, ".json") {
+			rc, err := t.Open()
+			if err != nil {
+				return err
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return t.ErrorAt(0, err)
+			}
+			if json.Valid(b) {
+				catalogues[strings.TrimSuffix(base, ".json")] = b
+			}
+			return nil
+		}
+		if t.Member == "" {
+			dirs[filepath.Dir(t.Path)] = true
+		}
+		lr, err := t.Lines()
+		if err != nil {
+			return err
+		}
+		defer lr.Close()
+		start := len(seq)
+		for lr.Next() {
+			if err := dec.Decode(lr.Bytes(), &msg); err != nil {
+				return t.ErrorAt(lr.Line(), err)
+			}
+			if msg.Op != esa.OpMCM || msg.Ct == esa.ChangeTypeHeartbeat {
+				continue
+			}
+			for i := range msg.MC {
+				mc := &msg.MC[i]
+				mi, ok := r.byID[string(mc.ID)]
+				if !ok {
+					mi = int32(len(r.markets))
+					r.byID[string(mc.ID)] = mi
+					r.markets = append(r.markets, &market{id: string(mc.ID)})
+				}
+				if mc.Def != nil {
+					r.markets[mi].def = mc.Def
+				}
+				seq = append(seq, event{pt: msg.Pt, market: mi, raw: append([]byte(nil), mc.Raw...)})
+			}
+		}
+		if err := lr.Err(); err != nil {
+			return err
+		}
+		// Each tape is in order already; a stable sort of this tape's run
+		// keeps equal publish times in recorded order.
+		run := seq[start:]
+		sort.SliceStable(run, func(i, j int) bool { return run[i].pt < run[j].pt })
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("exchange: loading tapes: %w", err)
+	}
+	// Merge the tapes by publish time; stable, so a tape's own order and
+	// input order break ties.
+	sort.SliceStable(seq, func(i, j int) bool { return seq[i].pt < seq[j].pt })
+	r.events = seq
+	for _, m := range r.markets {
+		m.first = -1
+	}
+	for i := range r.events {
+		if m := r.markets[r.events[i].market]; m.first < 0 {
+			m.first = i
+		}
+	}
+	for _, m := range r.markets {
+		if c, ok := catalogues[m.id]; ok {
+			m.catalogue = c
+			continue
+		}
+		var candidates []string
+		for d := range dirs {
+			candidates = append(candidates, filepath.Join(d, m.id+".json"), filepath.Join(d, "..", "catalogues", m.id+".json"))
+		}
+		for _, d := range catalogueDirs {
+			candidates = append(candidates, filepath.Join(d, m.id+".json"))
+		}
+		for _, p := range candidates {
+			if b, err := os.ReadFile(p); err == nil && json.Valid(b) {
+				m.catalogue = b
+				break
+			}
+		}
+	}
+	if len(r.events) == 0 {
+		return nil, fmt.Errorf("exchange: no market changes in %s", strings.Join(inputs, ", "))
+	}
+	return r, nil
+}
+
+// encodeClk and decodeClk turn a position in the replay into the opaque
+// clock token handed to clients, and back.
+func encodeClk(pos int) string { return strconv.Itoa(pos) }
+
+func decodeClk(s string, n int) (int, bool) {
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 || v > n {
+		return 0, false
+	}
+	return v, true
+}
+
+// matches reports whether market m passes the subscription's filter. A
+// market with no definition passes only filters that ask nothing of one.
+func matches(f *esa.MarketFilter, m *market) bool {
+	if f == nil {
+		return true
+	}
+	if len(f.MarketIDs) > 0 && !contains(f.MarketIDs, m.id) {
+		return false
+	}
+	needDef := f.BspMarket != nil || f.TurnInPlayEnabled != nil || len(f.BettingTypes) > 0 ||
+		len(f.EventTypeIDs) > 0 || len(f.EventIDs) > 0 || len(f.MarketTypes) > 0 ||
+		len(f.Venues) > 0 || len(f.CountryCodes) > 0 || len(f.RaceTypes) > 0
+	if !needDef {
+		return true
+	}
+	d := m.def
+	if d == nil {
+		return false
+	}
+	switch {
+	case f.BspMarket != nil && *f.BspMarket != d.BspMarket,
+		f.TurnInPlayEnabled != nil && *f.TurnInPlayEnabled != d.TurnInPlayEnabled,
+		len(f.BettingTypes) > 0 && !contains(f.BettingTypes, d.BettingType),
+		len(f.EventTypeIDs) > 0 && !contains(f.EventTypeIDs, d.EventTypeID),
+		len(f.EventIDs) > 0 && !contains(f.EventIDs, d.EventID),
+		len(f.MarketTypes) > 0 && !contains(f.MarketTypes, d.MarketType),
+		len(f.Venues) > 0 && !contains(f.Venues, d.Venue),
+		len(f.CountryCodes) > 0 && !contains(f.CountryCodes, d.CountryCode),
+		len(f.RaceTypes) > 0 && !contains(f.RaceTypes, d.RaceType):
+		return false
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// esaFilter is the stream's market filter, which listMarketCatalogue's
+// filter is mapped onto.
+type esaFilter = esa.MarketFilter
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

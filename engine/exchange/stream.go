@@ -1,0 +1,598 @@
+package exchange
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/tapedeck/tapedeck/engine/book"
+	"github.com/tapedeck/tapedeck/engine/esa"
+)
+
+// writeTimeout bounds one write to a client that stopped reading.
+const writeTimeout = 30 * time.Second
+
+// subscription is a connection's market subscription: what it matches and
+// where in the replay it is.
+type subscription struct {
+	id       int64
+	hb       time.Duration
+	seg      bool
+	matched  []bool // by market index
+	pos      int    // next event index to consider
+	lastPt   int64  // pt of the last change sent
+	lastSend time.Time
+}
+
+// conn is one stream connection.
+type conn struct {
+	ctx     context.Context
+	e       *Exchange
+	c       net.Conn
+	w       *bufio.Writer
+	id      string
+	authed  bool
+	sub     *subscription
+	ordSub  int64 // order subscription id, 0 when none
+	buf     []byte
+	pending int // change messages written since the last flush
+}
+
+// errClose ends a connection on purpose (a fault, a FAILURE status).
+type errClose struct{ why string }
+
+func (e *errClose) Error() string { return e.why }
+
+func (e *Exchange) serveConn(ctx context.Context, nc net.Conn) {
+	defer nc.Close()
+	e.connected.Add(1)
+	c := &conn{ctx: ctx, e: e, c: nc, w: bufio.NewWriterSize(nc, 64<<10),
+		id: fmt.Sprintf("000-%012d-%06d", e.start.Unix(), e.connSeq.Add(1))}
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	log := e.log.With("conn", c.id, "remote", nc.RemoteAddr().String())
+
+	reqs := make(chan []byte, 16)
+	go func() {
+		defer close(reqs)
+		fr := esa.NewFrameReader(nc, 1<<20)
+		for {
+			line, err := fr.Next()
+			if err != nil {
+				return
+			}
+			select {
+			case reqs <- append([]byte(nil), line...):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	c.buf = append(c.buf[:0], `{"op":"connection","connectionId":"`...)
+	c.buf = append(c.buf, c.id...)
+	c.buf = append(c.buf, `"}`...)
+	err := c.write(c.buf, false)
+	if err == nil {
+		err = c.flush()
+	}
+	for err == nil {
+		err = c.step(ctx, reqs)
+	}
+	c.flush()
+	if ce, ok := err.(*errClose); ok {
+		log.Info("stream connection closed", "why", ce.why)
+	} else {
+		log.Debug("stream connection ended", "err", err)
+	}
+}
+
+// step does one thing: handles a request, sends one due change, sends a
+// heartbeat, or waits for whichever comes first.
+func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
+	r := c.e.replay
+	var wait time.Duration = -1
+	heartbeat := false
+	next := -1
+	if s := c.sub; s != nil {
+		for s.pos < len(r.events) && !s.matched[r.events[s.pos].market] {
+			s.pos++
+		}
+		if s.pos < len(r.events) {
+			next = s.pos
+			wait = max(0, time.Until(c.dueAt(r.events[next].pt)))
+		}
+		if hbAt := time.Until(s.lastSend.Add(s.hb)); wait < 0 || hbAt < wait {
+			wait, heartbeat = max(0, hbAt), true
+		}
+	}
+	if wait == 0 {
+		select {
+		case line, ok := <-reqs:
+			if !ok {
+				return &errClose{"client closed"}
+			}
+			return c.request(line)
+		default:
+		}
+		if heartbeat {
+			return c.heartbeat()
+		}
+		return c.delta(next)
+	}
+	if err := c.flush(); err != nil {
+		return err
+	}
+	var timer <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case line, ok := <-reqs:
+		if !ok {
+			return &errClose{"client closed"}
+		}
+		return c.request(line)
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer:
+		return nil
+	}
+}
+
+// dueAt is when a change published at pt is sent: the replay clock starts
+// at the exchange's start with the first change's publish time.
+func (c *conn) dueAt(pt int64) time.Time {
+	if c.e.cfg.Speed == 0 {
+		return time.Time{}
+	}
+	d := float64(pt-c.e.replay.events[0].pt) / c.e.cfg.Speed
+	return c.e.start.Add(time.Duration(d * float64(time.Millisecond)))
+}
+
+// position is how far the replay clock has got: the index of the first
+// change not yet due.
+func (c *conn) position() int {
+	r := c.e.replay
+	if c.e.cfg.Speed == 0 {
+		return 0
+	}
+	now := time.Now()
+	i := 0
+	for i < len(r.events) && !c.dueAt(r.events[i].pt).After(now) {
+		i++
+	}
+	return i
+}
+
+// virtualPt is the publish time a heartbeat carries: the replay clock's
+// now, never before the last change sent.
+func (c *conn) virtualPt() int64 {
+	pt := c.sub.lastPt
+	if c.e.cfg.Speed > 0 {
+		v := c.e.replay.events[0].pt + int64(float64(time.Since(c.e.start).Milliseconds())*c.e.cfg.Speed)
+		pt = max(pt, v)
+	}
+	return pt
+}
+
+func (c *conn) request(line []byte) error {
+	req, err := esa.ParseRequest(line)
+	if err != nil {
+		return c.failure(0, "INVALID_INPUT", err.Error(), true)
+	}
+	switch req.Op {
+	case esa.OpAuthentication:
+		return c.authenticate(req)
+	case esa.OpHeartbeat:
+		return c.success(req.ID)
+	case esa.OpMarketSubscription, esa.OpOrderSubscription:
+		if !c.authed {
+			return c.failure(req.ID, "NO_SESSION", "Connection is not authenticated", true)
+		}
+		if req.Op == esa.OpOrderSubscription {
+			return c.orderSubscribe(req)
+		}
+		return c.subscribe(req)
+	}
+	return c.failure(req.ID, "INVALID_REQUEST", "Unknown op: "+req.Op, true)
+}
+
+func (c *conn) authenticate(req *esa.Request) error {
+	cfg := &c.e.cfg
+	switch {
+	case c.authed:
+		return c.failure(req.ID, "INVALID_REQUEST", "Connection is already authenticated", true)
+	case req.AppKey == "":
+		return c.failure(req.ID, "NO_APP_KEY", "No application key in the authentication message", true)
+	case cfg.AppKey != "" && req.AppKey != cfg.AppKey:
+		return c.failure(req.ID, "INVALID_APP_KEY", "Invalid application key", true)
+	case req.Session == "":
+		return c.failure(req.ID, "NO_SESSION", "No session in the authentication message", true)
+	case !c.e.validSession(req.Session):
+		return c.failure(req.ID, "INVALID_SESSION_INFORMATION", "Invalid session token", true)
+	}
+	c.authed = true
+	return c.success(req.ID)
+}
+
+// heartbeatMs bounds a requested heartbeat as Betfair does (500 to 5000,
+// default 5000).
+func heartbeatMs(v int64) int64 {
+	if v == 0 {
+		return 5000
+	}
+	return min(max(v, 500), 5000)
+}
+
+func (c *conn) subscribe(req *esa.Request) error {
+	if c.e.cfg.Faults.SubscriptionLimit {
+		// The one error that does not close the connection.
+		return c.failure(req.ID, "SUBSCRIPTION_LIMIT_EXCEEDED",
+			"trying to subscribe to more markets than allowed (200)", false)
+	}
+	r := c.e.replay
+	hb := heartbeatMs(req.HeartbeatMs)
+	s := &subscription{id: req.ID, hb: time.Duration(hb) * time.Millisecond, seg: req.SegmentationEnabled,
+		matched: make([]bool, len(r.markets)), lastSend: time.Now()}
+	for i, m := range r.markets {
+		s.matched[i] = matches(req.MarketFilter, m)
+	}
+	if req.Clk != "" {
+		pos, ok := decodeClk(req.Clk, len(r.events))
+		if ini, ok2 := decodeClk(req.InitialClk, len(r.events)); !ok || !ok2 || ini > pos {
+			return c.failure(req.ID, "INVALID_CLOCK", "Invalid clock: initialClk="+req.InitialClk+" clk="+req.Clk, true)
+		}
+		c.sub = s
+		s.pos = pos
+		if err := c.success(req.ID); err != nil {
+			return err
+		}
+		return c.resubDelta(req, hb)
+	}
+	// A new subscription: the image is the markets as of the replay clock,
+	// and at least every matched market's first change (so that speed 0
+	// starts with an image of every market rather than an empty one).
+	pos := c.position()
+	for i, m := range r.markets {
+		if s.matched[i] && m.first >= 0 {
+			pos = max(pos, m.first+1)
+		}
+	}
+	s.pos = pos
+	c.sub = s
+	if err := c.success(req.ID); err != nil {
+		return err
+	}
+	return c.image(hb)
+}
+
+// resubDelta answers a resubscription: the changes since the client's
+// clock that are already due (at speed 0, the next one), as RESUB_DELTA.
+func (c *conn) resubDelta(req *esa.Request, hb int64) error {
+	r, s := c.e.replay, c.sub
+	end := max(c.position(), s.pos)
+	if c.e.cfg.Speed == 0 {
+		end = s.pos
+		for end < len(r.events) && !s.matched[r.events[end].market] {
+			end++
+		}
+		end = min(end+1, len(r.events))
+	}
+	end = min(end, s.pos+1000)
+	b := append(c.buf[:0], `{"op":"mcm","id":`...)
+	b = strconv.AppendInt(b, s.id, 10)
+	b = append(b, `,"initialClk":`...)
+	b = strconv.AppendQuote(b, req.InitialClk)
+	b = append(b, `,"clk":"`...)
+	b = append(b, encodeClk(end)...)
+	b = append(b, `","conflateMs":0,"heartbeatMs":`...)
+	b = strconv.AppendInt(b, hb, 10)
+	pt := s.lastPt
+	b = append(b, `,"pt":`...)
+	ptAt := len(b)
+	b = append(b, `,"ct":"RESUB_DELTA","mc":[`...)
+	n := 0
+	for i := s.pos; i < end; i++ {
+		ev := &r.events[i]
+		if !s.matched[ev.market] {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, ev.raw...)
+		pt = ev.pt
+		n++
+	}
+	b = append(b, "]}"...)
+	if pt == 0 {
+		pt = c.virtualPt()
+	}
+	b = insertInt(b, ptAt, pt)
+	s.pos, s.lastPt = end, pt
+	c.buf = b
+	return c.change(b)
+}
+
+// insertInt writes v's digits into b at i.
+func insertInt(b []byte, i int, v int64) []byte {
+	var d [20]byte
+	digits := strconv.AppendInt(d[:0], v, 10)
+	b = append(b, digits...)
+	copy(b[i+len(digits):], b[i:len(b)-len(digits)])
+	copy(b[i:], digits)
+	return b
+}
+
+// image sends the SUB_IMAGE: every matched market seen before the
+// subscription's position, rebuilt with book.MarketCache from the tapes and
+// written as full img:true changes; split in segments when the client
+// enabled segmentation and the image is larger than SegmentBytes.
+func (c *conn) image(hb int64) error {
+	r, s := c.e.replay, c.sub
+	cache := book.NewMarketCache(book.Options{})
+	dec := esa.NewDecoder()
+	var msg esa.Message
+	var line []byte
+	for i := 0; i < s.pos; i++ {
+		ev := &r.events[i]
+		if !s.matched[ev.market] {
+			continue
+		}
+		line = append(line[:0], `{"op":"mcm","pt":`...)
+		line = strconv.AppendInt(line, ev.pt, 10)
+		line = append(line, `,"mc":[`...)
+		line = append(line, ev.raw...)
+		line = append(line, "]}"...)
+		if err := dec.Decode(line, &msg); err != nil {
+			return fmt.Errorf("exchange: replaying change %d: %w", i, err)
+		}
+		cache.Apply(&msg)
+		s.lastPt = ev.pt
+	}
+	// Market images in the order the markets first appear.
+	var parts [][]byte
+	for i, m := range r.markets {
+		if !s.matched[i] || m.first < 0 || m.first >= s.pos {
+			continue
+		}
+		if bm := cache.Market(m.id); bm != nil {
+			parts = append(parts, appendImage(nil, bm))
+		}
+	}
+	if s.lastPt == 0 {
+		s.lastPt = c.virtualPt()
+	}
+	clk := encodeClk(s.pos)
+	head := func(b []byte, seg string, last bool) []byte {
+		b = append(b, `{"op":"mcm","id":`...)
+		b = strconv.AppendInt(b, s.id, 10)
+		if last {
+			b = append(b, `,"initialClk":"`...)
+			b = append(b, clk...)
+			b = append(b, `","clk":"`...)
+			b = append(b, clk...)
+			b = append(b, `","conflateMs":0,"heartbeatMs":`...)
+			b = strconv.AppendInt(b, hb, 10)
+		}
+		b = append(b, `,"pt":`...)
+		b = strconv.AppendInt(b, s.lastPt, 10)
+		b = append(b, `,"ct":"SUB_IMAGE"`...)
+		if seg != "" {
+			b = append(b, `,"segmentType":"`...)
+			b = append(b, seg...)
+			b = append(b, '"')
+		}
+		return b
+	}
+	// Group the market images into segments of about SegmentBytes.
+	var segs [][][]byte
+	size := 0
+	for _, p := range parts {
+		if len(segs) == 0 || (s.seg && size > 0 && size+len(p) > c.e.cfg.SegmentBytes) {
+			segs = append(segs, nil)
+			size = 0
+		}
+		segs[len(segs)-1] = append(segs[len(segs)-1], p)
+		size += len(p)
+	}
+	if len(segs) == 0 {
+		segs = append(segs, nil)
+	}
+	for i, seg := range segs {
+		kind := ""
+		if len(segs) > 1 {
+			switch i {
+			case 0:
+				kind = "SEG_START"
+			case len(segs) - 1:
+				kind = "SEG_END"
+			default:
+				kind = "SEG"
+			}
+		}
+		b := head(c.buf[:0], kind, i == len(segs)-1)
+		if len(seg) > 0 {
+			b = append(b, `,"mc":[`...)
+			for j, p := range seg {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, p...)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+		c.buf = b
+		if err := c.change(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// delta sends change i as recorded.
+func (c *conn) delta(i int) error {
+	ev := &c.e.replay.events[i]
+	s := c.sub
+	b := append(c.buf[:0], `{"op":"mcm","id":`...)
+	b = strconv.AppendInt(b, s.id, 10)
+	b = append(b, `,"clk":"`...)
+	b = append(b, encodeClk(i+1)...)
+	b = append(b, `","pt":`...)
+	b = strconv.AppendInt(b, ev.pt, 10)
+	b = append(b, `,"mc":[`...)
+	b = append(b, ev.raw...)
+	b = append(b, "]}"...)
+	c.buf = b
+	s.pos, s.lastPt = i+1, ev.pt
+	return c.change(b)
+}
+
+// heartbeat sends a ct HEARTBEAT with the current clock.
+func (c *conn) heartbeat() error {
+	s := c.sub
+	b := append(c.buf[:0], `{"op":"mcm","id":`...)
+	b = strconv.AppendInt(b, s.id, 10)
+	b = append(b, `,"clk":"`...)
+	b = append(b, encodeClk(s.pos)...)
+	b = append(b, `","pt":`...)
+	b = strconv.AppendInt(b, c.virtualPt(), 10)
+	b = append(b, `,"ct":"HEARTBEAT"}`...)
+	c.buf = b
+	return c.change(b)
+}
+
+// orderSubscribe accepts an order subscription; tapes hold no orders of the
+// client's, so its image is empty.
+func (c *conn) orderSubscribe(req *esa.Request) error {
+	c.ordSub = req.ID
+	if err := c.success(req.ID); err != nil {
+		return err
+	}
+	b := append(c.buf[:0], `{"op":"ocm","id":`...)
+	b = strconv.AppendInt(b, req.ID, 10)
+	b = append(b, `,"initialClk":"0","clk":"0","conflateMs":0,"heartbeatMs":`...)
+	b = strconv.AppendInt(b, heartbeatMs(req.HeartbeatMs), 10)
+	b = append(b, `,"pt":`...)
+	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
+	b = append(b, `,"ct":"SUB_IMAGE"}`...)
+	c.buf = b
+	return c.change(b)
+}
+
+// change writes a change message and applies the faults that count them.
+func (c *conn) change(b []byte) error {
+	if err := c.write(b, true); err != nil {
+		return err
+	}
+	if c.sub != nil {
+		c.sub.lastSend = time.Now()
+	}
+	n := c.e.sent.Add(1)
+	f := &c.e.cfg.Faults
+	if f.Status503After > 0 && n >= int64(f.Status503After) && c.e.did503.CompareAndSwap(false, true) {
+		id := c.ordSub
+		if c.sub != nil {
+			id = c.sub.id
+		}
+		msg := strconv.AppendInt([]byte(`{"op":"mcm","id":`), id, 10)
+		msg = append(msg, `,"status":503}`...)
+		if err := c.write(msg, true); err != nil {
+			return err
+		}
+	}
+	if f.StallAfter > 0 && n >= int64(f.StallAfter) && c.e.didStall.CompareAndSwap(false, true) {
+		if err := c.flush(); err != nil {
+			return err
+		}
+		t := time.NewTimer(f.StallFor)
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			t.Stop()
+			return c.ctx.Err()
+		}
+	}
+	if f.DropAfter > 0 {
+		drop := false
+		if f.DropEvery {
+			drop = n%int64(f.DropAfter) == 0
+		} else {
+			drop = n >= int64(f.DropAfter) && c.e.didDrop.CompareAndSwap(false, true)
+		}
+		if drop {
+			c.e.dropped.Add(1)
+			c.flush()
+			return &errClose{fmt.Sprintf("fault: dropped after change message %d", n)}
+		}
+	}
+	return nil
+}
+
+func (c *conn) success(id int64) error {
+	b := append(c.buf[:0], `{"op":"status","id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, `,"statusCode":"SUCCESS","connectionClosed":false}`...)
+	c.buf = b
+	if err := c.write(b, false); err != nil {
+		return err
+	}
+	return nil
+}
+
+// failure sends a FAILURE status as Betfair does and, when close is set,
+// ends the connection.
+func (c *conn) failure(id int64, code, msg string, close bool) error {
+	b := append(c.buf[:0], `{"op":"status","id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, `,"statusCode":"FAILURE","errorCode":"`...)
+	b = append(b, code...)
+	b = append(b, `","errorMessage":`...)
+	b = strconv.AppendQuote(b, msg)
+	b = append(b, `,"connectionClosed":`...)
+	b = strconv.AppendBool(b, close)
+	b = append(b, `,"connectionId":"`...)
+	b = append(b, c.id...)
+	b = append(b, `"}`...)
+	c.buf = b
+	if err := c.write(b, false); err != nil {
+		return err
+	}
+	if close {
+		c.flush()
+		return &errClose{"status " + code}
+	}
+	return c.flush()
+}
+
+// write buffers one CRLF-terminated message. Change messages at speed 0 are
+// flushed in batches (by the buffer filling, or before the connection
+// waits); everything else at once.
+func (c *conn) write(b []byte, isChange bool) error {
+	c.c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if _, err := c.w.Write(b); err != nil {
+		return err
+	}
+	if _, err := c.w.WriteString("\r\n"); err != nil {
+		return err
+	}
+	if !isChange || c.e.cfg.Speed > 0 {
+		return c.flush()
+	}
+	return nil
+}
+
+func (c *conn) flush() error {
+	if c.w.Buffered() == 0 {
+		return nil
+	}
+	c.c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return c.w.Flush()
+}
