@@ -143,6 +143,9 @@ func TestSharedTar(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if testing.Short() && tt.name != "by-content" {
+				t.Skip("-short: only detection by content is checked")
+			}
 			var c collector
 			c.firstOnly = !tt.full
 			if err := tt.w.Walk(context.Background(), []string{tt.input}, c.fn); err != nil {
