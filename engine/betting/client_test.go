@@ -369,17 +369,17 @@ func TestSecretsNeverLogged(t *testing.T) {
 	}
 	bodies := []map[string][]byte{
 		{ // success everywhere
-			"/api/certlogin": []byte(`{"sessionToken":"` + testSession + `","loginStatus":"SUCCESS"}`),
-			"/api/login":     []byte(`{"token":"` + testSession + `","product":"` + testAppKey + `","status":"SUCCESS","error":""}`),
-			"/api/keepAlive": []byte(`{"token":"` + testSession + `","product":"` + testAppKey + `","status":"SUCCESS","error":""}`),
-			"/api/logout":    []byte(`{"token":"` + testSession + `","product":"` + testAppKey + `","status":"SUCCESS","error":""}`),
+			"/api/certlogin":                []byte(`{"sessionToken":"` + testSession + `","loginStatus":"SUCCESS"}`),
+			"/api/login":                    []byte(`{"token":"` + testSession + `","product":"` + testAppKey + `","status":"SUCCESS","error":""}`),
+			"/api/keepAlive":                []byte(`{"token":"` + testSession + `","product":"` + testAppKey + `","status":"SUCCESS","error":""}`),
+			"/api/logout":                   []byte(`{"token":"` + testSession + `","product":"` + testAppKey + `","status":"SUCCESS","error":""}`),
 			"/exchange/betting/json-rpc/v1": []byte(`{"jsonrpc":"2.0","error":{"code":-32099,"message":"ANGX-0003","data":{"APINGException":{"errorCode":"INVALID_SESSION_INFORMATION","errorDetails":"` + testSession + `"}}}}`),
 		},
 		{ // failures that echo the secrets back in the body
-			"/api/certlogin": []byte(`{"loginStatus":"INVALID_USERNAME_OR_PASSWORD","sessionToken":"","user":"` + testUser + `","password":"` + testPass + `"}`),
-			"/api/login":     []byte(`<html>` + testPass + testAppKey + `Object moved</html>`),
-			"/api/keepAlive": []byte(`{"token":"` + testSession + `","product":"` + testAppKey + `","status":"FAIL","error":"NO_SESSION"}`),
-			"/api/logout":    []byte(`not json ` + testSession),
+			"/api/certlogin":                []byte(`{"loginStatus":"INVALID_USERNAME_OR_PASSWORD","sessionToken":"","user":"` + testUser + `","password":"` + testPass + `"}`),
+			"/api/login":                    []byte(`<html>` + testPass + testAppKey + `Object moved</html>`),
+			"/api/keepAlive":                []byte(`{"token":"` + testSession + `","product":"` + testAppKey + `","status":"FAIL","error":"NO_SESSION"}`),
+			"/api/logout":                   []byte(`not json ` + testSession),
 			"/exchange/betting/json-rpc/v1": []byte(`<html>` + testSession + `</html>`),
 		},
 	}
