@@ -35,8 +35,9 @@ const initialLineBuf = 64 << 10
 // tape) Err says which tape and after which line, while every complete line
 // before the break has already been delivered.
 type LineReader struct {
-	// MaxLine is the longest line accepted; longer lines end the read with
-	// an error. Zero means DefaultMaxLine.
+	// MaxLine bounds the buffer a line may grow to; a longer line ends the
+	// read with an error. It guards memory, so it is enforced in buffer
+	// steps (64 KiB doubling), not to the byte. Zero means DefaultMaxLine.
 	MaxLine int
 
 	r      io.Reader
@@ -151,8 +152,8 @@ func (lr *LineReader) fill() error {
 		lr.start = 0
 		lr.buf = nb
 	}
-	// A reader may return 0, nil; only an error or data ends the loop, and
-	// io.ReadFull-style spinning is bounded by the reader contract.
+	// A reader may return 0, nil now and then; retry a bounded number of
+	// times, as bufio does, so a broken reader cannot spin us forever.
 	for range 100 {
 		n, err := lr.r.Read(lr.buf[lr.end:])
 		lr.end += n
