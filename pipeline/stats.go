@@ -56,6 +56,8 @@ type TapeStats struct {
 	NumMarkets int `json:"n_markets"`
 
 	Wall time.Duration `json:"wall_ns"`
+
+	index int // position in walk order, to restore input order
 }
 
 // MarketSummary is a market's state at the end of its tape.
@@ -129,13 +131,7 @@ func CollectStats(ctx context.Context, inputs []string, opts StatsOptions) (*Sta
 
 // sortTapes puts tapes back in input order: workers finish in any order.
 func (s *Stats) sortTapes() {
-	sort.SliceStable(s.Tapes, func(i, j int) bool {
-		a, b := s.Tapes[i], s.Tapes[j]
-		if a.Path != b.Path {
-			return a.Path < b.Path
-		}
-		return a.Member < b.Member
-	})
+	sort.Slice(s.Tapes, func(i, j int) bool { return s.Tapes[i].index < s.Tapes[j].index })
 }
 
 func total(tapes []TapeStats) TapeStats {
@@ -166,7 +162,7 @@ func total(tapes []TapeStats) TapeStats {
 // not be read to the end, or under Strict at the first bad line.
 func tapeStats(ctx context.Context, t *Tape, opts StatsOptions) (TapeStats, error) {
 	start := time.Now()
-	ts := TapeStats{Name: t.Name, Path: t.Path, Member: t.Member}
+	ts := TapeStats{Name: t.Name, Path: t.Path, Member: t.Member, index: t.Index}
 	markets := book.NewMarketCache(opts.Cache)
 	orders := book.NewOrderCache()
 	dec := esa.NewDecoder()
