@@ -150,8 +150,14 @@ func TestCollectStatsKeepsGoodDataAroundBadMembers(t *testing.T) {
 		t.Fatalf("%d tapes, want 5", len(st.Tapes))
 	}
 	byMember := map[string]TapeStats{}
+	var order []string
 	for _, ts := range st.Tapes {
 		byMember[filepath.Base(ts.Member)] = ts
+		order = append(order, filepath.Base(ts.Member))
+	}
+	// Archive order, which is not name order: workers finish in any order.
+	if want := "1.164917629.bz2 notes.bz2 1.000000001.gz 1.000000002 1.000000003.bz2"; strings.Join(order, " ") != want {
+		t.Errorf("tapes in order %v, want archive order %s", order, want)
 	}
 	for _, name := range []string{"1.164917629.bz2", "1.000000003.bz2"} {
 		if ts := byMember[name]; ts.Lines != 298 || ts.BadLines != 0 || ts.FirstError != "" {
