@@ -1,6 +1,6 @@
 // Command trade runs Go strategies in a backtest over tapes, on paper and
-// live, and serves tapes as a local Betfair-compatible exchange. Its
-// subcommands arrive with the engine; for now it only says so.
+// live, and serves tapes as a local Betfair-compatible exchange. Today it
+// serves (trade serve); the strategy modes arrive with the engine.
 package main
 
 import (
@@ -17,19 +17,26 @@ func main() {
 }
 
 func newRootCmd() *cobra.Command {
-	return cli.Configure(&cobra.Command{
+	root := cli.Configure(&cobra.Command{
 		Use:   "trade",
 		Short: "Run Go strategies over tapes, on paper or live, and serve tapes as a local exchange",
 		Long: `trade runs one Go strategy with the same engine in three modes: a backtest
 over tapes, paper trading and live trading; and serves tapes as a local
 Betfair-compatible exchange for testing clients.
 
-None of this is built yet: this command only reports that.`,
-		Example: "  trade backtest --strategy passive-back ./tapes -o results   (coming)",
-		Args:    cobra.ArbitraryArgs,
+Working today: trade serve. The strategy modes (backtest, paper, live,
+strategies) are coming.`,
+		Example: `  trade serve testdata/tapes/1.197931750 testdata/tapes/1.197931751 --info exchange.json
+  trade backtest --strategy passive-back ./tapes -o results   (coming)`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "trade: backtest, paper, live and serve are coming; see the README for what works today.")
+			if len(args) > 0 {
+				return &cli.UsageError{Err: fmt.Errorf("unknown command %q; trade serve works today, backtest, paper, live and strategies are coming", args[0])}
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "trade: serve works today (trade serve --help); backtest, paper, live and strategies are coming.")
 			return nil
 		},
 	})
+	root.AddCommand(newServeCmd())
+	return root
 }

@@ -46,13 +46,13 @@ func startExchange(tb testing.TB, cfg exchange.Config) *exchange.Exchange {
 
 // session is what one client run received.
 type session struct {
-	cache   *book.MarketCache
-	deltas  []string // raw market changes since the last whole image, in order
-	images  int      // SUB_IMAGE messages (segments) handed over
-	resubs  int      // RESUB_DELTA messages
-	lines   int
-	stats   esa.Stats
-	err     error
+	cache  *book.MarketCache
+	deltas []string // raw market changes since the last whole image, in order
+	images int      // SUB_IMAGE messages (segments) handed over
+	resubs int      // RESUB_DELTA messages
+	lines  int
+	stats  esa.Stats
+	err    error
 }
 
 // runClient subscribes to every market of ex and reads until the clock
