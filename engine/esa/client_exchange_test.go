@@ -51,6 +51,7 @@ type session struct {
 	images int      // SUB_IMAGE messages (segments) handed over
 	resubs int      // RESUB_DELTA messages
 	lines  int
+	lastPt int64
 	stats  esa.Stats
 	err    error
 }
@@ -91,6 +92,10 @@ func runClient(tb testing.TB, ex *exchange.Exchange, tweak func(*esa.ClientConfi
 			}
 			s.cache.Apply(m)
 			if m.Ct != esa.ChangeTypeSubImage {
+				if len(m.MC) > 0 && m.Pt < s.lastPt {
+					tb.Errorf("publish time went back from %d to %d", s.lastPt, m.Pt)
+				}
+				s.lastPt = max(s.lastPt, m.Pt)
 				for i := range m.MC {
 					if m.MC[i].Img {
 						tb.Errorf("unexpected img in %s", line)
@@ -158,7 +163,12 @@ func booksOf(c *book.MarketCache) map[string]string {
 
 // checkSession checks a run rebuilt the source's final books and received,
 // after its image, exactly the tapes' remaining changes, each once.
-func checkSession(t *testing.T, s *session) {
+func checkSession(t *testing.T, s *session) { checkSessionFrom(t, s, true) }
+
+// checkSessionFrom is checkSession; fromFirst says the image was taken at
+// the start of the replay (speed 0), so every change after each market's
+// first must arrive; otherwise (a paced replay joined late) a tail of them.
+func checkSessionFrom(t *testing.T, s *session, fromFirst bool) {
 	t.Helper()
 	if s.err != nil {
 		t.Fatalf("client: %v", s.err)
@@ -173,7 +183,8 @@ func checkSession(t *testing.T, s *session) {
 			t.Errorf("market %s: final book differs\n got %.400s\nwant %.400s", id, got[id], w)
 		}
 	}
-	// Per market, the deltas received are the tail of the tape's changes.
+	// Per market, the deltas received are the tape's changes after the first
+	// (which the image holds), in order, each once.
 	byMarket := map[string][]string{}
 	for _, raw := range s.deltas {
 		var m esa.Message
@@ -185,8 +196,8 @@ func checkSession(t *testing.T, s *session) {
 	}
 	for id, all := range changes {
 		d := byMarket[id]
-		if len(d) == 0 || len(d) > len(all) {
-			t.Fatalf("market %s: %d deltas received, tape has %d changes", id, len(d), len(all))
+		if fromFirst && len(d) != len(all)-1 || len(d) == 0 || len(d) >= len(all) {
+			t.Fatalf("market %s: %d deltas received, tape has %d changes after the first", id, len(d), len(all)-1)
 		}
 		tail := all[len(all)-len(d):]
 		for i := range d {
@@ -205,6 +216,19 @@ func TestClientReplay(t *testing.T) {
 		t.Errorf("reconnects %d, images %d; want 0 and 1", s.stats.Reconnects, s.images)
 	}
 	t.Logf("%d lines, %d deltas, stats %+v", s.lines, len(s.deltas), s.stats)
+}
+
+// TestClientReplaySpeed replays at 300 times real time (the tapes span about
+// 5 minutes): the same image and changes, paced, with heartbeats in the gaps
+// the client asked for (500 ms, i.e. 150 s of tape time).
+func TestClientReplaySpeed(t *testing.T) {
+	ex := startExchange(t, exchange.Config{Speed: 300})
+	s := runClient(t, ex, nil)
+	checkSessionFrom(t, s, false)
+	if s.stats.Reconnects != 0 {
+		t.Errorf("reconnects %d", s.stats.Reconnects)
+	}
+	t.Logf("stats %+v", s.stats)
 }
 
 func TestClientDropMidImage(t *testing.T) {

@@ -18,12 +18,16 @@ const writeTimeout = 30 * time.Second
 // subscription is a connection's market subscription: what it matches and
 // where in the replay it is.
 type subscription struct {
-	id       int64
-	hb       time.Duration
-	seg      bool
-	matched  []bool // by market index
-	pos      int    // next event index to consider
-	lastPt   int64  // pt of the last change sent
+	id      int64
+	hb      time.Duration
+	seg     bool
+	matched []bool // by market index
+	pos     int    // next event index to consider
+	// imageAt is the replay position the image was taken at (its
+	// initialClk). Markets whose first change lies at or after it were
+	// imaged from that first change, which is therefore never sent again.
+	imageAt  int
+	lastPt   int64 // pt of the last change sent
 	lastSend time.Time
 }
 
@@ -98,7 +102,7 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 	heartbeat := false
 	next := -1
 	if s := c.sub; s != nil {
-		for s.pos < len(r.events) && !s.matched[r.events[s.pos].market] {
+		for s.pos < len(r.events) && !c.wanted(s.pos) {
 			s.pos++
 		}
 		if s.pos < len(r.events) {
@@ -143,6 +147,17 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 	case <-timer:
 		return nil
 	}
+}
+
+// wanted reports whether event i is sent to the subscription: its market
+// matches, and it is not a first change the image already holds.
+func (c *conn) wanted(i int) bool {
+	s := c.sub
+	ev := &c.e.replay.events[i]
+	if !s.matched[ev.market] {
+		return false
+	}
+	return i < s.imageAt || i != c.e.replay.markets[ev.market].first
 }
 
 // dueAt is when a change published at pt is sent: the replay clock starts
@@ -245,26 +260,24 @@ func (c *conn) subscribe(req *esa.Request) error {
 	}
 	if req.Clk != "" {
 		pos, ok := decodeClk(req.Clk, len(r.events))
-		if ini, ok2 := decodeClk(req.InitialClk, len(r.events)); !ok || !ok2 || ini > pos {
+		ini, ok2 := decodeClk(req.InitialClk, len(r.events))
+		if !ok || !ok2 || ini > pos {
 			return c.failure(req.ID, "INVALID_CLOCK", "Invalid clock: initialClk="+req.InitialClk+" clk="+req.Clk, true)
 		}
 		c.sub = s
-		s.pos = pos
+		s.pos, s.imageAt = pos, ini
 		if err := c.success(req.ID); err != nil {
 			return err
 		}
 		return c.resubDelta(req, hb)
 	}
-	// A new subscription: the image is the markets as of the replay clock,
-	// and at least every matched market's first change (so that speed 0
-	// starts with an image of every market rather than an empty one).
+	// A new subscription: the image holds every matched market, as of the
+	// replay clock for those already begun, and as of its first change for
+	// those the clock has not reached (at speed 0: every market), so that a
+	// subscriber starts with an image of each market and then gets every
+	// later change of the tapes exactly once.
 	pos := c.position()
-	for i, m := range r.markets {
-		if s.matched[i] && m.first >= 0 {
-			pos = max(pos, m.first+1)
-		}
-	}
-	s.pos = pos
+	s.pos, s.imageAt = pos, pos
 	c.sub = s
 	if err := c.success(req.ID); err != nil {
 		return err
@@ -279,7 +292,7 @@ func (c *conn) resubDelta(req *esa.Request, hb int64) error {
 	end := max(c.position(), s.pos)
 	if c.e.cfg.Speed == 0 {
 		end = s.pos
-		for end < len(r.events) && !s.matched[r.events[end].market] {
+		for end < len(r.events) && !c.wanted(end) {
 			end++
 		}
 		end = min(end+1, len(r.events))
@@ -300,7 +313,7 @@ func (c *conn) resubDelta(req *esa.Request, hb int64) error {
 	n := 0
 	for i := s.pos; i < end; i++ {
 		ev := &r.events[i]
-		if !s.matched[ev.market] {
+		if !c.wanted(i) {
 			continue
 		}
 		if n > 0 {
@@ -330,9 +343,10 @@ func insertInt(b []byte, i int, v int64) []byte {
 	return b
 }
 
-// image sends the SUB_IMAGE: every matched market seen before the
-// subscription's position, rebuilt with book.MarketCache from the tapes and
-// written as full img:true changes; split in segments when the client
+// image sends the SUB_IMAGE: every matched market as of the subscription's
+// position (or as of its first change, for a market that begins later),
+// rebuilt with book.MarketCache from the tapes and written as full img:true
+// changes; split in segments when the client
 // enabled segmentation and the image is larger than SegmentBytes.
 func (c *conn) image(hb int64) error {
 	r, s := c.e.replay, c.sub
@@ -340,11 +354,8 @@ func (c *conn) image(hb int64) error {
 	dec := esa.NewDecoder()
 	var msg esa.Message
 	var line []byte
-	for i := 0; i < s.pos; i++ {
+	apply := func(i int) error {
 		ev := &r.events[i]
-		if !s.matched[ev.market] {
-			continue
-		}
 		line = append(line[:0], `{"op":"mcm","pt":`...)
 		line = strconv.AppendInt(line, ev.pt, 10)
 		line = append(line, `,"mc":[`...)
@@ -354,12 +365,29 @@ func (c *conn) image(hb int64) error {
 			return fmt.Errorf("exchange: replaying change %d: %w", i, err)
 		}
 		cache.Apply(&msg)
-		s.lastPt = ev.pt
+		return nil
+	}
+	for i := 0; i < s.imageAt; i++ {
+		if s.matched[r.events[i].market] {
+			if err := apply(i); err != nil {
+				return err
+			}
+		}
+	}
+	if s.imageAt > 0 {
+		s.lastPt = r.events[s.imageAt-1].pt
+	}
+	for i, m := range r.markets {
+		if s.matched[i] && m.first >= s.imageAt {
+			if err := apply(m.first); err != nil {
+				return err
+			}
+		}
 	}
 	// Market images in the order the markets first appear.
 	var parts [][]byte
 	for i, m := range r.markets {
-		if !s.matched[i] || m.first < 0 || m.first >= s.pos {
+		if !s.matched[i] || m.first < 0 {
 			continue
 		}
 		if bm := cache.Market(m.id); bm != nil {
@@ -367,7 +395,7 @@ func (c *conn) image(hb int64) error {
 		}
 	}
 	if s.lastPt == 0 {
-		s.lastPt = c.virtualPt()
+		s.lastPt = r.events[0].pt
 	}
 	clk := encodeClk(s.pos)
 	head := func(b []byte, seg string, last bool) []byte {
