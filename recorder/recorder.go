@@ -1,0 +1,617 @@
+// Package recorder turns a live Exchange Stream into per-market tapes: each
+// market change is appended, byte for byte as received, to its market's tape
+// in a spool directory; a tape whose market has closed (or gone quiet) is
+// compressed and uploaded to a store with its catalogue, and leaves the
+// spool only once the store has confirmed the object whole.
+//
+// The spool holds three directories:
+//
+//	open/     tapes still being written: <market_id>.jsonl (orders:
+//	          <market_id>.orders.jsonl), and <market_id>.json catalogues
+//	closed/   tapes waiting for upload, with their catalogues
+//	done/     an empty <market_id> marker per uploaded market, so that a
+//	          restart does not start a second tape for a market already
+//	          shipped (a resubscription image repeats closed markets)
+//
+// A restart resumes appending to the tapes in open/; the first line after a
+// restart is the resubscription's image, which resets the market for any
+// reader, as in every tape.
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/store"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultSync         = time.Second
+	DefaultCloseGrace   = 10 * time.Second
+	DefaultMarketExpiry = 6 * time.Hour
+	DefaultLayout       = "{event_type_id}/{yyyy}/{mm}/{dd}/{event_id}/{market_id}.jsonl.zst"
+	DefaultOrdersLayout = "orders/{yyyy}/{mm}/{dd}/{market_id}.orders.jsonl.zst"
+)
+
+// CatalogueFunc fetches the catalogues of some markets, returning each
+// market's JSON (as listMarketCatalogue sent it) by market id. Markets it
+// does not know are left out.
+type CatalogueFunc func(ctx context.Context, marketIDs []string) (map[string][]byte, error)
+
+// Config configures a Recorder. Spool and Store are required.
+type Config struct {
+	// Spool is the directory holding open and closed tapes.
+	Spool string
+	// Store and Prefix are where closed tapes go: key Prefix+layout.
+	Store  store.Store
+	Prefix string
+	// Layout is the key template of a market tape (DefaultLayout); see
+	// Expand for its placeholders. OrdersLayout is that of order tapes.
+	Layout, OrdersLayout string
+	// Compress is "zstd" (default), "gzip" or "none".
+	Compress string
+	// Sync is how often buffered lines are written and fsynced.
+	Sync time.Duration
+	// CloseGrace is how long after a CLOSED definition a tape stays open
+	// for late changes (settlement, BSP reconciliation).
+	CloseGrace time.Duration
+	// MarketExpiry closes a tape that has had no change for this long.
+	MarketExpiry time.Duration
+	// Orders records the order stream too.
+	Orders bool
+	// Catalogue, if set, fetches catalogues when a market's definition
+	// version changes; otherwise catalogues are built from definitions.
+	Catalogue CatalogueFunc
+	// Upload retries: the delay doubles from MinBackoff to MaxBackoff
+	// (defaults 1 s and 2 min). Attempts bounds the tries per tape in
+	// UploadClosed (0: until the context ends).
+	MinBackoff, MaxBackoff time.Duration
+	Attempts               int
+	// Now is the clock (time.Now); tests drive it.
+	Now func() time.Time
+	// OpenFile opens spool files (append); tests make it fail.
+	OpenFile OpenFunc
+	// Metrics receives counters; nil makes a private set.
+	Metrics *Metrics
+	// Logger receives tape and upload events.
+	Logger *slog.Logger
+}
+
+// Recorder writes stream lines into tapes. Handle may be called from several
+// stream connections at once.
+type Recorder struct {
+	cfg Config
+	log *slog.Logger
+	m   *Metrics
+	up  *uploader
+
+	mu      sync.Mutex
+	tapes   map[string]*tape // key: market id, or market id + ".orders"
+	late    map[string]bool  // markets closed or uploaded: later changes are counted, not written
+	pending map[string]bool  // markets whose catalogue should be fetched
+	err     error            // the first spool error; Handle returns it from then on
+	queue   chan string      // closed tape paths for the uploader
+}
+
+// New opens the spool (creating it), resumes its open tapes and returns a
+// recorder.
+func New(cfg Config) (*Recorder, error) {
+	if cfg.Spool == "" {
+		return nil, errors.New("recorder: no spool directory")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("recorder: no destination store")
+	}
+	if cfg.Layout == "" {
+		cfg.Layout = DefaultLayout
+	}
+	if cfg.OrdersLayout == "" {
+		cfg.OrdersLayout = DefaultOrdersLayout
+	}
+	for _, l := range []string{cfg.Layout, cfg.OrdersLayout} {
+		if err := CheckLayout(l); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := suffixFor(cfg.Compress); err != nil {
+		return nil, err
+	}
+	if cfg.Sync <= 0 {
+		cfg.Sync = DefaultSync
+	}
+	if cfg.CloseGrace <= 0 {
+		cfg.CloseGrace = DefaultCloseGrace
+	}
+	if cfg.MarketExpiry <= 0 {
+		cfg.MarketExpiry = DefaultMarketExpiry
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 2 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.OpenFile == nil {
+		cfg.OpenFile = openAppend
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	for _, d := range []string{"open", "closed", "done"} {
+		if err := os.MkdirAll(filepath.Join(cfg.Spool, d), 0o755); err != nil {
+			return nil, fmt.Errorf("recorder: spool: %w", err)
+		}
+	}
+	r := &Recorder{
+		cfg: cfg, log: cfg.Logger, m: cfg.Metrics,
+		tapes: map[string]*tape{}, late: map[string]bool{}, pending: map[string]bool{},
+		queue: make(chan string, 1<<16),
+	}
+	r.up = &uploader{cfg: &r.cfg, log: r.log, m: r.m}
+	r.m.openGauge = r.openCount
+	if err := r.resume(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Metrics returns the recorder's metrics.
+func (r *Recorder) Metrics() *Metrics { return r.m }
+
+func (r *Recorder) openCount() (markets, bytes int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.tapes {
+		if !t.orders {
+			markets++
+		}
+		bytes += t.size + int64(len(t.buf))
+	}
+	return markets, bytes
+}
+
+// resume reopens the tapes left in open/ by an earlier run, cutting any
+// half-written last line, and notes the markets already closed or shipped.
+func (r *Recorder) resume() error {
+	open := filepath.Join(r.cfg.Spool, "open")
+	ents, err := os.ReadDir(open)
+	if err != nil {
+		return fmt.Errorf("recorder: spool: %w", err)
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".jsonl") {
+			continue
+		}
+		path := filepath.Join(open, name)
+		size, err := repairTail(path)
+		if err != nil {
+			return fmt.Errorf("recorder: resuming %s: %w", path, err)
+		}
+		f, err := r.cfg.OpenFile(path)
+		if err != nil {
+			return &SpoolError{Path: path, Op: "open", Err: err}
+		}
+		base := strings.TrimSuffix(name, ".jsonl")
+		t := &tape{path: path, f: f, size: size, last: r.cfg.Now()}
+		if st, err := os.Stat(path); err == nil {
+			t.last = st.ModTime()
+		}
+		t.id, t.orders = strings.CutSuffix(base, ".orders")
+		r.tapes[base] = t
+		r.log.Info("resuming tape", "market", t.id, "orders", t.orders, "bytes", size)
+	}
+	for _, d := range []string{"closed", "done"} {
+		ents, err := os.ReadDir(filepath.Join(r.cfg.Spool, d))
+		if err != nil {
+			return fmt.Errorf("recorder: spool: %w", err)
+		}
+		for _, e := range ents {
+			if id, ok := strings.CutSuffix(e.Name(), ".jsonl"); ok || d == "done" {
+				if !ok {
+					id = e.Name()
+				}
+				r.late[id] = true
+				if d == "closed" {
+					r.queue <- filepath.Join(r.cfg.Spool, d, e.Name())
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Handle records one stream line: raw is the line as received, m its
+// decoding. Market changes go to their markets' tapes (order changes too
+// with Config.Orders); other messages are only counted. It returns an error
+// once the spool cannot be written, and from then on.
+func (r *Recorder) Handle(ctx context.Context, raw []byte, m *esa.Message) error {
+	now := r.cfg.Now()
+	r.m.Messages.Add(1)
+	r.m.Bytes.Add(int64(len(raw)) + 2)
+	switch m.Op {
+	case esa.OpMCM:
+		if m.Status == 503 {
+			r.m.Status503.Add(1)
+		}
+	case esa.OpOCM:
+		if !r.cfg.Orders {
+			return nil
+		}
+	default:
+		return nil
+	}
+	if m.Con {
+		r.m.Conflated.Add(1)
+	}
+	if m.Pt > 0 && (len(m.MC) > 0 || len(m.OC) > 0) {
+		r.m.Latency.Observe(float64(now.UnixMilli()-m.Pt) / 1000)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	for i := range m.MC {
+		mc := &m.MC[i]
+		if err := r.write(now, string(mc.ID), false, "mcm", m, mc.Raw, mc.Def); err != nil {
+			return err
+		}
+	}
+	for i := range m.OC {
+		oc := &m.OC[i]
+		if err := r.write(now, string(oc.ID), true, "ocm", m, oc.Raw, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write appends one line to a tape, opening the tape if needed. r.mu is held.
+func (r *Recorder) write(now time.Time, id string, orders bool, op string, m *esa.Message, raw []byte, def *esa.MarketDefinition) error {
+	key := id
+	if orders {
+		key += ".orders"
+	}
+	t := r.tapes[key]
+	if t == nil {
+		if r.late[key] {
+			r.m.Late.Add(1)
+			return nil
+		}
+		path := filepath.Join(r.cfg.Spool, "open", key+".jsonl")
+		f, err := r.cfg.OpenFile(path)
+		if err != nil {
+			r.err = &SpoolError{Path: path, Market: id, Op: "open", Err: err}
+			return r.err
+		}
+		t = &tape{id: id, orders: orders, path: path, f: f}
+		r.tapes[key] = t
+		r.log.Info("tape opened", "market", id, "orders", orders)
+	}
+	t.last = now
+	r.m.Changes.Add(1)
+	t.buf = appendLine(t.buf, op, m, raw)
+	if def != nil {
+		if def.Version != t.version {
+			t.version = def.Version
+			if r.cfg.Catalogue != nil {
+				r.pending[id] = true
+			}
+		}
+		if def.Status == "CLOSED" {
+			if t.closeAt.IsZero() {
+				t.closeAt = now.Add(r.cfg.CloseGrace)
+			}
+		} else {
+			t.closeAt = time.Time{}
+		}
+	}
+	if len(t.buf) >= flushAt {
+		if err := t.flush(); err != nil {
+			r.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// Tick writes and fsyncs every tape's buffered lines and closes the tapes
+// that are due (CLOSED plus the grace, or idle past the expiry), queueing
+// them for upload. Run calls it every Config.Sync.
+func (r *Recorder) Tick(ctx context.Context) error {
+	now := r.cfg.Now()
+	r.mu.Lock()
+	if r.err != nil {
+		r.mu.Unlock()
+		return r.err
+	}
+	var dirty, due []*tape
+	for key, t := range r.tapes {
+		if err := t.flush(); err != nil {
+			r.err = err
+			r.mu.Unlock()
+			return err
+		}
+		if t.dirty {
+			dirty = append(dirty, t)
+		}
+		if (!t.closeAt.IsZero() && !now.Before(t.closeAt)) || now.Sub(t.last) >= r.cfg.MarketExpiry {
+			due = append(due, t)
+			delete(r.tapes, key)
+			r.late[key] = true
+		}
+	}
+	r.mu.Unlock()
+	// fsync outside the lock so that the stream is not held up by the disk;
+	// only this goroutine closes tapes, so the files stay open meanwhile.
+	for _, t := range dirty {
+		if err := t.sync(); err != nil {
+			r.fail(err)
+			return err
+		}
+	}
+	sort.Slice(due, func(i, j int) bool { return due[i].path < due[j].path })
+	for _, t := range due {
+		if err := r.closeTape(t, now); err != nil {
+			r.fail(err)
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Recorder) fail(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+}
+
+// closeTape moves a finished tape (and its catalogue) to closed/ and queues
+// it for upload.
+func (r *Recorder) closeTape(t *tape, now time.Time) error {
+	reason := "expired"
+	if !t.closeAt.IsZero() && !now.Before(t.closeAt) {
+		reason = "market closed"
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if err := t.sync(); err != nil {
+		return err
+	}
+	if err := t.f.Close(); err != nil {
+		return &SpoolError{Path: t.path, Market: t.id, Op: "close", Err: err}
+	}
+	closed := filepath.Join(r.cfg.Spool, "closed", filepath.Base(t.path))
+	if !t.orders {
+		cat := strings.TrimSuffix(t.path, ".jsonl") + ".json"
+		if _, err := os.Stat(cat); err == nil {
+			if err := os.Rename(cat, strings.TrimSuffix(closed, ".jsonl")+".json"); err != nil {
+				return &SpoolError{Path: cat, Market: t.id, Op: "close", Err: err}
+			}
+		}
+	}
+	if err := os.Rename(t.path, closed); err != nil {
+		return &SpoolError{Path: t.path, Market: t.id, Op: "close", Err: err}
+	}
+	syncDir(filepath.Dir(t.path))
+	syncDir(filepath.Dir(closed))
+	r.log.Info("tape closed", "market", t.id, "orders", t.orders, "reason", reason, "bytes", t.size)
+	r.m.closedBytes.Add(t.size)
+	select {
+	case r.queue <- closed:
+	default: // the uploader's next scan of closed/ finds it
+	}
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// Shutdown writes and fsyncs every open tape and closes its file, leaving it
+// in open/ for the next run to resume. Call it once the stream has stopped.
+func (r *Recorder) Shutdown() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var first error
+	for _, t := range r.tapes {
+		err := t.flush()
+		if err == nil {
+			err = t.sync()
+		}
+		if cerr := t.f.Close(); err == nil && cerr != nil {
+			err = &SpoolError{Path: t.path, Market: t.id, Op: "close", Err: cerr}
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	r.tapes = map[string]*tape{}
+	return first
+}
+
+// CloseAll closes every open tape now, as if each had expired: what
+// `record flush` does before uploading.
+func (r *Recorder) CloseAll() error {
+	r.mu.Lock()
+	ts := make([]*tape, 0, len(r.tapes))
+	for key, t := range r.tapes {
+		ts = append(ts, t)
+		delete(r.tapes, key)
+		r.late[key] = true
+	}
+	r.mu.Unlock()
+	now := r.cfg.Now()
+	for _, t := range ts {
+		if err := r.closeTape(t, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run ticks every Config.Sync, fetches catalogues and uploads closed tapes
+// (retrying with back-off) until ctx ends, then writes and fsyncs every open
+// tape (Shutdown) and returns nil. A spool error stops it and is returned.
+func (r *Recorder) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.uploadLoop(ctx)
+	}()
+	if r.cfg.Catalogue != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.catalogueLoop(ctx)
+		}()
+	}
+	t := time.NewTicker(r.cfg.Sync)
+	defer t.Stop()
+	var err error
+	for err == nil {
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			err = r.Tick(ctx)
+			continue
+		}
+		break
+	}
+	cancel()
+	wg.Wait()
+	if serr := r.Shutdown(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// uploadLoop uploads queued closed tapes one by one, each retried until it
+// is stored or ctx ends.
+func (r *Recorder) uploadLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case path := <-r.queue:
+			if _, err := os.Stat(path); err != nil {
+				continue // uploaded already (queued twice)
+			}
+			_ = r.up.uploadRetry(ctx, path, 0)
+		}
+	}
+}
+
+// UploadClosed uploads every tape in closed/, each tried up to
+// Config.Attempts times (0: until ctx ends). It returns how many were
+// stored and the errors of those that were not.
+func (r *Recorder) UploadClosed(ctx context.Context) (int, error) {
+	return r.up.uploadDir(ctx, filepath.Join(r.cfg.Spool, "closed"))
+}
+
+// catalogueLoop fetches the catalogues of markets whose definition changed
+// version, every sync tick, in batches.
+func (r *Recorder) catalogueLoop(ctx context.Context) {
+	t := time.NewTicker(r.cfg.Sync)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r.FetchCatalogues(ctx)
+	}
+}
+
+// catalogueBatch keeps a listMarketCatalogue request with every projection
+// inside Betfair's request weight limit.
+const catalogueBatch = 25
+
+// FetchCatalogues fetches the catalogues that are due and stores each beside
+// its open tape as <market_id>.json. Failures are logged: the definition
+// still gives a catalogue at upload.
+func (r *Recorder) FetchCatalogues(ctx context.Context) {
+	r.mu.Lock()
+	ids := make([]string, 0, len(r.pending))
+	for id := range r.pending {
+		ids = append(ids, id)
+	}
+	clear(r.pending)
+	r.mu.Unlock()
+	sort.Strings(ids)
+	for len(ids) > 0 {
+		n := min(len(ids), catalogueBatch)
+		batch := ids[:n]
+		ids = ids[n:]
+		got, err := r.cfg.Catalogue(ctx, batch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.log.Warn("listMarketCatalogue failed; will use the market definition", "markets", len(batch), "err", err)
+			continue
+		}
+		for id, js := range got {
+			r.mu.Lock()
+			_, open := r.tapes[id]
+			r.mu.Unlock()
+			if !open {
+				continue
+			}
+			path := filepath.Join(r.cfg.Spool, "open", id+".json")
+			if err := writeFileAtomic(path, js); err != nil {
+				r.log.Warn("writing catalogue", "market", id, "err", err)
+			}
+		}
+	}
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,634 @@
+package recorder
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/internal/testenv"
+	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/storetest"
+)
+
+// readLines returns a tape's lines (without their newlines).
+func readLines(t testing.TB, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".bz2") {
+		r = bzip2.NewReader(f)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [][]byte
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if l = bytes.TrimRight(l, "\r"); len(l) > 0 {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// clock is a test clock the recorder reads through Config.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newTestRecorder(t testing.TB, spool string, st store.Store, clk *clock, mod func(*Config)) *Recorder {
+	t.Helper()
+	cfg := Config{Spool: spool, Store: st, Now: clk.Now, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, Attempts: 1}
+	if mod != nil {
+		mod(&cfg)
+	}
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// feed hands lines to the recorder as the stream client would, advancing the
+// clock a millisecond per line.
+func feed(t testing.TB, r *Recorder, clk *clock, lines [][]byte) {
+	t.Helper()
+	dec := esa.NewDecoder()
+	var m esa.Message
+	for i, l := range lines {
+		m.Reset()
+		if err := dec.Decode(l, &m); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if err := r.Handle(context.Background(), l, &m); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(time.Millisecond)
+	}
+}
+
+// changes returns, per market, the raw market changes of lines in order.
+func changes(t testing.TB, lines [][]byte) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	dec := esa.NewDecoder()
+	var m esa.Message
+	for i, l := range lines {
+		m.Reset()
+		if err := dec.Decode(l, &m); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		for _, mc := range m.MC {
+			out[string(mc.ID)] = append(out[string(mc.ID)], string(mc.Raw))
+		}
+		for _, oc := range m.OC {
+			out[string(oc.ID)+".orders"] = append(out[string(oc.ID)+".orders"], string(oc.Raw))
+		}
+	}
+	return out
+}
+
+func decompress(t testing.TB, key string, b []byte) []byte {
+	t.Helper()
+	var r io.Reader = bytes.NewReader(b)
+	var err error
+	switch {
+	case strings.HasSuffix(key, ".zst"):
+		var d *zstd.Decoder
+		d, err = zstd.NewReader(r)
+		if err == nil {
+			defer d.Close()
+			r = d
+		}
+	case strings.HasSuffix(key, ".gz"):
+		r, err = gzip.NewReader(r)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	return out
+}
+
+func getObject(t testing.TB, st store.Store, key string) []byte {
+	t.Helper()
+	rc, err := st.Open(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func spoolFiles(t testing.TB, spool, dir string) []string {
+	t.Helper()
+	ents, _ := os.ReadDir(filepath.Join(spool, dir))
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+var realTapes = []string{"1.197931750", "1.197931751", "BASIC-1.132153978", "1.205822330.bz2", "1.164917629.bz2"}
+
+// TestRecordRealTapes feeds real tapes through the recorder and checks the
+// stored tapes carry the same market changes, byte for byte, line for line,
+// with a catalogue beside each, in the default layout.
+func TestRecordRealTapes(t *testing.T) {
+	for _, compress := range []string{"zstd", "gzip", "none"} {
+		t.Run(compress, func(t *testing.T) {
+			spool, dest := t.TempDir(), t.TempDir()
+			st, err := store.NewDir(dest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk := &clock{t: time.Unix(1650392673, 0)}
+			r := newTestRecorder(t, spool, st, clk, func(c *Config) { c.Compress = compress; c.Prefix = "rec" })
+			want := map[string][]string{}
+			for _, name := range realTapes {
+				lines := readLines(t, testenv.Testdata(t, "tapes/"+name))
+				feed(t, r, clk, lines)
+				for k, v := range changes(t, lines) {
+					want[k] = append(want[k], v...)
+				}
+			}
+			clk.Add(DefaultMarketExpiry)
+			if err := r.Tick(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := r.UploadClosed(context.Background()); err != nil || n != len(want) {
+				t.Fatalf("uploaded %d of %d: %v", n, len(want), err)
+			}
+			if got := spoolFiles(t, spool, "closed"); len(got) != 0 {
+				t.Errorf("closed/ still holds %v", got)
+			}
+			if got := spoolFiles(t, spool, "open"); len(got) != 0 {
+				t.Errorf("open/ still holds %v", got)
+			}
+			objs, err := st.List(context.Background(), "rec/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, o := range objs {
+				if strings.HasSuffix(o.Key, ".json") {
+					continue
+				}
+				lines := bytes.Split(bytes.TrimSuffix(decompress(t, o.Key, getObject(t, st, o.Key)), []byte("\n")), []byte("\n"))
+				got := changes(t, lines)
+				if len(got) != 1 {
+					t.Fatalf("%s holds %d markets", o.Key, len(got))
+				}
+				for id, g := range got {
+					seen[id] = true
+					if strings.Join(g, "\n") != strings.Join(want[id], "\n") {
+						t.Errorf("%s: %d changes differ from the source's %d", o.Key, len(g), len(want[id]))
+					}
+					if ok, _ := st.Exists(context.Background(), strings.TrimSuffix(o.Key, filepath.Base(o.Key))+id+".json"); !ok {
+						t.Errorf("%s: no catalogue beside it", o.Key)
+					}
+				}
+			}
+			if len(seen) != len(want) {
+				t.Errorf("stored %d markets, want %d", len(seen), len(want))
+			}
+			suffix := map[string]string{"zstd": ".jsonl.zst", "gzip": ".jsonl.gz", "none": ".jsonl"}[compress]
+			if ok, _ := st.Exists(context.Background(), "rec/4339/2022/04/19/31389771/1.197931750"+suffix); !ok {
+				t.Errorf("no tape at the default layout's key; have %v", objs)
+			}
+		})
+	}
+}
+
+// TestLinesAsSourceLines checks a recorded line is the source line itself
+// where the source is one market per line in the tape format.
+func TestLinesAsSourceLines(t *testing.T) {
+	spool := t.TempDir()
+	st, _ := store.NewDir(t.TempDir())
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	r := newTestRecorder(t, spool, st, clk, nil)
+	src := readLines(t, testenv.Testdata(t, "tapes/1.197931750"))
+	feed(t, r, clk, src[:100])
+	if err := r.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := readLines(t, filepath.Join(spool, "open", "1.197931750.jsonl"))
+	if len(got) != 100 {
+		t.Fatalf("%d lines, want 100", len(got))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], src[i]) {
+			t.Fatalf("line %d:\n got %.200s\nwant %.200s", i+1, got[i], src[i])
+		}
+	}
+}
+
+// TestCloseAfterGrace: a tape closes CloseGrace after its definition says
+// CLOSED, not before; later changes for it are counted, not written.
+func TestCloseAfterGrace(t *testing.T) {
+	spool := t.TempDir()
+	st, _ := store.NewDir(t.TempDir())
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	r := newTestRecorder(t, spool, st, clk, func(c *Config) { c.CloseGrace = 10 * time.Second })
+	lines := readLines(t, testenv.Testdata(t, "tapes/1.197931750"))
+	closedAt := -1
+	for i, l := range lines {
+		if bytes.Contains(l, []byte(`"status":"CLOSED"`)) {
+			closedAt = i
+			break
+		}
+	}
+	if closedAt < 0 {
+		t.Fatal("no CLOSED definition in the tape")
+	}
+	feed(t, r, clk, lines[:closedAt+1])
+	clk.Add(10*time.Second - 2*time.Millisecond)
+	if err := r.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := spoolFiles(t, spool, "closed"); len(got) != 0 {
+		t.Fatalf("closed before the grace ended: %v", got)
+	}
+	clk.Add(time.Millisecond)
+	if err := r.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := spoolFiles(t, spool, "closed"); len(got) != 1 || got[0] != "1.197931750.jsonl" {
+		t.Fatalf("closed/ = %v after the grace", got)
+	}
+	feed(t, r, clk, lines[closedAt+1:])
+	if n := r.Metrics().Late.Load(); n != int64(len(lines)-closedAt-1) {
+		t.Errorf("late changes = %d, want %d", n, len(lines)-closedAt-1)
+	}
+	if got := spoolFiles(t, spool, "open"); len(got) != 0 {
+		t.Errorf("a closed market got a new tape: %v", got)
+	}
+}
+
+// TestExpiry: a tape with no change for MarketExpiry closes.
+func TestExpiry(t *testing.T) {
+	spool := t.TempDir()
+	st, _ := store.NewDir(t.TempDir())
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	r := newTestRecorder(t, spool, st, clk, func(c *Config) { c.MarketExpiry = time.Hour })
+	feed(t, r, clk, readLines(t, testenv.Testdata(t, "tapes/1.197931750"))[:20])
+	clk.Add(time.Hour - time.Second)
+	r.Tick(context.Background())
+	if got := spoolFiles(t, spool, "open"); len(got) != 1 {
+		t.Fatalf("open/ = %v before expiry", got)
+	}
+	clk.Add(time.Second)
+	r.Tick(context.Background())
+	if got := spoolFiles(t, spool, "closed"); len(got) != 1 {
+		t.Fatalf("closed/ = %v after expiry", got)
+	}
+	if n, err := r.UploadClosed(context.Background()); n != 1 || err != nil {
+		t.Fatalf("upload: %d, %v", n, err)
+	}
+}
+
+// TestRestartResumes: a recorder stopped (or killed, leaving half a line)
+// and started again appends to the same tape.
+func TestRestartResumes(t *testing.T) {
+	for _, killed := range []bool{false, true} {
+		t.Run(fmt.Sprint("killed=", killed), func(t *testing.T) {
+			spool := t.TempDir()
+			st, _ := store.NewDir(t.TempDir())
+			clk := &clock{t: time.Unix(1650392673, 0)}
+			lines := readLines(t, testenv.Testdata(t, "tapes/1.197931750"))
+			r := newTestRecorder(t, spool, st, clk, nil)
+			feed(t, r, clk, lines[:60])
+			path := filepath.Join(spool, "open", "1.197931750.jsonl")
+			if killed {
+				// What SIGKILL leaves: the last sync's lines and half of a
+				// line written after it.
+				r.Tick(context.Background())
+				f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+				f.Write(lines[60][:50])
+				f.Close()
+			} else if err := r.Shutdown(); err != nil {
+				t.Fatal(err)
+			}
+			r2 := newTestRecorder(t, spool, st, clk, nil)
+			feed(t, r2, clk, lines[60:])
+			clk.Add(time.Minute)
+			if err := r2.Tick(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := r2.UploadClosed(context.Background()); n != 1 || err != nil {
+				t.Fatalf("upload: %d, %v", n, err)
+			}
+			b := decompress(t, ".zst", getObject(t, st, "4339/2022/04/19/31389771/1.197931750.jsonl.zst"))
+			if want := append(bytes.Join(lines, []byte("\n")), '\n'); !bytes.Equal(b, want) {
+				t.Errorf("resumed tape differs from the source (%d vs %d bytes)", len(b), len(want))
+			}
+		})
+	}
+}
+
+// enospcFile accepts up to room bytes, writing part of a write that does not
+// fit and then failing with ENOSPC, as a full disk does.
+type enospcFile struct {
+	*os.File
+	room *int64
+}
+
+func (f enospcFile) Write(p []byte) (int, error) {
+	if int64(len(p)) <= *f.room {
+		*f.room -= int64(len(p))
+		return f.File.Write(p)
+	}
+	n, _ := f.File.Write(p[:*f.room])
+	*f.room = 0
+	return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+}
+
+// TestDiskFull: a write that fails part-way leaves whole lines only, and the
+// error says the disk is full.
+func TestDiskFull(t *testing.T) {
+	spool := t.TempDir()
+	st, _ := store.NewDir(t.TempDir())
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	room := int64(50_000)
+	r := newTestRecorder(t, spool, st, clk, func(c *Config) {
+		c.OpenFile = func(p string) (File, error) {
+			f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+			return enospcFile{f, &room}, err
+		}
+	})
+	lines := readLines(t, testenv.Testdata(t, "tapes/1.197931750"))
+	dec := esa.NewDecoder()
+	var m esa.Message
+	var err error
+	for _, l := range lines {
+		m.Reset()
+		dec.Decode(l, &m)
+		if err = r.Handle(context.Background(), l, &m); err == nil {
+			err = r.Tick(context.Background())
+		}
+		if err != nil {
+			break
+		}
+	}
+	var se *SpoolError
+	if !errors.As(err, &se) || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "disk is full") || !strings.Contains(err.Error(), "1.197931750") {
+		t.Fatalf("err = %v, want a SpoolError saying the disk is full", err)
+	}
+	got, _ := os.ReadFile(filepath.Join(spool, "open", "1.197931750.jsonl"))
+	if len(got) == 0 || got[len(got)-1] != '\n' {
+		t.Fatalf("tape of %d bytes does not end with a whole line", len(got))
+	}
+	want := append(bytes.Join(lines, []byte("\n")), '\n')
+	if !bytes.HasPrefix(want, got) {
+		t.Error("tape is not a prefix of the source's lines")
+	}
+	if err := r.Handle(context.Background(), lines[0], &m); err == nil {
+		t.Error("Handle accepted lines after the spool failed")
+	}
+}
+
+// flakyStore fails every Create or Close until fails reaches zero, checking
+// meanwhile that the tape has not left the spool.
+type flakyStore struct {
+	store.Store
+	mu    sync.Mutex
+	fails int
+	check func()
+}
+
+type flakyWriter struct {
+	store.Writer
+	s *flakyStore
+}
+
+func (s *flakyStore) Create(ctx context.Context, key string) (store.Writer, error) {
+	w, err := s.Store.Create(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return flakyWriter{w, s}, nil
+}
+
+func (w flakyWriter) Close() error {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	if w.s.check != nil {
+		w.s.check()
+	}
+	if w.s.fails > 0 {
+		w.s.fails--
+		w.Writer.Abort()
+		return errors.New("503 Slow Down (injected)")
+	}
+	return w.Writer.Close()
+}
+
+// TestUploadRetries: a store that refuses for a while, then recovers, gets
+// every tape; nothing leaves the spool before it is stored.
+func TestUploadRetries(t *testing.T) {
+	spool := t.TempDir()
+	dir, _ := store.NewDir(t.TempDir())
+	fs := &flakyStore{Store: dir, fails: 7}
+	fs.check = func() {
+		if len(spoolFiles(t, spool, "closed")) == 0 {
+			t.Error("the spool was emptied before the store held the tapes")
+		}
+	}
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	r := newTestRecorder(t, spool, fs, clk, func(c *Config) { c.Attempts = 0 })
+	for _, name := range realTapes[:3] {
+		feed(t, r, clk, readLines(t, testenv.Testdata(t, "tapes/"+name)))
+	}
+	clk.Add(DefaultMarketExpiry)
+	r.Tick(context.Background())
+	n, err := r.UploadClosed(context.Background())
+	if n != 3 || err != nil {
+		t.Fatalf("uploaded %d, %v", n, err)
+	}
+	if f := r.Metrics().UploadFailures.Load(); f != 7 {
+		t.Errorf("upload failures = %d, want 7", f)
+	}
+	if got := spoolFiles(t, spool, "closed"); len(got) != 0 {
+		t.Errorf("closed/ = %v", got)
+	}
+	objs, _ := dir.List(context.Background(), "")
+	if len(objs) != 6 {
+		t.Errorf("%d objects, want 3 tapes and 3 catalogues", len(objs))
+	}
+}
+
+// TestUploadS3 records real tapes to the S3 test server.
+func TestUploadS3(t *testing.T) {
+	s3 := storetest.S3(t)
+	spool := t.TempDir()
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	r := newTestRecorder(t, spool, s3, clk, func(c *Config) { c.Prefix = "tapes" })
+	lines := readLines(t, testenv.Testdata(t, "tapes/1.205822330.bz2"))
+	feed(t, r, clk, lines)
+	clk.Add(DefaultMarketExpiry)
+	r.Tick(context.Background())
+	if n, err := r.UploadClosed(context.Background()); n != 1 || err != nil {
+		t.Fatalf("upload: %d, %v", n, err)
+	}
+	objs, err := s3.List(context.Background(), "tapes/")
+	if err != nil || len(objs) != 2 {
+		t.Fatalf("objects %v, %v", objs, err)
+	}
+	for _, o := range objs {
+		if strings.HasSuffix(o.Key, ".zst") {
+			got := decompress(t, o.Key, getObject(t, s3, o.Key))
+			if want := append(bytes.Join(lines, []byte("\n")), '\n'); !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the source", o.Key)
+			}
+		}
+	}
+	if got := spoolFiles(t, spool, "closed"); len(got) != 0 {
+		t.Errorf("closed/ = %v", got)
+	}
+}
+
+// TestCatalogueFetched: a fetched catalogue is stored as received.
+func TestCatalogueFetched(t *testing.T) {
+	cat, err := os.ReadFile(testenv.Testdata(t, "catalogues/1.197931750.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spool := t.TempDir()
+	st, _ := store.NewDir(t.TempDir())
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	var asked []string
+	r := newTestRecorder(t, spool, st, clk, func(c *Config) {
+		c.Catalogue = func(_ context.Context, ids []string) (map[string][]byte, error) {
+			asked = append(asked, ids...)
+			return map[string][]byte{"1.197931750": cat}, nil
+		}
+	})
+	lines := readLines(t, testenv.Testdata(t, "tapes/1.197931750"))
+	feed(t, r, clk, lines[:5])
+	r.FetchCatalogues(context.Background())
+	feed(t, r, clk, lines[5:])
+	clk.Add(time.Hour)
+	r.Tick(context.Background())
+	if _, err := r.UploadClosed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := getObject(t, st, "4339/2022/04/19/31389771/1.197931750.json"); !bytes.Equal(got, cat) {
+		t.Errorf("catalogue = %.100s", got)
+	}
+	if len(asked) != 1 {
+		t.Errorf("asked for %v", asked)
+	}
+}
+
+func TestOrders(t *testing.T) {
+	spool := t.TempDir()
+	st, _ := store.NewDir(t.TempDir())
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	r := newTestRecorder(t, spool, st, clk, func(c *Config) { c.Orders = true })
+	lines := readLines(t, testenv.Testdata(t, "tapes/ORDER-1.177596575"))
+	feed(t, r, clk, lines)
+	r.CloseAll()
+	if n, err := r.UploadClosed(context.Background()); err != nil || n == 0 {
+		t.Fatalf("upload %d: %v", n, err)
+	}
+	objs, _ := st.List(context.Background(), "orders/")
+	if len(objs) == 0 {
+		t.Fatal("no order tape stored")
+	}
+	want := changes(t, lines)
+	for _, o := range objs {
+		got := changes(t, bytes.Split(bytes.TrimSpace(decompress(t, o.Key, getObject(t, st, o.Key))), []byte("\n")))
+		for k, v := range got {
+			if strings.Join(v, "\n") != strings.Join(want[k], "\n") {
+				t.Errorf("%s: order changes differ", o.Key)
+			}
+		}
+	}
+}
+
+func TestExpandLayout(t *testing.T) {
+	info := TapeInfo{MarketID: "1.2", EventTypeID: "7", EventID: "99", MarketType: "WIN", CountryCode: "GB", Date: time.Date(2026, 1, 2, 23, 30, 0, 0, time.UTC)}
+	for _, tc := range []struct{ layout, want string }{
+		{DefaultLayout, "7/2026/01/02/99/1.2.jsonl.zst"},
+		{"{country_code}/{market_type}/{market_id}", "GB/WIN/1.2"},
+		{"{event_id}/{market_id}", "99/1.2"},
+	} {
+		if got := Expand(tc.layout, info); got != tc.want {
+			t.Errorf("Expand(%q) = %q, want %q", tc.layout, got, tc.want)
+		}
+	}
+	if got := Expand("{event_id}/{market_id}", TapeInfo{MarketID: "1.3"}); got != "unknown/1.3" {
+		t.Errorf("missing values: %q", got)
+	}
+	for _, bad := range []string{"{venue}/x", "{market_id"} {
+		if CheckLayout(bad) == nil {
+			t.Errorf("CheckLayout(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestMetricsText(t *testing.T) {
+	spool := t.TempDir()
+	st, _ := store.NewDir(t.TempDir())
+	clk := &clock{t: time.UnixMilli(1650392673420 + 1500)}
+	r := newTestRecorder(t, spool, st, clk, nil)
+	r.Metrics().Reconnects = func() int64 { return 3 }
+	feed(t, r, clk, readLines(t, testenv.Testdata(t, "tapes/1.197931750"))[:10])
+	var b bytes.Buffer
+	if _, err := r.Metrics().WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	text := b.String()
+	for _, want := range []string{
+		"# TYPE tapedeck_record_messages_total counter\ntapedeck_record_messages_total 10\n",
+		"tapedeck_record_markets_open 1\n",
+		"tapedeck_record_reconnects_total 3\n",
+		"# TYPE tapedeck_record_latency_seconds histogram\n",
+		`tapedeck_record_latency_seconds_bucket{le="+Inf"} 10` + "\n",
+		"tapedeck_record_latency_seconds_count 10\n",
+		"tapedeck_record_uploads_total 0\n",
+		"tapedeck_record_spool_bytes ",
+		"tapedeck_record_status_503_total 0\n",
+		"tapedeck_record_conflated_total 0\n",
+		"tapedeck_record_upload_failures_total 0\n",
+		"tapedeck_record_bytes_total ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q:\n%s", want, text)
+		}
+	}
+}

@@ -1,0 +1,343 @@
+package recorder
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/tapedeck/tapedeck/engine/betting"
+	"github.com/tapedeck/tapedeck/engine/esa"
+)
+
+// placeholders are the names a layout may use.
+var placeholders = []string{"event_type_id", "event_id", "market_id", "market_type", "country_code", "yyyy", "mm", "dd"}
+
+// CheckLayout reports a layout that uses an unknown placeholder.
+func CheckLayout(layout string) error {
+	rest := layout
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			return nil
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return fmt.Errorf("recorder: layout %q: unclosed {", layout)
+		}
+		name := rest[i+1 : i+j]
+		known := false
+		for _, p := range placeholders {
+			known = known || p == name
+		}
+		if !known {
+			return fmt.Errorf("recorder: layout %q: unknown placeholder {%s} (known: %s)", layout, name, strings.Join(placeholders, ", "))
+		}
+		rest = rest[i+j+1:]
+	}
+}
+
+// TapeInfo is what a layout is expanded from: the last market definition's
+// ids and the date of its market time (UTC), or of the tape's first publish
+// time when it has no definition.
+type TapeInfo struct {
+	MarketID, EventTypeID, EventID, MarketType, CountryCode string
+	Date                                                    time.Time
+	// Def is the tape's last market definition, nil when it has none.
+	Def *esa.MarketDefinition
+	// FirstPt is the publish time of the tape's first line.
+	FirstPt int64
+}
+
+// Expand fills a layout's placeholders from info; an unknown value becomes
+// "unknown".
+func Expand(layout string, info TapeInfo) string {
+	v := func(s string) string {
+		if s == "" {
+			return "unknown"
+		}
+		return s
+	}
+	d := info.Date.UTC()
+	return strings.NewReplacer(
+		"{event_type_id}", v(info.EventTypeID), "{event_id}", v(info.EventID),
+		"{market_id}", v(info.MarketID), "{market_type}", v(info.MarketType),
+		"{country_code}", v(info.CountryCode),
+		"{yyyy}", fmt.Sprintf("%04d", d.Year()), "{mm}", fmt.Sprintf("%02d", int(d.Month())), "{dd}", fmt.Sprintf("%02d", d.Day()),
+	).Replace(layout)
+}
+
+// suffixFor returns the file suffix a compression gives.
+func suffixFor(compress string) (string, error) {
+	switch compress {
+	case "", "zstd":
+		return ".zst", nil
+	case "gzip":
+		return ".gz", nil
+	case "none":
+		return "", nil
+	}
+	return "", fmt.Errorf("recorder: unknown compression %q (zstd, gzip or none)", compress)
+}
+
+// withSuffix makes a key's compression suffix agree with the compression:
+// the default layout ends in .jsonl.zst, which --compress gzip turns into
+// .jsonl.gz.
+func withSuffix(key, suffix string) string {
+	for _, s := range []string{".zst", ".gz", ".bz2"} {
+		if k, ok := strings.CutSuffix(key, s); ok {
+			return k + suffix
+		}
+	}
+	return key + suffix
+}
+
+// ScanTape reads a spool tape and returns what its key and catalogue are
+// made from.
+func ScanTape(p string) (TapeInfo, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return TapeInfo{}, err
+	}
+	defer f.Close()
+	base := strings.TrimSuffix(filepath.Base(p), ".jsonl")
+	info := TapeInfo{MarketID: strings.TrimSuffix(base, ".orders")}
+	br := bufio.NewReaderSize(f, 1<<20)
+	dec := esa.NewDecoder()
+	var m esa.Message
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: read it whole.
+			rest, err2 := br.ReadBytes('\n')
+			line = append(append([]byte(nil), line...), rest...)
+			err = err2
+		}
+		if len(line) > 1 {
+			m.Reset()
+			if derr := dec.Decode(line, &m); derr != nil {
+				return info, fmt.Errorf("%s:%d: %w", p, n, derr)
+			}
+			if info.FirstPt == 0 {
+				info.FirstPt = m.Pt
+			}
+			for i := range m.MC {
+				if d := m.MC[i].Def; d != nil {
+					info.Def = d
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return info, err
+		}
+	}
+	if d := info.Def; d != nil {
+		info.EventTypeID, info.EventID, info.MarketType, info.CountryCode = d.EventTypeID, d.EventID, d.MarketType, d.CountryCode
+		if t, err := time.Parse(time.RFC3339, d.MarketTime); err == nil {
+			info.Date = t
+		}
+	}
+	if info.Date.IsZero() && info.FirstPt > 0 {
+		info.Date = time.UnixMilli(info.FirstPt)
+	}
+	return info, nil
+}
+
+// CatalogueFromDefinition builds a listMarketCatalogue-shaped entry from a
+// market definition, for markets whose catalogue was never fetched.
+func CatalogueFromDefinition(id string, d *esa.MarketDefinition) ([]byte, error) {
+	c := betting.MarketCatalogue{MarketID: id}
+	if d != nil {
+		c.MarketName = d.Name
+		c.MarketStartTime = d.MarketTime
+		c.Description = &betting.MarketDescription{
+			PersistenceEnabled: d.PersistenceEnabled, BspMarket: d.BspMarket,
+			MarketTime: d.MarketTime, SuspendTime: d.SuspendTime, SettleTime: d.SettledTime,
+			BettingType: d.BettingType, TurnInPlayEnabled: d.TurnInPlayEnabled, MarketType: d.MarketType,
+			MarketBaseRate: d.MarketBaseRate, DiscountAllowed: d.DiscountAllowed,
+			EachWayDivisor: d.EachWayDivisor, RaceType: d.RaceType, BetDelayModels: d.BetDelayModels,
+		}
+		if d.PriceLadderType != "" {
+			c.Description.PriceLadderDescription = &betting.PriceLadderDescription{Type: d.PriceLadderType}
+		}
+		if len(d.Regulators) > 0 {
+			c.Description.Regulator = d.Regulators[0]
+		}
+		for _, r := range d.Runners {
+			c.Runners = append(c.Runners, betting.RunnerCatalog{SelectionID: r.ID, RunnerName: r.Name, Handicap: r.Hc, SortPriority: r.SortPriority})
+		}
+		c.EventType = &betting.EventType{ID: d.EventTypeID}
+		c.Event = &betting.Event{ID: d.EventID, Name: d.EventName, CountryCode: d.CountryCode, Timezone: d.Timezone, Venue: d.Venue, OpenDate: d.OpenDate}
+	}
+	return json.Marshal(c)
+}
+
+// uploader ships closed tapes to the store.
+type uploader struct {
+	cfg *Config
+	log *slog.Logger
+	m   *Metrics
+}
+
+// upload compresses one closed tape into the store, then writes its
+// catalogue, and only when both are confirmed whole removes them from the
+// spool and leaves a done marker.
+func (u *uploader) upload(ctx context.Context, p string) (string, error) {
+	info, err := ScanTape(p)
+	if err != nil {
+		return "", fmt.Errorf("recorder: reading %s: %w", p, err)
+	}
+	orders := strings.HasSuffix(p, ".orders.jsonl")
+	layout := u.cfg.Layout
+	if orders {
+		layout = u.cfg.OrdersLayout
+	}
+	suffix, _ := suffixFor(u.cfg.Compress)
+	key := withSuffix(path.Join(u.cfg.Prefix, Expand(layout, info)), suffix)
+	if err := u.put(ctx, key, p); err != nil {
+		return key, err
+	}
+	catPath := strings.TrimSuffix(p, ".jsonl") + ".json"
+	if !orders {
+		cat, err := os.ReadFile(catPath)
+		if err != nil {
+			if cat, err = CatalogueFromDefinition(info.MarketID, info.Def); err != nil {
+				return key, err
+			}
+		}
+		catKey := path.Join(path.Dir(key), info.MarketID+".json")
+		if err := u.putBytes(ctx, catKey, cat); err != nil {
+			return key, err
+		}
+	}
+	st, _ := os.Stat(p)
+	base := strings.TrimSuffix(filepath.Base(p), ".jsonl")
+	if err := os.WriteFile(filepath.Join(u.cfg.Spool, "done", base), nil, 0o644); err != nil {
+		return key, fmt.Errorf("recorder: done marker: %w", err)
+	}
+	if err := os.Remove(p); err != nil {
+		return key, fmt.Errorf("recorder: removing uploaded %s: %w", p, err)
+	}
+	os.Remove(catPath)
+	syncDir(filepath.Dir(p))
+	if st != nil {
+		u.m.closedBytes.Add(-st.Size())
+	}
+	return key, nil
+}
+
+// put streams a tape through the compressor into the store; the Writer's
+// Close returns only once the store holds the whole object.
+func (u *uploader) put(ctx context.Context, key, p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := u.cfg.Store.Create(ctx, key)
+	if err != nil {
+		return err
+	}
+	var cw io.WriteCloser
+	switch u.cfg.Compress {
+	case "", "zstd":
+		cw, err = zstd.NewWriter(w, zstd.WithEncoderConcurrency(1))
+	case "gzip":
+		cw = gzip.NewWriter(w)
+	default:
+		cw = nopCloser{w}
+	}
+	if err == nil {
+		_, err = io.Copy(cw, f)
+	}
+	if err == nil {
+		err = cw.Close()
+	}
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
+}
+
+func (u *uploader) putBytes(ctx context.Context, key string, b []byte) error {
+	w, err := u.cfg.Store.Create(ctx, key)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// uploadRetry uploads one tape, retrying with doubling back-off up to
+// attempts tries (0: until ctx ends).
+func (u *uploader) uploadRetry(ctx context.Context, p string, attempts int) error {
+	delay := u.cfg.MinBackoff
+	for try := 1; ; try++ {
+		key, err := u.upload(ctx, p)
+		if err == nil {
+			u.m.Uploads.Add(1)
+			u.log.Info("tape uploaded", "tape", filepath.Base(p), "key", key, "store", u.cfg.Store.URL())
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		u.m.UploadFailures.Add(1)
+		if attempts > 0 && try >= attempts {
+			u.log.Error("upload failed; the tape stays in the spool", "tape", p, "key", key, "attempts", try, "err", err)
+			return err
+		}
+		u.log.Warn("upload failed; retrying", "tape", p, "key", key, "attempt", try, "in", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, u.cfg.MaxBackoff)
+	}
+}
+
+func (u *uploader) uploadDir(ctx context.Context, dir string) (int, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("recorder: spool: %w", err)
+	}
+	var errs []error
+	n := 0
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".jsonl") {
+			continue
+		}
+		if err := u.uploadRetry(ctx, filepath.Join(dir, e.Name()), u.cfg.Attempts); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", e.Name(), err))
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
