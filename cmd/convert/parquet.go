@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"os"
 	"runtime"
@@ -192,7 +193,9 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	prog := newParquetProgress(os.Stderr, run, total, start)
 	defer prog.stop()
 
-	walker := &pipeline.Walker{Workers: f.workers}
+	objects := &sync.Map{} // S3 input path -> store.Object, for the files table
+	walker := &pipeline.Walker{Workers: f.workers, Listers: map[string]pipeline.Lister{
+		"s3": &storeLister{opts: store.Options{S3: f.s3}, seen: objects}}}
 	if !f.strict {
 		walker.OnError = func(err error) error {
 			run.mu.Lock()
@@ -203,6 +206,8 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 			return nil
 		}
 	}
+	topts := tables.Options{Grid: grid, NoLadderDeltas: !sel[parquet.TableLadderDeltas],
+		NoSnapshots: !sel[parquet.TableSnapshots] && !sel[parquet.TableMarketSnapshots]}
 	mtimes := &sync.Map{}
 	// pass converts the tapes of inputs; with only set, exactly the inputs
 	// it names (source and member), done or not.
@@ -212,6 +217,11 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 				return nil
 			}
 			file := tables.File{Source: t.Path, Member: t.Member, Bytes: t.Size, ModTime: modTime(mtimes, t.Path)}
+			if v, ok := objects.Load(t.Path); ok {
+				o := v.(store.Object)
+				ms := o.ModTime.UnixMilli()
+				file.ModTime, file.ETag = &ms, o.ETag
+			}
 			id := inputID(&file)
 			if only != nil {
 				if !only[id] {
@@ -223,7 +233,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 			}
 			w := <-writers
 			defer func() { writers <- w }()
-			rows, err := convertTape(ctx, t, grid, f.strict, &file, run, log)
+			rows, err := convertTape(ctx, t, topts, f.strict, &file, run, log)
 			if err != nil {
 				return err
 			}
@@ -313,10 +323,11 @@ func firstErrNote(run *parquetRun) string {
 // markets' rows, filling in file's counts. Only --strict (or a cancelled
 // context) makes a bad line or a broken stream an error; otherwise it is
 // counted and noted in file.
-func convertTape(ctx context.Context, t *pipeline.Tape, grid tables.Grid, strict bool, file *tables.File,
+func convertTape(ctx context.Context, t *pipeline.Tape, opts tables.Options, strict bool, file *tables.File,
 	run *parquetRun, log *slog.Logger) ([]*tables.Rows, error) {
 	cache := book.NewMarketCache(book.Options{})
-	b := tables.NewBuilder(tables.Options{Grid: grid, Source: t.Path, Member: t.Member})
+	opts.Source, opts.Member = t.Path, t.Member
+	b := tables.NewBuilder(opts)
 	dec := esa.NewDecoder()
 	var msg esa.Message
 	var changes int64
@@ -382,6 +393,37 @@ func convertTape(ctx context.Context, t *pipeline.Tape, grid tables.Grid, strict
 	}
 	file.MarketIDs = strings.Join(ids, ",")
 	return rows, nil
+}
+
+// storeLister lists and opens s3://bucket/prefix inputs through package
+// store: every object below the prefix, in key order.
+type storeLister struct {
+	opts store.Options
+	seen *sync.Map
+}
+
+// List implements pipeline.Lister.
+func (l *storeLister) List(ctx context.Context, input string, fn func(obj pipeline.Object, err error) error) error {
+	st, prefix, err := store.Open(ctx, input, l.opts)
+	if err != nil {
+		return fn(pipeline.Object{Path: input, Size: -1}, err)
+	}
+	objs, err := st.List(ctx, prefix)
+	if err != nil {
+		return fn(pipeline.Object{Path: input, Size: -1}, err)
+	}
+	for _, o := range objs {
+		key := o.Key
+		p := strings.TrimSuffix(st.URL(), "/") + "/" + key
+		l.seen.Store(p, o)
+		err := fn(pipeline.Object{Path: p, Size: o.Size, Open: func(ctx context.Context) (io.ReadCloser, error) {
+			return st.Open(ctx, key)
+		}}, nil)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // modTime returns the modification time of a local input (an archive's

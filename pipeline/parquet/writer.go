@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
@@ -168,7 +169,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 		files[i].Batch = batch
 	}
 	key := path.Join(w.opts.Prefix, TableFiles, "part-"+batch+".parquet")
-	if err := writeFile(ctx, w.opts.Store, key, w.meta(batch, ""), w.opts.MaxRows, nil, [][]tables.File{files}); err != nil {
+	if err := writeFile(ctx, w.opts.Store, key, w.meta(batch, ""), w.opts.MaxRows, nil, [][][]tables.File{{files}}); err != nil {
 		return err
 	}
 	w.Written++
@@ -182,6 +183,10 @@ func (w *Writer) meta(batch, tier string) map[string]string {
 	}
 	return m
 }
+
+// zstdFastest is ZSTD at its fastest level: conversion speed matters more
+// than the last few per cent of size.
+var zstdFastest = zstd.Codec{Level: zstd.SpeedFastest}
 
 var (
 	byMarket  = []pq.SortingColumn{pq.Ascending("market_id")}
@@ -217,45 +222,50 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 	n := w.opts.MaxRows
 	s := w.opts.Store
 	do(TableMarkets, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, byMarket, ms, func(r *tables.Rows) []tables.Market {
+		return writeGroups(ctx, s, k, meta, n, byMarket, ms, func(r *tables.Rows) [][]tables.Market {
 			if r.Market == nil {
 				return nil
 			}
-			return []tables.Market{*r.Market}
+			return [][]tables.Market{{*r.Market}}
 		})
 	})
 	do(TableRunners, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, byMarket, ms, func(r *tables.Rows) []tables.Runner { return r.Runners })
+		return writeGroups(ctx, s, k, meta, n, byMarket, ms, func(r *tables.Rows) [][]tables.Runner { return [][]tables.Runner{r.Runners} })
 	})
 	do(TableMarketDefinitions, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.MarketDefinition { return r.MarketDefinitions })
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.MarketDefinition { return [][]tables.MarketDefinition{r.MarketDefinitions} })
 	})
 	do(TableRunnerDefinitions, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.RunnerDefinition { return r.RunnerDefinitions })
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.RunnerDefinition { return [][]tables.RunnerDefinition{r.RunnerDefinitions} })
 	})
 	do(TableLadderDeltas, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.LadderDelta { return r.LadderDeltas })
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.LadderDelta { return r.LadderDeltas.Chunks() })
 	})
 	do(TableTrades, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.Trade { return r.Trades })
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.Trade { return r.Trades.Chunks() })
 	})
 	do(TableSnapshots, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySnap, ms, func(r *tables.Rows) []tables.Snapshot { return r.Snapshots })
+		return writeGroups(ctx, s, k, meta, n, bySnap, ms, func(r *tables.Rows) [][]tables.Snapshot { return r.Snapshots.Chunks() })
 	})
 	do(TableMarketSnapshots, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, byMarketS, ms, func(r *tables.Rows) []tables.MarketSnapshot { return r.MarketSnapshots })
+		return writeGroups(ctx, s, k, meta, n, byMarketS, ms, func(r *tables.Rows) [][]tables.MarketSnapshot { return [][]tables.MarketSnapshot{r.MarketSnapshots} })
 	})
 	do(TableOrders, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) []tables.Order { return r.Orders })
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.Order { return [][]tables.Order{r.Orders} })
 	})
 	return err
 }
 
 func writeGroups[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
-	sorting []pq.SortingColumn, ms []*tables.Rows, rows func(*tables.Rows) []T) error {
-	groups := make([][]T, 0, len(ms))
+	sorting []pq.SortingColumn, ms []*tables.Rows, rows func(*tables.Rows) [][]T) error {
+	groups := make([][][]T, 0, len(ms))
 	for _, m := range ms {
-		if g := rows(m); len(g) > 0 {
+		g := rows(m)
+		n := 0
+		for _, c := range g {
+			n += len(c)
+		}
+		if n > 0 {
 			groups = append(groups, g)
 		}
 	}
@@ -266,14 +276,15 @@ func writeGroups[T any](ctx context.Context, s store.Store, key string, meta map
 }
 
 // writeFile writes one Parquet file of row groups, closing a row group
-// between groups (markets) once it holds maxRows rows.
+// between groups (markets, each a list of chunks) once it holds maxRows
+// rows.
 func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
-	sorting []pq.SortingColumn, groups [][]T) error {
+	sorting []pq.SortingColumn, groups [][][]T) error {
 	out, err := s.Create(ctx, key)
 	if err != nil {
 		return err
 	}
-	opts := []pq.WriterOption{pq.Compression(&pq.Zstd), pq.CreatedBy("tapedeck", meta[MetaVersion], "")}
+	opts := []pq.WriterOption{pq.Compression(&zstdFastest), pq.CreatedBy("tapedeck", meta[MetaVersion], "")}
 	if len(sorting) > 0 {
 		opts = append(opts, pq.SortingWriterConfig(pq.SortingColumns(sorting...)))
 	}
@@ -295,16 +306,22 @@ func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[s
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
-		if inGroup > 0 && inGroup+len(g) > maxRows {
+		n := 0
+		for _, c := range g {
+			n += len(c)
+		}
+		if inGroup > 0 && inGroup+n > maxRows {
 			if err := pw.Flush(); err != nil {
 				return fail(err)
 			}
 			inGroup = 0
 		}
-		if _, err := pw.Write(g); err != nil {
-			return fail(err)
+		for _, c := range g {
+			if _, err := pw.Write(c); err != nil {
+				return fail(err)
+			}
 		}
-		inGroup += len(g)
+		inGroup += n
 	}
 	if err := pw.Close(); err != nil {
 		return fail(err)

@@ -40,6 +40,10 @@ type Options struct {
 	// Source and Member name the input for markets.source and
 	// markets.source_member.
 	Source, Member string
+	// NoLadderDeltas and NoSnapshots leave those tables empty (the most
+	// costly ones) when they are not wanted; every other table is cheap and
+	// always filled, since markets and runners are computed from them.
+	NoLadderDeltas, NoSnapshots bool
 }
 
 // Builder derives the rows of every table from one tape's replay. Feed it
@@ -79,7 +83,7 @@ type marketSnap struct {
 // that touched it.
 type runnerSnap struct {
 	pt, seq        int64
-	status         string
+	status         uint8 // index into runnerStatuses; keeps the snapshot pointer-free for the GC
 	adj            float64
 	hasAdj         bool
 	ltp            float64
@@ -90,6 +94,18 @@ type runnerSnap struct {
 	spn, spf       float64
 	hasSpn, hasSpf bool
 	spBack, spLay  float64
+}
+
+// runnerStatuses are the runner statuses a snapshot can hold; 0 is "".
+var runnerStatuses = [...]string{"", "ACTIVE", "WINNER", "LOSER", "REMOVED", "REMOVED_VACANT", "HIDDEN", "PLACED"}
+
+func statusCode(s string) (uint8, bool) {
+	for i, x := range runnerStatuses {
+		if x == s {
+			return uint8(i), true
+		}
+	}
+	return 0, false
 }
 
 type runnerState struct {
@@ -128,6 +144,9 @@ type marketState struct {
 	hist []marketSnap
 
 	recorded, levels, ladders, deep bool
+	// otherStatus is a runner status outside runnerStatuses, should Betfair
+	// add one; snapshots show it by code otherStatus.
+	otherStatus string
 
 	times map[string]int64 // parsed RFC 3339 strings
 	f     floats
@@ -224,6 +243,16 @@ func (st *marketState) parseTime(s string) (int64, bool) {
 
 const minTime = -1 << 63
 
+// otherStatus is the runnerSnap code of marketState.otherStatus.
+const otherStatus = 255
+
+func (st *marketState) statusName(code uint8) string {
+	if code == otherStatus {
+		return st.otherStatus
+	}
+	return runnerStatuses[code]
+}
+
 func (st *marketState) timePtr(s string) *int64 {
 	if v, ok := st.parseTime(s); ok {
 		return &v
@@ -268,7 +297,7 @@ func (b *Builder) marketLine(seq int64, msg *esa.Message, changed []*book.Market
 			allRunners = true
 		}
 		for j := range mc.RC {
-			st.runnerChange(seq, pt, &mc.RC[j], m, status, inPlay)
+			st.runnerChange(seq, pt, &mc.RC[j], m, status, inPlay, !b.opts.NoLadderDeltas)
 		}
 		st.snap(seq, pt, m, allRunners)
 	}
@@ -337,9 +366,19 @@ func (st *marketState) definition(seq, pt int64, d *esa.MarketDefinition) {
 
 var ladderNames = [...]string{"atb", "atl", "trd", "spb", "spl", "batb", "batl", "bdatb", "bdatl"}
 
-func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book.Market, status string, inPlay bool) {
+func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book.Market, status string, inPlay, deltas bool) {
 	rs := st.runner(rc.ID, rc.Hc)
 	rs.touched = seq
+	if !deltas {
+		if rc.Fields&(esa.FieldAtb|esa.FieldAtl|esa.FieldTrd) != 0 {
+			st.ladders = true
+		}
+		if rc.Fields&(esa.FieldBatb|esa.FieldBatl|esa.FieldBdatb|esa.FieldBdatl) != 0 {
+			st.levels = true
+		}
+		st.trades(seq, pt, rc, rs, m, status, inPlay)
+		return
+	}
 	priced := [...]struct {
 		f esa.RunnerField
 		l []esa.PriceSize
@@ -352,7 +391,7 @@ func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book
 			st.ladders = true
 		}
 		for _, ps := range p.l {
-			st.rows.LadderDeltas = append(st.rows.LadderDeltas, LadderDelta{
+			st.rows.LadderDeltas.Append(LadderDelta{
 				MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: ladderNames[i],
 				Price: ps.Price, Tick: tickOf(ps.Price), Size: ps.Size, InPlay: inPlay, MarketStatus: status,
 			})
@@ -368,12 +407,17 @@ func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book
 		}
 		st.levels = true
 		for _, l := range p.l {
-			st.rows.LadderDeltas = append(st.rows.LadderDeltas, LadderDelta{
+			st.rows.LadderDeltas.Append(LadderDelta{
 				MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: ladderNames[5+i],
 				Level: intPtr(l.Level), Price: l.Price, Tick: tickOf(l.Price), Size: l.Size, InPlay: inPlay, MarketStatus: status,
 			})
 		}
 	}
+	st.trades(seq, pt, rc, rs, m, status, inPlay)
+}
+
+// trades adds a runner change's traded-ladder rows and volumes.
+func (st *marketState) trades(seq, pt int64, rc *esa.RunnerChange, rs *runnerState, m *book.Market, status string, inPlay bool) {
 	if !rc.Has(esa.FieldTrd) {
 		return
 	}
@@ -395,7 +439,7 @@ func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book
 			rs.pv += delta * ps.Price
 			st.vol += delta
 		}
-		st.rows.Trades = append(st.rows.Trades, Trade{
+		st.rows.Trades.Append(Trade{
 			MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Price: ps.Price,
 			Tick: tickOf(ps.Price), SizeCum: ps.Size, SizeDelta: delta, InPlay: inPlay, IsSettlementReset: reset,
 		})
@@ -414,13 +458,20 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 		if !all && rs.touched != seq {
 			continue
 		}
+		// Looked up every time: the cache may move its runners.
 		r := m.Runner(rs.key.id, rs.key.hc)
 		if r == nil {
 			continue
 		}
 		s := runnerSnap{pt: pt, seq: seq, vol: rs.vol, pv: rs.pv}
 		if r.Def != nil {
-			s.status, s.adj, s.hasAdj = r.Def.Status, r.Def.AdjustmentFactor, r.Def.HasAdjustment
+			s.adj, s.hasAdj = r.Def.AdjustmentFactor, r.Def.HasAdjustment
+			code, ok := statusCode(r.Def.Status)
+			if !ok {
+				st.otherStatus = r.Def.Status
+				code = otherStatus
+			}
+			s.status = code
 		}
 		s.ltp, s.hasLtp = r.LastPriceTraded, r.HasLastPriceTraded
 		s.spn, s.hasSpn = r.SPNear, r.HasSPNear
@@ -439,6 +490,9 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 		if n := len(rs.hist); n > 0 && rs.hist[n-1].seq == seq {
 			rs.hist[n-1] = s
 		} else {
+			if rs.hist == nil {
+				rs.hist = make([]runnerSnap, 0, 256)
+			}
 			rs.hist = append(rs.hist, s)
 		}
 	}
@@ -611,10 +665,9 @@ func (st *marketState) finish(opts Options, points []int) {
 		n                 int
 	}
 	pp, ip := map[rkey]*agg{}, map[rkey]*agg{}
-	for i := range r.Trades {
-		t := &r.Trades[i]
+	r.Trades.Each(func(t *Trade) {
 		if t.IsSettlementReset {
-			continue
+			return
 		}
 		k := rkey{t.SelectionID, t.Handicap}
 		side := pp
@@ -639,7 +692,7 @@ func (st *marketState) finish(opts Options, points []int) {
 			}
 			a.n++
 		}
-	}
+	})
 	r.Market = mk
 
 	defs := map[rkey]*esa.RunnerDefinition{}
@@ -760,7 +813,7 @@ func (st *marketState) finish(opts Options, points []int) {
 	if mk.MarketTime != nil {
 		refs = append(refs, ref{RefScheduled, sched})
 	}
-	if len(points) == 0 || len(refs) == 0 {
+	if len(points) == 0 || len(refs) == 0 || opts.NoSnapshots {
 		return
 	}
 	byID := slices.Clone(st.rlist)
@@ -781,7 +834,7 @@ func (st *marketState) finish(opts Options, points []int) {
 			var nb, nl int
 			for _, rs := range byID {
 				i := asOfRunner(rs.hist, t)
-				if i < 0 || rs.hist[i].status != "ACTIVE" {
+				if i < 0 || st.statusName(rs.hist[i].status) != "ACTIVE" {
 					continue
 				}
 				s := &rs.hist[i]
@@ -815,7 +868,7 @@ func (st *marketState) finish(opts Options, points []int) {
 				h, s := &st.hist[mi], &rs.hist[i]
 				row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc, Ref: rf.name,
 					SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: &h.pt, MarketStatus: h.status,
-					InPlay: h.inPlay, RunnerStatus: s.status, TradedVolume: s.vol}
+					InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: s.vol}
 				if s.hasAdj {
 					row.AdjustmentFactor = st.f.p(s.adj)
 				}
@@ -850,7 +903,7 @@ func (st *marketState) finish(opts Options, points []int) {
 				if s.hasSpf {
 					row.Spf = st.f.p(s.spf)
 				}
-				r.Snapshots = append(r.Snapshots, row)
+				r.Snapshots.Append(row)
 			}
 		}
 	}

@@ -79,9 +79,20 @@ func splitLines(data []byte) [][]byte {
 // the code under test.
 func replay(t *testing.T, lines [][]byte, grid tables.Grid) []*tables.Rows {
 	t.Helper()
+	return replayWith(t, lines, tables.Options{Grid: grid, Source: "test"})
+}
+
+func replayOpts(t *testing.T, lines [][]byte, opts tables.Options) *tables.Rows {
+	t.Helper()
+	opts.Source = "test"
+	return one(t, replayWith(t, lines, opts))
+}
+
+func replayWith(t *testing.T, lines [][]byte, opts tables.Options) []*tables.Rows {
+	t.Helper()
 	dec := esa.NewDecoder()
 	cache := book.NewMarketCache(book.Options{})
-	b := tables.NewBuilder(tables.Options{Grid: grid, Source: "test"})
+	b := tables.NewBuilder(opts)
 	var msg esa.Message
 	for i, l := range lines {
 		if err := dec.Decode(l, &msg); err != nil {

@@ -122,16 +122,16 @@ type RunnerDefinition struct {
 // a runner change, as sent (size 0 deletes the level).
 type LadderDelta struct {
 	MarketID    string  `parquet:"market_id,dict"`
-	Pt          int64   `parquet:"pt,timestamp(millisecond:utc)"`
-	Seq         int64   `parquet:"seq"`
-	SelectionID int64   `parquet:"selection_id"`
+	Pt          int64   `parquet:"pt,timestamp(millisecond:utc),delta"`
+	Seq         int64   `parquet:"seq,delta"`
+	SelectionID int64   `parquet:"selection_id,dict"`
 	Handicap    float64 `parquet:"handicap"`
 	// Ladder is the stream key: atb, atl, trd, spb, spl, batb, batl,
 	// bdatb, bdatl.
 	Ladder string `parquet:"ladder,dict"`
 	// Level is the position for level-keyed ladders, null for price-keyed.
 	Level        *int32  `parquet:"level,optional"`
-	Price        float64 `parquet:"price"`
+	Price        float64 `parquet:"price,dict"`
 	Tick         *int32  `parquet:"tick,optional"`
 	Size         float64 `parquet:"size"`
 	InPlay       bool    `parquet:"in_play"`
@@ -141,11 +141,11 @@ type LadderDelta struct {
 // Trade is one row of trades: one change of a runner's traded ladder (trd).
 type Trade struct {
 	MarketID    string  `parquet:"market_id,dict"`
-	Pt          int64   `parquet:"pt,timestamp(millisecond:utc)"`
-	Seq         int64   `parquet:"seq"`
-	SelectionID int64   `parquet:"selection_id"`
+	Pt          int64   `parquet:"pt,timestamp(millisecond:utc),delta"`
+	Seq         int64   `parquet:"seq,delta"`
+	SelectionID int64   `parquet:"selection_id,dict"`
 	Handicap    float64 `parquet:"handicap"`
-	Price       float64 `parquet:"price"`
+	Price       float64 `parquet:"price,dict"`
 	Tick        *int32  `parquet:"tick,optional"`
 	// SizeCum is the traded amount at the price after the change; SizeDelta
 	// the change from before (negative for a decrease).
@@ -268,9 +268,9 @@ type Rows struct {
 	Runners           []Runner
 	MarketDefinitions []MarketDefinition
 	RunnerDefinitions []RunnerDefinition
-	LadderDeltas      []LadderDelta
-	Trades            []Trade
-	Snapshots         []Snapshot
+	LadderDeltas      Chunked[LadderDelta]
+	Trades            Chunked[Trade]
+	Snapshots         Chunked[Snapshot]
 	MarketSnapshots   []MarketSnapshot
 	Orders            []Order
 	// EventTypeID and Date are the Hive partition: the event type ("0"
@@ -284,8 +284,8 @@ type Rows struct {
 
 // Len is the number of rows over every table.
 func (r *Rows) Len() int {
-	n := len(r.Runners) + len(r.MarketDefinitions) + len(r.RunnerDefinitions) + len(r.LadderDeltas) +
-		len(r.Trades) + len(r.Snapshots) + len(r.MarketSnapshots) + len(r.Orders)
+	n := len(r.Runners) + len(r.MarketDefinitions) + len(r.RunnerDefinitions) + r.LadderDeltas.Len() +
+		r.Trades.Len() + r.Snapshots.Len() + len(r.MarketSnapshots) + len(r.Orders)
 	if r.Market != nil {
 		n++
 	}

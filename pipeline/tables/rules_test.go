@@ -1,6 +1,8 @@
 package tables_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
@@ -230,7 +232,7 @@ func TestSnapshotsAsOf(t *testing.T) {
 			}
 			cache := map[int64]rawBook{}
 			checked := 0
-			for _, s := range r.Snapshots {
+			for _, s := range r.Snapshots.All() {
 				if want := refs[s.Ref] - int64(s.SecondsBefore)*1000; s.SnapshotTime != want {
 					t.Fatalf("%s %d: snapshot_time %d, want %d", s.Ref, s.SecondsBefore, s.SnapshotTime, want)
 				}
@@ -353,7 +355,7 @@ func TestTradedVolume(t *testing.T) {
 				t.Errorf("total_matched %v, want %v", r.Market.TotalMatched, total)
 			}
 			gotDec, gotResets := 0, 0
-			for _, tr := range r.Trades {
+			for _, tr := range r.Trades.All() {
 				if tr.IsSettlementReset {
 					gotResets++
 					if tr.SizeCum != 0 {
@@ -471,7 +473,7 @@ func TestDataTierAndSeq(t *testing.T) {
 				t.Errorf("data_tier %s, want %s", r.Market.DataTier, c.tier)
 			}
 			// seq is the line: every ladder delta is found on its line.
-			for _, d := range r.LadderDeltas {
+			for _, d := range r.LadderDeltas.All() {
 				found := false
 				for _, mc := range raw[d.Seq-1].MC {
 					for _, rc := range mc.RC {
@@ -501,9 +503,35 @@ func TestDataTierAndSeq(t *testing.T) {
 					t.Fatalf("ladder delta pt %d, line %d has %d", d.Pt, d.Seq, raw[d.Seq-1].Pt)
 				}
 			}
-			if !slices.IsSortedFunc(r.LadderDeltas, func(a, b tables.LadderDelta) int { return int(a.Seq - b.Seq) }) {
+			if !slices.IsSortedFunc(r.LadderDeltas.All(), func(a, b tables.LadderDelta) int { return int(a.Seq - b.Seq) }) {
 				t.Errorf("ladder deltas not in seq order")
 			}
 		})
+	}
+}
+
+// Leaving out the costly tables must not change the others.
+func TestOmittedTablesChangeNothingElse(t *testing.T) {
+	lines := testdataTape(t, "1.197931750")
+	full := one(t, replay(t, lines, tables.DefaultGrid()))
+	b := replayOpts(t, lines, tables.Options{NoLadderDeltas: true, NoSnapshots: true})
+	if b.LadderDeltas.Len() != 0 || b.Snapshots.Len() != 0 || len(b.MarketSnapshots) != 0 {
+		t.Fatalf("omitted tables have rows: %d %d %d", b.LadderDeltas.Len(), b.Snapshots.Len(), len(b.MarketSnapshots))
+	}
+	if full.LadderDeltas.Len() == 0 || full.Snapshots.Len() == 0 {
+		t.Fatal("the full build has no ladder deltas or snapshots")
+	}
+	for name, pair := range map[string][2]any{
+		"markets":            {full.Market, b.Market},
+		"runners":            {full.Runners, b.Runners},
+		"trades":             {full.Trades.All(), b.Trades.All()},
+		"market_definitions": {full.MarketDefinitions, b.MarketDefinitions},
+		"runner_definitions": {full.RunnerDefinitions, b.RunnerDefinitions},
+	} {
+		x, _ := json.Marshal(pair[0])
+		y, _ := json.Marshal(pair[1])
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differ:\n%s\n%s", name, x, y)
+		}
 	}
 }
