@@ -15,6 +15,7 @@ import (
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/storetest"
 )
 
 // runConvert runs the convert command with args and returns its output.
@@ -249,5 +250,52 @@ func TestParquetCorruptTarMember(t *testing.T) {
 
 	if _, err := runConvert(t, "parquet", arch, "-o", filepath.Join(t.TempDir(), "strict"), "--strict"); err == nil {
 		t.Error("--strict accepted a damaged member")
+	}
+}
+
+// S3 both ways, on the test server scripts/test.sh starts (skipped
+// without it): tapes read from one prefix, the dataset written under
+// another, and a rerun that skips what is done by ETag.
+func TestParquetS3(t *testing.T) {
+	in := sampleTapes(t)
+	src, opts := storetest.URL(t, "tapes/")
+	ctx := context.Background()
+	st, prefix, err := store.Open(ctx, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(in)
+	for _, e := range ents {
+		data, _ := os.ReadFile(filepath.Join(in, e.Name()))
+		w, err := st.Create(ctx, prefix+e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dest := strings.TrimSuffix(src, "tapes/") + "dataset"
+	flags := []string{"--s3-endpoint", opts.S3.Endpoint, "--s3-path-style"}
+	out, err := runConvert(t, append([]string{"parquet", src, "-o", dest}, flags...)...)
+	if err != nil || !strings.HasPrefix(out, "5 inputs converted") {
+		t.Fatalf("%v: %s", err, out)
+	}
+	out, err = runConvert(t, append([]string{"parquet", src, "-o", dest}, flags...)...)
+	if err != nil || !strings.HasPrefix(out, "0 inputs converted, 5 skipped") {
+		t.Fatalf("rerun: %v: %s", err, out)
+	}
+	rows, err := parquet.ReadFiles(ctx, st, "dataset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 5 {
+		t.Fatalf("files table: %d rows", len(rows))
+	}
+	for _, r := range rows {
+		if r.ETag == "" || !strings.HasPrefix(r.Source, "s3://") {
+			t.Errorf("files row: source %s etag %q", r.Source, r.ETag)
+		}
 	}
 }
