@@ -233,10 +233,14 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		return writeGroups(ctx, s, k, meta, n, byMarket, ms, func(r *tables.Rows) [][]tables.Runner { return [][]tables.Runner{r.Runners} })
 	})
 	do(TableMarketDefinitions, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.MarketDefinition { return [][]tables.MarketDefinition{r.MarketDefinitions} })
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.MarketDefinition {
+			return [][]tables.MarketDefinition{r.MarketDefinitions}
+		})
 	})
 	do(TableRunnerDefinitions, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.RunnerDefinition { return [][]tables.RunnerDefinition{r.RunnerDefinitions} })
+		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.RunnerDefinition {
+			return [][]tables.RunnerDefinition{r.RunnerDefinitions}
+		})
 	})
 	do(TableLadderDeltas, func(k string) error {
 		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.LadderDelta { return r.LadderDeltas.Chunks() })
