@@ -1,10 +1,9 @@
 // Command record captures Betfair's market and order streams into
-// per-market tapes. Its subcommands arrive with the recorder; for now it only
-// says so.
+// per-market tapes (record run) and ships what a stopped recorder left in
+// its spool (record flush).
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -17,19 +16,20 @@ func main() {
 }
 
 func newRootCmd() *cobra.Command {
-	return cli.Configure(&cobra.Command{
+	root := cli.Configure(&cobra.Command{
 		Use:   "record",
 		Short: "Record Betfair market and order streams into per-market tapes",
 		Long: `record connects to Betfair's Exchange Stream API and writes every market
-change, byte for byte, into one compressed tape per market, in a local
-directory (the default) or on S3.
+change, byte for byte, into one tape per market in a spool directory; a
+market's tape is compressed and uploaded, with its catalogue, to a local
+directory (the default) or to S3 once the market closes.
 
-The recorder is not built yet: this command only reports that.`,
-		Example: "  record run --dest ./tapes   (coming)",
-		Args:    cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "record: the recorder (record run, record flush) is coming; see the README for what works today.")
-			return nil
-		},
+  record run     record until --until / --duration / SIGTERM
+  record flush   upload everything the spool holds`,
+		Example: `  record run --dest s3://my-bucket/tapes --event-type-ids 7,4339 --until 23:30
+  record flush --dest s3://my-bucket/tapes`,
+		Args: cobra.NoArgs,
 	})
+	root.AddCommand(newRunCmd(), newFlushCmd())
+	return root
 }
