@@ -346,6 +346,19 @@ func TestClientFatalStatus(t *testing.T) {
 	}
 }
 
+// TestClientInvalidClock: clocks the exchange cannot resume from are
+// answered INVALID_CLOCK; the client forgets them and subscribes afresh.
+func TestClientInvalidClock(t *testing.T) {
+	ex := startExchange(t, exchange.Config{})
+	s := runClient(t, ex, func(c *esa.ClientConfig) {
+		c.Market.InitialClk, c.Market.Clk = "AAAA", "BBBB"
+	})
+	checkSession(t, s)
+	if s.stats.Reconnects != 1 || s.images != 1 {
+		t.Errorf("reconnects %d, images %d; want 1 and 1", s.stats.Reconnects, s.images)
+	}
+}
+
 // TestClientRelogin: a session the exchange does not know is refused; the
 // client logs in again (here: asks the exchange for a new token) and
 // carries on.
@@ -360,5 +373,43 @@ func TestClientRelogin(t *testing.T) {
 	checkSession(t, s)
 	if s.stats.Relogins != 1 {
 		t.Errorf("relogins %d, want 1", s.stats.Relogins)
+	}
+}
+
+// TestClientOrderSubscription: an order subscription gets its (empty)
+// image and then heartbeats, which keep the connection up.
+func TestClientOrderSubscription(t *testing.T) {
+	ex := startExchange(t, exchange.Config{})
+	tok := ex.NewSession()
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	var images, beats int
+	c, err := esa.NewClient(esa.ClientConfig{
+		Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "k",
+		Session:  func(context.Context) (string, error) { return tok, nil },
+		Order:    &esa.OrderSubscription{HeartbeatMs: 500, SegmentationEnabled: true},
+		Watchdog: 5 * time.Second,
+		Handler: func(_ []byte, m *esa.Message) error {
+			if m.Op == esa.OpOCM && m.Ct == esa.ChangeTypeSubImage {
+				images++
+			}
+			if m.Op == esa.OpOCM && m.Ct == esa.ChangeTypeHeartbeat {
+				beats++
+			}
+			if m.Op == esa.OpMCM {
+				t.Errorf("market change on an order-only connection")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Run(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Run: %v", err)
+	}
+	ini, clk := c.OrderClocks()
+	if images != 1 || beats == 0 || c.Stats().Reconnects != 0 || ini == "" || clk == "" {
+		t.Errorf("images %d, heartbeats %d, reconnects %d, clocks %q %q", images, beats, c.Stats().Reconnects, ini, clk)
 	}
 }

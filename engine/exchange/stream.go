@@ -41,6 +41,8 @@ type conn struct {
 	authed  bool
 	sub     *subscription
 	ordSub  int64 // order subscription id, 0 when none
+	ordHb   time.Duration
+	ordLast time.Time // when the last ocm was sent
 	buf     []byte
 	pending int // change messages written since the last flush
 }
@@ -113,6 +115,12 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 			wait, heartbeat = max(0, hbAt), true
 		}
 	}
+	ordHeartbeat := false
+	if c.ordSub != 0 {
+		if hbAt := time.Until(c.ordLast.Add(c.ordHb)); wait < 0 || hbAt < wait {
+			wait, heartbeat, ordHeartbeat = max(0, hbAt), false, true
+		}
+	}
 	if wait == 0 {
 		select {
 		case line, ok := <-reqs:
@@ -121,6 +129,9 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 			}
 			return c.request(line)
 		default:
+		}
+		if ordHeartbeat {
+			return c.orderHeartbeat()
 		}
 		if heartbeat {
 			return c.heartbeat()
@@ -501,6 +512,8 @@ func (c *conn) heartbeat() error {
 // client's, so its image is empty.
 func (c *conn) orderSubscribe(req *esa.Request) error {
 	c.ordSub = req.ID
+	c.ordHb = time.Duration(heartbeatMs(req.HeartbeatMs)) * time.Millisecond
+	c.ordLast = time.Now()
 	if err := c.success(req.ID); err != nil {
 		return err
 	}
@@ -512,6 +525,18 @@ func (c *conn) orderSubscribe(req *esa.Request) error {
 	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
 	b = append(b, `,"ct":"SUB_IMAGE"}`...)
 	c.buf = b
+	return c.change(b)
+}
+
+// orderHeartbeat keeps an order subscription's connection visibly alive.
+func (c *conn) orderHeartbeat() error {
+	b := append(c.buf[:0], `{"op":"ocm","id":`...)
+	b = strconv.AppendInt(b, c.ordSub, 10)
+	b = append(b, `,"clk":"0","pt":`...)
+	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
+	b = append(b, `,"ct":"HEARTBEAT"}`...)
+	c.buf = b
+	c.ordLast = time.Now()
 	return c.change(b)
 }
 
