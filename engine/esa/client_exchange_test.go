@@ -332,6 +332,7 @@ func TestClientFatalStatus(t *testing.T) {
 	}{
 		{"subscription limit", exchange.Config{Faults: exchange.Faults{SubscriptionLimit: true}}, "SUBSCRIPTION_LIMIT_EXCEEDED"},
 		{"app key", exchange.Config{AppKey: "another-key"}, "INVALID_APP_KEY"},
+		{"market limit", exchange.Config{MarketLimit: 1}, "SUBSCRIPTION_LIMIT_EXCEEDED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := runClient(t, startExchange(t, tc.cfg), nil)

@@ -50,6 +50,10 @@ type Config struct {
 	// SEG_START..SEG_END messages for clients that enable segmentation;
 	// default 256 KiB.
 	SegmentBytes int
+	// MarketLimit, if above 0, refuses (SUBSCRIPTION_LIMIT_EXCEEDED) a
+	// subscription matching more markets, as Betfair does above an
+	// account's limit (200 by default).
+	MarketLimit int
 	// Faults switch on misbehaviour for tests.
 	Faults Faults
 	// Logger receives connection events; nil discards them.

@@ -266,8 +266,16 @@ func (c *conn) subscribe(req *esa.Request) error {
 	hb := heartbeatMs(req.HeartbeatMs)
 	s := &subscription{id: req.ID, hb: time.Duration(hb) * time.Millisecond, seg: req.SegmentationEnabled,
 		matched: make([]bool, len(r.markets)), lastSend: time.Now()}
+	n := 0
 	for i, m := range r.markets {
 		s.matched[i] = matches(req.MarketFilter, m)
+		if s.matched[i] {
+			n++
+		}
+	}
+	if lim := c.e.cfg.MarketLimit; lim > 0 && n > lim {
+		return c.failure(req.ID, "SUBSCRIPTION_LIMIT_EXCEEDED",
+			fmt.Sprintf("trying to subscribe to %d markets, the limit is %d", n, lim), false)
 	}
 	if req.Clk != "" {
 		pos, ok := decodeClk(req.Clk, len(r.events))
