@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/tapedeck/tapedeck/engine/book"
+)
+
+// Betfair's minimums in GBP: a bet's stake, or failing that its payout
+// (price x size, flumine's min_bet_payout).
+const (
+	MinBetSize   = 1.0
+	MinBetPayout = 10.0
+)
+
+// checkPlace runs the controls flumine runs when a strategy places an order
+// (order validation, market validation, strategy exposure and trade counts)
+// and returns the first violation's message, or "".
+func (u *unit) checkPlace(st *marketState, o *Order) string {
+	switch o.Type {
+	case Limit:
+		if !(o.Size > 0) || Round2(o.Size) != o.Size {
+			return fmt.Sprintf("order size %g is not a positive amount of at most 2 decimals", o.Size)
+		}
+		if _, ok := book.Tick(o.Price); !ok {
+			return fmt.Sprintf("price %g is not on the price ladder", o.Price)
+		}
+		if o.Size < MinBetSize && o.Price*o.Size < MinBetPayout {
+			return fmt.Sprintf("order size %g is below the minimum bet %g and payout %g", o.Size, MinBetSize, MinBetPayout)
+		}
+		if o.MinFillSize < 0 || o.MinFillSize > o.Size && !o.FillOrKill {
+			return fmt.Sprintf("min fill size %g is outside 0..size", o.MinFillSize)
+		}
+	case LimitOnClose:
+		if _, ok := book.Tick(o.Price); !ok {
+			return fmt.Sprintf("price %g is not on the price ladder", o.Price)
+		}
+		fallthrough
+	case MarketOnClose:
+		if !(o.Liability > 0) || Round2(o.Liability) != o.Liability {
+			return fmt.Sprintf("liability %g is not a positive amount of at most 2 decimals", o.Liability)
+		}
+	}
+	if st.bk.Runner(o.SelectionID, o.Handicap) == nil {
+		return fmt.Sprintf("runner %d (handicap %g) is not in market %s", o.SelectionID, o.Handicap, st.id)
+	}
+	if s := st.bk.Status(); s != "OPEN" {
+		return "market is not open (" + s + ")"
+	}
+	l := u.limits
+	c := st.ctx(o.SelectionID, o.Handicap)
+	if l.MaxTradeCount > 0 && c.trades >= l.MaxTradeCount {
+		return fmt.Sprintf("trade count %d reached the limit %d", c.trades, l.MaxTradeCount)
+	}
+	if l.MaxLiveTradeCount > 0 && c.live >= l.MaxLiveTradeCount {
+		return fmt.Sprintf("live trade count %d reached the limit %d", c.live, l.MaxLiveTradeCount)
+	}
+	exp := o.Exposure()
+	if l.MaxOrderExposure > 0 && exp > l.MaxOrderExposure {
+		return fmt.Sprintf("order exposure %.2f is over the limit %g", exp, l.MaxOrderExposure)
+	}
+	if l.MaxSelectionExposure > 0 || l.MaxMarketExposure > 0 {
+		var sel, mkt float64
+		for _, x := range st.orders {
+			if x.Status == Pending || x.Status == Violation {
+				continue
+			}
+			e := x.openExposure()
+			mkt += e
+			if x.SelectionID == o.SelectionID && x.Handicap == o.Handicap {
+				sel += e
+			}
+		}
+		if l.MaxSelectionExposure > 0 && sel+exp > l.MaxSelectionExposure {
+			return fmt.Sprintf("selection exposure %.2f is over the limit %g", sel+exp, l.MaxSelectionExposure)
+		}
+		if l.MaxMarketExposure > 0 && mkt+exp > l.MaxMarketExposure {
+			return fmt.Sprintf("market exposure %.2f is over the limit %g", mkt+exp, l.MaxMarketExposure)
+		}
+	}
+	return ""
+}
+
+// openExposure is the exposure an order still carries: its matched part
+// and its unmatched remainder at its own price.
+func (o *Order) openExposure() float64 {
+	if o.Type != Limit {
+		return o.Liability
+	}
+	size := o.SizeMatched + o.SizeRemaining()
+	if o.Side == Lay {
+		p := o.Price
+		if o.SizeMatched > 0 && o.AvgPriceMatched > p {
+			p = o.AvgPriceMatched
+		}
+		return (p - 1) * size
+	}
+	return size
+}
