@@ -37,6 +37,6 @@ strategies) are coming.`,
 			return nil
 		},
 	})
-	root.AddCommand(newServeCmd())
+	root.AddCommand(newServeCmd(), newBacktestCmd(), newStrategiesCmd())
 	return root
 }
