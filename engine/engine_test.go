@@ -1,0 +1,181 @@
+package engine_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/tapedeck/tapedeck/engine"
+	"github.com/tapedeck/tapedeck/engine/sim"
+	"github.com/tapedeck/tapedeck/engine/strategies"
+	"github.com/tapedeck/tapedeck/internal/testenv"
+)
+
+func streams(t *testing.T) []string {
+	return []string{testenv.Shared(t, "data/streams/1.197931750"), testenv.Shared(t, "data/streams/1.197931751")}
+}
+
+func replay(t *testing.T, inputs []string, cfg engine.Config) *engine.Result {
+	t.Helper()
+	if cfg.NewExecution == nil {
+		cfg.NewExecution = sim.NewExecution(sim.Flumine)
+	}
+	res, err := engine.Replay(context.Background(), inputs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func builtin(t *testing.T, name string) func() (engine.Strategy, error) {
+	in, ok := strategies.Builtins().Lookup(name)
+	if !ok {
+		t.Fatal(name)
+	}
+	return func() (engine.Strategy, error) { return in.New(nil) }
+}
+
+// panicky panics in one hook on every call and places nothing.
+type panicky struct {
+	engine.BaseStrategy
+	hook string
+}
+
+func (p *panicky) Name() string { return "panicky" }
+func (p *panicky) CheckMarketBook(*engine.Market) bool {
+	if p.hook == "CheckMarketBook" {
+		panic("boom")
+	}
+	return true
+}
+func (p *panicky) ProcessMarketBook(m *engine.Market) {
+	if p.hook == "ProcessMarketBook" && m.Status() == "OPEN" {
+		var r []int
+		_ = r[1] // a runtime error, as a real bug would give
+	}
+}
+
+// TestPanicInHookIsCaught: a panic in a hook is counted per market and the
+// replay goes on to the end of every market.
+func TestPanicInHookIsCaught(t *testing.T) {
+	in := streams(t)
+	plain := replay(t, in, engine.Config{NewStrategy: builtin(t, "passive-back")})
+	for _, hook := range []string{"CheckMarketBook", "ProcessMarketBook"} {
+		res := replay(t, in, engine.Config{NewStrategy: func() (engine.Strategy, error) { return &panicky{hook: hook}, nil }})
+		if res.StrategyErrors == 0 {
+			t.Errorf("%s: no strategy errors counted", hook)
+		}
+		if res.Updates != plain.Updates {
+			t.Errorf("%s: %d updates replayed, want %d", hook, res.Updates, plain.Updates)
+		}
+		sum := 0
+		for _, m := range res.Markets {
+			sum += m.StrategyErrors
+			if m.Status != "CLOSED" {
+				t.Errorf("%s: market %s ended %s, want CLOSED", hook, m.MarketID, m.Status)
+			}
+		}
+		if sum != res.StrategyErrors {
+			t.Errorf("%s: markets count %d errors, total %d", hook, sum, res.StrategyErrors)
+		}
+	}
+}
+
+// TestDeterministic: the same orders whatever the number of workers, and
+// event grouping gives the same result for a strategy that looks at one
+// market at a time.
+func TestDeterministic(t *testing.T) {
+	in := streams(t)
+	a := replay(t, in, engine.Config{NewStrategy: builtin(t, "passive-back"), Workers: 1})
+	b := replay(t, in, engine.Config{NewStrategy: builtin(t, "passive-back"), Workers: 2})
+	c := replay(t, in, engine.Config{NewStrategy: builtin(t, "passive-back"), EventGroup: true})
+	if len(a.Orders) == 0 {
+		t.Fatal("no orders")
+	}
+	for _, r := range []*engine.Result{b, c} {
+		if len(r.Orders) != len(a.Orders) {
+			t.Fatalf("%d orders, want %d", len(r.Orders), len(a.Orders))
+		}
+		for i := range a.Orders {
+			x, y := *a.Orders[i], *r.Orders[i]
+			if !reflect.DeepEqual(x.Matched, y.Matched) || x.Profit != y.Profit || x.Status != y.Status || x.SizeLapsed != y.SizeLapsed {
+				t.Errorf("order %d differs: %v vs %v", i, &x, &y)
+			}
+		}
+	}
+}
+
+// controlled places one order of each kind a control must stop, once, at
+// the first OPEN book.
+type controlled struct {
+	engine.BaseStrategy
+	done   bool
+	orders []*engine.Order
+	closed []*engine.Order
+}
+
+func (*controlled) Name() string { return "controlled" }
+func (*controlled) Limits() engine.Limits {
+	return engine.Limits{MaxOrderExposure: 50, MaxTradeCount: 2}
+}
+func (c *controlled) CheckMarketBook(m *engine.Market) bool { return !c.done }
+func (c *controlled) ProcessMarketBook(m *engine.Market) {
+	r := m.Runners()[0]
+	if m.Status() != "OPEN" {
+		c.closed = append(c.closed, m.PlaceLimit(r.SelectionID, r.Handicap, engine.Back, 2, 2))
+		return
+	}
+	c.done = true
+	id, hc := r.SelectionID, r.Handicap
+	c.orders = append(c.orders,
+		m.PlaceLimit(id, hc, engine.Back, 2.03, 2),  // off the ladder (2.02, 2.04)
+		m.PlaceLimit(id, hc, engine.Back, 2, 0.5),   // below the minimum stake and payout
+		m.PlaceLimit(id, hc, engine.Lay, 100, 2),    // liability 198 > 50
+		m.PlaceLimit(id, hc, engine.Back, 1000, 2),  // fine
+		m.PlaceLimit(id, hc, engine.Back, 1000, 2),  // fine (second trade)
+		m.PlaceLimit(id, hc, engine.Back, 1000, 2),  // third trade: over the count
+		m.PlaceLimit(id, hc, engine.Back, 2, 2.001), // three decimals
+	)
+}
+
+func TestControlsRecordViolations(t *testing.T) {
+	var c *controlled
+	replay(t, streams(t)[:1], engine.Config{NewStrategy: func() (engine.Strategy, error) { c = &controlled{}; return c, nil }})
+	want := []bool{true, true, true, false, false, true, true}
+	if len(c.orders) != len(want) {
+		t.Fatalf("%d orders", len(c.orders))
+	}
+	for i, o := range c.orders {
+		if got := o.Status == engine.Violation; got != want[i] {
+			t.Errorf("order %d: status %s (%q), want violation %v", i, o.Status, o.Violation, want[i])
+		}
+		if want[i] && o.Violation == "" {
+			t.Errorf("order %d: violation without a reason", i)
+		}
+	}
+	if c.orders[3].CustomerRef != "controlled-3" {
+		t.Errorf("customer ref %q", c.orders[3].CustomerRef)
+	}
+}
+
+func TestWAPAndRound2(t *testing.T) {
+	for _, tc := range []struct {
+		fills     []engine.Fill
+		size, avg float64
+	}{
+		{nil, 0, 0},
+		{[]engine.Fill{{0, 2, 1.62}, {0, 2, 0.38}}, 2, 2},
+		{[]engine.Fill{{0, 1.5, 1}, {0, 1.6, 1}}, 2, 1.55},
+		{[]engine.Fill{{0, 3.05, 1}, {0, 3.1, 2}}, 3, 3.08},
+	} {
+		s, a := engine.WAP(tc.fills)
+		if s != tc.size || a != tc.avg {
+			t.Errorf("WAP(%v) = %g, %g; want %g, %g", tc.fills, s, a, tc.size, tc.avg)
+		}
+	}
+	for in, want := range map[float64]float64{2.675: 2.67, 0.125: 0.12, 1.005: 1, -0.5: -0.5, 3.14159: 3.14} {
+		if got := engine.Round2(in); got != want {
+			t.Errorf("Round2(%g) = %g, want %g", in, got, want)
+		}
+	}
+}
