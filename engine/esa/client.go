@@ -127,7 +127,6 @@ type Client struct {
 	dec                *Decoder
 	msg                Message
 	held               [][]byte // segments held back (WholeImages)
-	heldBuf            []byte
 }
 
 // NewClient checks cfg and returns a client ready to Run.
@@ -237,6 +236,7 @@ func (e *errBackoff) Error() string { return e.st.Error() }
 // whose Fatal is true) or rejects the session when no Relogin is set.
 func (c *Client) Run(ctx context.Context) error {
 	attempt := 0
+	relogged := false // the last connection followed a fresh login
 	for first := true; ; first = false {
 		if !first {
 			c.reconnects.Add(1)
@@ -259,28 +259,45 @@ func (c *Client) Run(ctx context.Context) error {
 			if c.cfg.Relogin == nil {
 				return rl.st
 			}
+			if relogged && !got {
+				// A fresh session was refused too: do not hammer the
+				// identity service; wait as for any failure.
+				if err := c.sleep(ctx, c.backoff(attempt)); err != nil {
+					return err
+				}
+				attempt++
+			}
 			c.relogins.Add(1)
 			c.log.Warn("stream session rejected; logging in again", "code", rl.st.Code)
 			if lerr := c.cfg.Relogin(ctx); lerr != nil {
 				return fmt.Errorf("esa: login again after %s: %w", rl.st.Code, errors.Join(lerr, rl.st))
 			}
-			attempt = 0
+			relogged = true
 			continue // a fresh session: connect at once
 		case errors.As(err, &bo):
 			attempt += 2 // a rate limit: wait longer than for a network error
 		case got:
 			attempt = 0 // the connection worked for a while: start over
 		}
+		relogged = false
 		d := c.backoff(attempt)
 		attempt++
 		c.log.Warn("stream disconnected; reconnecting", "err", err, "in", d)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := c.sleep(ctx, d); err != nil {
+			return err
 		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -317,7 +334,6 @@ func (c *Client) session(ctx context.Context) (got bool, err error) {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	c.held = c.held[:0] // segments of a lost connection are never delivered
-	c.heldBuf = c.heldBuf[:0]
 
 	var out []byte
 	out, _ = AppendRequest(out, Authentication{Op: OpAuthentication, ID: authID, AppKey: c.cfg.AppKey, Session: token})

@@ -134,6 +134,12 @@ func (d *Decoder) decode(line []byte, m *Message) error {
 	m.Reset()
 	d.b, d.i = line, 0
 	d.strBuf = d.strBuf[:0]
+	if !d.shallow && d.fastMessage(m) {
+		d.b = nil
+		return nil
+	}
+	m.Reset()
+	d.i = 0
 	err := d.message(m)
 	if err == nil && d.peek() != 0 {
 		err = d.errf("unexpected data after the object")

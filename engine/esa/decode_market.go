@@ -106,7 +106,8 @@ func (d *Decoder) runnerChanges(mc *MarketChange) error {
 			mc.RC = append(mc.RC, RunnerChange{})
 		}
 		rc := &mc.RC[n]
-		if d.fastRunnerChange(rc) {
+		if end, ok := fastRunnerChange(rc, d.b, d.i); ok {
+			d.i = end
 			more, err = d.arrNext()
 			continue
 		}

@@ -1,6 +1,7 @@
 package esa
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"unicode/utf16"
@@ -403,26 +404,81 @@ func numberEnd(b []byte, i int) int {
 // rounds the single operation correctly (Clinger's fast path); anything
 // else goes to strconv.ParseFloat, so the result always equals it.
 func (d *Decoder) float() (float64, error) {
-	if f, end, ok := fastFloat(d.b, d.i); ok {
-		d.i = end
-		return f, nil
-	}
 	if d.peek() == '"' {
 		return 0, d.errf("expected number")
 	}
-	if f, end, ok := fastFloat(d.b, d.i); ok {
+	if f, end, ok := fastFloat(d.b, d.i); ok && !numberByte(d.b, end) {
 		d.i = end
 		return f, nil
 	}
 	return d.floatSlow(d.i)
 }
 
-// fastFloat parses the plain decimal at b[i:] (optional '-', digits,
+// numberByte reports whether b[i] could continue a number (fastFloat stops
+// before an exponent, which the careful path must then read).
+func numberByte(b []byte, i int) bool {
+	if i >= len(b) {
+		return false
+	}
+	c := b[i]
+	return c == 'e' || c == 'E' || c == '.' || c == '-' || c == '+' || c-'0' <= 9
+}
+
+// fastFloat parses the plain decimal at b[i:], eight digits at a time:
+// see fastFloatLoop, which it falls back to for long numbers and the end of
+// the line. Unlike fastFloatLoop it does not look at the byte after the
+// number: every caller checks that it is the delimiter it expects (so
+// "1.5e3" stops at 'e' and the caller gives up).
+func fastFloat(b []byte, i int) (f float64, end int, ok bool) {
+	j := i
+	neg := false
+	if j < len(b) && b[j] == '-' {
+		neg = true
+		j++
+	}
+	if j+8 > len(b) {
+		return fastFloatLoop(b, i)
+	}
+	n, v := leadingDigits(binary.LittleEndian.Uint64(b[j:]))
+	if uint(n-1) >= 7 || (n > 1 && b[j] == '0') { // n == 0 or n == 8
+		return fastFloatLoop(b, i)
+	}
+	j += n
+	if b[j] != '.' {
+		f = float64(int64(v)) // v < 10^7: the signed conversion is one instruction
+		if neg {
+			f = -f
+		}
+		return f, j, true
+	}
+	j++
+	if j+8 > len(b) {
+		return fastFloatLoop(b, i)
+	}
+	frac, fv := leadingDigits(binary.LittleEndian.Uint64(b[j:]))
+	if uint(frac-1) >= 7 {
+		return fastFloatLoop(b, i)
+	}
+	// At most 7+7 digits: the mantissa is below 2^53.
+	f = float64(int64(v*pow10u8[frac&7]+fv)) / pow10f8[frac&7]
+	if neg {
+		f = -f
+	}
+	return f, j + frac, true
+}
+
+// Powers of ten below 10^8, indexed without a bounds check.
+var (
+	pow10u8 = [8]uint64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000}
+	pow10f8 = [8]float64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000}
+)
+
+// fastFloatLoop parses the plain decimal at b[i:] (optional '-', digits,
 // optional fraction, no exponent) when Clinger's fast path gives the exact
 // result: at most 19 digits, a mantissa of at most 2^53 and at most 22
 // fraction digits. ok is false for anything else, including a number that
 // is not valid JSON; the caller then takes the careful path.
-func fastFloat(b []byte, i int) (f float64, end int, ok bool) {
+func fastFloatLoop(b []byte, i int) (f float64, end int, ok bool) {
 	neg := false
 	if i < len(b) && b[i] == '-' {
 		neg = true
