@@ -113,6 +113,24 @@ type Stats struct {
 // Client keeps one stream connection alive: it connects, authenticates,
 // subscribes, reads, and after any failure reconnects with back-off and
 // resubscribes from the last whole message's clock.
+//
+// Clocks and segments: a subscription's initialClk and clk are taken only
+// from whole messages (unsegmented, or the SEG_END of a segmented one), as
+// the specification says, so a resubscription never claims part of an image
+// it did not finish. Lines are handed to the handler as they arrive, except
+// that with ClientConfig.WholeImages the segments SEG_START..SEG_END are
+// held (copied) and handed over together when SEG_END arrives; if the
+// connection drops first they are discarded, and the resubscription, with
+// the older clocks or none, brings a whole image again. A recorder sets
+// WholeImages, so that it never writes part of an image as if it were whole.
+//
+// Status handling follows the specification: a change message with status
+// 503 is counted and logged, not a disconnect; INVALID_SESSION_INFORMATION
+// and NO_SESSION call Relogin, then reconnect; SUBSCRIPTION_LIMIT_EXCEEDED,
+// INVALID_APP_KEY, NO_APP_KEY and NOT_AUTHORIZED stop Run with a
+// *StatusError (Fatal); TOO_MANY_REQUESTS and MAX_CONNECTION_LIMIT_EXCEEDED
+// reconnect after a longer back-off; INVALID_CLOCK drops the clocks and
+// subscribes afresh; any other failure reconnects.
 type Client struct {
 	cfg ClientConfig
 	log *slog.Logger
