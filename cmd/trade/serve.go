@@ -95,6 +95,7 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 	f.StringVar(&cfg.AppKey, "app-key", "", "accept only this application key (default: any)")
 	f.IntVar(&cfg.SegmentBytes, "segment-bytes", 256<<10, "split images larger than this into segments (for clients that enable segmentation)")
 	f.IntVar(&cfg.MarketLimit, "market-limit", 0, "refuse subscriptions matching more markets than this with SUBSCRIPTION_LIMIT_EXCEEDED, as Betfair does above 200 (0: no limit)")
+	f.IntVar(&cfg.MaxConnections, "max-connections", 0, "refuse stream connections beyond this many with MAX_CONNECTION_LIMIT_EXCEEDED, as Betfair does beyond 10 (0: no limit)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.IntVar(&cfg.Faults.DropAfter, "drop-after", 0, "fault: close the connection after N change messages (once; see --drop-every)")
 	f.BoolVar(&cfg.Faults.DropEvery, "drop-every", false, "fault: with --drop-after, close after every N change messages")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -412,5 +413,49 @@ func TestClientOrderSubscription(t *testing.T) {
 	ini, clk := c.OrderClocks()
 	if images != 1 || beats == 0 || c.Stats().Reconnects != 0 || ini == "" || clk == "" {
 		t.Errorf("images %d, heartbeats %d, reconnects %d, clocks %q %q", images, beats, c.Stats().Reconnects, ini, clk)
+	}
+}
+
+// TestClientConnectionLimit: with one connection allowed and taken, the
+// client is refused MAX_CONNECTION_LIMIT_EXCEEDED, backs off and retries,
+// and gets through once the other connection is gone.
+func TestClientConnectionLimit(t *testing.T) {
+	ex := startExchange(t, exchange.Config{MaxConnections: 1})
+	tok := ex.NewSession()
+	bctx, bcancel := context.WithCancel(context.Background())
+	defer bcancel()
+	subscribed := make(chan struct{})
+	bDone := make(chan error, 1)
+	b, err := esa.NewClient(esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "k",
+		Session: func(context.Context) (string, error) { return tok, nil },
+		Order:   &esa.OrderSubscription{},
+		Handler: func(_ []byte, m *esa.Message) error {
+			if m.Op == esa.OpOCM && m.Ct == esa.ChangeTypeSubImage {
+				close(subscribed)
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { bDone <- b.Run(bctx) }()
+	<-subscribed
+	var refused bool
+	var logs bytes.Buffer
+	s := runClient(t, ex, func(c *esa.ClientConfig) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		calls := 0
+		c.Session = func(context.Context) (string, error) {
+			if calls++; calls == 2 { // the first connection was refused
+				refused = true
+				bcancel()
+				<-bDone
+			}
+			return tok, nil
+		}
+	})
+	checkSession(t, s)
+	if !refused || s.stats.Reconnects < 1 || !strings.Contains(logs.String(), "MAX_CONNECTION_LIMIT_EXCEEDED") {
+		t.Errorf("refused %v, reconnects %d, log:\n%s", refused, s.stats.Reconnects, logs.String())
 	}
 }

@@ -54,6 +54,11 @@ type Config struct {
 	// subscription matching more markets, as Betfair does above an
 	// account's limit (200 by default).
 	MarketLimit int
+	// MaxConnections, if above 0, is how many authenticated stream
+	// connections may be open at once; one more is refused with
+	// MAX_CONNECTION_LIMIT_EXCEEDED (Betfair's default limit is 10 per app
+	// key), and authentication answers say how many are left.
+	MaxConnections int
 	// Faults switch on misbehaviour for tests.
 	Faults Faults
 	// Logger receives connection events; nil discards them.
@@ -105,6 +110,7 @@ type Exchange struct {
 	start    time.Time // the replay clock's zero (Speed > 0)
 
 	sent                       atomic.Int64 // change messages sent, for faults
+	open                       atomic.Int64 // authenticated stream connections
 	did503, didStall, didDrop  atomic.Bool
 	connSeq                    atomic.Int64
 	mu                         sync.Mutex

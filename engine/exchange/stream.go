@@ -89,6 +89,9 @@ func (e *Exchange) serveConn(ctx context.Context, nc net.Conn) {
 		err = c.step(ctx, reqs)
 	}
 	c.flush()
+	if c.authed {
+		e.open.Add(-1)
+	}
 	if ce, ok := err.(*errClose); ok {
 		log.Info("stream connection closed", "why", ce.why)
 	} else {
@@ -243,8 +246,24 @@ func (c *conn) authenticate(req *esa.Request) error {
 	case !c.e.validSession(req.Session):
 		return c.failure(req.ID, "INVALID_SESSION_INFORMATION", "Invalid session token", true)
 	}
+	open := c.e.open.Add(1)
+	if lim := int64(cfg.MaxConnections); lim > 0 && open > lim {
+		c.e.open.Add(-1)
+		return c.failure(req.ID, "MAX_CONNECTION_LIMIT_EXCEEDED",
+			fmt.Sprintf("You have exceeded your max connection limit which is: %d connection(s).", lim), true)
+	}
 	c.authed = true
-	return c.success(req.ID)
+	b := append(c.buf[:0], `{"op":"status","id":`...)
+	b = strconv.AppendInt(b, req.ID, 10)
+	b = append(b, `,"statusCode":"SUCCESS","connectionClosed":false`...)
+	if lim := int64(cfg.MaxConnections); lim > 0 {
+		// Betfair adds this to the answer to authentication only.
+		b = append(b, `,"connectionsAvailable":`...)
+		b = strconv.AppendInt(b, lim-open, 10)
+	}
+	b = append(b, '}')
+	c.buf = b
+	return c.write(b, false)
 }
 
 // heartbeatMs bounds a requested heartbeat as Betfair does (500 to 5000,
