@@ -105,7 +105,7 @@ type Stats struct {
 	Bytes      int64 // bytes read, line endings included
 	Reconnects int64 // connections after the first
 	Status503  int64 // change messages flagged status 503 (stale data)
-	Conflated  int64 // change messages flagged con
+	Conflated  int64 // market changes flagged con (conflated)
 	Heartbeats int64 // ct HEARTBEAT messages
 	Relogins   int64
 }
@@ -447,8 +447,19 @@ func (c *Client) line(line []byte) (isChange bool, err error) {
 			c.s503.Add(1)
 			c.log.Warn("stream data stale (status 503)", "op", m.Op.String())
 		}
-		if m.Con {
-			c.conflated.Add(1)
+		// Betfair marks conflation on each market change ("con" in an mc
+		// element); the message-level flag is counted when no element has it.
+		con := 0
+		for i := range m.MC {
+			if m.MC[i].Con {
+				con++
+			}
+		}
+		if con == 0 && m.Con {
+			con = 1
+		}
+		if con > 0 {
+			c.conflated.Add(int64(con))
 		}
 		if m.Ct == ChangeTypeHeartbeat {
 			c.heartbeats.Add(1)

@@ -146,15 +146,16 @@ func TestClientStatus(t *testing.T) {
 			t.Errorf("%s: clocks %q %q after the status", tc.code, ini, clk)
 		}
 	}
-	// A SUCCESS status and a 503 change message are not errors.
+	// A SUCCESS status, a 503 change message and a conflated change are
+	// not errors.
 	c := testClient(t, false, func([]byte, *Message) error { return nil })
-	for _, f := range []string{"status.json", "streaming_503.json"} {
+	for _, f := range []string{"status.json", "streaming_503.json", "mcm_con_true.json"} {
 		if _, err := c.line([]byte(compact(t, testenv.Shared(t, "data/messages/"+f)))); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
-	if c.Stats().Status503 != 1 {
-		t.Errorf("503s counted: %d", c.Stats().Status503)
+	if st := c.Stats(); st.Status503 != 1 || st.Conflated != 1 || st.Messages != 0 {
+		t.Errorf("counted %+v, want one 503 and one conflated change (messages are counted by the reader)", st)
 	}
 }
 
