@@ -305,7 +305,10 @@ type unit struct {
 	msg     esa.Message
 	markets map[string]*marketState
 	list    []*marketState
-	now     int64
+	// last is the market of the previous line: a tape holds one market,
+	// so this saves a map lookup (and a string hash) per line.
+	last *marketState
+	now  int64
 
 	updates, badLines        int64
 	strategyErrs, violations int
@@ -417,7 +420,7 @@ func (u *unit) line(b []byte, tape string, n int) {
 	}
 	u.now = msg.Pt
 	for i := range msg.MC {
-		if st := u.markets[string(msg.MC[i].ID)]; st != nil && !st.closed {
+		if st := u.lookup(msg.MC[i].ID); st != nil && !st.closed {
 			u.runDue(st)
 		}
 	}
@@ -427,14 +430,27 @@ func (u *unit) line(b []byte, tape string, n int) {
 	}
 }
 
+// lookup returns the state of market id, nil when not seen yet.
+func (u *unit) lookup(id []byte) *marketState {
+	if u.last != nil && u.last.id == string(id) {
+		return u.last
+	}
+	st := u.markets[string(id)] // does not allocate
+	if st != nil {
+		u.last = st
+	}
+	return st
+}
+
 // cycle is flumine's per-book cycle for one market.
 func (u *unit) cycle(bk *book.Market) {
-	st := u.markets[bk.ID]
+	st := u.lookup([]byte(bk.ID))
 	isNew := st == nil
 	if isNew {
 		st = &marketState{id: bk.ID, bk: bk, exec: u.cfg.NewExecution(), ctxs: map[runnerKey]*runnerCtx{}}
 		u.markets[bk.ID] = st
 		u.list = append(u.list, st)
+		u.last = st
 	}
 	if st.closed {
 		return

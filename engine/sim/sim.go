@@ -64,10 +64,13 @@ const (
 type Sim struct {
 	model     Model
 	analytics map[key]*runnerTraded
-	removals  []removal
-	buf       []esa.PriceSize
-	live      []*engine.Order
-	traded    map[key][]esa.PriceSize
+	// byIndex mirrors analytics by position in the book's runner list,
+	// which is stable, to save a map lookup per runner per book.
+	byIndex  []*runnerTraded
+	removals []removal
+	buf      []esa.PriceSize
+	live     []*engine.Order
+	traded   map[key][]esa.PriceSize
 	// shown is, per order (queue model), the size shown at its price on its
 	// queue's side at the previous book.
 	shown map[*engine.Order]float64
@@ -98,6 +101,7 @@ type removal struct {
 // (flumine's RunnerAnalytics): prev is the last ladder seen, delta what
 // traded since, by price ascending.
 type runnerTraded struct {
+	key
 	prev  []esa.PriceSize
 	delta []esa.PriceSize
 }
@@ -265,10 +269,10 @@ func (s *Sim) Update(o *engine.Order, p engine.Persistence, b *book.Market, now 
 // Book implements engine.Execution (flumine's SimulatedMiddleware).
 func (s *Sim) Book(b *book.Market, orders []*engine.Order, now int64) {
 	var removed []removal
-	for _, r := range b.Runners {
+	for i, r := range b.Runners {
 		switch r.Status() {
 		case "ACTIVE":
-			s.follow(r)
+			s.follow(i, r)
 		case "REMOVED":
 			rm := removal{key: key{r.SelectionID, r.Handicap}}
 			if r.Def != nil {
@@ -336,26 +340,39 @@ func rank(o *engine.Order) float64 {
 // RunnerAnalytics): nothing when the ladder is unchanged; else for each
 // price the increase since the last change, or the whole size when the
 // price is new. The first book only sets the baseline.
-func (s *Sim) follow(r *book.Runner) {
-	k := key{r.SelectionID, r.Handicap}
+func (s *Sim) follow(i int, r *book.Runner) {
 	cur := r.Traded.Levels
-	a := s.analytics[k]
-	if a == nil {
-		s.analytics[k] = &runnerTraded{prev: append([]esa.PriceSize(nil), cur...)}
-		return
+	var a *runnerTraded
+	if i < len(s.byIndex) && s.byIndex[i] != nil && s.byIndex[i].key == (key{r.SelectionID, r.Handicap}) {
+		a = s.byIndex[i]
+	} else {
+		k := key{r.SelectionID, r.Handicap}
+		a = s.analytics[k]
+		fresh := a == nil
+		if fresh {
+			a = &runnerTraded{key: k, prev: append([]esa.PriceSize(nil), cur...)}
+			s.analytics[k] = a
+		}
+		for len(s.byIndex) <= i {
+			s.byIndex = append(s.byIndex, nil)
+		}
+		s.byIndex[i] = a
+		if fresh {
+			return // the runner's first ACTIVE book only sets the baseline
+		}
 	}
 	if equal(a.prev, cur) {
 		a.delta = a.delta[:0]
 		return
 	}
 	a.delta = a.delta[:0]
-	i := 0
+	j := 0
 	for _, c := range cur {
-		for i < len(a.prev) && a.prev[i].Price < c.Price {
-			i++
+		for j < len(a.prev) && a.prev[j].Price < c.Price {
+			j++
 		}
-		if i < len(a.prev) && a.prev[i].Price == c.Price {
-			if d := c.Size - a.prev[i].Size; d > 0 {
+		if j < len(a.prev) && a.prev[j].Price == c.Price {
+			if d := c.Size - a.prev[j].Size; d > 0 {
 				a.delta = append(a.delta, esa.PriceSize{Price: c.Price, Size: engine.Round2(d)})
 			}
 		} else {
