@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,11 +28,18 @@ import (
 	"github.com/tapedeck/tapedeck/store"
 )
 
-// rowBudget bounds the rows all workers hold pending at once (about 400
-// MB of Go rows at worst), so memory does not grow with the input; each
-// worker's row groups close at rowBudget/workers rows, capped at
-// parquet.DefaultMaxRows.
-const rowBudget = 3 << 19
+// Memory bounds, whatever the input size: the rows all workers hold
+// pending at once (rowBudget rows, byteBudget bytes, shared out between
+// workers; each worker's row groups close at its share of rowBudget, capped
+// at parquet.DefaultMaxRows), and a soft limit that makes the garbage
+// collector work harder before the heap reaches it (unless GOMEMLIMIT
+// says otherwise). Besides the pending rows a worker holds the market it is
+// replaying and, while it writes, one row group's encoded pages.
+const (
+	rowBudget   = 3 << 19
+	byteBudget  = 192 << 20
+	memoryLimit = 768 << 20
+)
 
 type parquetFlags struct {
 	dest    string
@@ -153,6 +161,9 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		return &cli.UsageError{Err: err}
 	}
 	log := cli.NewLogger(os.Stderr, slog.LevelInfo)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	st, prefix, err := store.Open(ctx, f.dest, store.Options{S3: f.s3})
 	if err != nil {
 		return err
@@ -186,7 +197,8 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	all := make([]*parquet.Writer, f.workers)
 	for i := range all {
 		all[i] = parquet.NewWriter(parquet.Options{Store: st, Prefix: prefix, Tables: sel, Version: cli.Version(),
-			Grid: grid.String(), Batch: fmt.Sprintf("%s-%s-w%d", tag, runID, i), MaxRows: maxRows})
+			Grid: grid.String(), Batch: fmt.Sprintf("%s-%s-w%d", tag, runID, i), MaxRows: maxRows,
+			MaxBytes: byteBudget / int64(f.workers)})
 		writers <- all[i]
 	}
 	total := totalBytes(args)

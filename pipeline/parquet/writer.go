@@ -101,7 +101,14 @@ type Options struct {
 	// MaxRows bounds pending rows and rows per row group; 0 means
 	// DefaultMaxRows.
 	MaxRows int
+	// MaxBytes bounds the memory pending rows hold (tables.Rows.Bytes);
+	// 0 means DefaultMaxBytes.
+	MaxBytes int64
 }
+
+// DefaultMaxBytes is the pending-row memory at which a Writer writes its
+// batch unless told otherwise.
+const DefaultMaxBytes = 128 << 20
 
 // Writer writes batches of markets. It is not safe for concurrent use: give
 // each worker its own, with its own Batch prefix.
@@ -110,6 +117,7 @@ type Writer struct {
 	pending []*tables.Rows
 	files   []tables.File
 	nrows   int
+	nbytes  int64
 	batches int
 	// Written counts the data files committed so far.
 	Written int
@@ -120,6 +128,9 @@ func NewWriter(opts Options) *Writer {
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = DefaultMaxRows
 	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
 	if opts.Tables == nil {
 		opts.Tables, _ = ParseTables("")
 	}
@@ -127,15 +138,16 @@ func NewWriter(opts Options) *Writer {
 }
 
 // Add queues the markets of one finished input and its files-table row,
-// and writes the pending batch once it holds MaxRows rows or more. The row's
-// Batch field is filled in.
+// and writes the pending batch once it holds MaxRows rows or MaxBytes bytes
+// or more. The row's Batch field is filled in.
 func (w *Writer) Add(ctx context.Context, markets []*tables.Rows, file tables.File) error {
 	for _, m := range markets {
 		w.pending = append(w.pending, m)
 		w.nrows += m.Len()
+		w.nbytes += m.Bytes()
 	}
 	w.files = append(w.files, file)
-	if w.nrows >= w.opts.MaxRows {
+	if w.nrows >= w.opts.MaxRows || w.nbytes >= w.opts.MaxBytes {
 		return w.Flush(ctx)
 	}
 	return nil
@@ -150,7 +162,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 	batch := fmt.Sprintf("%s-%d", w.opts.Batch, w.batches)
 	w.batches++
 	pending, files := w.pending, w.files
-	w.pending, w.files, w.nrows = nil, nil, 0
+	w.pending, w.files, w.nrows, w.nbytes = nil, nil, 0, 0
 
 	slices.SortStableFunc(pending, func(a, b *tables.Rows) int {
 		return cmp.Or(cmp.Compare(a.EventTypeID, b.EventTypeID), cmp.Compare(a.Date, b.Date), cmp.Compare(a.MarketID, b.MarketID))

@@ -9,6 +9,8 @@
 // pointers (null when nil).
 package tables
 
+import "unsafe"
+
 // Market is one row of the markets table: one market's identity, its
 // definition as it stood at the end of the tape, and what the replay
 // learned (the off, volumes, status).
@@ -280,6 +282,24 @@ type Rows struct {
 	Date        string
 	// DataTier is Market.DataTier, or "recorded" for order-only rows.
 	DataTier string
+}
+
+// Bytes estimates the memory the rows hold, for bounding what a writer
+// keeps pending: each table's row size times its rows, plus 8 bytes for
+// each value an optional column points to.
+func (r *Rows) Bytes() int64 {
+	n := int64(len(r.Runners))*(int64(unsafe.Sizeof(Runner{}))+18*8) +
+		int64(len(r.MarketDefinitions))*(int64(unsafe.Sizeof(MarketDefinition{}))+16) +
+		int64(len(r.RunnerDefinitions))*(int64(unsafe.Sizeof(RunnerDefinition{}))+24) +
+		int64(r.LadderDeltas.Len())*int64(unsafe.Sizeof(LadderDelta{})) +
+		int64(r.Trades.Len())*int64(unsafe.Sizeof(Trade{})) +
+		int64(r.Snapshots.Len())*(int64(unsafe.Sizeof(Snapshot{}))+20*8) +
+		int64(len(r.MarketSnapshots))*(int64(unsafe.Sizeof(MarketSnapshot{}))+16) +
+		int64(len(r.Orders))*(int64(unsafe.Sizeof(Order{}))+16)
+	if r.Market != nil {
+		n += int64(unsafe.Sizeof(Market{})) + 12*8
+	}
+	return n
 }
 
 // Len is the number of rows over every table.
