@@ -53,6 +53,7 @@ type session struct {
 	resubs int      // RESUB_DELTA messages
 	lines  int
 	lastPt int64
+	imaged []string // raw market changes of the last image
 	stats  esa.Stats
 	err    error
 }
@@ -86,7 +87,10 @@ func runClient(tb testing.TB, ex *exchange.Exchange, tweak func(*esa.ClientConfi
 			case esa.ChangeTypeSubImage:
 				s.images++
 				if m.SegmentType == esa.SegmentNone || m.SegmentType == esa.SegmentStart {
-					s.deltas = s.deltas[:0]
+					s.deltas, s.imaged = s.deltas[:0], s.imaged[:0]
+				}
+				for i := range m.MC {
+					s.imaged = append(s.imaged, string(m.MC[i].Raw))
 				}
 			case esa.ChangeTypeResubDelta:
 				s.resubs++
@@ -215,6 +219,13 @@ func TestClientReplay(t *testing.T) {
 	checkSession(t, s)
 	if s.stats.Reconnects != 0 || s.images != 1 {
 		t.Errorf("reconnects %d, images %d; want 0 and 1", s.stats.Reconnects, s.images)
+	}
+	// The tapes' first changes are full images (img:true, as flumine's
+	// recorder writes them): the SUB_IMAGE carries them as recorded, so
+	// image plus deltas are the tapes' changes, byte for byte.
+	_, changes := sourceBooks(t)
+	if len(s.imaged) != 2 || s.imaged[0] != changes["1.197931750"][0] || s.imaged[1] != changes["1.197931751"][0] {
+		t.Errorf("the image is not the tapes' first changes as recorded")
 	}
 	t.Logf("%d lines, %d deltas, stats %+v", s.lines, len(s.deltas), s.stats)
 }

@@ -27,6 +27,10 @@ type event struct {
 type market struct {
 	id    string
 	first int // index of its first event
+	// firstImg says its first change (in tape order) is a full image
+	// (img:true, as recorders write it), which an image on subscribe can
+	// then send as recorded.
+	firstImg bool
 	// def is the last definition seen while loading, for the filter and
 	// for a catalogue built when the tapes bring none.
 	def *esa.MarketDefinition
@@ -92,7 +96,7 @@ func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, e
 				if !ok {
 					mi = int32(len(r.markets))
 					r.byID[string(mc.ID)] = mi
-					r.markets = append(r.markets, &market{id: string(mc.ID)})
+					r.markets = append(r.markets, &market{id: string(mc.ID), firstImg: mc.Img})
 				}
 				if mc.Def != nil {
 					r.markets[mi].def = mc.Def

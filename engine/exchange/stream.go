@@ -382,10 +382,11 @@ func insertInt(b []byte, i int, v int64) []byte {
 }
 
 // image sends the SUB_IMAGE: every matched market as of the subscription's
-// position (or as of its first change, for a market that begins later),
-// rebuilt with book.MarketCache from the tapes and written as full img:true
-// changes; split in segments when the client
-// enabled segmentation and the image is larger than SegmentBytes.
+// position, or as of its first change for a market that begins later. A
+// first change that is itself img:true is sent as recorded; otherwise the
+// market is rebuilt with book.MarketCache from the tapes and written as a
+// full img:true change. The image is split in segments when the client
+// enabled segmentation and it is larger than SegmentBytes.
 func (c *conn) image(hb int64) error {
 	r, s := c.e.replay, c.sub
 	cache := book.NewMarketCache(book.Options{})
@@ -416,7 +417,7 @@ func (c *conn) image(hb int64) error {
 		s.lastPt = r.events[s.imageAt-1].pt
 	}
 	for i, m := range r.markets {
-		if s.matched[i] && m.first >= s.imageAt {
+		if s.matched[i] && m.first >= s.imageAt && !m.firstImg {
 			if err := apply(m.first); err != nil {
 				return err
 			}
@@ -426,6 +427,13 @@ func (c *conn) image(hb int64) error {
 	var parts [][]byte
 	for i, m := range r.markets {
 		if !s.matched[i] || m.first < 0 {
+			continue
+		}
+		if m.first >= s.imageAt && m.firstImg {
+			// Imaged as of a first change that is itself a full image:
+			// send it as recorded, so a recorder's tape starts with the
+			// very line the source tape does.
+			parts = append(parts, r.events[m.first].raw)
 			continue
 		}
 		if bm := cache.Market(m.id); bm != nil {
