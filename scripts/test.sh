@@ -20,3 +20,11 @@ go vet ./...
 echo "== go test -race ./..."
 # -count=1: never report a cached pass as a fresh one.
 go test -race -count=1 -timeout 30m ./...
+
+echo "== interop: DuckDB reads the Parquet dataset (module interop/, cgo)"
+# interop/ is a separate module so the main module stays free of cgo, hence
+# not covered by ./... above. Its test builds convert, converts the samples
+# (and ../shared's greyhound archive when present) and checks the README's
+# example queries with DuckDB against convert books output. The first build
+# links DuckDB (about a minute).
+(cd interop && go vet ./... && go test -count=1 ./...)
