@@ -54,6 +54,9 @@ func (e *errClose) Error() string { return e.why }
 
 func (e *Exchange) serveConn(ctx context.Context, nc net.Conn) {
 	defer nc.Close()
+	// The connection's own context also ends its request reader.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	e.connected.Add(1)
 	c := &conn{ctx: ctx, e: e, c: nc, w: bufio.NewWriterSize(nc, 64<<10),
 		id: fmt.Sprintf("000-%012d-%06d", e.start.Unix(), e.connSeq.Add(1))}
