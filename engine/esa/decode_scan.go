@@ -1,7 +1,6 @@
 package esa
 
 import (
-	"encoding/binary"
 	"math"
 	"strconv"
 	"unicode/utf16"
@@ -424,54 +423,68 @@ func numberByte(b []byte, i int) bool {
 	return c == 'e' || c == 'E' || c == '.' || c == '-' || c == '+' || c-'0' <= 9
 }
 
-// fastFloat parses the plain decimal at b[i:], eight digits at a time:
-// see fastFloatLoop, which it falls back to for long numbers and the end of
-// the line. Unlike fastFloatLoop it does not look at the byte after the
-// number: every caller checks that it is the delimiter it expects (so
-// "1.5e3" stops at 'e' and the caller gives up).
+// fastFloat parses the plain decimal at b[i:] (optional '-', digits,
+// optional fraction, no exponent) of at most 15 digits, whose mantissa is
+// therefore exact in a float64: one division by an exact power of ten then
+// gives the correctly rounded result (Clinger's fast path). Anything else
+// goes to fastFloatLoop. Unlike fastFloatLoop it does not look at the byte
+// after the number: every caller checks that it is the delimiter it
+// expects (so "1.5e3" stops at 'e' and the caller gives up). Prices and
+// sizes are short, so a plain loop beats eight-bytes-at-a-time here.
 func fastFloat(b []byte, i int) (f float64, end int, ok bool) {
+	if i >= len(b) {
+		return 0, i, false
+	}
 	j := i
-	neg := false
-	if j < len(b) && b[j] == '-' {
-		neg = true
+	neg := b[j] == '-'
+	if neg {
 		j++
 	}
-	if j+8 > len(b) {
+	start := j
+	var v uint64
+	for j < len(b) {
+		c := b[j] - '0'
+		if c > 9 {
+			break
+		}
+		v = v*10 + uint64(c)
+		j++
+	}
+	n := j - start
+	if uint(n-1) >= 15 || (n > 1 && b[start] == '0') { // n == 0 or n > 15
 		return fastFloatLoop(b, i)
 	}
-	n, v := leadingDigits(binary.LittleEndian.Uint64(b[j:]))
-	if uint(n-1) >= 7 || (n > 1 && b[j] == '0') { // n == 0 or n == 8
-		return fastFloatLoop(b, i)
-	}
-	j += n
-	if b[j] != '.' {
-		f = float64(int64(v)) // v < 10^7: the signed conversion is one instruction
+	if j >= len(b) || b[j] != '.' {
+		f = float64(int64(v))
 		if neg {
 			f = -f
 		}
 		return f, j, true
 	}
 	j++
-	if j+8 > len(b) {
+	fs := j
+	for j < len(b) {
+		c := b[j] - '0'
+		if c > 9 {
+			break
+		}
+		v = v*10 + uint64(c)
+		j++
+	}
+	frac := j - fs
+	if frac == 0 || n+frac > 15 {
 		return fastFloatLoop(b, i)
 	}
-	frac, fv := leadingDigits(binary.LittleEndian.Uint64(b[j:]))
-	if uint(frac-1) >= 7 {
-		return fastFloatLoop(b, i)
-	}
-	// At most 7+7 digits: the mantissa is below 2^53.
-	f = float64(int64(v*pow10u8[frac&7]+fv)) / pow10f8[frac&7]
+	f = float64(int64(v)) / pow10f16[frac&15]
 	if neg {
 		f = -f
 	}
-	return f, j + frac, true
+	return f, j, true
 }
 
-// Powers of ten below 10^8, indexed without a bounds check.
-var (
-	pow10u8 = [8]uint64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000}
-	pow10f8 = [8]float64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000}
-)
+// pow10f16 holds the powers of ten below 10^16, indexed without a bounds
+// check.
+var pow10f16 = [16]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // fastFloatLoop parses the plain decimal at b[i:] (optional '-', digits,
 // optional fraction, no exponent) when Clinger's fast path gives the exact
