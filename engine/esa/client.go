@@ -375,13 +375,15 @@ func (c *Client) session(ctx context.Context) (got bool, err error) {
 	}
 	c.log.Info("stream connected", "addr", c.cfg.Addr, "market", c.cfg.Market != nil, "order", c.cfg.Order != nil)
 
-	watchdog := c.watchdog()
-	fr := NewFrameReader(conn, c.cfg.MaxLine)
+	// The watchdog is a read deadline renewed before each read from the
+	// socket: a read that returns bytes means something arrived. Until the
+	// first change message it allows at least the server's own idle limit.
+	wd := &watchdogReader{conn: conn, d: max(c.watchdog(), connectPeriod/2)}
+	fr := NewFrameReader(wd, c.cfg.MaxLine)
 	var counted int64
 	for {
-		conn.SetReadDeadline(time.Now().Add(max(watchdog, connectPeriod/2)))
 		if got {
-			conn.SetReadDeadline(time.Now().Add(watchdog))
+			wd.d = c.watchdog()
 		}
 		line, err := fr.Next()
 		c.bytes.Add(fr.Bytes() - counted)
@@ -400,6 +402,17 @@ func (c *Client) session(ctx context.Context) (got bool, err error) {
 		}
 		got = got || isChange
 	}
+}
+
+// watchdogReader renews the connection's read deadline before each read.
+type watchdogReader struct {
+	conn net.Conn
+	d    time.Duration
+}
+
+func (w *watchdogReader) Read(p []byte) (int, error) {
+	w.conn.SetReadDeadline(time.Now().Add(w.d))
+	return w.conn.Read(p)
 }
 
 // watchdog is twice the heartbeat asked for (Betfair's default 5 s when

@@ -58,7 +58,7 @@ func (e *Exchange) serveConn(ctx context.Context, nc net.Conn) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.connected.Add(1)
-	c := &conn{ctx: ctx, e: e, c: nc, w: bufio.NewWriterSize(nc, 64<<10),
+	c := &conn{ctx: ctx, e: e, c: nc, w: bufio.NewWriterSize(deadlineWriter{nc}, 64<<10),
 		id: fmt.Sprintf("000-%012d-%06d", e.start.Unix(), e.connSeq.Add(1))}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
@@ -115,10 +115,16 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 		}
 		if s.pos < len(r.events) {
 			next = s.pos
-			wait = max(0, time.Until(c.dueAt(r.events[next].pt)))
+			wait = 0
+			if c.e.cfg.Speed > 0 {
+				wait = max(0, time.Until(c.dueAt(r.events[next].pt)))
+			}
 		}
-		if hbAt := time.Until(s.lastSend.Add(s.hb)); wait < 0 || hbAt < wait {
-			wait, heartbeat = max(0, hbAt), true
+		// Heartbeats fill idle time; at speed 0 a change is always due.
+		if wait != 0 {
+			if hbAt := time.Until(s.lastSend.Add(s.hb)); wait < 0 || hbAt < wait {
+				wait, heartbeat = max(0, hbAt), true
+			}
 		}
 	}
 	ordHeartbeat := false
@@ -667,7 +673,6 @@ func (c *conn) failure(id int64, code, msg string, close bool) error {
 // flushed in batches (by the buffer filling, or before the connection
 // waits); everything else at once.
 func (c *conn) write(b []byte, isChange bool) error {
-	c.c.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := c.w.Write(b); err != nil {
 		return err
 	}
@@ -684,6 +689,14 @@ func (c *conn) flush() error {
 	if c.w.Buffered() == 0 {
 		return nil
 	}
-	c.c.SetWriteDeadline(time.Now().Add(writeTimeout))
 	return c.w.Flush()
+}
+
+// deadlineWriter bounds each write to the socket (one per buffer flushed,
+// not one per message), so a client that stops reading is given up on.
+type deadlineWriter struct{ c net.Conn }
+
+func (w deadlineWriter) Write(p []byte) (int, error) {
+	w.c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return w.c.Write(p)
 }
