@@ -20,6 +20,7 @@ package recorder
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -101,6 +102,8 @@ type Recorder struct {
 	pending map[string]bool  // markets whose catalogue should be fetched
 	err     error            // the first spool error; Handle returns it from then on
 	queue   chan string      // closed tape paths for the uploader
+
+	spoolDir *os.File // held open for syncfs
 }
 
 // New opens the spool (creating it), resumes its open tapes and returns a
@@ -164,6 +167,11 @@ func New(cfg Config) (*Recorder, error) {
 		queue: make(chan string, 1<<16),
 	}
 	r.up = &uploader{cfg: &r.cfg, log: r.log, m: r.m}
+	sd, err := os.Open(filepath.Join(cfg.Spool, "open"))
+	if err != nil {
+		return nil, fmt.Errorf("recorder: spool: %w", err)
+	}
+	r.spoolDir = sd
 	r.m.openGauge = r.openCount
 	if err := r.resume(); err != nil {
 		return nil, err
@@ -209,7 +217,7 @@ func (r *Recorder) resume() error {
 			return &SpoolError{Path: path, Op: "open", Err: err}
 		}
 		base := strings.TrimSuffix(name, ".jsonl")
-		t := &tape{path: path, f: f, size: size, last: r.cfg.Now()}
+		t := &tape{path: path, f: f, size: size, resumedSize: size, last: r.cfg.Now()}
 		if st, err := os.Stat(path); err == nil {
 			t.last = st.ModTime()
 		}
@@ -228,7 +236,17 @@ func (r *Recorder) resume() error {
 					id = e.Name()
 				}
 				r.late[id] = true
+				if d == "done" {
+					// Markers older than a week guard nothing any more: no
+					// resubscription image repeats a market that long.
+					if info, err := e.Info(); err == nil && r.cfg.Now().Sub(info.ModTime()) > 7*24*time.Hour {
+						os.Remove(filepath.Join(r.cfg.Spool, d, e.Name()))
+					}
+				}
 				if d == "closed" {
+					if info, err := e.Info(); err == nil {
+						r.m.closedBytes.Add(info.Size())
+					}
 					r.queue <- filepath.Join(r.cfg.Spool, d, e.Name())
 				}
 			}
@@ -306,9 +324,13 @@ func (r *Recorder) write(now time.Time, id string, orders bool, op string, m *es
 		r.log.Info("tape opened", "market", id, "orders", orders)
 	}
 	t.last = now
+	if t.firstPt == 0 {
+		t.firstPt = m.Pt
+	}
 	r.m.Changes.Add(1)
 	t.buf = appendLine(t.buf, op, m, raw)
 	if def != nil {
+		t.def = def
 		if def.Version != t.version {
 			t.version = def.Version
 			if r.cfg.Catalogue != nil {
@@ -350,6 +372,9 @@ func (r *Recorder) Tick(ctx context.Context) error {
 			return err
 		}
 		if t.dirty {
+			// Cleared now, under the lock; a line appended while the sync
+			// below runs marks the tape dirty again for the next tick.
+			t.dirty = false
 			dirty = append(dirty, t)
 		}
 		if (!t.closeAt.IsZero() && !now.Before(t.closeAt)) || now.Sub(t.last) >= r.cfg.MarketExpiry {
@@ -361,17 +386,37 @@ func (r *Recorder) Tick(ctx context.Context) error {
 	r.mu.Unlock()
 	// fsync outside the lock so that the stream is not held up by the disk;
 	// only this goroutine closes tapes, so the files stay open meanwhile.
-	for _, t := range dirty {
-		if err := t.sync(); err != nil {
-			r.fail(err)
-			return err
-		}
+	if err := r.syncTapes(dirty); err != nil {
+		r.fail(err)
+		return err
 	}
 	sort.Slice(due, func(i, j int) bool { return due[i].path < due[j].path })
 	for _, t := range due {
 		if err := r.closeTape(t, now); err != nil {
 			r.fail(err)
 			return err
+		}
+	}
+	return nil
+}
+
+// syncMany is the number of dirty tapes from which one syncfs of the spool's
+// filesystem is cheaper than an fsync each.
+const syncMany = 8
+
+// syncTapes makes the tapes' written lines durable.
+func (r *Recorder) syncTapes(dirty []*tape) error {
+	if len(dirty) >= syncMany {
+		if ok, err := syncFS(r.spoolDir); ok {
+			if err != nil {
+				return &SpoolError{Path: r.cfg.Spool, Market: fmt.Sprintf("%d open", len(dirty)), Op: "sync", Err: err}
+			}
+			return nil
+		}
+	}
+	for _, t := range dirty {
+		if err := t.f.Sync(); err != nil {
+			return &SpoolError{Path: t.path, Market: t.id, Op: "sync", Err: err}
 		}
 	}
 	return nil
@@ -402,11 +447,31 @@ func (r *Recorder) closeTape(t *tape, now time.Time) error {
 		return &SpoolError{Path: t.path, Market: t.id, Op: "close", Err: err}
 	}
 	closed := filepath.Join(r.cfg.Spool, "closed", filepath.Base(t.path))
+	closedBase := strings.TrimSuffix(closed, ".jsonl")
 	if !t.orders {
 		cat := strings.TrimSuffix(t.path, ".jsonl") + ".json"
 		if _, err := os.Stat(cat); err == nil {
-			if err := os.Rename(cat, strings.TrimSuffix(closed, ".jsonl")+".json"); err != nil {
+			if err := os.Rename(cat, closedBase+".json"); err != nil {
 				return &SpoolError{Path: cat, Market: t.id, Op: "close", Err: err}
+			}
+		} else if t.def != nil {
+			if b, err := CatalogueFromDefinition(t.id, t.def); err == nil {
+				if err := writeFileAtomic(closedBase+".json", b); err != nil {
+					return &SpoolError{Path: closedBase + ".json", Market: t.id, Op: "close", Err: err}
+				}
+			}
+		}
+	}
+	if t.def != nil || t.firstPt != 0 {
+		// The sidecar spares the uploader reading the tape for its key. A
+		// tape resumed after a restart without a definition since has
+		// none, and the uploader reads the tape instead.
+		info := TapeInfo{MarketID: t.id, Def: t.def, FirstPt: t.firstPt}
+		info.fill()
+		if t.def != nil || t.resumedSize == 0 {
+			b, _ := json.Marshal(metaOf(info))
+			if err := writeFileAtomic(closedBase+".meta", b); err != nil {
+				return &SpoolError{Path: closedBase + ".meta", Market: t.id, Op: "close", Err: err}
 			}
 		}
 	}
@@ -432,24 +497,33 @@ func syncDir(dir string) {
 }
 
 // Shutdown writes and fsyncs every open tape and closes its file, leaving it
-// in open/ for the next run to resume. Call it once the stream has stopped.
+// in open/ for the next run to resume. Call it once the stream has stopped;
+// the recorder takes no more lines after it.
 func (r *Recorder) Shutdown() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var first error
+	var dirty []*tape
 	for _, t := range r.tapes {
-		err := t.flush()
-		if err == nil {
-			err = t.sync()
-		}
-		if cerr := t.f.Close(); err == nil && cerr != nil {
-			err = &SpoolError{Path: t.path, Market: t.id, Op: "close", Err: cerr}
-		}
-		if err != nil && first == nil {
+		if err := t.flush(); err != nil && first == nil {
 			first = err
+		}
+		if t.dirty {
+			dirty = append(dirty, t)
+		}
+	}
+	if err := r.syncTapes(dirty); err != nil && first == nil {
+		first = err
+	}
+	for _, t := range r.tapes {
+		if err := t.f.Close(); err != nil && first == nil {
+			first = &SpoolError{Path: t.path, Market: t.id, Op: "close", Err: err}
 		}
 	}
 	r.tapes = map[string]*tape{}
+	if r.err == nil {
+		r.err = errors.New("recorder: shut down")
+	}
 	return first
 }
 

@@ -49,6 +49,10 @@ type tape struct {
 	last    time.Time // when a change last arrived
 	closeAt time.Time // set once the definition says CLOSED
 	version int64     // the definition version last seen
+
+	def         *esa.MarketDefinition // the last definition (the decoder allocates each afresh)
+	firstPt     int64                 // pt of the first line written by this run
+	resumedSize int64                 // size when resumed from an earlier run
 }
 
 // appendLine adds one tape line for a change: the message's clk and pt

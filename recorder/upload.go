@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -125,6 +127,17 @@ func ScanTape(p string) (TapeInfo, error) {
 			err = err2
 		}
 		if len(line) > 1 {
+			// Only the first line (for its pt) and lines with a definition
+			// matter here; the rest are not decoded at all.
+			if info.FirstPt != 0 && !bytes.Contains(line, []byte(`"marketDefinition"`)) {
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return info, err
+				}
+				continue
+			}
 			m.Reset()
 			if derr := dec.Decode(line, &m); derr != nil {
 				return info, fmt.Errorf("%s:%d: %w", p, n, derr)
@@ -145,6 +158,12 @@ func ScanTape(p string) (TapeInfo, error) {
 			return info, err
 		}
 	}
+	info.fill()
+	return info, nil
+}
+
+// fill sets the ids and date from the definition and first pt.
+func (info *TapeInfo) fill() {
 	if d := info.Def; d != nil {
 		info.EventTypeID, info.EventID, info.MarketType, info.CountryCode = d.EventTypeID, d.EventID, d.MarketType, d.CountryCode
 		if t, err := time.Parse(time.RFC3339, d.MarketTime); err == nil {
@@ -154,7 +173,34 @@ func ScanTape(p string) (TapeInfo, error) {
 	if info.Date.IsZero() && info.FirstPt > 0 {
 		info.Date = time.UnixMilli(info.FirstPt)
 	}
-	return info, nil
+}
+
+// tapeMeta is the sidecar <tape>.meta a closing tape gets, so that the
+// uploader need not read the tape to name it.
+type tapeMeta struct {
+	MarketID    string    `json:"market_id"`
+	EventTypeID string    `json:"event_type_id"`
+	EventID     string    `json:"event_id"`
+	MarketType  string    `json:"market_type"`
+	CountryCode string    `json:"country_code"`
+	Date        time.Time `json:"date"`
+}
+
+func metaOf(info TapeInfo) tapeMeta {
+	return tapeMeta{info.MarketID, info.EventTypeID, info.EventID, info.MarketType, info.CountryCode, info.Date}
+}
+
+// readMeta returns a closed tape's sidecar, if it has a whole one.
+func readMeta(tapePath string) (TapeInfo, bool) {
+	b, err := os.ReadFile(strings.TrimSuffix(tapePath, ".jsonl") + ".meta")
+	if err != nil {
+		return TapeInfo{}, false
+	}
+	var m tapeMeta
+	if json.Unmarshal(b, &m) != nil || m.MarketID == "" {
+		return TapeInfo{}, false
+	}
+	return TapeInfo{MarketID: m.MarketID, EventTypeID: m.EventTypeID, EventID: m.EventID, MarketType: m.MarketType, CountryCode: m.CountryCode, Date: m.Date}, true
 }
 
 // CatalogueFromDefinition builds a listMarketCatalogue-shaped entry from a
@@ -191,15 +237,23 @@ type uploader struct {
 	cfg *Config
 	log *slog.Logger
 	m   *Metrics
+
+	mu sync.Mutex    // one upload at a time: the encoder is shared
+	zw *zstd.Encoder // reused across tapes
 }
 
 // upload compresses one closed tape into the store, then writes its
 // catalogue, and only when both are confirmed whole removes them from the
 // spool and leaves a done marker.
 func (u *uploader) upload(ctx context.Context, p string) (string, error) {
-	info, err := ScanTape(p)
-	if err != nil {
-		return "", fmt.Errorf("recorder: reading %s: %w", p, err)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	info, ok := readMeta(p)
+	if !ok {
+		var err error
+		if info, err = ScanTape(p); err != nil {
+			return "", fmt.Errorf("recorder: reading %s: %w", p, err)
+		}
 	}
 	orders := strings.HasSuffix(p, ".orders.jsonl")
 	layout := u.cfg.Layout
@@ -215,6 +269,11 @@ func (u *uploader) upload(ctx context.Context, p string) (string, error) {
 	if !orders {
 		cat, err := os.ReadFile(catPath)
 		if err != nil {
+			if !ok {
+				// No sidecar, so info.Def is the tape's last definition.
+			} else if info, err = ScanTape(p); err != nil {
+				return key, fmt.Errorf("recorder: reading %s: %w", p, err)
+			}
 			if cat, err = CatalogueFromDefinition(info.MarketID, info.Def); err != nil {
 				return key, err
 			}
@@ -233,6 +292,7 @@ func (u *uploader) upload(ctx context.Context, p string) (string, error) {
 		return key, fmt.Errorf("recorder: removing uploaded %s: %w", p, err)
 	}
 	os.Remove(catPath)
+	os.Remove(strings.TrimSuffix(p, ".jsonl") + ".meta")
 	syncDir(filepath.Dir(p))
 	if st != nil {
 		u.m.closedBytes.Add(-st.Size())
@@ -255,7 +315,14 @@ func (u *uploader) put(ctx context.Context, key, p string) error {
 	var cw io.WriteCloser
 	switch u.cfg.Compress {
 	case "", "zstd":
-		cw, err = zstd.NewWriter(w, zstd.WithEncoderConcurrency(1))
+		// One encoder, reset per tape: a new one allocates megabytes of
+		// tables, which at a thousand tapes an evening adds up.
+		if u.zw == nil {
+			u.zw, err = zstd.NewWriter(w, zstd.WithEncoderConcurrency(1))
+		} else {
+			u.zw.Reset(w)
+		}
+		cw = u.zw
 	case "gzip":
 		cw = gzip.NewWriter(w)
 	default:
