@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/tapedeck/tapedeck/engine"
@@ -176,6 +177,22 @@ func TestWAPAndRound2(t *testing.T) {
 	for in, want := range map[float64]float64{2.675: 2.67, 0.125: 0.12, 1.005: 1, -0.5: -0.5, 3.14159: 3.14} {
 		if got := engine.Round2(in); got != want {
 			t.Errorf("Round2(%g) = %g, want %g", in, got, want)
+		}
+	}
+}
+
+// TestRound2FastPath checks the fast path against the decimal route on
+// many values, ties and near-ties included.
+func TestRound2FastPath(t *testing.T) {
+	slow := func(x float64) float64 {
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 2, 64), 64)
+		return v
+	}
+	for i := -200000; i <= 200000; i++ {
+		for _, x := range []float64{float64(i) / 1000, float64(i) / 997, float64(i)*0.01 + 0.005, float64(i) * 1.0000001 / 3} {
+			if got, want := engine.Round2(x), slow(x); got != want {
+				t.Fatalf("Round2(%v) = %v, want %v", x, got, want)
+			}
 		}
 	}
 }

@@ -276,6 +276,14 @@ func Round2(x float64) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return x
 	}
+	// Fast path: away from a tie, the nearest hundredth k/100 is what the
+	// decimal route gives, and k/100 (both exact) divides correctly
+	// rounded to the float64 that parsing "k/100" gives.
+	if y := x * 100; math.Abs(y) < 1e15 {
+		if d := y - math.Floor(y); math.Abs(d-0.5) > 1e-6 {
+			return math.Round(y) / 100
+		}
+	}
 	var buf [40]byte
 	v, err := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], x, 'f', 2, 64)), 64)
 	if err != nil {

@@ -15,7 +15,7 @@ package sim
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/tapedeck/tapedeck/engine"
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -70,7 +70,7 @@ type Sim struct {
 	removals []removal
 	buf      []esa.PriceSize
 	live     []*engine.Order
-	traded   map[key][]esa.PriceSize
+	gen      uint64
 	// shown is, per order (queue model), the size shown at its price on its
 	// queue's side at the previous book.
 	shown map[*engine.Order]float64
@@ -78,7 +78,7 @@ type Sim struct {
 
 // New returns a simulated exchange for one market.
 func New(model Model) *Sim {
-	return &Sim{model: model, analytics: map[key]*runnerTraded{}, traded: map[key][]esa.PriceSize{}, shown: map[*engine.Order]float64{}}
+	return &Sim{model: model, analytics: map[key]*runnerTraded{}, shown: map[*engine.Order]float64{}}
 }
 
 // NewExecution returns a factory of fresh Sims for engine.Config.
@@ -104,6 +104,10 @@ type runnerTraded struct {
 	key
 	prev  []esa.PriceSize
 	delta []esa.PriceSize
+	// copy is this book's copy of delta that orders use up, made once per
+	// book (gen).
+	copy []esa.PriceSize
+	gen  uint64
 }
 
 var _ engine.Execution = (*Sim)(nil)
@@ -305,23 +309,50 @@ func (s *Sim) Book(b *book.Market, orders []*engine.Order, now int64) {
 		return
 	}
 	// Lays by price descending, backs ascending, then market-on-close, as
-	// flumine's _sort_orders; stable like Python's sorted.
-	sort.SliceStable(live, func(i, j int) bool { return rank(live[i]) < rank(live[j]) })
+	// flumine's _sort_orders; stable like Python's sorted. The live list
+	// rarely changes, so it is usually sorted already.
+	if !slices.IsSortedFunc(live, byRank) {
+		slices.SortStableFunc(live, byRank)
+	}
 	// Each book's traded deltas are copied once per strategy (flumine's
 	// strategy isolation): the orders of this strategy share and use up
 	// the copy.
-	clear(s.traded)
+	s.gen++
 	for _, o := range live {
-		k := key{o.SelectionID, o.Handicap}
-		t, ok := s.traded[k]
-		if !ok {
-			if a := s.analytics[k]; a != nil {
-				t = append([]esa.PriceSize(nil), a.delta...)
+		a := s.runner(o.SelectionID, o.Handicap)
+		var t []esa.PriceSize
+		if a != nil {
+			if a.gen != s.gen {
+				a.gen = s.gen
+				a.copy = append(a.copy[:0], a.delta...)
 			}
-			s.traded[k] = t
+			t = a.copy
 		}
 		s.order(o, b, t, now)
 	}
+}
+
+// runner returns the traded-volume state of a runner, nil if it was never
+// ACTIVE.
+func (s *Sim) runner(id int64, hc float64) *runnerTraded {
+	k := key{id, hc}
+	for _, a := range s.byIndex {
+		if a != nil && a.key == k {
+			return a
+		}
+	}
+	return s.analytics[k]
+}
+
+func byRank(a, b *engine.Order) int {
+	ra, rb := rank(a), rank(b)
+	switch {
+	case ra < rb:
+		return -1
+	case ra > rb:
+		return 1
+	}
+	return 0
 }
 
 // rank orders live orders as flumine's _sort_orders does.

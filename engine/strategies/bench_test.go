@@ -53,7 +53,13 @@ func BenchmarkPassiveBackTar(b *testing.B) {
 }
 
 // BenchmarkPassiveBackZstd is the same markets as zstd tapes.
+// TAPEDECK_BENCH_TAPES names a directory of such tapes made beforehand,
+// to profile the replay without the conversion.
 func BenchmarkPassiveBackZstd(b *testing.B) {
+	if dir := os.Getenv("TAPEDECK_BENCH_TAPES"); dir != "" {
+		benchReplay(b, []string{dir}, 1)
+		return
+	}
 	tar := testenv.Shared(b, "data/historic/pro-greyhounds-2022-03-01.tar")
 	dir := b.TempDir()
 	enc, err := zstd.NewWriter(nil)
