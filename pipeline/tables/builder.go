@@ -152,9 +152,12 @@ type marketState struct {
 	f     floats
 }
 
-// floats hands out *float64 from slabs, so optional columns do not cost
+// floats hands out *float64 and *int64 from slabs, so optional columns do not cost
 // one allocation per value.
-type floats struct{ buf []float64 }
+type floats struct {
+	buf  []float64
+	ints []int64
+}
 
 func (a *floats) p(v float64) *float64 {
 	if len(a.buf) == cap(a.buf) {
@@ -165,9 +168,11 @@ func (a *floats) p(v float64) *float64 {
 }
 
 func (a *floats) i(v int64) *int64 {
-	// int64 values share the float slab's approach with their own slab
-	// would be cleaner; times are few, so allocate.
-	return &v
+	if len(a.ints) == cap(a.ints) {
+		a.ints = make([]int64, 0, 1024)
+	}
+	a.ints = append(a.ints, v)
+	return &a.ints[len(a.ints)-1]
 }
 
 // smallInts are shared pointer targets for tick indexes and ladder levels,
@@ -332,10 +337,10 @@ func (st *marketState) definition(seq, pt int64, d *esa.MarketDefinition) {
 	}
 	st.prevStatus = d.Status
 	if d.BspReconciled && st.bspRecPt == nil {
-		st.bspRecPt = &pt
+		st.bspRecPt = st.f.i(pt)
 	}
 	if d.Status == "CLOSED" && st.closePt == nil {
-		st.closePt = &pt
+		st.closePt = st.f.i(pt)
 	}
 	st.rows.MarketDefinitions = append(st.rows.MarketDefinitions, MarketDefinition{
 		MarketID: st.id, Pt: pt, Seq: seq, Version: d.Version, Status: d.Status, InPlay: d.InPlay,
@@ -557,8 +562,12 @@ func (b *Builder) Finish() []*Rows {
 	out := make([]*Rows, 0, len(b.list))
 	for _, st := range b.list {
 		st.finish(b.opts, b.points)
-		out = append(out, &st.rows)
+		// A copy, so that the replay state (runner histories, ladders) is
+		// garbage once the Builder is, while the rows wait to be written.
+		r := st.rows
+		out = append(out, &r)
 	}
+	b.list, b.markets = nil, nil
 	return out
 }
 
@@ -590,7 +599,7 @@ func (st *marketState) finish(opts Options, points []int) {
 	mk := &Market{MarketID: st.id, EventTypeID: d.EventTypeID, EventID: d.EventID, EventName: d.EventName,
 		MarketName: d.Name, MarketType: d.MarketType, BettingType: d.BettingType, CountryCode: d.CountryCode,
 		Venue: d.Venue, Timezone: d.Timezone, OpenDate: st.timePtr(d.OpenDate), SuspendTime: st.timePtr(d.SuspendTime),
-		InplayTime: nil, BspReconciledTime: st.bspRecPt, CloseTime: st.closePt, SettledTime: st.timePtr(d.SettledTime),
+		BspReconciledTime: st.bspRecPt, CloseTime: st.closePt, SettledTime: st.timePtr(d.SettledTime),
 		TurnInPlayEnabled: d.TurnInPlayEnabled, BspMarket: d.BspMarket, NumberOfWinners: int32(d.NumberOfWinners),
 		NRunners: int32(len(d.Runners)), MarketBaseRate: d.MarketBaseRate, FinalStatus: d.Status,
 		Source: opts.Source, SourceMember: opts.Member, NUpdates: st.nUpdates, TotalMatched: st.vol}
@@ -598,7 +607,7 @@ func (st *marketState) finish(opts Options, points []int) {
 		mk.EachWayDivisor = st.f.p(d.EachWayDivisor)
 	}
 	if st.hasInPlay {
-		mk.InplayTime = &st.inPlay.ms
+		mk.InplayTime = st.f.i(st.inPlay.ms)
 	}
 	// The off.
 	off, offSrc := timeAt{}, OffNone
@@ -611,11 +620,11 @@ func (st *marketState) finish(opts Options, points []int) {
 	hasOff := offSrc != OffNone
 	mk.OffTimeSource = offSrc
 	if hasOff {
-		mk.OffTime = &off.ms
+		mk.OffTime = st.f.i(off.ms)
 	}
 	// market_time: the last one announced before the off.
 	if len(st.marketTimes) > 0 {
-		mk.MarketTimeFirst = &st.marketTimes[0].ms
+		mk.MarketTimeFirst = st.f.i(st.marketTimes[0].ms)
 		mt := st.marketTimes[len(st.marketTimes)-1]
 		if hasOff {
 			for _, x := range st.marketTimes {
@@ -624,7 +633,7 @@ func (st *marketState) finish(opts Options, points []int) {
 				}
 			}
 		}
-		mk.MarketTime = &mt.ms
+		mk.MarketTime = st.f.i(mt.ms)
 		r.Date = time.UnixMilli(mt.ms).UTC().Format(time.DateOnly)
 	}
 	if d.EventTypeID != "" {
@@ -829,7 +838,7 @@ func (st *marketState) finish(opts Options, points []int) {
 			}
 			h := &st.hist[mi]
 			ms := MarketSnapshot{MarketID: st.id, Ref: rf.name, SecondsBefore: int32(p), SnapshotTime: t,
-				LastUpdatePt: &h.pt, MarketStatus: h.status, InPlay: h.inPlay, TotalMatched: h.total, NActive: h.nActive}
+				LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status, InPlay: h.inPlay, TotalMatched: h.total, NActive: h.nActive}
 			var bo, lo float64
 			var nb, nl int
 			for _, rs := range byID {
@@ -867,7 +876,7 @@ func (st *marketState) finish(opts Options, points []int) {
 				}
 				h, s := &st.hist[mi], &rs.hist[i]
 				row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc, Ref: rf.name,
-					SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: &h.pt, MarketStatus: h.status,
+					SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status,
 					InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: s.vol}
 				if s.hasAdj {
 					row.AdjustmentFactor = st.f.p(s.adj)
