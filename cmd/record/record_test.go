@@ -272,3 +272,124 @@ func TestUntilDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestStall: a stream that stalls longer than the watchdog is reconnected
+// and the recording is still whole.
+func TestStall(t *testing.T) {
+	info, sources := startExchange(t, exchange.Faults{StallAfter: 30, StallFor: 3 * time.Second})
+	dest, spool := t.TempDir(), t.TempDir()
+	st, _ := store.NewDir(dest)
+	err := record(t, st, "", spool, len(sources), "--exchange-info", info, "--spool", spool, "--dest", dest,
+		"--heartbeat-ms", "200", "--close-grace", "10ms", "--sync", "20ms", "--log-level", "error")
+	if err != nil {
+		t.Fatalf("record run: %v", err)
+	}
+	checkRecorded(t, st, "", sources)
+}
+
+// captureStderr runs f with os.Stderr going to a buffer (the commands log
+// there) and returns what was written.
+func captureStderr(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stderr
+	os.Stderr = w
+	var buf bytes.Buffer
+	done := make(chan struct{})
+	go func() { io.Copy(&buf, r); close(done) }()
+	defer func() {
+		os.Stderr = old
+	}()
+	f()
+	w.Close()
+	<-done
+	os.Stderr = old
+	return buf.String()
+}
+
+// TestSecretsNotLogged: credentials given in the environment appear neither
+// in the debug log nor in the error of a refused login.
+func TestSecretsNotLogged(t *testing.T) {
+	const pass, appKey = "Pa55-w0rd-secret-77", "app-key-secret-9Q"
+	t.Setenv("TAPEDECK_PASSWORD", pass)
+	t.Setenv("TAPEDECK_APP_KEY", appKey)
+	t.Setenv("TAPEDECK_USERNAME", "someone")
+	for _, refuse := range []bool{false, true} {
+		info, sources := startExchange(t, exchange.Faults{RefuseLogin: refuse})
+		dest, spool := t.TempDir(), t.TempDir()
+		st, _ := store.NewDir(dest)
+		var err error
+		logs := captureStderr(t, func() {
+			err = record(t, st, "", spool, len(sources), "--exchange-info", info, "--spool", spool, "--dest", dest,
+				"--close-grace", "10ms", "--sync", "20ms", "--log-level", "debug")
+		})
+		if refuse && (err == nil || cli.ExitCode(err) != cli.ExitUsage) {
+			t.Errorf("refused login: err = %v, want exit 2", err)
+		}
+		if !refuse && err != nil {
+			t.Errorf("record run: %v", err)
+		}
+		all := logs
+		if err != nil {
+			all += err.Error()
+		}
+		if !strings.Contains(logs, "logged in") && !refuse {
+			t.Errorf("no login logged; logs:\n%s", logs)
+		}
+		for _, s := range []string{pass, appKey} {
+			if strings.Contains(all, s) {
+				t.Errorf("secret %q in logs or error:\n%s", s, all)
+			}
+		}
+	}
+}
+
+// TestFlush: record flush uploads the tapes a stopped recorder left open.
+func TestFlush(t *testing.T) {
+	info, sources := startExchange(t, exchange.Faults{})
+	dest, spool := t.TempDir(), t.TempDir()
+	st, _ := store.NewDir(dest)
+	// Markets close only after an hour's grace, so the run ends with every
+	// tape still open in the spool.
+	root := newRootCmd()
+	root.SetArgs([]string{"run", "--exchange-info", info, "--spool", spool, "--dest", dest, "--close-grace", "1h", "--sync", "20ms", "--log-level", "error"})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- root.ExecuteContext(ctx) }()
+	want := 0
+	for _, v := range sources {
+		want += len(v)
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		n := 0
+		for _, name := range []string{"1.197931750.jsonl", "1.197931751.jsonl"} {
+			b, _ := os.ReadFile(filepath.Join(spool, "open", name))
+			n += bytes.Count(b, []byte("\n"))
+		}
+		if n >= want-2 { // an image stands for a source line or two
+			break
+		}
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("record run: %v", err)
+	}
+	if objs, _ := st.List(context.Background(), ""); len(objs) != 0 {
+		t.Fatalf("stored before the flush: %v", objs)
+	}
+	flush := newRootCmd()
+	flush.SetArgs([]string{"flush", "--spool", spool, "--dest", dest, "--log-level", "error"})
+	flush.SetOut(io.Discard)
+	if err := flush.Execute(); err != nil {
+		t.Fatalf("record flush: %v", err)
+	}
+	checkRecorded(t, st, "", sources)
+	for _, d := range []string{"open", "closed"} {
+		if ents, _ := os.ReadDir(filepath.Join(spool, d)); len(ents) != 0 {
+			t.Errorf("spool %s/ still holds %d files", d, len(ents))
+		}
+	}
+}
