@@ -145,6 +145,7 @@ type Client struct {
 	dec                *Decoder
 	msg                Message
 	held               [][]byte // segments held back (WholeImages)
+	mktHB, ordHB       int64    // heartbeatMs the server says it uses
 }
 
 // NewClient checks cfg and returns a client ready to Run.
@@ -415,21 +416,33 @@ func (w *watchdogReader) Read(p []byte) (int, error) {
 	return w.conn.Read(p)
 }
 
-// watchdog is twice the heartbeat asked for (Betfair's default 5 s when
-// none), unless set.
+// watchdog is twice the heartbeat interval in force, unless set: each
+// subscription promises a message at least every heartbeatMs (the value the
+// server echoes in its image, else the one asked for, bounded to 500..5000
+// as the server does, 5000 when none), so the connection hears something at
+// least every shortest of them.
 func (c *Client) watchdog() time.Duration {
 	if c.cfg.Watchdog > 0 {
 		return c.cfg.Watchdog
 	}
-	hb := int64(0)
+	eff := func(asked, echoed int64) int64 {
+		if echoed > 0 {
+			return echoed
+		}
+		if asked <= 0 {
+			return defaultHBMs
+		}
+		return min(max(asked, 500), 5000)
+	}
+	hb := int64(defaultHBMs)
 	if c.cfg.Market != nil {
-		hb = c.cfg.Market.HeartbeatMs
+		hb = eff(c.cfg.Market.HeartbeatMs, c.mktHB)
 	}
-	if c.cfg.Order != nil && (hb == 0 || c.cfg.Order.HeartbeatMs > hb) {
-		hb = max(hb, c.cfg.Order.HeartbeatMs)
-	}
-	if hb <= 0 {
-		hb = defaultHBMs
+	if c.cfg.Order != nil {
+		o := eff(c.cfg.Order.HeartbeatMs, c.ordHB)
+		if c.cfg.Market == nil || o < hb {
+			hb = o
+		}
 	}
 	return 2 * time.Duration(hb) * time.Millisecond
 }
@@ -476,6 +489,13 @@ func (c *Client) line(line []byte) (isChange bool, err error) {
 		}
 		if m.Ct == ChangeTypeHeartbeat {
 			c.heartbeats.Add(1)
+		}
+		if m.HeartbeatMs > 0 {
+			if m.Op == OpMCM {
+				c.mktHB = m.HeartbeatMs
+			} else {
+				c.ordHB = m.HeartbeatMs
+			}
 		}
 		if c.cfg.WholeImages && (m.SegmentType == SegmentStart || m.SegmentType == Segment) {
 			c.hold(line)

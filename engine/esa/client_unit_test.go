@@ -159,6 +159,38 @@ func TestClientStatus(t *testing.T) {
 	}
 }
 
+// TestClientWatchdogInterval: twice the shortest heartbeat in force, the
+// server's echo winning over what was asked.
+func TestClientWatchdogInterval(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		market, order    *int64
+		mktEcho, ordEcho int64
+		want             time.Duration
+	}{
+		{"default", ptr(0), nil, 0, 0, 10 * time.Second},
+		{"asked", ptr(1000), nil, 0, 0, 2 * time.Second},
+		{"asked below the bound", ptr(100), nil, 0, 0, time.Second},
+		{"echoed", ptr(1000), nil, 3000, 0, 6 * time.Second},
+		{"shortest of two", ptr(4000), ptr(500), 0, 0, time.Second},
+		{"order only", nil, ptr(2000), 0, 0, 4 * time.Second},
+	} {
+		c := &Client{}
+		if tc.market != nil {
+			c.cfg.Market = &MarketSubscription{HeartbeatMs: *tc.market}
+		}
+		if tc.order != nil {
+			c.cfg.Order = &OrderSubscription{HeartbeatMs: *tc.order}
+		}
+		c.mktHB, c.ordHB = tc.mktEcho, tc.ordEcho
+		if got := c.watchdog(); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func ptr(v int64) *int64 { return &v }
+
 // TestClientBackoff: the delay doubles from MinBackoff to MaxBackoff and is
 // jittered down by at most half.
 func TestClientBackoff(t *testing.T) {
