@@ -563,18 +563,20 @@ func (u *unit) execute(st *marketState, r request) {
 		u.complete(st, o)
 		n := &Order{ID: st.nextID, Strategy: o.Strategy, MarketID: o.MarketID, SelectionID: o.SelectionID,
 			Handicap: o.Handicap, Side: o.Side, Type: Limit, Price: o.newPrice, Size: size,
-			Persistence: o.Persistence, CreatedAt: u.now, DeadHeat: 1, Status: Pending}
-		st.nextID++
+			Persistence: o.Persistence, CreatedAt: r.at, DeadHeat: 1, Status: Pending}
 		n.CustomerRef = customerRef(u.name, n.ID)
-		o.replacedBy = n
-		st.orders = append(st.orders, n)
-		st.live = append(st.live, n)
-		st.ctx(n.SelectionID, n.Handicap).live++
-		n.holdsLive = true
+		// As in flumine, the new order belongs to the original's trade: it
+		// takes no trade-count or live-trade slot, and it joins the
+		// market's orders only if the exchange accepts it.
 		if !u.place(st, n) {
 			// flumine sets the original executable again, its size cancelled.
 			o.Status = Executable
+			return
 		}
+		st.nextID++
+		o.replacedBy = n
+		st.orders = append(st.orders, n)
+		st.live = append(st.live, n)
 	}
 }
 
