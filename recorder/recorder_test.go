@@ -635,3 +635,49 @@ func TestMetricsText(t *testing.T) {
 		}
 	}
 }
+
+// TestNeverReplaceStored: a second recording of a market already stored
+// (an earlier run whose spool is gone) goes beside it, not over it; and a
+// retried upload rewrites its own object rather than adding a part.
+func TestNeverReplaceStored(t *testing.T) {
+	dir, _ := store.NewDir(t.TempDir())
+	lines := readLines(t, testenv.Testdata(t, "tapes/1.197931750"))
+	const key = "4339/2022/04/19/31389771/1.197931750.jsonl.zst"
+	for run, st := range []store.Store{dir, &catalogueFails{Store: dir, fails: 2}} {
+		spool := t.TempDir()
+		clk := &clock{t: time.Unix(1650392673, 0)}
+		r := newTestRecorder(t, spool, st, clk, func(c *Config) { c.Attempts = 5 })
+		feed(t, r, clk, lines[:50+run*10])
+		r.CloseAll()
+		if n, err := r.UploadClosed(context.Background()); n != 1 || err != nil {
+			t.Fatalf("run %d: uploaded %d, %v", run, n, err)
+		}
+	}
+	objs, _ := dir.List(context.Background(), "")
+	var keys []string
+	for _, o := range objs {
+		keys = append(keys, o.Key)
+	}
+	want := []string{"4339/2022/04/19/31389771/1.197931750.json", key, "4339/2022/04/19/31389771/1.197931750.part2.jsonl.zst"}
+	if strings.Join(keys, " ") != strings.Join(want, " ") {
+		t.Fatalf("stored %v, want %v", keys, want)
+	}
+	if n := len(bytes.Split(bytes.TrimSpace(decompress(t, key, getObject(t, dir, key))), []byte("\n"))); n != 50 {
+		t.Errorf("the first recording has %d lines, want 50", n)
+	}
+}
+
+// catalogueFails fails the first catalogue writes, after the tape itself
+// was stored.
+type catalogueFails struct {
+	store.Store
+	fails int
+}
+
+func (s *catalogueFails) Create(ctx context.Context, key string) (store.Writer, error) {
+	if strings.HasSuffix(key, ".json") && s.fails > 0 {
+		s.fails--
+		return nil, errors.New("injected failure")
+	}
+	return s.Store.Create(ctx, key)
+}

@@ -260,8 +260,10 @@ func (u *uploader) upload(ctx context.Context, p string) (string, error) {
 	if orders {
 		layout = u.cfg.OrdersLayout
 	}
-	suffix, _ := suffixFor(u.cfg.Compress)
-	key := withSuffix(path.Join(u.cfg.Prefix, Expand(layout, info)), suffix)
+	key, err := u.chooseKey(ctx, p, withSuffix(path.Join(u.cfg.Prefix, Expand(layout, info)), mustSuffix(u.cfg.Compress)))
+	if err != nil {
+		return key, err
+	}
 	if err := u.put(ctx, key, p); err != nil {
 		return key, err
 	}
@@ -293,11 +295,56 @@ func (u *uploader) upload(ctx context.Context, p string) (string, error) {
 	}
 	os.Remove(catPath)
 	os.Remove(strings.TrimSuffix(p, ".jsonl") + ".meta")
+	os.Remove(strings.TrimSuffix(p, ".jsonl") + ".key")
 	syncDir(filepath.Dir(p))
 	if st != nil {
 		u.m.closedBytes.Add(-st.Size())
 	}
 	return key, nil
+}
+
+func mustSuffix(compress string) string {
+	s, _ := suffixFor(compress)
+	return s
+}
+
+// chooseKey picks the key a tape is stored under, once: the layout's key,
+// or, when an object is already there (a market recorded by an earlier run
+// whose spool is gone, or reopened after its upload), the same key with
+// ".part2", ".part3"... before ".jsonl", so that nothing stored is ever
+// replaced by a shorter recording. The choice is kept beside the tape as
+// <tape>.key, so that a retried upload writes the same object again rather
+// than a new part.
+func (u *uploader) chooseKey(ctx context.Context, p, key string) (string, error) {
+	keyFile := strings.TrimSuffix(p, ".jsonl") + ".key"
+	if b, err := os.ReadFile(keyFile); err == nil && len(b) > 0 {
+		return string(b), nil
+	}
+	base, ext, ok := strings.Cut(key, ".jsonl")
+	if !ok {
+		base, ext = key, ""
+	}
+	chosen := key
+	for n := 2; ; n++ {
+		exists, err := u.cfg.Store.Exists(ctx, chosen)
+		if err != nil {
+			return chosen, err
+		}
+		if !exists {
+			break
+		}
+		chosen = fmt.Sprintf("%s.part%d.jsonl%s", base, n, ext)
+		if !ok {
+			chosen = fmt.Sprintf("%s.part%d", base, n)
+		}
+	}
+	if chosen != key {
+		u.log.Warn("an object is already stored under the tape's key; storing this one beside it", "key", key, "as", chosen)
+	}
+	if err := writeFileAtomic(keyFile, []byte(chosen)); err != nil {
+		return chosen, fmt.Errorf("recorder: %w", err)
+	}
+	return chosen, nil
 }
 
 // put streams a tape through the compressor into the store; the Writer's
