@@ -262,3 +262,49 @@ func TestUpdateReplaceCancel(t *testing.T) {
 		t.Errorf("replacement %s: matched %g lapsed %g cancelled %g", n.Status, n.SizeMatched, n.SizeLapsed, n.SizeCancelled)
 	}
 }
+
+// spTaker places the starting-price order types on the first runner at
+// the first OPEN book.
+type spTaker struct {
+	engine.BaseStrategy
+	orders []*engine.Order
+}
+
+func (*spTaker) Name() string { return "sp" }
+func (s *spTaker) CheckMarketBook(m *engine.Market) bool {
+	return m.Status() == "OPEN" && len(s.orders) == 0
+}
+func (s *spTaker) ProcessMarketBook(m *engine.Market) {
+	r := m.Runners()[0]
+	id, hc := r.SelectionID, r.Handicap
+	s.orders = append(s.orders,
+		m.Place(engine.OrderRequest{SelectionID: id, Handicap: hc, Side: engine.Back, Type: engine.MarketOnClose, Liability: 2}),
+		m.Place(engine.OrderRequest{SelectionID: id, Handicap: hc, Side: engine.Lay, Type: engine.MarketOnClose, Liability: 10}),
+		m.Place(engine.OrderRequest{SelectionID: id, Handicap: hc, Side: engine.Back, Type: engine.LimitOnClose, Price: 1.01, Liability: 2}),
+		m.Place(engine.OrderRequest{SelectionID: id, Handicap: hc, Side: engine.Lay, Type: engine.LimitOnClose, Price: 1.01, Liability: 10}),
+		m.Place(engine.OrderRequest{SelectionID: id, Handicap: hc, Side: engine.Back, Price: 1000, Size: 2, Persistence: engine.PersistMarketOnClose}),
+	)
+}
+
+// TestStartingPrice: at reconciliation, orders taking SP match at the
+// runner's BSP from the definition (85 for 1.197931750's first runner).
+func TestStartingPrice(t *testing.T) {
+	var s *spTaker
+	replay(t, streams(t)[:1], engine.Config{NewStrategy: func() (engine.Strategy, error) { s = &spTaker{}; return s, nil }})
+	const sp = 85.0
+	for i, want := range []struct{ size, price float64 }{
+		{2, sp},                            // MOC back: liability is the stake
+		{engine.Round2(10 / (sp - 1)), sp}, // MOC lay: liability / (SP - 1)
+		{2, sp},                            // LOC back at 1.01: SP is above it
+		{0, 0},                             // LOC lay at 1.01: SP above the limit, nothing
+		{2, sp},                            // limit back, persistence MARKET_ON_CLOSE
+	} {
+		o := s.orders[i]
+		if o.Status == engine.Violation {
+			t.Fatalf("order %d: violation %s", i, o.Violation)
+		}
+		if o.SizeMatched != want.size || o.AvgPriceMatched != want.price || o.Status != engine.ExecutionComplete {
+			t.Errorf("order %d (%s %s): %s matched %g@%g, want %g@%g", i, o.Side, o.Type, o.Status, o.SizeMatched, o.AvgPriceMatched, want.size, want.price)
+		}
+	}
+}
