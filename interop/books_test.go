@@ -111,11 +111,12 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 		for _, r := range b.Runners {
 			k := runnerKey{r.SelectionID, r.Handicap}
 			ra := runnerAt{key: k, status: r.Status}
+			// Copies, so a point does not keep the line's whole ladders.
 			if len(r.Ex.ATB) > 0 {
-				ra.back = &r.Ex.ATB[0].Price
+				ra.back = new(r.Ex.ATB[0].Price)
 			}
 			if len(r.Ex.ATL) > 0 {
-				ra.lay = &r.Ex.ATL[0].Price
+				ra.lay = new(r.Ex.ATL[0].Price)
 			}
 			if len(r.Ex.TV) > 0 {
 				l := map[float64]float64{}
