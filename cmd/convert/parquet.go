@@ -316,6 +316,10 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		run.inputs.Load(), run.skipped.Load(), run.failed.Load(), run.markets.Load(), run.lines.Load(), run.changes.Load(),
 		run.bad.Load(), written, f.dest, time.Since(start).Round(time.Millisecond),
 		float64(run.changes.Load())/time.Since(start).Seconds(), firstErrNote(run))
+	if walkErr == nil && run.failed.Load() > 0 {
+		// The rest is converted, but a cron job must notice (exit code 1).
+		walkErr = fmt.Errorf("%d inputs could not be read", run.failed.Load())
+	}
 	return walkErr
 }
 

@@ -198,6 +198,12 @@ func TestParquetShards(t *testing.T) {
 	if ids := marketIDs(t, dest); len(ids) != 5 {
 		t.Errorf("markets %v, want 5", ids)
 	}
+	// A missing input is reported, the rest converted, and the exit code
+	// says something failed.
+	out, err := runConvert(t, "parquet", filepath.Join(in, "missing"), in, "-o", dest, "--force")
+	if err == nil || !strings.HasPrefix(out, "5 inputs converted") || !strings.Contains(out, "1 unreadable") {
+		t.Errorf("missing input: %v: %s", err, out)
+	}
 	if _, err := runConvert(t, "parquet", in, "-o", dest, "--shard", "3/3"); err == nil {
 		t.Error("--shard 3/3 accepted")
 	}
