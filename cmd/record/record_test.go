@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/bzip2"
 	"context"
 	"fmt"
 	"io"
@@ -392,4 +394,66 @@ func TestFlush(t *testing.T) {
 			t.Errorf("spool %s/ still holds %d files", d, len(ents))
 		}
 	}
+}
+
+// TestEndToEndGreyhoundTar: the local exchange serves a day of Betfair's PRO
+// greyhound files (a tar of bzip2 tapes), dropping the connection now and
+// then; the recording holds every market's changes as the sources do.
+func TestEndToEndGreyhoundTar(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a day of greyhound markets; not in -short")
+	}
+	tarPath := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
+	sources := tarChanges(t, tarPath)
+	dir := t.TempDir()
+	ex, err := exchange.New(exchange.Config{Tapes: []string{tarPath}, Speed: 0, CertFile: filepath.Join(dir, "cert.pem"), Faults: exchange.Faults{DropAfter: 5000, DropEvery: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ex.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	info := filepath.Join(dir, "info.json")
+	if err := ex.WriteInfo(info); err != nil {
+		t.Fatal(err)
+	}
+	dest, spool := t.TempDir(), t.TempDir()
+	st, _ := store.NewDir(dest)
+	if err := record(t, st, "", spool, len(sources), "--exchange-info", info, "--spool", spool, "--dest", dest, "--close-grace", "10ms", "--sync", "50ms", "--log-level", "error"); err != nil {
+		t.Fatalf("record run: %v", err)
+	}
+	checkRecorded(t, st, "", sources)
+}
+
+// tarChanges reads every bzip2 tape of a tar.
+func tarChanges(t *testing.T, p string) map[string][]string {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string][]string{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".bz2") {
+			continue
+		}
+		b, err := io.ReadAll(bzip2.NewReader(tr))
+		if err != nil {
+			t.Fatalf("%s: %v", h.Name, err)
+		}
+		for k, v := range marketChanges(t, b) {
+			out[k] = append(out[k], v...)
+		}
+	}
+	return out
 }
