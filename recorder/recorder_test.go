@@ -8,6 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -680,4 +684,115 @@ func (s *catalogueFails) Create(ctx context.Context, key string) (store.Writer, 
 		return nil, errors.New("injected failure")
 	}
 	return s.Store.Create(ctx, key)
+}
+
+// outageProxy stands in front of the S3 server and answers 503 to every
+// request while down is set, as an S3 outage looks to a client.
+type outageProxy struct {
+	mu      sync.Mutex
+	down    bool
+	refused int
+	next    http.Handler
+}
+
+func (p *outageProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	down := p.down
+	if down {
+		p.refused++
+	}
+	p.mu.Unlock()
+	if down {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>injected outage</Message></Error>`)
+		return
+	}
+	p.next.ServeHTTP(w, r)
+}
+
+func (p *outageProxy) set(down bool) {
+	p.mu.Lock()
+	p.down = down
+	p.mu.Unlock()
+}
+
+// TestS3Outage: S3 answers 503 to everything for a while; the recorder keeps
+// the tapes in the spool and retries, and once S3 is back every tape arrives
+// whole and only then leaves the spool.
+func TestS3Outage(t *testing.T) {
+	target, err := url.Parse(storetest.Endpoint(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := &outageProxy{next: httputil.NewSingleHostReverseProxy(target)}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close) // after the bucket's removal, which goes through it
+	opt := storetest.Options(t)
+	opt.Endpoint, opt.MaxAttempts = srv.URL, 1
+	s3 := storetest.S3With(t, opt)
+	spool := t.TempDir()
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	r := newTestRecorder(t, spool, s3, clk, func(c *Config) { c.Attempts = 0; c.MinBackoff, c.MaxBackoff = 5*time.Millisecond, 20*time.Millisecond })
+	var want [][]byte
+	for _, name := range realTapes[:3] {
+		lines := readLines(t, testenv.Testdata(t, "tapes/"+name))
+		want = append(want, lines...)
+		feed(t, r, clk, lines)
+	}
+	proxy.set(true)
+	r.CloseAll()
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := r.UploadClosed(context.Background())
+		done <- result{n, err}
+	}()
+	// Let the uploader fail a good many times, checking the spool keeps
+	// every tape meanwhile.
+	for {
+		proxy.mu.Lock()
+		refused := proxy.refused
+		proxy.mu.Unlock()
+		if got := spoolFiles(t, spool, "closed"); len(got) != 3 {
+			t.Fatalf("closed/ = %v during the outage", got)
+		}
+		if refused >= 20 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	proxy.set(false)
+	res := <-done
+	if res.n != 3 || res.err != nil {
+		t.Fatalf("uploaded %d: %v", res.n, res.err)
+	}
+	if f := r.Metrics().UploadFailures.Load(); f < 5 {
+		t.Errorf("upload failures = %d, want several", f)
+	}
+	objs, err := s3.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	for _, o := range objs {
+		if strings.HasSuffix(o.Key, ".zst") {
+			got = append(got, bytes.Split(bytes.TrimSpace(decompress(t, o.Key, getObject(t, s3, o.Key))), []byte("\n"))...)
+		}
+	}
+	g, w := changes(t, got), changes(t, want)
+	if len(g) != len(w) {
+		t.Fatalf("%d markets stored, want %d", len(g), len(w))
+	}
+	for id := range w {
+		if strings.Join(g[id], "\n") != strings.Join(w[id], "\n") {
+			t.Errorf("market %s differs", id)
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(spool, "closed")); len(ents) != 0 {
+		t.Errorf("closed/ holds %d files after the uploads", len(ents))
+	}
 }
