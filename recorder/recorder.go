@@ -406,7 +406,7 @@ const syncMany = 8
 
 // syncTapes makes the tapes' written lines durable.
 func (r *Recorder) syncTapes(dirty []*tape) error {
-	if len(dirty) >= syncMany {
+	if len(dirty) >= syncMany && r.spoolDir != nil {
 		if ok, err := syncFS(r.spoolDir); ok {
 			if err != nil {
 				return &SpoolError{Path: r.cfg.Spool, Market: fmt.Sprintf("%d open", len(dirty)), Op: "sync", Err: err}
@@ -523,6 +523,10 @@ func (r *Recorder) Shutdown() error {
 	r.tapes = map[string]*tape{}
 	if r.err == nil {
 		r.err = errors.New("recorder: shut down")
+	}
+	if r.spoolDir != nil {
+		r.spoolDir.Close()
+		r.spoolDir = nil
 	}
 	return first
 }

@@ -13,6 +13,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -794,5 +795,55 @@ func TestS3Outage(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(filepath.Join(spool, "closed")); len(ents) != 0 {
 		t.Errorf("closed/ holds %d files after the uploads", len(ents))
+	}
+}
+
+// TestDiskFullTmpfs fills a real filesystem: the spool on a 256 KiB tmpfs
+// (when the test may mount one, as root). The recorder stops with a clear
+// error, and the tape holds whole lines only.
+func TestDiskFullTmpfs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	spool := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", spool).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	st, _ := store.NewDir(t.TempDir())
+	clk := &clock{t: time.Unix(1650392673, 0)}
+	r := newTestRecorder(t, spool, st, clk, nil)
+	t.Cleanup(func() {
+		r.Shutdown() // fails (the disk is still full) but closes the files
+		if out, err := exec.Command("umount", spool).CombinedOutput(); err != nil {
+			t.Errorf("umount: %v %s", err, out)
+		}
+	})
+	lines := readLines(t, testenv.Testdata(t, "tapes/1.197931750"))
+	dec := esa.NewDecoder()
+	var m esa.Message
+	var err error
+	for i := 0; err == nil && i < 100*len(lines); i++ {
+		m.Reset()
+		dec.Decode(lines[i%len(lines)], &m)
+		if err = r.Handle(context.Background(), lines[i%len(lines)], &m); err == nil && i%20 == 0 {
+			err = r.Tick(context.Background())
+		}
+	}
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "disk is full") {
+		t.Fatalf("err = %v, want ENOSPC saying the disk is full", err)
+	}
+	t.Log(err)
+	b, rerr := os.ReadFile(filepath.Join(spool, "open", "1.197931750.jsonl"))
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		t.Fatalf("tape of %d bytes does not end with a whole line", len(b))
+	}
+	got := bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
+	for i, l := range got {
+		if !bytes.Equal(l, lines[i%len(lines)]) {
+			t.Fatalf("line %d of the tape is not the source's", i+1)
+		}
 	}
 }
