@@ -847,3 +847,35 @@ func TestDiskFullTmpfs(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsHTTP scrapes the metrics over HTTP as Prometheus would.
+func TestMetricsHTTP(t *testing.T) {
+	m := NewMetrics()
+	m.Messages.Add(7)
+	m.Latency.Observe(0.02)
+	m.Latency.Observe(100)
+	srv := httptest.NewServer(m)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("content type %q", ct)
+	}
+	for _, want := range []string{
+		"tapedeck_record_messages_total 7\n",
+		`tapedeck_record_latency_seconds_bucket{le="0.01"} 0` + "\n",
+		`tapedeck_record_latency_seconds_bucket{le="0.025"} 1` + "\n",
+		`tapedeck_record_latency_seconds_bucket{le="30"} 1` + "\n",
+		`tapedeck_record_latency_seconds_bucket{le="+Inf"} 2` + "\n",
+		"tapedeck_record_latency_seconds_sum 100.02\n",
+		"tapedeck_record_latency_seconds_count 2\n",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("scrape lacks %q:\n%s", want, b)
+		}
+	}
+}

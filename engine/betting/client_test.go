@@ -425,3 +425,51 @@ func TestSecretsNeverLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKeepAliveLoop: the loop keeps the session alive and logs in again
+// when a keep-alive is refused (an expired session).
+func TestKeepAliveLoop(t *testing.T) {
+	var mu sync.Mutex
+	logins, keeps := 0, 0
+	enough := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/login", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		logins++
+		mu.Unlock()
+		w.Write(shared(t, "login_success.json"))
+	})
+	mux.HandleFunc("/api/keepAlive", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		keeps++
+		switch {
+		case keeps == 2:
+			w.Write([]byte(`{"token":"","product":"x","status":"FAIL","error":"NO_SESSION"}`))
+		default:
+			w.Write(shared(t, "keep_alive_success.json"))
+		}
+		if keeps == 4 {
+			close(enough)
+		}
+	})
+	srv := httptest.NewTLSServer(mux)
+	defer srv.Close()
+	c, _ := New(Config{Endpoints: Local(srv.URL, srv.URL, ""), AppKey: testAppKey, Username: testUser, Password: testPass, HTTPClient: srv.Client()})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := c.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.KeepAliveLoop(ctx, time.Millisecond) }()
+	<-enough
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("loop returned %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if logins != 2 {
+		t.Errorf("%d logins, want 2 (the first and one after the refused keep-alive)", logins)
+	}
+}
