@@ -97,7 +97,8 @@ type Info struct {
 }
 
 // Exchange is a running local exchange. It listens from New on, serves from
-// Serve until its context ends, and is safe for concurrent use.
+// Serve (called once) until its context ends, and is safe for concurrent
+// use.
 type Exchange struct {
 	cfg      Config
 	log      *slog.Logger
@@ -289,6 +290,16 @@ func (e *Exchange) Serve(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("exchange: accept: %w", err)
+}
+
+// Close releases an exchange that will not be served: it closes the
+// listeners and removes the temporary certificate. Serve does this itself
+// when its context ends.
+func (e *Exchange) Close() error {
+	e.streamLn.Close()
+	e.httpLn.Close()
+	e.cleanup()
+	return nil
 }
 
 // Stats are the exchange's counters.
