@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -125,6 +126,34 @@ func fileKey(f *tables.File) string {
 	return fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%s", f.Source, f.Member, f.Bytes, mt, f.ETag)
 }
 
+// dropSuperseded deletes the batches all of whose inputs were converted
+// again by a later batch, and returns the files-table rows that remain.
+func dropSuperseded(ctx context.Context, st store.Store, prefix string, done []tables.File) ([]tables.File, error) {
+	latest := map[string]tables.File{}
+	for _, f := range done {
+		id := inputID(&f)
+		if l, ok := latest[id]; !ok || f.DoneAt > l.DoneAt || f.DoneAt == l.DoneAt && f.Batch > l.Batch {
+			latest[id] = f
+		}
+	}
+	stale := map[string]bool{}
+	for _, f := range done {
+		stale[f.Batch] = true
+	}
+	for _, f := range done {
+		if latest[inputID(&f)].Batch == f.Batch {
+			stale[f.Batch] = false
+		}
+	}
+	if !slices.Contains(slices.Collect(maps.Values(stale)), true) {
+		return done, nil
+	}
+	if _, err := parquet.RemoveBatches(ctx, st, prefix, func(b string) bool { return stale[b] }); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(done, func(f tables.File) bool { return stale[f.Batch] }), nil
+}
+
 // inputID identifies an input whatever its version: source and member.
 func inputID(f *tables.File) string { return f.Source + "\x00" + f.Member }
 
@@ -174,6 +203,13 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	done, err := parquet.ReadFiles(ctx, st, prefix)
 	if err != nil {
 		return fmt.Errorf("reading the files table of %s: %w", f.dest, err)
+	}
+	// A run interrupted after redoing inputs (changed, or --force) but
+	// before removing their old batches leaves inputs listed twice: a
+	// batch whose every input has a later batch goes now.
+	done, err = dropSuperseded(ctx, st, prefix, done)
+	if err != nil {
+		return err
 	}
 	doneKeys := map[string]bool{}
 	doneBatches := map[string]bool{}

@@ -305,3 +305,43 @@ func TestParquetS3(t *testing.T) {
 		}
 	}
 }
+
+// A --force run killed after writing its new batches but before deleting
+// the old ones leaves every input listed twice; the next run removes the
+// older batches.
+func TestParquetInterruptedForce(t *testing.T) {
+	in := sampleTapes(t)
+	dest := filepath.Join(t.TempDir(), "ds")
+	if out, err := runConvert(t, "parquet", in, "-o", dest); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	ids := marketIDs(t, dest)
+	// The state such a run leaves: a second conversion's batches beside
+	// the first's.
+	other := filepath.Join(t.TempDir(), "ds")
+	time.Sleep(5 * time.Millisecond) // later done_at
+	if out, err := runConvert(t, "parquet", in, "-o", other); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range listKeys(t, other) {
+		data, _ := os.ReadFile(filepath.Join(other, k))
+		os.MkdirAll(filepath.Dir(filepath.Join(dest, k)), 0o755)
+		os.WriteFile(filepath.Join(dest, k), data, 0o644)
+	}
+	if got := marketIDs(t, dest); len(got) != 2*len(ids) {
+		t.Fatalf("set-up: %d markets", len(got))
+	}
+	out, err := runConvert(t, "parquet", in, "-o", dest)
+	if err != nil || !strings.HasPrefix(out, "0 inputs converted, 5 skipped") {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got := marketIDs(t, dest); !slices.Equal(got, ids) {
+		t.Fatalf("markets %v, want %v", got, ids)
+	}
+	if got := readFiles(t, dest); len(got) != 5 {
+		t.Fatalf("files table has %d rows, want 5", len(got))
+	}
+	if got, want := listKeys(t, dest), listKeys(t, other); !slices.Equal(got, want) {
+		t.Errorf("kept files %v, want the later run's %v", got, want)
+	}
+}
