@@ -145,7 +145,8 @@ type Client struct {
 	dec                *Decoder
 	msg                Message
 	held               [][]byte // segments held back (WholeImages)
-	mktHB, ordHB       int64    // heartbeatMs the server says it uses
+	fr                 *FrameReader
+	mktHB, ordHB       int64 // heartbeatMs the server says it uses
 }
 
 // NewClient checks cfg and returns a client ready to Run.
@@ -251,8 +252,9 @@ type errBackoff struct{ st *StatusError }
 func (e *errBackoff) Error() string { return e.st.Error() }
 
 // Run connects and reads until ctx is done (it then returns ctx.Err()), the
-// handler fails, or the server answers with a fatal status (a *StatusError
-// whose Fatal is true) or rejects the session when no Relogin is set.
+// handler fails, the server's certificate does not verify, or the server
+// answers with a fatal status (a *StatusError whose Fatal is true) or
+// rejects the session when no Relogin is set. Call it once.
 func (c *Client) Run(ctx context.Context) error {
 	attempt := 0
 	relogged := false // the last connection followed a fresh login
@@ -271,6 +273,10 @@ func (c *Client) Run(ctx context.Context) error {
 		switch {
 		case errors.As(err, &hErr):
 			return hErr.err
+		case isCertError(err):
+			// The server's certificate does not verify: retrying cannot
+			// help until the CA file (or the address) is fixed.
+			return fmt.Errorf("%w (for a private endpoint such as trade serve, pass its certificate as the CA file)", err)
 		case errors.As(err, &st) && st.Fatal():
 			c.log.Error("stream refused", "code", st.Code, "message", st.Message)
 			return st
@@ -306,6 +312,15 @@ func (c *Client) Run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// isCertError reports a failure to verify the server's certificate.
+func isCertError(err error) bool {
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	var hn x509.HostnameError
+	var tv *tls.CertificateVerificationError
+	return errors.As(err, &ua) || errors.As(err, &ci) || errors.As(err, &hn) || errors.As(err, &tv)
 }
 
 // sleep waits d or until ctx ends.
@@ -380,7 +395,11 @@ func (c *Client) session(ctx context.Context) (got bool, err error) {
 	// socket: a read that returns bytes means something arrived. Until the
 	// first change message it allows at least the server's own idle limit.
 	wd := &watchdogReader{conn: conn, d: max(c.watchdog(), connectPeriod/2)}
-	fr := NewFrameReader(wd, c.cfg.MaxLine)
+	if c.fr == nil {
+		c.fr = NewFrameReader(wd, c.cfg.MaxLine)
+	}
+	fr := c.fr
+	fr.Reset(wd) // keeps the buffer grown for earlier images
 	var counted int64
 	for {
 		if got {

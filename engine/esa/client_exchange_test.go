@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -356,6 +357,17 @@ func TestClientFatalStatus(t *testing.T) {
 				t.Errorf("%d reconnects after a fatal status", s.stats.Reconnects)
 			}
 		})
+	}
+}
+
+// TestClientUntrustedCertificate: without the exchange's certificate as CA
+// file, the handshake fails verification and Run stops at once with a hint.
+func TestClientUntrustedCertificate(t *testing.T) {
+	ex := startExchange(t, exchange.Config{})
+	s := runClient(t, ex, func(c *esa.ClientConfig) { c.CAFile = "" })
+	var ve *tls.CertificateVerificationError
+	if !errors.As(s.err, &ve) || !strings.Contains(s.err.Error(), "CA file") || s.stats.Reconnects != 0 {
+		t.Fatalf("err = %v, reconnects %d", s.err, s.stats.Reconnects)
 	}
 }
 
