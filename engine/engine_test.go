@@ -308,3 +308,12 @@ func TestStartingPrice(t *testing.T) {
 		}
 	}
 }
+
+func TestReplayStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := engine.Replay(ctx, streams(t), engine.Config{NewStrategy: builtin(t, "passive-back"), NewExecution: sim.NewExecution(sim.Flumine)})
+	if err == nil {
+		t.Fatal("no error from a cancelled replay")
+	}
+}

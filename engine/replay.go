@@ -174,6 +174,9 @@ func Replay(ctx context.Context, inputs []string, cfg Config) (*Result, error) {
 			u.start()
 			for lr.Next() {
 				u.line(lr.Bytes(), t.Name, lr.Line())
+				if lr.Line()&4095 == 0 && ctx.Err() != nil {
+					return ctx.Err()
+				}
 			}
 			u.finish()
 			collect(u)
