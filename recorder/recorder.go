@@ -288,13 +288,13 @@ func (r *Recorder) Handle(ctx context.Context, raw []byte, m *esa.Message) error
 	}
 	for i := range m.MC {
 		mc := &m.MC[i]
-		if err := r.write(now, string(mc.ID), false, "mcm", m, mc.Raw, mc.Def); err != nil {
+		if err := r.write(now, string(mc.ID), false, "mcm", m, mc.Raw, mc.Def, false); err != nil {
 			return err
 		}
 	}
 	for i := range m.OC {
 		oc := &m.OC[i]
-		if err := r.write(now, string(oc.ID), true, "ocm", m, oc.Raw, nil); err != nil {
+		if err := r.write(now, string(oc.ID), true, "ocm", m, oc.Raw, nil, oc.Closed); err != nil {
 			return err
 		}
 	}
@@ -302,7 +302,7 @@ func (r *Recorder) Handle(ctx context.Context, raw []byte, m *esa.Message) error
 }
 
 // write appends one line to a tape, opening the tape if needed. r.mu is held.
-func (r *Recorder) write(now time.Time, id string, orders bool, op string, m *esa.Message, raw []byte, def *esa.MarketDefinition) error {
+func (r *Recorder) write(now time.Time, id string, orders bool, op string, m *esa.Message, raw []byte, def *esa.MarketDefinition, ordersClosed bool) error {
 	key := id
 	if orders {
 		key += ".orders"
@@ -344,6 +344,10 @@ func (r *Recorder) write(now time.Time, id string, orders bool, op string, m *es
 		} else {
 			t.closeAt = time.Time{}
 		}
+	}
+	if ordersClosed && t.closeAt.IsZero() {
+		// The order stream's "closed": the market is closed, no more orders.
+		t.closeAt = now.Add(r.cfg.CloseGrace)
 	}
 	if len(t.buf) >= flushAt {
 		if err := t.flush(); err != nil {
@@ -392,7 +396,11 @@ func (r *Recorder) Tick(ctx context.Context) error {
 	}
 	sort.Slice(due, func(i, j int) bool { return due[i].path < due[j].path })
 	for _, t := range due {
-		if err := r.closeTape(t, now); err != nil {
+		reason := "expired"
+		if !t.closeAt.IsZero() && !now.Before(t.closeAt) {
+			reason = "market closed"
+		}
+		if err := r.closeTape(t, reason); err != nil {
 			r.fail(err)
 			return err
 		}
@@ -432,11 +440,7 @@ func (r *Recorder) fail(err error) {
 
 // closeTape moves a finished tape (and its catalogue) to closed/ and queues
 // it for upload.
-func (r *Recorder) closeTape(t *tape, now time.Time) error {
-	reason := "expired"
-	if !t.closeAt.IsZero() && !now.Before(t.closeAt) {
-		reason = "market closed"
-	}
+func (r *Recorder) closeTape(t *tape, reason string) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
@@ -542,9 +546,8 @@ func (r *Recorder) CloseAll() error {
 		r.late[key] = true
 	}
 	r.mu.Unlock()
-	now := r.cfg.Now()
 	for _, t := range ts {
-		if err := r.closeTape(t, now); err != nil {
+		if err := r.closeTape(t, "flush"); err != nil {
 			return err
 		}
 	}
