@@ -569,7 +569,14 @@ func TestOrders(t *testing.T) {
 	r := newTestRecorder(t, spool, st, clk, func(c *Config) { c.Orders = true })
 	lines := readLines(t, testenv.Testdata(t, "tapes/ORDER-1.177596575"))
 	feed(t, r, clk, lines)
-	r.CloseAll()
+	// The order stream says "closed": the tape closes after the grace.
+	clk.Add(DefaultCloseGrace)
+	if err := r.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := spoolFiles(t, spool, "closed"); len(got) != 1 || !strings.HasSuffix(got[0], ".orders.jsonl") {
+		t.Fatalf("closed/ = %v", got)
+	}
 	if n, err := r.UploadClosed(context.Background()); err != nil || n == 0 {
 		t.Fatalf("upload %d: %v", n, err)
 	}
