@@ -247,7 +247,10 @@ func (r *Recorder) resume() error {
 					if info, err := e.Info(); err == nil {
 						r.m.closedBytes.Add(info.Size())
 					}
-					r.queue <- filepath.Join(r.cfg.Spool, d, e.Name())
+					select {
+					case r.queue <- filepath.Join(r.cfg.Spool, d, e.Name()):
+					default: // the uploader's periodic scan finds it
+					}
 				}
 			}
 		}
@@ -593,9 +596,20 @@ func (r *Recorder) Run(ctx context.Context) error {
 	return err
 }
 
-// uploadLoop uploads queued closed tapes one by one, each retried until it
-// is stored or ctx ends.
+// loopAttempts bounds the tries of one tape in a row in Run's uploader, so
+// that a tape the store keeps refusing does not hold up the others; the
+// periodic scan of closed/ comes back to it.
+const loopAttempts = 8
+
+// rescan is how often Run's uploader looks in closed/ for tapes it has not
+// stored yet (queued when the queue was full, or given up on for a while).
+const rescan = time.Minute
+
+// uploadLoop uploads closed tapes as they are queued, and every rescan
+// whatever closed/ still holds, until ctx ends.
 func (r *Recorder) uploadLoop(ctx context.Context) {
+	t := time.NewTicker(rescan)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -604,7 +618,22 @@ func (r *Recorder) uploadLoop(ctx context.Context) {
 			if _, err := os.Stat(path); err != nil {
 				continue // uploaded already (queued twice)
 			}
-			_ = r.up.uploadRetry(ctx, path, 0)
+			_ = r.up.uploadRetry(ctx, path, loopAttempts)
+		case <-t.C:
+			dir := filepath.Join(r.cfg.Spool, "closed")
+			ents, err := os.ReadDir(dir)
+			if err != nil {
+				r.log.Error("reading the spool", "dir", dir, "err", err)
+				continue
+			}
+			for _, e := range ents {
+				if ctx.Err() != nil {
+					return
+				}
+				if strings.HasSuffix(e.Name(), ".jsonl") {
+					_ = r.up.uploadRetry(ctx, filepath.Join(dir, e.Name()), loopAttempts)
+				}
+			}
 		}
 	}
 }

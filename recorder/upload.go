@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -409,6 +410,9 @@ func (nopCloser) Close() error { return nil }
 func (u *uploader) uploadRetry(ctx context.Context, p string, attempts int) error {
 	delay := u.cfg.MinBackoff
 	for try := 1; ; try++ {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return nil // stored meanwhile (queued and found by a scan)
+		}
 		key, err := u.upload(ctx, p)
 		if err == nil {
 			u.m.Uploads.Add(1)
