@@ -244,6 +244,17 @@ func TestClientReplaySpeed(t *testing.T) {
 	t.Logf("stats %+v", s.stats)
 }
 
+// TestClientReplaySpeedDrops: paced, with drops; a resubscription catches
+// up with every change that fell due while disconnected, in its RESUB_DELTA.
+func TestClientReplaySpeedDrops(t *testing.T) {
+	ex := startExchange(t, exchange.Config{Speed: 300, Faults: exchange.Faults{DropAfter: 60, DropEvery: true}})
+	s := runClient(t, ex, func(c *esa.ClientConfig) { c.MinBackoff, c.MaxBackoff = 50*time.Millisecond, 100*time.Millisecond })
+	checkSessionFrom(t, s, false)
+	if s.stats.Reconnects < 2 || s.resubs != int(s.stats.Reconnects) {
+		t.Errorf("reconnects %d, RESUB_DELTAs %d", s.stats.Reconnects, s.resubs)
+	}
+}
+
 func TestClientDropMidImage(t *testing.T) {
 	ref := runClient(t, startExchange(t, exchange.Config{SegmentBytes: 1}), nil)
 	// The image is two segments (one market each): the connection drops

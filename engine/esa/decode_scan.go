@@ -1,7 +1,9 @@
 package esa
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -423,7 +425,57 @@ func numberByte(b []byte, i int) bool {
 	return c == 'e' || c == 'E' || c == '.' || c == '-' || c == '+' || c-'0' <= 9
 }
 
-// fastFloat parses the plain decimal at b[i:] (optional '-', digits,
+// fastFloat parses the plain decimal at b[i:] like fastFloatPlain, but
+// eight bytes at a time when the number (without its sign) has at most 7
+// bytes, as nearly all prices and sizes do: the '.' is found, squeezed out,
+// and the digits converted with one multiply chain.
+func fastFloat(b []byte, i int) (f float64, end int, ok bool) {
+	j := i
+	if j+9 > len(b) {
+		return fastFloatPlain(b, i)
+	}
+	neg := b[j] == '-'
+	if neg {
+		j++
+	}
+	w := binary.LittleEndian.Uint64(b[j:])
+	x := w - 0x30*ones
+	t := bits.TrailingZeros64(((x+0x76*ones)|x)&highs) >> 3 // first non-digit
+	if uint(t-1) >= 7 || (t > 1 && w&0xff == '0') {         // none, 8+ digits, leading zero
+		return fastFloatPlain(b, i)
+	}
+	if (w>>(8*uint(t)))&0xff != '.' {
+		f = float64(int64(swarDigits(x, t)))
+		if neg {
+			f = -f
+		}
+		return f, j + t, true
+	}
+	// Turn the '.' into a '0' and find the end of the fraction.
+	x = (w ^ 0x1e<<(8*uint(t))) - 0x30*ones
+	t2 := bits.TrailingZeros64(((x+0x76*ones)|x)&highs) >> 3
+	if t2 == t+1 || t2 >= 8 { // no fraction digit, or the number goes on
+		return fastFloatPlain(b, i)
+	}
+	// Squeeze out the '.': the fraction digits move down one byte.
+	low := uint64(1)<<(8*uint(t)) - 1
+	x = x&low | x>>8&^low
+	f = float64(int64(swarDigits(x, t2-1))) / pow10f16[(t2-t-1)&15]
+	if neg {
+		f = -f
+	}
+	return f, j + t2, true
+}
+
+// swarDigits converts the n (1..7) lowest bytes of x, digit values 0..9 with
+// the most significant lowest, to their value.
+func swarDigits(x uint64, n int) uint64 {
+	x <<= 64 - 8*uint(n)
+	x = x*10 + x>>8
+	return ((x&0x000000FF000000FF)*(100+1000000<<32) + (x>>16&0x000000FF000000FF)*(1+10000<<32)) >> 32
+}
+
+// fastFloatPlain parses the plain decimal at b[i:] (optional '-', digits,
 // optional fraction, no exponent) of at most 15 digits, whose mantissa is
 // therefore exact in a float64: one division by an exact power of ten then
 // gives the correctly rounded result (Clinger's fast path). Anything else
@@ -431,7 +483,7 @@ func numberByte(b []byte, i int) bool {
 // after the number: every caller checks that it is the delimiter it
 // expects (so "1.5e3" stops at 'e' and the caller gives up). Prices and
 // sizes are short, so a plain loop beats eight-bytes-at-a-time here.
-func fastFloat(b []byte, i int) (f float64, end int, ok bool) {
+func fastFloatPlain(b []byte, i int) (f float64, end int, ok bool) {
 	if i >= len(b) {
 		return 0, i, false
 	}

@@ -376,6 +376,8 @@ func TestFloatMatchesParseFloat(t *testing.T) {
 	for p := 101; p <= 100000; p += 37 {
 		nums = append(nums, strconv.FormatFloat(float64(p)/100, 'f', -1, 64))
 		nums = append(nums, strconv.Itoa(p)+"."+strconv.Itoa(p%997))
+		nums = append(nums, "-"+strconv.Itoa(p%1000)+".0"+strconv.Itoa(p%97))
+		nums = append(nums, strconv.Itoa(p*1000))
 	}
 	d := NewDecoder()
 	for _, s := range nums {
@@ -383,17 +385,21 @@ func TestFloatMatchesParseFloat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.b, d.i = []byte(s+","), 0
-		got, err := d.float()
-		if err != nil {
-			t.Errorf("%s: %v", s, err)
-			continue
-		}
-		if math.Float64bits(got) != math.Float64bits(want) {
-			t.Errorf("%s: got %v (%x), want %v (%x)", s, got, math.Float64bits(got), want, math.Float64bits(want))
-		}
-		if d.i != len(s) {
-			t.Errorf("%s: stopped at %d, want %d", s, d.i, len(s))
+		// Short input takes the byte-at-a-time path, padded input the
+		// eight-bytes-at-a-time one.
+		for _, tail := range []string{",", `],"id":12345678}`} {
+			d.b, d.i = []byte(s+tail), 0
+			got, err := d.float()
+			if err != nil {
+				t.Errorf("%s: %v", s, err)
+				continue
+			}
+			if math.Float64bits(got) != math.Float64bits(want) {
+				t.Errorf("%s%s: got %v (%x), want %v (%x)", s, tail, got, math.Float64bits(got), want, math.Float64bits(want))
+			}
+			if d.i != len(s) {
+				t.Errorf("%s%s: stopped at %d, want %d", s, tail, d.i, len(s))
+			}
 		}
 	}
 }
