@@ -457,3 +457,36 @@ func tarChanges(t *testing.T, p string) map[string][]string {
 	}
 	return out
 }
+
+// TestCredentials: flags win over the environment, which wins over the
+// config file; a bad config file is reported without its content.
+func TestCredentials(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	os.WriteFile(good, []byte(`{"app_key":"file-key","username":"file-user","password":"file-pass","cert":"file.crt","key":"file.key","jurisdiction":"com.au"}`), 0o600)
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"password":"s3cret-in-bad-file", "pasword":"typo"}`), 0o600)
+
+	t.Setenv("TAPEDECK_USERNAME", "env-user")
+	t.Setenv("TAPEDECK_PASSWORD", "env-pass")
+	cf := credFlags{config: good}
+	cf.c.Password = "flag-pass"
+	c, err := cf.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := credentials{AppKey: "file-key", Username: "env-user", Password: "flag-pass", Cert: "file.crt", Key: "file.key", Jurisdiction: "com.au"}
+	if c != want {
+		t.Errorf("resolved %+v, want %+v", c, want)
+	}
+	var ep endpointFlags
+	e, _, local, err := ep.resolve(&c)
+	if err != nil || local || e.Identity != "https://identitysso.betfair.com.au" {
+		t.Errorf("endpoints %+v, %v", e, err)
+	}
+
+	_, err = (&credFlags{config: bad}).resolve()
+	if err == nil || cli.ExitCode(err) != cli.ExitUsage || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("bad config: %v", err)
+	}
+}
