@@ -341,7 +341,10 @@ type runnerKey struct {
 
 // runnerCtx counts a strategy's orders on one runner (flumine's
 // RunnerContext).
-type runnerCtx struct{ trades, live int }
+type runnerCtx struct {
+	key          runnerKey
+	trades, live int
+}
 
 // marketState is everything the engine keeps about one market.
 type marketState struct {
@@ -351,7 +354,7 @@ type marketState struct {
 	orders  []*Order
 	live    []*Order
 	pending []request
-	ctxs    map[runnerKey]*runnerCtx
+	ctxs    []*runnerCtx
 	nextID  int
 	closed  bool
 	updates int64
@@ -361,13 +364,17 @@ type marketState struct {
 	marketTime    int64 // epoch µs
 }
 
+// ctx returns a runner's counters, creating them. A market has tens of
+// runners at most: a linear scan beats hashing a float key.
 func (st *marketState) ctx(id int64, hc float64) *runnerCtx {
 	k := runnerKey{id, hc}
-	c := st.ctxs[k]
-	if c == nil {
-		c = &runnerCtx{}
-		st.ctxs[k] = c
+	for _, c := range st.ctxs {
+		if c.key == k {
+			return c
+		}
 	}
+	c := &runnerCtx{key: k}
+	st.ctxs = append(st.ctxs, c)
 	return c
 }
 
@@ -450,7 +457,7 @@ func (u *unit) cycle(bk *book.Market) {
 	st := u.lookup([]byte(bk.ID))
 	isNew := st == nil
 	if isNew {
-		st = &marketState{id: bk.ID, bk: bk, exec: u.cfg.NewExecution(), ctxs: map[runnerKey]*runnerCtx{}}
+		st = &marketState{id: bk.ID, bk: bk, exec: u.cfg.NewExecution()}
 		u.markets[bk.ID] = st
 		u.list = append(u.list, st)
 		u.last = st
