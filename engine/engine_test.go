@@ -317,3 +317,57 @@ func TestReplayStopsWhenCancelled(t *testing.T) {
 		t.Fatal("no error from a cancelled replay")
 	}
 }
+
+// fok places fill-or-kill backs at the first OPEN book: one at the best
+// back price with min fill 1, one far inside the lay side (crossing several
+// levels), and one whose min fill exceeds its size.
+type fok struct {
+	engine.BaseStrategy
+	orders []*engine.Order
+}
+
+func (*fok) Name() string { return "fok" }
+func (f *fok) CheckMarketBook(m *engine.Market) bool {
+	return m.Status() == "OPEN" && len(f.orders) == 0
+}
+func (f *fok) ProcessMarketBook(m *engine.Market) {
+	for _, r := range m.Runners() {
+		back, _, ok := engine.BestBack(r, 0)
+		if !ok {
+			continue
+		}
+		id, hc := r.SelectionID, r.Handicap
+		f.orders = append(f.orders,
+			m.Place(engine.OrderRequest{SelectionID: id, Handicap: hc, Side: engine.Back, Price: back, Size: 2, MinFillSize: 1, FillOrKill: true}),
+			m.Place(engine.OrderRequest{SelectionID: id, Handicap: hc, Side: engine.Back, Price: 1.01, Size: 2, FillOrKill: true}),
+			m.Place(engine.OrderRequest{SelectionID: id, Handicap: hc, Side: engine.Back, Price: back, Size: 2, MinFillSize: 3, FillOrKill: true}),
+		)
+		return
+	}
+}
+
+func TestFillOrKill(t *testing.T) {
+	var f *fok
+	replay(t, streams(t)[:1], engine.Config{NewStrategy: func() (engine.Strategy, error) { f = &fok{}; return f, nil }})
+	if len(f.orders) != 3 {
+		t.Fatalf("%d orders", len(f.orders))
+	}
+	for i, o := range f.orders {
+		if o.Status != engine.ExecutionComplete {
+			t.Errorf("order %d: %s, want EXECUTION_COMPLETE", i, o.Status)
+		}
+		if o.SizeMatched+o.SizeCancelled != 2 {
+			t.Errorf("order %d: matched %g + cancelled %g, want 2", i, o.SizeMatched, o.SizeCancelled)
+		}
+		if o.SizeMatched != 0 && o.SizeMatched < 1 {
+			t.Errorf("order %d: matched %g, under its min fill", i, o.SizeMatched)
+		}
+	}
+	// At 1.01 a back takes whatever is offered: filled in full.
+	if o := f.orders[1]; o.SizeMatched != 2 || o.AvgPriceMatched < 1.01 {
+		t.Errorf("back at 1.01: matched %g@%g", o.SizeMatched, o.AvgPriceMatched)
+	}
+	if o := f.orders[2]; o.ErrorCode != "INVALID_MIN_FILL_SIZE" || o.SizeMatched != 0 {
+		t.Errorf("min fill over size: error %q matched %g", o.ErrorCode, o.SizeMatched)
+	}
+}
