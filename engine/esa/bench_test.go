@@ -1,6 +1,7 @@
 package esa
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,22 @@ func benchmarkLines(b *testing.B, lines [][]byte) {
 	}
 	b.ReportMetric(float64(runners*b.N)/sec, "runnerchanges/s")
 	b.ReportMetric(float64(defs), "defs/op")
+}
+
+// BenchmarkDecodeUpdates is BenchmarkDecode without the lines that carry a
+// market definition: the steady state of a stream, which allocates nothing.
+func BenchmarkDecodeUpdates(b *testing.B) {
+	for _, name := range []string{"1.197931750", "1.205822330.bz2"} {
+		b.Run(strings.TrimSuffix(name, ".bz2"), func(b *testing.B) {
+			var lines [][]byte
+			for _, l := range benchLines(b, name) {
+				if !bytes.Contains(l, []byte(`"marketDefinition"`)) {
+					lines = append(lines, l)
+				}
+			}
+			benchmarkLines(b, lines)
+		})
+	}
 }
 
 // BenchmarkDecodeShallow measures the routing decode a recorder uses.
