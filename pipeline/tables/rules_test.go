@@ -1,6 +1,7 @@
 package tables_test
 
 import (
+	"cmp"
 	"bytes"
 	"encoding/json"
 	"math"
@@ -274,6 +275,14 @@ func TestSnapshotsAsOf(t *testing.T) {
 			}
 			if checked == 0 {
 				t.Fatal("no snapshots")
+			}
+			// Written order: (selection_id, handicap, ref, seconds_before DESC).
+			all := r.Snapshots.All()
+			if !slices.IsSortedFunc(all, func(a, b tables.Snapshot) int {
+				return cmp.Or(cmp.Compare(a.SelectionID, b.SelectionID), cmp.Compare(a.Handicap, b.Handicap),
+					cmp.Compare(a.Ref, b.Ref), cmp.Compare(b.SecondsBefore, a.SecondsBefore))
+			}) {
+				t.Error("snapshots not in (selection_id, handicap, ref, seconds_before DESC) order")
 			}
 			for _, ms := range r.MarketSnapshots {
 				b := cache[ms.SnapshotTime]
