@@ -1,8 +1,8 @@
 package tables_test
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"math"
 	"slices"
