@@ -308,3 +308,102 @@ func TestStreamFilter(t *testing.T) {
 		t.Errorf("ops %v", ops)
 	}
 }
+
+// streamLines opens a stream connection, sends reqs and returns a function
+// reading the next line.
+func streamLines(t *testing.T, ex *Exchange, reqs ...any) func() string {
+	t.Helper()
+	conn, err := tls.Dial("tcp", ex.Addr(), httpsClient(t, ex, false).Transport.(*http.Transport).TLSClientConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	var out []byte
+	for _, r := range reqs {
+		out, _ = esa.AppendRequest(out, r)
+	}
+	conn.Write(out)
+	sc := bufio.NewScanner(conn)
+	sc.Buffer(nil, 16<<20)
+	return func() string {
+		if !sc.Scan() {
+			t.Fatalf("stream ended: %v", sc.Err())
+		}
+		return sc.Text()
+	}
+}
+
+// TestStreamResubscribeAtEnd: resubscribing with the clock of the end of the
+// replay gives a RESUB_DELTA with nothing to patch, then heartbeats, in
+// Betfair's shapes.
+func TestStreamResubscribeAtEnd(t *testing.T) {
+	ex := start(t, Config{})
+	_, n := ex.Markets()
+	clk := itoa(int64(n))
+	next := streamLines(t, ex,
+		esa.Authentication{Op: esa.OpAuthentication, ID: 1, AppKey: "k", Session: ex.NewSession()},
+		esa.MarketSubscription{Op: esa.OpMarketSubscription, ID: 2, HeartbeatMs: 500, InitialClk: "0", Clk: clk})
+	if l := next(); !strings.HasPrefix(l, `{"op":"connection","connectionId":"`) {
+		t.Errorf("first line %s", l)
+	}
+	for _, want := range []string{
+		`{"op":"status","id":1,"statusCode":"SUCCESS","connectionClosed":false}`,
+		`{"op":"status","id":2,"statusCode":"SUCCESS","connectionClosed":false}`,
+	} {
+		if l := next(); l != want {
+			t.Errorf("got %s, want %s", l, want)
+		}
+	}
+	resub := next()
+	if !strings.HasPrefix(resub, `{"op":"mcm","id":2,"initialClk":"0","clk":"`+clk+`","conflateMs":0,"heartbeatMs":500,"pt":`) ||
+		!strings.HasSuffix(resub, `,"ct":"RESUB_DELTA"}`) {
+		t.Errorf("RESUB_DELTA %s", resub)
+	}
+	hb := next()
+	if !strings.HasPrefix(hb, `{"op":"mcm","id":2,"clk":"`+clk+`","pt":`) || !strings.HasSuffix(hb, `,"ct":"HEARTBEAT"}`) {
+		t.Errorf("heartbeat %s", hb)
+	}
+}
+
+// TestStreamStatusFailures: the FAILURE statuses a client must handle, in
+// Betfair's shape (as status_error.json), each closing the connection.
+func TestStreamStatusFailures(t *testing.T) {
+	ex := start(t, Config{AppKey: "right"})
+	for _, tc := range []struct {
+		name string
+		req  any
+		code string
+	}{
+		{"no app key", esa.Authentication{Op: esa.OpAuthentication, ID: 1, Session: "s"}, "NO_APP_KEY"},
+		{"wrong app key", esa.Authentication{Op: esa.OpAuthentication, ID: 1, AppKey: "wrong", Session: "s"}, "INVALID_APP_KEY"},
+		{"no session", esa.Authentication{Op: esa.OpAuthentication, ID: 1, AppKey: "right"}, "NO_SESSION"},
+		{"unknown session", esa.Authentication{Op: esa.OpAuthentication, ID: 1, AppKey: "right", Session: "s"}, "INVALID_SESSION_INFORMATION"},
+		{"subscribe first", esa.MarketSubscription{Op: esa.OpMarketSubscription, ID: 2}, "NO_SESSION"},
+		{"bad clock", nil, "INVALID_CLOCK"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reqs := []any{tc.req}
+			if tc.req == nil {
+				reqs = []any{esa.Authentication{Op: esa.OpAuthentication, ID: 1, AppKey: "right", Session: ex.NewSession()},
+					esa.MarketSubscription{Op: esa.OpMarketSubscription, ID: 2, InitialClk: "5", Clk: "4"}}
+			}
+			next := streamLines(t, ex, reqs...)
+			next() // connection
+			l := next()
+			if tc.req == nil {
+				l = next()
+			}
+			var st struct {
+				Op, StatusCode, ErrorCode, ErrorMessage, ConnectionID string
+				ConnectionClosed                                      bool
+			}
+			if err := json.Unmarshal([]byte(l), &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Op != "status" || st.StatusCode != "FAILURE" || st.ErrorCode != tc.code || !st.ConnectionClosed ||
+				st.ErrorMessage == "" || st.ConnectionID == "" {
+				t.Errorf("status %s, want a FAILURE %s closing the connection", l, tc.code)
+			}
+		})
+	}
+}

@@ -370,7 +370,13 @@ func (c *conn) resubDelta(req *esa.Request, hb int64) error {
 		pt = ev.pt
 		n++
 	}
-	b = append(b, "]}"...)
+	if n == 0 {
+		// Nothing to patch: Betfair then sends no "mc" at all.
+		b = b[:len(b)-len(`,"mc":[`)]
+		b = append(b, '}')
+	} else {
+		b = append(b, "]}"...)
+	}
 	if pt == 0 {
 		pt = c.virtualPt()
 	}
