@@ -371,3 +371,59 @@ func TestFillOrKill(t *testing.T) {
 		t.Errorf("min fill over size: error %q matched %g", o.ErrorCode, o.SizeMatched)
 	}
 }
+
+// early backs every ACTIVE runner at its best back price at the first OPEN
+// book, so its orders cross and are matched before any removal.
+type early struct {
+	engine.BaseStrategy
+	orders []*engine.Order
+}
+
+func (*early) Name() string { return "early" }
+func (e *early) CheckMarketBook(m *engine.Market) bool {
+	return m.Status() == "OPEN" && len(e.orders) == 0
+}
+func (e *early) ProcessMarketBook(m *engine.Market) {
+	for _, r := range m.Runners() {
+		if r.Status() != "ACTIVE" {
+			continue
+		}
+		if p, _, ok := engine.BestBack(r, 0); ok {
+			e.orders = append(e.orders, m.PlaceLimit(r.SelectionID, r.Handicap, engine.Back, p, 2))
+		}
+	}
+}
+
+// TestNonRunners: in 1.205822330 (an Australian PLACE market) three runners
+// are removed after the orders matched, with adjustment factors 27.58, 8.37
+// and 2.41. Orders on them are voided; every other order's matched price is
+// reduced by the first two in turn (2.41 is under flumine's 2.5 threshold).
+func TestNonRunners(t *testing.T) {
+	var e *early
+	replay(t, []string{testenv.Shared(t, "data/historic/1.205822330.bz2")},
+		engine.Config{NewStrategy: func() (engine.Strategy, error) { e = &early{}; return e, nil }})
+	removed := map[int64]bool{2329545: true, 49808340: true, 42011335: true}
+	voided := 0
+	for _, o := range e.orders {
+		if removed[o.SelectionID] {
+			voided++
+			if o.SizeVoided != 2 || o.SizeMatched != 0 || len(o.Matched) != 0 || o.Profit != 0 {
+				t.Errorf("order on removed %d: voided %g matched %g profit %g", o.SelectionID, o.SizeVoided, o.SizeMatched, o.Profit)
+			}
+			continue
+		}
+		if len(o.Matched) != 1 || o.SizeMatched != 2 {
+			t.Fatalf("order on %d: fills %v", o.SelectionID, o.Matched)
+		}
+		want := o.Price
+		for _, af := range []float64{27.58, 8.37} {
+			want = max(engine.Round2(want*(1-af/100)), 1.01)
+		}
+		if o.Matched[0].Price != want || o.AvgPriceMatched != want {
+			t.Errorf("order on %d at %g: matched at %g (average %g), want %g", o.SelectionID, o.Price, o.Matched[0].Price, o.AvgPriceMatched, want)
+		}
+	}
+	if voided != 3 {
+		t.Errorf("%d orders on removed runners, want 3", voided)
+	}
+}
