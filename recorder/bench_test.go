@@ -16,7 +16,7 @@ import (
 // benchLines returns a real greyhound market's lines up to its CLOSED
 // definition, and 1,000 market ids to spread them over: the market changes'
 // bytes are unchanged, only the tape each goes to differs.
-func benchLines(b *testing.B) ([][]byte, [][]byte) {
+func benchLines(b *testing.B, markets int) ([][]byte, [][]byte) {
 	src := readLines(b, testenv.Testdata(b, "tapes/1.197931750"))
 	for i, l := range src {
 		if containsClosed(l) {
@@ -24,19 +24,26 @@ func benchLines(b *testing.B) ([][]byte, [][]byte) {
 			break
 		}
 	}
-	ids := make([][]byte, 1000)
+	ids := make([][]byte, markets)
 	for i := range ids {
 		ids[i] = fmt.Appendf(nil, "1.%09d", 300000000+i)
 	}
 	return src, ids
 }
 
-// BenchmarkRecord measures the recording hot path with 1,000 markets open:
+// BenchmarkRecord measures the recording hot path with 1,000 markets open
+// (and 2,000, for memory: run it alone under /usr/bin/time -v for peak RSS):
 // decoding each line in full (as the stream client does) and appending it to
 // its market's tape, while Run writes and fsyncs every tape each second in
 // the background, as in `record run`.
 func BenchmarkRecord(b *testing.B) {
-	src, ids := benchLines(b)
+	for _, markets := range []int{1000, 2000} {
+		b.Run(fmt.Sprintf("markets=%d", markets), func(b *testing.B) { benchRecord(b, markets) })
+	}
+}
+
+func benchRecord(b *testing.B, markets int) {
+	src, ids := benchLines(b, markets)
 	st, _ := store.NewDir(b.TempDir())
 	r, err := New(Config{Spool: b.TempDir(), Store: st, Sync: time.Second})
 	if err != nil {
@@ -91,7 +98,7 @@ func BenchmarkRecord(b *testing.B) {
 // zstd-compressed, with catalogues built from their definitions, to a
 // directory store (each object fsynced); reported per message recorded.
 func BenchmarkUpload(b *testing.B) {
-	src, ids := benchLines(b)
+	src, ids := benchLines(b, 1000)
 	ctx := context.Background()
 	var msgs, raw int64
 	var cpu time.Duration

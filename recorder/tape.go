@@ -32,7 +32,7 @@ func openAppend(path string) (File, error) {
 // flushAt is the buffered size at which a tape writes before the next sync
 // tick: big enough for few syscalls, small enough that 2,000 open markets hold
 // little memory.
-const flushAt = 32 << 10
+const flushAt = 16 << 10
 
 // tape is one market's (or one market's orders') open spool file. Its buffer
 // holds whole lines only, so that whatever reaches the file is whole lines:
