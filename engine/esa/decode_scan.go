@@ -338,32 +338,6 @@ func hex4(s []byte, i int) (rune, bool) {
 	return r, true
 }
 
-// validStringEscapes reports whether every escape in a JSON string's contents
-// is one JSON allows. rawString is lenient; this is used where the decoder
-// must reject what encoding/json rejects.
-func validStringEscapes(s []byte) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			continue
-		}
-		if i+1 >= len(s) {
-			return false
-		}
-		switch s[i+1] {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			i++
-		case 'u':
-			if _, ok := hex4(s, i+2); !ok {
-				return false
-			}
-			i += 5
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // boolean reads true or false.
 func (d *Decoder) boolean() (bool, error) {
 	switch d.peek() {
