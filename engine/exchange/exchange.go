@@ -54,6 +54,10 @@ type Config struct {
 	// subscription matching more markets, as Betfair does above an
 	// account's limit (200 by default).
 	MarketLimit int
+	// IdleTimeout is how long a connection may stay without a subscription
+	// before it is closed with TIMEOUT, as Betfair does after 15 s (the
+	// default).
+	IdleTimeout time.Duration
 	// MaxConnections, if above 0, is how many authenticated stream
 	// connections may be open at once; one more is refused with
 	// MAX_CONNECTION_LIMIT_EXCEEDED (Betfair's default limit is 10 per app
@@ -134,6 +138,9 @@ func New(cfg Config) (*Exchange, error) {
 	}
 	if cfg.Speed < 0 {
 		return nil, fmt.Errorf("exchange: speed %v is negative", cfg.Speed)
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 15 * time.Second
 	}
 	if cfg.SegmentBytes <= 0 {
 		cfg.SegmentBytes = 256 << 10

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
@@ -405,5 +406,17 @@ func TestStreamStatusFailures(t *testing.T) {
 				t.Errorf("status %s, want a FAILURE %s closing the connection", l, tc.code)
 			}
 		})
+	}
+}
+
+// TestStreamIdleTimeout: a connection left without a subscription is
+// closed with TIMEOUT, in the shape of Betfair's (status_error.json).
+func TestStreamIdleTimeout(t *testing.T) {
+	ex := start(t, Config{IdleTimeout: 50 * time.Millisecond})
+	next := streamLines(t, ex)
+	next() // connection
+	want := `{"op":"status","statusCode":"FAILURE","errorCode":"TIMEOUT","errorMessage":"Connection is not subscribed and is idle: 50 ms","connectionClosed":true,"connectionId":"`
+	if l := next(); !strings.HasPrefix(l, want) {
+		t.Errorf("got  %s\nwant %s...", l, want)
 	}
 }

@@ -43,6 +43,7 @@ type conn struct {
 	ordSub  int64 // order subscription id, 0 when none
 	ordHb   time.Duration
 	ordLast time.Time // when the last ocm was sent
+	opened  time.Time
 	buf     []byte
 	pending int // change messages written since the last flush
 }
@@ -58,7 +59,7 @@ func (e *Exchange) serveConn(ctx context.Context, nc net.Conn) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.connected.Add(1)
-	c := &conn{ctx: ctx, e: e, c: nc, w: bufio.NewWriterSize(deadlineWriter{nc}, 64<<10),
+	c := &conn{ctx: ctx, e: e, c: nc, opened: time.Now(), w: bufio.NewWriterSize(deadlineWriter{nc}, 64<<10),
 		id: fmt.Sprintf("000-%012d-%06d", e.start.Unix(), e.connSeq.Add(1))}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
@@ -127,6 +128,13 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 			}
 		}
 	}
+	idle := false
+	if c.sub == nil && c.ordSub == 0 {
+		// Betfair closes a connection left unsubscribed this long.
+		if at := time.Until(c.opened.Add(c.e.cfg.IdleTimeout)); wait < 0 || at < wait {
+			wait, idle = max(0, at), true
+		}
+	}
 	ordHeartbeat := false
 	if c.ordSub != 0 {
 		if hbAt := time.Until(c.ordLast.Add(c.ordHb)); wait < 0 || hbAt < wait {
@@ -141,6 +149,10 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 			}
 			return c.request(line)
 		default:
+		}
+		if idle {
+			ms := c.e.cfg.IdleTimeout.Milliseconds()
+			return c.failure(-1, "TIMEOUT", fmt.Sprintf("Connection is not subscribed and is idle: %d ms", ms), true)
 		}
 		if ordHeartbeat {
 			return c.orderHeartbeat()
@@ -651,10 +663,13 @@ func (c *conn) success(id int64) error {
 }
 
 // failure sends a FAILURE status as Betfair does and, when close is set,
-// ends the connection.
+// ends the connection. id < 0 leaves the id out.
 func (c *conn) failure(id int64, code, msg string, close bool) error {
-	b := append(c.buf[:0], `{"op":"status","id":`...)
-	b = strconv.AppendInt(b, id, 10)
+	b := append(c.buf[:0], `{"op":"status"`...)
+	if id >= 0 { // a status answering no request has no id
+		b = append(b, `,"id":`...)
+		b = strconv.AppendInt(b, id, 10)
+	}
 	b = append(b, `,"statusCode":"FAILURE","errorCode":"`...)
 	b = append(b, code...)
 	b = append(b, `","errorMessage":`...)
