@@ -304,6 +304,11 @@ func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[s
 	if len(sorting) > 0 {
 		opts = append(opts, pq.SortingWriterConfig(pq.SortingColumns(sorting...)))
 	}
+	// Min/max of a few-valued enum column prune nothing and cost a
+	// dictionary walk per page.
+	for _, c := range []string{"ladder", "market_status"} {
+		opts = append(opts, pq.SkipPageBounds(c))
+	}
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
 		keys = append(keys, k)
