@@ -205,6 +205,14 @@ func (r *Recorder) resume() error {
 	for _, e := range ents {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".jsonl") {
+			// A catalogue fetched just as its tape closed, or a temporary
+			// file of an interrupted write: nothing to resume.
+			if base, ok := strings.CutSuffix(name, ".json"); ok {
+				if _, err := os.Stat(filepath.Join(open, base+".jsonl")); err == nil {
+					continue
+				}
+			}
+			os.Remove(filepath.Join(open, name))
 			continue
 		}
 		path := filepath.Join(open, name)
