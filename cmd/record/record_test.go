@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -488,5 +490,94 @@ func TestCredentials(t *testing.T) {
 	_, err = (&credFlags{config: bad}).resolve()
 	if err == nil || cli.ExitCode(err) != cli.ExitUsage || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("bad config: %v", err)
+	}
+}
+
+// TestKilledAndRestarted: `record run` killed with SIGKILL mid-market and
+// started again on the same spool continues the tapes; what the kill lost
+// (at most the last --sync) is restored by the new connection's image, so
+// the recording holds the sources' changes with no line twice.
+func TestKilledAndRestarted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	bin := filepath.Join(t.TempDir(), "record")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var tapes []string
+	sources := map[string][]string{}
+	for _, name := range []string{"1.197931750", "1.197931751"} {
+		p := testenv.Shared(t, "data/streams/"+name)
+		tapes = append(tapes, p)
+		b, _ := os.ReadFile(p)
+		for k, v := range marketChanges(t, b) {
+			sources[k] = v
+		}
+	}
+	dir := t.TempDir()
+	// 100 times real time: the markets' five minutes take three seconds.
+	ex, err := exchange.New(exchange.Config{Tapes: tapes, Speed: 100, CertFile: filepath.Join(dir, "cert.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ex.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	info := filepath.Join(dir, "info.json")
+	ex.WriteInfo(info)
+	dest, spool := t.TempDir(), t.TempDir()
+	args := []string{"run", "--exchange-info", info, "--spool", spool, "--dest", dest, "--close-grace", "10ms", "--sync", "20ms", "--log-level", "error"}
+
+	first := exec.Command(bin, args...)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tape := filepath.Join(spool, "open", "1.197931750.jsonl")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(tape)
+		if bytes.Count(b, []byte("\n")) >= 40 {
+			break
+		}
+		if time.Now().After(deadline) {
+			first.Process.Kill()
+			t.Fatal("the first run recorded too little")
+		}
+	}
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+	before, _ := os.ReadFile(tape)
+
+	second := exec.Command(bin, args...)
+	var stderr bytes.Buffer
+	second.Stderr = &stderr
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := store.NewDir(dest)
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		closed, _ := os.ReadDir(filepath.Join(spool, "closed"))
+		objs, _ := st.List(context.Background(), "")
+		if len(objs) == 2*len(sources) && len(closed) == 0 {
+			break
+		}
+	}
+	second.Process.Signal(syscall.SIGTERM)
+	if err := second.Wait(); err != nil {
+		t.Fatalf("second run: %v\n%s", err, stderr.String())
+	}
+	checkRecorded(t, st, "", sources)
+	// The stored tape starts with what the killed run had synced.
+	rc, err := st.Open(context.Background(), "4339/2022/04/19/31389771/1.197931750.jsonl.zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	zr, _ := zstd.NewReader(rc)
+	defer zr.Close()
+	after, _ := io.ReadAll(zr)
+	if i := bytes.LastIndexByte(before, '\n'); i < 0 || !bytes.HasPrefix(after, before[:i+1]) {
+		t.Errorf("the stored tape does not continue the killed run's %d bytes", len(before))
 	}
 }
