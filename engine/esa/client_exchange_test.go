@@ -493,3 +493,23 @@ func TestClientConnectionLimit(t *testing.T) {
 		t.Errorf("refused %v, reconnects %d, log:\n%s", refused, s.stats.Reconnects, logs.String())
 	}
 }
+
+// TestClientHandlerError: a handler's error stops the client at once (a
+// recorder that cannot write must not keep reading).
+func TestClientHandlerError(t *testing.T) {
+	ex := startExchange(t, exchange.Config{})
+	boom := errors.New("disk full")
+	n := 0
+	s := runClient(t, ex, func(c *esa.ClientConfig) {
+		inner := c.Handler
+		c.Handler = func(line []byte, m *esa.Message) error {
+			if n++; n == 10 {
+				return boom
+			}
+			return inner(line, m)
+		}
+	})
+	if !errors.Is(s.err, boom) || s.stats.Reconnects != 0 || n != 10 {
+		t.Fatalf("err %v, reconnects %d, lines %d", s.err, s.stats.Reconnects, n)
+	}
+}
