@@ -13,6 +13,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -273,9 +274,19 @@ func (s *Sim) Update(o *engine.Order, p engine.Persistence, b *book.Market, now 
 // Book implements engine.Execution (flumine's SimulatedMiddleware).
 func (s *Sim) Book(b *book.Market, orders []*engine.Order, now int64) {
 	var removed []removal
+	// A change without "trd" (and not a full image, which may empty a
+	// ladder) leaves every traded ladder as it was: then runners already
+	// followed just have no delta, and only a runner's first ACTIVE book
+	// needs its baseline taken.
+	raw := b.LastChange()
+	tradedSame := !bytes.Contains(raw, []byte(`"trd"`)) && !bytes.Contains(raw, []byte(`"img"`))
 	for i, r := range b.Runners {
 		switch r.Status() {
 		case "ACTIVE":
+			if tradedSame && i < len(s.byIndex) && s.byIndex[i] != nil && s.byIndex[i].key == (key{r.SelectionID, r.Handicap}) {
+				s.byIndex[i].delta = s.byIndex[i].delta[:0]
+				continue
+			}
 			s.follow(i, r)
 		case "REMOVED":
 			rm := removal{key: key{r.SelectionID, r.Handicap}}
