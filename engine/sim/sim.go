@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/tapedeck/tapedeck/engine"
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -274,19 +275,9 @@ func (s *Sim) Update(o *engine.Order, p engine.Persistence, b *book.Market, now 
 // Book implements engine.Execution (flumine's SimulatedMiddleware).
 func (s *Sim) Book(b *book.Market, orders []*engine.Order, now int64) {
 	var removed []removal
-	// A change without "trd" (and not a full image, which may empty a
-	// ladder) leaves every traded ladder as it was: then runners already
-	// followed just have no delta, and only a runner's first ACTIVE book
-	// needs its baseline taken.
-	raw := b.LastChange()
-	tradedSame := !bytes.Contains(raw, []byte(`"trd"`)) && !bytes.Contains(raw, []byte(`"img"`))
 	for i, r := range b.Runners {
 		switch r.Status() {
 		case "ACTIVE":
-			if tradedSame && i < len(s.byIndex) && s.byIndex[i] != nil && s.byIndex[i].key == (key{r.SelectionID, r.Handicap}) {
-				s.byIndex[i].delta = s.byIndex[i].delta[:0]
-				continue
-			}
 			s.follow(i, r)
 		case "REMOVED":
 			rm := removal{key: key{r.SelectionID, r.Handicap}}
@@ -424,16 +415,18 @@ func (s *Sim) follow(i int, r *book.Runner) {
 	a.prev = append(a.prev[:0], cur...)
 }
 
+// equal reports whether two ladders hold the same levels. It compares
+// their bytes (one memequal): traded ladders hold neither NaN nor -0, so
+// bytewise and numeric equality agree.
 func equal(a, b []esa.PriceSize) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
+	if len(a) == 0 {
+		return true
 	}
-	return true
+	n := len(a) * int(unsafe.Sizeof(a[0]))
+	return bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), n), unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), n))
 }
 
 // order is flumine's SimulatedOrder.__call__ for one live order.
