@@ -124,7 +124,9 @@ func (d *Decoder) Decode(line []byte, m *Message) error {
 // DecodeShallow decodes the line's own fields (op, clocks, pt, ct, ...) and,
 // for each element of mc or oc, only its id and Raw bytes. It is the cheap
 // way to route a line: a recorder splits a live message into one tape line
-// per market from the Raw bytes without decoding or re-encoding them.
+// per market from the Raw bytes without decoding or re-encoding them. The
+// inside of an element is only bracket-counted, not validated: a line that
+// Decode accepts is always accepted, but not the other way round.
 func (d *Decoder) DecodeShallow(line []byte, m *Message) error {
 	d.shallow = true
 	return d.decode(line, m)

@@ -74,6 +74,7 @@ func (d *Decoder) marketChange(mc *MarketChange) error {
 }
 
 // idOnly decodes an object keeping only its "id" string (for DecodeShallow).
+// The other values are skipped by bracket counting, not validated.
 func (d *Decoder) idOnly(id *[]byte) error {
 	more, err := d.objStart()
 	for more && err == nil {
@@ -84,7 +85,7 @@ func (d *Decoder) idOnly(id *[]byte) error {
 		if string(k) == "id" && !d.null() {
 			*id, err = d.str()
 		} else {
-			err = d.skip()
+			err = d.skipBalanced()
 		}
 		if err != nil {
 			return inKey(err, k)

@@ -824,3 +824,36 @@ func (d *Decoder) skipKey() error {
 	d.i++
 	return nil
 }
+
+// skipBalanced skips a value like skip, but an object or array only by
+// counting brackets outside strings, without checking what is inside: the
+// cheap way for DecodeShallow, which routes the bytes and leaves decoding
+// them to whoever reads them.
+func (d *Decoder) skipBalanced() error {
+	if c := d.peek(); c != '{' && c != '[' {
+		return d.skip()
+	}
+	b := d.b
+	start := d.i
+	depth := 0
+	for i := start; i < len(b); i++ {
+		switch b[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				d.i = i + 1
+				return nil
+			}
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	d.i = len(b)
+	return d.errAt(start, "unterminated object or array")
+}
