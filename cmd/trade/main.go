@@ -1,6 +1,7 @@
 // Command trade runs Go strategies in a backtest over tapes, on paper and
 // live, and serves tapes as a local Betfair-compatible exchange. Today it
-// serves (trade serve); the strategy modes arrive with the engine.
+// backtests (trade backtest, trade strategies) and serves (trade serve);
+// paper and live trading are coming.
 package main
 
 import (
@@ -24,16 +25,17 @@ func newRootCmd() *cobra.Command {
 over tapes, paper trading and live trading; and serves tapes as a local
 Betfair-compatible exchange for testing clients.
 
-Working today: trade serve. The strategy modes (backtest, paper, live,
-strategies) are coming.`,
+Working today: trade backtest, trade strategies and trade serve. Paper and
+live trading are coming.`,
 		Example: `  trade serve testdata/tapes/1.197931750 testdata/tapes/1.197931751 --info exchange.json
-  trade backtest --strategy passive-back ./tapes -o results   (coming)`,
+  trade backtest --strategy passive-back ./tapes -o results
+  trade strategies`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return &cli.UsageError{Err: fmt.Errorf("unknown command %q; trade serve works today, backtest, paper, live and strategies are coming", args[0])}
+				return &cli.UsageError{Err: fmt.Errorf("unknown command %q; backtest, strategies and serve work today, paper and live are coming", args[0])}
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "trade: serve works today (trade serve --help); backtest, paper, live and strategies are coming.")
+			fmt.Fprintln(cmd.OutOrStdout(), "trade: backtest, strategies and serve work today (trade COMMAND --help); paper and live trading are coming.")
 			return nil
 		},
 	})
