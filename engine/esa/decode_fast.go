@@ -114,11 +114,14 @@ func fastInt(b []byte, i int) (int64, int, bool) {
 	if j < len(b) && b[j] == '-' {
 		j++
 	}
-	if j+16 > len(b) {
+	if j+9 > len(b) {
 		return fastIntLoop(b, i)
 	}
 	n, v := leadingDigits(binary.LittleEndian.Uint64(b[j:]))
-	if n == 8 {
+	if n == 8 && b[j+8]-'0' <= 9 {
+		if j+16 > len(b) {
+			return fastIntLoop(b, i)
+		}
 		n2, v2 := leadingDigits(binary.LittleEndian.Uint64(b[j+8:]))
 		if n2 == 8 {
 			return fastIntLoop(b, i)
@@ -130,8 +133,10 @@ func fastInt(b []byte, i int) (int64, int, bool) {
 		return 0, i, false
 	}
 	end := j + n
-	if c := b[end]; c == '.' || c == 'e' || c == 'E' {
-		return 0, i, false
+	if end < len(b) {
+		if c := b[end]; c == '.' || c == 'e' || c == 'E' {
+			return 0, i, false
+		}
 	}
 	if j != i {
 		return -int64(v), end, true
@@ -188,7 +193,41 @@ func (d *Decoder) fastMessage(m *Message) bool {
 		return false
 	}
 	i := 1
+	afterValue := false // i is just past a value, at ',' or '}'
+	// Nearly every line starts {"op":"mcm","clk":"...","pt":...,"mc":[
+	// and that envelope is matched as a whole rather than key by key.
+	if len(b) > 40 && string(b[:19]) == `{"op":"mcm","clk":"` {
+		if clk, j, ok := fastStr(b, 18); ok && hasKey(b, j, `,"pt":`) {
+			if pt, k, ok := fastInt(b, j+6); ok && hasKey(b, k, `,"mc":[`) {
+				m.Op, m.Clk, m.Pt = OpMCM, clk, pt
+				if i, ok = d.fastMarketChanges(m, b, k+6); !ok {
+					return false
+				}
+				afterValue = true
+			}
+		}
+	}
 	for {
+		if afterValue {
+			if i >= len(b) {
+				return false
+			}
+			if b[i] == '}' {
+				// Only whitespace may follow ("\n", "\r\n").
+				for i++; i < len(b); i++ {
+					if c := b[i]; c != '\n' && c != '\r' && c != ' ' && c != '\t' {
+						return false
+					}
+				}
+				d.i = i
+				return true
+			}
+			if b[i] != ',' {
+				return false
+			}
+			i++
+		}
+		afterValue = true
 		w, next, ok := fastKey(b, i)
 		if !ok {
 			return false
@@ -231,24 +270,9 @@ func (d *Decoder) fastMessage(m *Message) bool {
 		default:
 			return false
 		}
-		if !ok || i >= len(b) {
+		if !ok {
 			return false
 		}
-		if b[i] == ',' {
-			i++
-			continue
-		}
-		if b[i] != '}' {
-			return false
-		}
-		// Only whitespace may follow ("\n", "\r\n").
-		for i++; i < len(b); i++ {
-			if c := b[i]; c != '\n' && c != '\r' && c != ' ' && c != '\t' {
-				return false
-			}
-		}
-		d.i = i
-		return true
 	}
 }
 
@@ -302,6 +326,24 @@ func (d *Decoder) fastMarketChange(mc *MarketChange, b []byte, i int) (int, bool
 	if b[i] == '}' {
 		mc.Raw = b[start : i+1 : i+1]
 		return i + 1, true
+	}
+	// Most elements start {"id":"...","rc":[ : matched as a whole.
+	if hasKey(b, i, `"id":"`) {
+		if id, j, ok := fastStr(b, i+5); ok && hasKey(b, j, `,"rc":[`) {
+			mc.ID = id
+			if i, ok = fastRunnerChanges(mc, b, j+6); !ok || i >= len(b) {
+				return i, false
+			}
+			switch b[i] {
+			case ',':
+				i++
+			case '}':
+				mc.Raw = b[start : i+1 : i+1]
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
 	}
 	for {
 		w, next, ok := fastKey(b, i)
