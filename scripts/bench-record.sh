@@ -20,6 +20,8 @@
 #                   whole `record run` process, login to exit
 #   CPU s per 1k msgs/s = CPU seconds used / (messages / 1000): the cores
 #                   it would keep busy recording 1,000 messages a second
+#   msgs per CPU s  = messages / CPU seconds: what one fully busy core
+#                   records, whatever else the machine is doing
 #   peak RSS        the recorder's maximum resident set (getrusage)
 #   markets open    the highest tapedeck_record_markets_open seen
 # The recorder runs with GOMAXPROCS=1 (one core busy); the exchange runs
@@ -247,7 +249,8 @@ for n in $markets_list; do
 	echo "== $n markets: cloning $(basename -a "${sources[@]}" | paste -sd' ')"
 	"$work/bin/clone" "$run/tapes" "$n" "${GREYHOUND_COPIES:-2}" "${sources[@]}"
 
-	"$work/bin/trade" serve "$run/tapes" --speed 0 --info "$run/exchange.json" --log-level warn > "$run/serve.out" 2> "$run/serve.err" &
+	"$work/bin/measure" -quiet=false -label "trade serve, $n markets" -- \
+		"$work/bin/trade" serve "$run/tapes" --speed 0 --info "$run/exchange.json" --log-level warn > "$run/serve.out" 2> "$run/serve.err" &
 	server=$!
 	for _ in $(seq 1 600); do
 		[ -s "$run/exchange.json" ] && break
@@ -256,6 +259,7 @@ for n in $markets_list; do
 	done
 	head -1 "$run/serve.out"
 
+	t0=$(date +%s.%N)
 	GOMAXPROCS=1 "$work/bin/measure" -label "record run, $n markets" -- \
 		"$work/bin/record" run --exchange-info "$run/exchange.json" --compress zstd \
 		--dest "$run/dest" --spool "$run/spool" --close-grace 100ms \
@@ -276,7 +280,7 @@ for n in $markets_list; do
 
 	# Done when every market's tape is in --dest, or (should some market
 	# never close) when nothing has been recorded for 5 s.
-	peak=0 last=-1 idle=0
+	peak=0 last=-1 idle=0 tlast=0
 	while kill -0 "$recorder" 2>/dev/null; do
 		sleep 0.2
 		scrape "$addr" "$run/metrics" || continue
@@ -285,22 +289,24 @@ for n in $markets_list; do
 		[ "${open%.*}" -gt "$peak" ] && peak=${open%.*}
 		done_=$(find "$run/dest" -name '*.jsonl.zst' | wc -l)
 		[ "$done_" -ge "$n" ] && break
-		if [ "$msgs" = "$last" ]; then idle=$((idle + 1)); else idle=0; last=$msgs; fi
+		if [ "$msgs" = "$last" ]; then idle=$((idle + 1)); else idle=0 last=$msgs tlast=$(date +%s.%N); fi
 		[ "$idle" -ge 25 ] && { echo "(recording idle 5 s with $done_ of $n tapes stored: stopping)"; break; }
 	done
 	scrape "$addr" "$run/metrics"
 	kill -TERM "$recorder" 2>/dev/null || true
 	wait "$measurer" || { echo "record run failed:" >&2; tail -5 "$run/record.err" >&2; exit 1; }
 	recorder=""
-	kill "$server" && wait "$server" 2>/dev/null || true
+	kill -TERM "$(pgrep -P "$server")" && wait "$server" 2>/dev/null || true
 	server=""
+	IFS=$'\t' read -r _ swall scpu srss < <(tail -1 "$run/serve.out")
 
 	msgs=$(metric tapedeck_record_messages_total "$run/metrics")
 	changes=$(metric tapedeck_record_market_changes_total "$run/metrics")
 	stored=$(find "$run/dest" -name '*.jsonl.zst' | wc -l)
 	IFS=$'\t' read -r label wall cpu rss < "$run/measure.out"
-	awk -v l="$label" -v w="$wall" -v c="$cpu" -v r="$rss" -v m="$msgs" -v ch="$changes" -v p="$peak" -v s="$stored" 'BEGIN {
-		printf "%s\t%d\t%d\t%.1f\t%.2f\t%.0f\t%.3f\t%.1f\t%d\t%d\n", l, m, ch, w, c, m / w, c / (m / 1000), r, p, s
+	awk -v l="$label" -v w="$wall" -v c="$cpu" -v r="$rss" -v m="$msgs" -v ch="$changes" -v p="$peak" -v s="$stored" -v t0="$t0" -v tl="$tlast" -v sc="$scpu" 'BEGIN {
+		st = tl - t0
+		printf "%s\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.3f\t%.0f\t%.1f\t%d\t%d\t%.1f\n", l, m, ch, w, st, c, m / w, m / st, c / (m / 1000), m / c, r, p, s, sc
 	}' >> "$results"
 	rm -rf "$run"
 done
@@ -308,8 +314,10 @@ done
 echo
 echo "== record run against trade serve --speed 0, zstd, recorder on GOMAXPROCS=1"
 {
-	printf 'run\tmessages\ttape lines\twall s\tcpu s\tmsgs/s (wall)\tCPU s per 1k msgs/s\tpeak RSS MiB\tmarkets open (peak)\ttapes stored\n'
+	printf 'run\tmessages\ttape lines\twall s\tstream s\tcpu s\tmsgs/s (wall)\tmsgs/s (stream)\tCPU s per 1k msgs/s\tmsgs per CPU s\tpeak RSS MiB\tmarkets open (peak)\ttapes stored\tserver cpu s\n'
 	cat "$results"
 } | column -t -s$'\t'
-echo "msgs/s = messages / wall s; CPU s per 1k msgs/s = cpu s / (messages / 1000)."
+echo "msgs/s = messages / wall s (stream s: until the last message arrived); CPU s per 1k msgs/s = cpu s / (messages / 1000);"
+echo "msgs per CPU s = messages / cpu s, the rate one fully busy core sustains. Load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+echo "(other work on the machine slows the wall-clock figures, not the CPU ones)."
 echo "Targets: >= 50,000 msgs/s with 1,000 markets open; peak RSS < 200 MiB with 2,000 open."
