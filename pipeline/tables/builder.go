@@ -112,7 +112,7 @@ type runnerState struct {
 	key     rkey
 	trd     map[float64]float64
 	vol, pv float64
-	hist    []runnerSnap
+	hist    paged[runnerSnap]
 	touched int64 // seq of the last line that touched it
 }
 
@@ -141,7 +141,7 @@ type marketState struct {
 	bspRecPt    *int64
 	closePt     *int64
 
-	hist []marketSnap
+	hist paged[marketSnap]
 
 	recorded, levels, ladders, deep bool
 	// otherStatus is a runner status outside runnerStatuses, should Betfair
@@ -193,7 +193,7 @@ func intPtr(v int) *int32 {
 }
 
 func tickOf(price float64) *int32 {
-	if t, ok := book.Tick(price); ok {
+	if t, ok := tickIndex(price); ok {
 		return &smallInts[t]
 	}
 	return nil
@@ -458,7 +458,7 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 		ms.inPlay = m.Def.InPlay
 		ms.nActive = int32(m.Def.NumberOfActiveRunners)
 	}
-	st.hist = append(st.hist, ms)
+	st.hist.push(ms)
 	for _, rs := range st.rlist {
 		if !all && rs.touched != seq {
 			continue
@@ -492,13 +492,10 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 		for _, l := range r.SPLay.Levels {
 			s.spLay += l.Size
 		}
-		if n := len(rs.hist); n > 0 && rs.hist[n-1].seq == seq {
-			rs.hist[n-1] = s
+		if n := rs.hist.len(); n > 0 && rs.hist.at(n-1).seq == seq {
+			*rs.hist.at(n - 1) = s
 		} else {
-			if rs.hist == nil {
-				rs.hist = make([]runnerSnap, 0, 256)
-			}
-			rs.hist = append(rs.hist, s)
+			rs.hist.push(s)
 		}
 	}
 }
@@ -572,18 +569,18 @@ func (b *Builder) Finish() []*Rows {
 }
 
 // asOf returns the index of the last snapshot with pt <= t, or -1.
-func asOfMarket(h []marketSnap, t int64) int {
-	return sort.Search(len(h), func(i int) bool { return h[i].pt > t }) - 1
+func asOfMarket(h *paged[marketSnap], t int64) int {
+	return sort.Search(h.len(), func(i int) bool { return h.at(i).pt > t }) - 1
 }
 
-func asOfRunner(h []runnerSnap, t int64) int {
-	return sort.Search(len(h), func(i int) bool { return h[i].pt > t }) - 1
+func asOfRunner(h *paged[runnerSnap], t int64) int {
+	return sort.Search(h.len(), func(i int) bool { return h.at(i).pt > t }) - 1
 }
 
 // beforeSeq returns the index of the last runner snapshot from a line
 // before seq, or -1.
-func beforeSeq(h []runnerSnap, seq int64) int {
-	return sort.Search(len(h), func(i int) bool { return h[i].seq >= seq }) - 1
+func beforeSeq(h *paged[runnerSnap], seq int64) int {
+	return sort.Search(h.len(), func(i int) bool { return h.at(i).seq >= seq }) - 1
 }
 
 func (st *marketState) finish(opts Options, points []int) {
@@ -649,9 +646,9 @@ func (st *marketState) finish(opts Options, points []int) {
 	mk.Voided = len(d.Runners) > 0 && removed == len(d.Runners)
 	// Active runners at the off: the definition in force just before it.
 	if hasOff {
-		i := sort.Search(len(st.hist), func(i int) bool { return st.hist[i].seq >= off.seq }) - 1
+		i := sort.Search(st.hist.len(), func(i int) bool { return st.hist.at(i).seq >= off.seq }) - 1
 		if i >= 0 {
-			mk.NActiveAtOff = st.hist[i].nActive
+			mk.NActiveAtOff = st.hist.at(i).nActive
 		}
 	} else {
 		mk.NActiveAtOff = int32(d.NumberOfActiveRunners)
@@ -736,12 +733,12 @@ func (st *marketState) finish(opts Options, points []int) {
 			}
 		}
 		// State just before the off (or at the end when there is none).
-		at := len(rs.hist) - 1
+		at := rs.hist.len() - 1
 		if hasOff {
-			at = beforeSeq(rs.hist, off.seq)
+			at = beforeSeq(&rs.hist, off.seq)
 		}
 		if at >= 0 {
-			s := &rs.hist[at]
+			s := rs.hist.at(at)
 			if s.hasAdj {
 				row.AdjustmentFactor = st.f.p(s.adj)
 			}
@@ -775,8 +772,8 @@ func (st *marketState) finish(opts Options, points []int) {
 			}
 		}
 		if mk.MarketTime != nil {
-			if i := asOfRunner(rs.hist, sched); i >= 0 {
-				s := &rs.hist[i]
+			if i := asOfRunner(&rs.hist, sched); i >= 0 {
+				s := rs.hist.at(i)
 				if s.nBack > 0 {
 					row.BackPriceAtScheduled = st.f.p(s.back[0].Price)
 				}
@@ -802,8 +799,8 @@ func (st *marketState) finish(opts Options, points []int) {
 			if a.vol > 0 {
 				row.IpWap = st.f.p(a.pv / a.vol)
 			}
-			if n := len(rs.hist); n > 0 && rs.hist[n-1].hasLtp {
-				row.IpLtp = st.f.p(rs.hist[n-1].ltp)
+			if n := rs.hist.len(); n > 0 && rs.hist.at(n-1).hasLtp {
+				row.IpLtp = st.f.p(rs.hist.at(n - 1).ltp)
 			}
 		}
 		r.Runners = append(r.Runners, row)
@@ -832,21 +829,21 @@ func (st *marketState) finish(opts Options, points []int) {
 	for _, rf := range refs {
 		for _, p := range points {
 			t := rf.t - int64(p)*1000
-			mi := asOfMarket(st.hist, t)
+			mi := asOfMarket(&st.hist, t)
 			if mi < 0 {
 				continue
 			}
-			h := &st.hist[mi]
+			h := st.hist.at(mi)
 			ms := MarketSnapshot{MarketID: st.id, Ref: rf.name, SecondsBefore: int32(p), SnapshotTime: t,
 				LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status, InPlay: h.inPlay, TotalMatched: h.total, NActive: h.nActive}
 			var bo, lo float64
 			var nb, nl int
 			for _, rs := range byID {
-				i := asOfRunner(rs.hist, t)
-				if i < 0 || st.statusName(rs.hist[i].status) != "ACTIVE" {
+				i := asOfRunner(&rs.hist, t)
+				if i < 0 || st.statusName(rs.hist.at(i).status) != "ACTIVE" {
 					continue
 				}
-				s := &rs.hist[i]
+				s := rs.hist.at(i)
 				if s.nBack > 0 && s.back[0].Price > 0 {
 					bo += 1 / s.back[0].Price
 					nb++
@@ -869,12 +866,12 @@ func (st *marketState) finish(opts Options, points []int) {
 		for _, rf := range refs {
 			for _, p := range points {
 				t := rf.t - int64(p)*1000
-				mi := asOfMarket(st.hist, t)
-				i := asOfRunner(rs.hist, t)
+				mi := asOfMarket(&st.hist, t)
+				i := asOfRunner(&rs.hist, t)
 				if mi < 0 || i < 0 {
 					continue
 				}
-				h, s := &st.hist[mi], &rs.hist[i]
+				h, s := st.hist.at(mi), rs.hist.at(i)
 				row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc, Ref: rf.name,
 					SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status,
 					InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: s.vol}
