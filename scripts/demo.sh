@@ -5,7 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=$(mktemp -d)
-trap 'rm -rf "$bin"' EXIT
+server=""
+cleanup() {
+	# The local exchange, if still running, is stopped with the demo.
+	if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+	rm -rf "$bin"
+}
+trap cleanup EXIT
 go build -o "$bin" ./cmd/...
 
 echo "== convert stats: every bundled tape, decoded and rebuilt into market books"
@@ -15,6 +21,30 @@ echo
 echo "== convert books: the last market book of testdata/tapes/1.197931750 (betfairlightweight's layout)"
 "$bin/convert" books testdata/tapes/1.197931750 | tail -n 1 | cut -c 1-600
 echo "..."
+
+echo
+echo "== trade serve + record run: the two bundled markets served by the local exchange, recorded, converted"
+# trade serve replays the tapes over a Betfair-compatible stream on
+# 127.0.0.1 (TLS with a certificate it generates); record run logs in to it
+# with no credentials and records every market into $bin/recorded. Both
+# markets close at the end of their tapes, so the recording is complete when
+# both tapes (and catalogues) are in the directory.
+"$bin/trade" serve testdata/tapes/1.197931750 testdata/tapes/1.197931751 --speed 0 \
+	--info "$bin/exchange.json" --log-level warn > "$bin/serve.out" &
+server=$!
+for _ in $(seq 1 100); do [ -s "$bin/exchange.json" ] && break; sleep 0.1; done
+head -1 "$bin/serve.out"
+"$bin/record" run --exchange-info "$bin/exchange.json" --dest "$bin/recorded" --spool "$bin/spool" \
+	--close-grace 100ms --log-level warn &
+recorder=$!
+for _ in $(seq 1 300); do
+	[ "$(find "$bin/recorded" -name '*.jsonl.zst' 2>/dev/null | wc -l)" -ge 2 ] && [ -z "$(ls -A "$bin/spool/closed" 2>/dev/null)" ] && break
+	sleep 0.1
+done
+kill -TERM "$recorder" && wait "$recorder" # SIGTERM: record run syncs its spool and exits 0
+kill "$server" && wait "$server" || true
+server=""
+(cd "$bin/recorded" && find . -type f | sort && "$bin/convert" stats .)
 
 echo
 echo "== convert parquet: the bundled samples as a Parquet dataset, then the README's first example query (winners and BSP)"
