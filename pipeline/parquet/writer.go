@@ -300,7 +300,11 @@ func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[s
 	if err != nil {
 		return err
 	}
-	opts := []pq.WriterOption{pq.Compression(&zstdFastest), pq.CreatedBy("tapedeck", meta[MetaVersion], "")}
+	// No statistics in data page headers: readers take page bounds from
+	// the column index (still written), and the headers' copy costs a
+	// second walk over every page's values.
+	opts := []pq.WriterOption{pq.Compression(&zstdFastest), pq.CreatedBy("tapedeck", meta[MetaVersion], ""),
+		pq.DataPageStatistics(false)}
 	if len(sorting) > 0 {
 		opts = append(opts, pq.SortingWriterConfig(pq.SortingColumns(sorting...)))
 	}
