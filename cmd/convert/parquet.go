@@ -326,13 +326,28 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 			walkErr = pass(again, rest)
 		}
 	}
+	// The writers' last batches, all at once: each is one worker's share
+	// of the pending rows, and written one after the other they would
+	// leave all but one core idle at the end of the run.
 	written := 0
-	for _, w := range all {
-		if walkErr == nil || !errors.Is(walkErr, context.Canceled) {
-			if err := w.Flush(ctx); err != nil && walkErr == nil {
+	if walkErr == nil || !errors.Is(walkErr, context.Canceled) {
+		errs := make([]error, len(all))
+		var wg sync.WaitGroup
+		for i, w := range all {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = w.Flush(ctx)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil && walkErr == nil {
 				walkErr = err
 			}
 		}
+	}
+	for _, w := range all {
 		written += w.Written
 	}
 	if walkErr == nil && len(run.redone) > 0 {
