@@ -3,13 +3,15 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
-	"compress/bzip2"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/tapedeck/tapedeck/internal/bzip2"
 )
 
 // Compression names how a tape's bytes are compressed. It is chosen from the
@@ -114,8 +116,9 @@ func (d *decoders) putLineBuf(b []byte) {
 	}
 }
 
-// newBzip2Reader is the one place bzip2 decoding is chosen, so a faster
-// decoder can be swapped in without touching callers.
+// newBzip2Reader is the one place bzip2 decoding is chosen. It uses
+// internal/bzip2, which decodes Betfair's historic files several times faster
+// than compress/bzip2 (see that package's benchmarks).
 func newBzip2Reader(r io.Reader) io.Reader {
 	return bzip2.NewReader(r)
 }
@@ -186,7 +189,7 @@ func (f *formatReader) Read(p []byte) (int, error) {
 		return 0, fmt.Errorf("%s: read after close", f.format)
 	}
 	n, err := f.r.Read(p)
-	if err != nil && err != io.EOF {
+	if err != nil && err != io.EOF && !strings.HasPrefix(err.Error(), f.format.String()+":") {
 		err = fmt.Errorf("%s: %w", f.format, err)
 	}
 	return n, err

@@ -644,7 +644,12 @@ func TestCancel(t *testing.T) {
 					for lr.Next() {
 					}
 					lineErr.Store(lr.Err())
+					return nil
 				}
+				// Other workers hold their tape until the cancel, so
+				// they cannot race through every tape before it: only
+				// the tapes already in flight or queued may start.
+				<-ctx.Done()
 				return nil
 			})
 			if !errors.Is(err, context.Canceled) {
