@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
@@ -27,13 +28,27 @@ func finalBooks(t *testing.T, inputs ...string) map[string]map[string]any {
 	if res.BadLines != 0 || res.InputErrors != 0 {
 		t.Fatalf("books of %v: %d bad lines, %d input errors", inputs, res.BadLines, res.InputErrors)
 	}
-	last := map[string]map[string]any{}
+	// Only each market's last line is decoded: a day of books is ~1 GB of
+	// JSON. Every line starts with {"marketId":"...", as the layout writes it.
+	lastLine := map[string][]byte{}
+	prefix := []byte(`{"marketId":"`)
 	for line := range bytes.Lines(out.Bytes()) {
+		rest, ok := bytes.CutPrefix(line, prefix)
+		id, _, found := bytes.Cut(rest, []byte(`"`))
+		if !ok || !found {
+			t.Fatalf("books of %v: a line not starting with the market id: %.80s", inputs, line)
+		}
+		lastLine[string(id)] = line
+	}
+	last := map[string]map[string]any{}
+	for id, line := range lastLine {
 		var b map[string]any
 		if err := json.Unmarshal(line, &b); err != nil {
-			t.Fatalf("books of %v: %v", inputs, err)
+			t.Fatalf("books of %v, market %s: %v", inputs, id, err)
 		}
-		id, _ := b["marketId"].(string)
+		if b["marketId"] != id {
+			t.Fatalf("books of %v: marketId %v decoded from a line of %s", inputs, b["marketId"], id)
+		}
 		last[id] = b
 	}
 	return last
@@ -104,6 +119,48 @@ func TestFinalBooks(t *testing.T) {
 				t.Errorf("%d markets recorded, want %d", len(got), len(want))
 			}
 		})
+	}
+}
+
+// TestFinalBooksGreyhoundTar: the same on a day of Betfair's PRO greyhound
+// files, served with the connection dropped every 5,000 changes.
+func TestFinalBooksGreyhoundTar(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a day of greyhound markets; not in -short")
+	}
+	tarPath := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
+	want := finalBooks(t, tarPath)
+	dir := t.TempDir()
+	ex, err := exchange.New(exchange.Config{Tapes: []string{tarPath}, Speed: 0, CertFile: filepath.Join(dir, "cert.pem"),
+		Faults: exchange.Faults{DropAfter: 5000, DropEvery: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ex.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	info := filepath.Join(dir, "info.json")
+	if err := ex.WriteInfo(info); err != nil {
+		t.Fatal(err)
+	}
+	dest, spool := t.TempDir(), t.TempDir()
+	st, err := store.NewDir(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := record(t, st, "", spool, len(want), "--exchange-info", info, "--spool", spool, "--dest", dest,
+		"--close-grace", "10ms", "--sync", "50ms", "--log-level", "error"); err != nil {
+		t.Fatalf("record run: %v", err)
+	}
+	got := finalBooks(t, dest)
+	if len(got) != len(want) {
+		t.Errorf("%d markets recorded, want %d", len(got), len(want))
+	}
+	for id, w := range want {
+		if d := diffBooks(got[id], w); len(d) > 0 {
+			t.Errorf("market %s: final books differ in %v", id, d)
+		}
 	}
 }
 
