@@ -40,6 +40,7 @@ const (
 	rowBudget   = 3 << 19
 	byteBudget  = 192 << 20
 	memoryLimit = 768 << 20
+	gcPercent   = 300
 )
 
 type parquetFlags struct {
@@ -192,6 +193,12 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	log := cli.NewLogger(os.Stderr, slog.LevelInfo)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
+	}
+	if os.Getenv("GOGC") == "" {
+		// The heap is mostly rows waiting to be written: collecting at 4x
+		// the live heap rather than 2x saves about a tenth of the CPU,
+		// and the memory limit above still bounds the heap.
+		debug.SetGCPercent(gcPercent)
 	}
 	st, prefix, err := store.Open(ctx, f.dest, store.Options{S3: f.s3})
 	if err != nil {
