@@ -302,11 +302,12 @@ for n in $markets_list; do
 
 	msgs=$(metric tapedeck_record_messages_total "$run/metrics")
 	changes=$(metric tapedeck_record_market_changes_total "$run/metrics")
+	bytes=$(metric tapedeck_record_bytes_total "$run/metrics")
 	stored=$(find "$run/dest" -name '*.jsonl.zst' | wc -l)
 	IFS=$'\t' read -r label wall cpu rss < "$run/measure.out"
-	awk -v l="$label" -v w="$wall" -v c="$cpu" -v r="$rss" -v m="$msgs" -v ch="$changes" -v p="$peak" -v s="$stored" -v t0="$t0" -v tl="$tlast" -v sc="$scpu" 'BEGIN {
+	awk -v l="$label" -v w="$wall" -v c="$cpu" -v r="$rss" -v m="$msgs" -v ch="$changes" -v p="$peak" -v s="$stored" -v t0="$t0" -v tl="$tlast" -v sc="$scpu" -v by="$bytes" 'BEGIN {
 		st = tl - t0
-		printf "%s\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.3f\t%.0f\t%.1f\t%d\t%d\t%.1f\n", l, m, ch, w, st, c, m / w, m / st, c / (m / 1000), m / c, r, p, s, sc
+		printf "%s\t%d\t%d\t%.0f\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.3f\t%.0f\t%.1f\t%d\t%d\t%.1f\n", l, m, ch, by / 1048576, w, st, c, m / w, m / st, c / (m / 1000), m / c, r, p, s, sc
 	}' >> "$results"
 	rm -rf "$run"
 done
@@ -314,7 +315,7 @@ done
 echo
 echo "== record run against trade serve --speed 0, zstd, recorder on GOMAXPROCS=1"
 {
-	printf 'run\tmessages\ttape lines\twall s\tstream s\tcpu s\tmsgs/s (wall)\tmsgs/s (stream)\tCPU s per 1k msgs/s\tmsgs per CPU s\tpeak RSS MiB\tmarkets open (peak)\ttapes stored\tserver cpu s\n'
+	printf 'run\tmessages\ttape lines\tMiB in\twall s\tstream s\tcpu s\tmsgs/s (wall)\tmsgs/s (stream)\tCPU s per 1k msgs/s\tmsgs per CPU s\tpeak RSS MiB\tmarkets open (peak)\ttapes stored\tserver cpu s\n'
 	cat "$results"
 } | column -t -s$'\t'
 echo "msgs/s = messages / wall s (stream s: until the last message arrived); CPU s per 1k msgs/s = cpu s / (messages / 1000);"
