@@ -13,6 +13,8 @@
 #   scripts/bench-record.sh               1,000 then 2,000 markets
 #   MARKETS="500" scripts/bench-record.sh  other counts
 #   GREYHOUND_COPIES=1 scripts/bench-record.sh   fewer (heavier) greyhound clones
+#   TMPDIR=/dev/shm scripts/bench-record.sh    tapes, spool and --dest on tmpfs
+#                                             (takes the disk out of the figures)
 #
 # Figures, per run:
 #   msgs/s          stream messages the recorder received (its
