@@ -39,7 +39,8 @@ server=""
 recorder=""
 cleanup() {
 	[ -n "$recorder" ] && kill "$recorder" 2>/dev/null || true
-	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+	# $server is measure's pid: stop the trade serve it runs, by its pid.
+	[ -n "$server" ] && kill "$(pgrep -P "$server")" 2>/dev/null && wait "$server" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -184,7 +185,7 @@ func main() {
 	for i := 0; len(plan) < n; i++ {
 		plan = append(plan, small[i%len(small)])
 	}
-	const start = 1700000000000 // every clone starts here (+ its index in ms)
+	const start = 1700000000000   // every clone starts here (+ its index in ms)
 	events := map[string]string{} // source event id and copy number -> new event id
 	uses := map[*base]int{}
 	changes := 0
@@ -289,9 +290,9 @@ for n in $markets_list; do
 		open=$(metric tapedeck_record_markets_open "$run/metrics")
 		msgs=$(metric tapedeck_record_messages_total "$run/metrics")
 		[ "${open%.*}" -gt "$peak" ] && peak=${open%.*}
+		if [ "$msgs" = "$last" ]; then idle=$((idle + 1)); else idle=0 last=$msgs tlast=$(date +%s.%N); fi
 		done_=$(find "$run/dest" -name '*.jsonl.zst' | wc -l)
 		[ "$done_" -ge "$n" ] && break
-		if [ "$msgs" = "$last" ]; then idle=$((idle + 1)); else idle=0 last=$msgs tlast=$(date +%s.%N); fi
 		[ "$idle" -ge 25 ] && { echo "(recording idle 5 s with $done_ of $n tapes stored: stopping)"; break; }
 	done
 	scrape "$addr" "$run/metrics"
@@ -320,7 +321,7 @@ echo "== record run against trade serve --speed 0, zstd, recorder on GOMAXPROCS=
 	printf 'run\tmessages\ttape lines\tMiB in\twall s\tstream s\tcpu s\tmsgs/s (wall)\tmsgs/s (stream)\tCPU s per 1k msgs/s\tmsgs per CPU s\tpeak RSS MiB\tmarkets open (peak)\ttapes stored\tserver cpu s\n'
 	cat "$results"
 } | column -t -s$'\t'
-echo "msgs/s = messages / wall s (stream s: until the last message arrived); CPU s per 1k msgs/s = cpu s / (messages / 1000);"
+echo "msgs/s = messages / wall s (stream s: until the message count stopped growing, 0.2 s resolution); CPU s per 1k msgs/s = cpu s / (messages / 1000);"
 echo "msgs per CPU s = messages / cpu s, the rate one fully busy core sustains. Load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "(other work on the machine slows the wall-clock figures, not the CPU ones)."
 echo "Targets: >= 50,000 msgs/s with 1,000 markets open; peak RSS < 200 MiB with 2,000 open."
