@@ -20,28 +20,22 @@ import (
 // inputs and returns each market's last book, decoded.
 func finalBooks(t *testing.T, inputs ...string) map[string]map[string]any {
 	t.Helper()
-	var out bytes.Buffer
-	res, err := pipeline.WriteBooks(context.Background(), inputs, &out, pipeline.BooksOptions{Strict: true})
+	// Only each market's last line is kept and decoded: a day of books is
+	// ~3 GB of JSON, which must not be held in memory (under -race it
+	// took the test binary past the machine's memory).
+	out := &lastBookWriter{last: map[string][]byte{}}
+	res, err := pipeline.WriteBooks(context.Background(), inputs, out, pipeline.BooksOptions{Strict: true})
 	if err != nil {
 		t.Fatalf("books of %v: %v", inputs, err)
 	}
 	if res.BadLines != 0 || res.InputErrors != 0 {
 		t.Fatalf("books of %v: %d bad lines, %d input errors", inputs, res.BadLines, res.InputErrors)
 	}
-	// Only each market's last line is decoded: a day of books is ~1 GB of
-	// JSON. Every line starts with {"marketId":"...", as the layout writes it.
-	lastLine := map[string][]byte{}
-	prefix := []byte(`{"marketId":"`)
-	for line := range bytes.Lines(out.Bytes()) {
-		rest, ok := bytes.CutPrefix(line, prefix)
-		id, _, found := bytes.Cut(rest, []byte(`"`))
-		if !ok || !found {
-			t.Fatalf("books of %v: a line not starting with the market id: %.80s", inputs, line)
-		}
-		lastLine[string(id)] = line
+	if out.err != nil {
+		t.Fatalf("books of %v: %v", inputs, out.err)
 	}
 	last := map[string]map[string]any{}
-	for id, line := range lastLine {
+	for id, line := range out.last {
 		var b map[string]any
 		if err := json.Unmarshal(line, &b); err != nil {
 			t.Fatalf("books of %v, market %s: %v", inputs, id, err)
@@ -52,6 +46,36 @@ func finalBooks(t *testing.T, inputs ...string) map[string]map[string]any {
 		last[id] = b
 	}
 	return last
+}
+
+// lastBookWriter receives `convert books` output and keeps each market's
+// last line. Every line starts with {"marketId":"...", as the layout
+// writes it.
+type lastBookWriter struct {
+	partial []byte
+	last    map[string][]byte
+	err     error
+}
+
+func (w *lastBookWriter) Write(p []byte) (int, error) {
+	w.partial = append(w.partial, p...)
+	prefix := []byte(`{"marketId":"`)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := w.partial[:i]
+		rest, ok := bytes.CutPrefix(line, prefix)
+		id, _, found := bytes.Cut(rest, []byte(`"`))
+		if (!ok || !found) && w.err == nil {
+			w.err = fmt.Errorf("a line not starting with the market id: %.80s", line)
+		}
+		w.last[string(id)] = append(w.last[string(id)][:0], line...)
+		w.partial = w.partial[i+1:]
+	}
+	w.partial = append(w.partial[:0:0], w.partial...)
+	return len(p), nil
 }
 
 // diffBooks names the top-level fields in which two books differ.
