@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# scripts/bench.sh — runs the benchmarks and prints the figures the issues set
+# targets for, with the comparisons they name side by side in one run.
+# Needs Go, bzip2 and zstd. Reads Betfair's greyhound archive from ../shared
+# (reference data, not in this repository); set TAPEDECK_SHARED to point
+# elsewhere. Set FLUMINE_ROOT (see scripts/golden/flumine/README.md) to run
+# flumine side by side with trade backtest.
+#
+#   scripts/bench.sh                  everything
+#   BENCHTIME=2s scripts/bench.sh     longer go test -bench runs
+#   SKIP_GO_BENCH=1 scripts/bench.sh  only the side-by-side command runs
+#   SKIP_RECORD=1 scripts/bench.sh    without the recorder benchmark
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+shared=${TAPEDECK_SHARED:-$root/../shared}
+tarfile=$shared/data/historic/pro-greyhounds-2022-03-01.tar
+benchtime=${BENCHTIME:-1s}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if [ -z "${SKIP_GO_BENCH:-}" ]; then
+	echo "== go test -bench (benchtime $benchtime, GOMAXPROCS=1 for per-core figures)"
+	GOMAXPROCS=1 go test -run '^$' -bench . -benchmem -benchtime "$benchtime" \
+		./engine/esa ./engine/book ./internal/bzip2 2>&1 | grep -E '^(Benchmark|ok|FAIL)' || true
+	echo
+fi
+
+if [ ! -f "$tarfile" ]; then
+	echo "shared data absent ($tarfile): skipping the side-by-side runs"
+	exit 0
+fi
+
+go build -o "$work/bin/" ./cmd/convert ./cmd/trade ./internal/tools/measure
+measure=$work/bin/measure
+convert=$work/bin/convert
+trade=$work/bin/trade
+
+mkdir -p "$work/members" "$work/copies" "$work/zst"
+tar xf "$tarfile" -C "$work/members"
+find "$work/members" -name '*.bz2' | sort > "$work/members.txt"
+for i in $(seq 1 10); do ln -s "$tarfile" "$work/copies/copy$i.tar"; done
+# The same markets re-encoded as zstd tapes.
+while read -r f; do bzip2 -dc "$f" | zstd -q -3 -o "$work/zst/$(basename "$f" .bz2).zst"; done < "$work/members.txt"
+changes=$("$convert" stats --json --workers 2 "$tarfile" | sed -n 's/^    "market_changes": \([0-9]*\),$/\1/p' | tail -1)
+
+runs=${RUNS:-3}
+best() { # label, command... : the run with the least wall time of $runs
+	local label=$1; shift
+	for _ in $(seq 1 "$runs"); do "$measure" -label "$label" -- "$@"; done | sort -t$'\t' -k2,2n | head -1
+}
+rate() { # tab-separated measure line -> the line plus market changes/s
+	awk -F'\t' -v n="$changes" '{ printf "%s\t%s\t%s\t%s\t%.0f\n", $1, $2, $3, $4, n/$2 }'
+}
+
+echo "== side by side on $(basename "$tarfile"): $(wc -l < "$work/members.txt") bz2 members, $changes market changes; best of $runs, 2 cores"
+{
+	printf 'run\twall s\tcpu s\tpeak RSS MiB\tchanges/s\n'
+	{
+		best "bzip2 -dc over the members, 2 processes" sh -c "xargs -P2 -n4 bzip2 -dc < '$work/members.txt' > /dev/null"
+		best "convert stats --workers 2, the tar" "$convert" stats --workers 2 "$tarfile"
+		best "convert stats --workers 2, 10 copies of the tar" "$convert" stats --workers 2 "$work/copies"
+		best "convert stats --workers 1, zstd tapes" "$convert" stats --workers 1 "$work/zst"
+		best "convert parquet (all tables), the tar" sh -c "rm -rf '$work/pq'; '$convert' parquet --workers 2 '$tarfile' -o '$work/pq' > /dev/null"
+		best "convert parquet (all tables), zstd tapes" sh -c "rm -rf '$work/pq'; '$convert' parquet --workers 2 '$work/zst' -o '$work/pq' > /dev/null"
+		best "trade backtest passive-back, the tar" sh -c "rm -rf '$work/bt'; '$trade' backtest --strategy passive-back --historic --workers 2 '$tarfile' -o '$work/bt' > /dev/null"
+		best "trade backtest passive-back, zstd tapes" sh -c "rm -rf '$work/bt'; '$trade' backtest --strategy passive-back --historic --workers 2 '$work/zst' -o '$work/bt' > /dev/null"
+		if [ -n "${FLUMINE_ROOT:-}" ] && [ -d "$FLUMINE_ROOT/flumine" ]; then
+			PYTHONPATH="$root/scripts/golden/flumine:$root/scripts/golden/flumine/stubs:$FLUMINE_ROOT/flumine:$FLUMINE_ROOT/betfair" \
+				"$measure" -label "flumine 2.13 passive-back, the members" -- "${PYTHON:-/usr/bin/python3}" \
+				scripts/golden/flumine/run_backtest.py --strategy passive-back --historic \
+				--orders "$work/fl.orders.jsonl" --markets "$work/fl.markets.jsonl" $(cat "$work/members.txt")
+		else
+			echo "(flumine not run: set FLUMINE_ROOT; its recorded time is in testdata/golden/flumine/timings.txt)" >&2
+		fi
+	} | rate
+} | column -t -s$'\t'
+rm -rf "$work/pq"
+"$convert" parquet --workers 2 "$tarfile" -o "$work/pq" > /dev/null
+echo
+echo "parquet output: $(du -sb "$work/pq" | cut -f1) bytes from $(stat -c %s "$tarfile") bytes of tar ($(du -cb "$work"/zst/*.zst | tail -1 | cut -f1) bytes as zstd tapes)"
+
+if [ -z "${SKIP_RECORD:-}" ]; then
+	echo
+	echo "== recorder against trade serve --speed 0 (scripts/bench-record.sh)"
+	scripts/bench-record.sh
+fi
