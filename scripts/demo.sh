@@ -58,3 +58,11 @@ SELECT market_id, selection_id, runner_name, bsp
 FROM read_parquet('dataset/runners/**/*.parquet', hive_partitioning = true)
 WHERE is_winner
 ORDER BY market_id, selection_id"
+
+echo
+echo "== trade backtest: both reference strategies over the recording made above (flumine's fill model)"
+# The two recorded greyhound markets never turn in play, so lowest-layer
+# (which lays in play) places nothing there; passive-back backs before the off.
+for strategy in passive-back lowest-layer; do
+	"$bin/trade" backtest --strategy "$strategy" "$bin/recorded" -o "$bin/backtest-$strategy"
+done

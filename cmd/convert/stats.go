@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -44,6 +45,13 @@ code 1.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if workers < 1 {
 				return &cli.UsageError{Err: fmt.Errorf("--workers must be at least 1, got %d", workers)}
+			}
+			if os.Getenv("GOGC") == "" {
+				// stats keeps little alive (two tapes' caches and
+				// decoders), so collecting at 1.5x the live heap instead
+				// of 2x costs little CPU and keeps peak memory the same
+				// whether the input is one archive or a month of them.
+				debug.SetGCPercent(50)
 			}
 			log := cli.NewLogger(os.Stderr, slog.LevelInfo)
 			progress := newProgress(os.Stderr)
