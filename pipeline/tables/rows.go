@@ -127,7 +127,7 @@ type LadderDelta struct {
 	Pt          int64   `parquet:"pt,timestamp(millisecond:utc),delta"`
 	Seq         int64   `parquet:"seq,delta"`
 	SelectionID int64   `parquet:"selection_id,dict"`
-	Handicap    float64 `parquet:"handicap"`
+	Handicap    float64 `parquet:"handicap,dict"`
 	// Ladder is the stream key: atb, atl, trd, spb, spl, batb, batl,
 	// bdatb, bdatl.
 	Ladder string `parquet:"ladder,dict"`
@@ -146,7 +146,7 @@ type Trade struct {
 	Pt          int64   `parquet:"pt,timestamp(millisecond:utc),delta"`
 	Seq         int64   `parquet:"seq,delta"`
 	SelectionID int64   `parquet:"selection_id,dict"`
-	Handicap    float64 `parquet:"handicap"`
+	Handicap    float64 `parquet:"handicap,dict"`
 	Price       float64 `parquet:"price,dict"`
 	Tick        *int32  `parquet:"tick,optional"`
 	// SizeCum is the traded amount at the price after the change; SizeDelta
@@ -163,8 +163,8 @@ type Trade struct {
 // point (the state after the last update with pt <= snapshot_time).
 type Snapshot struct {
 	MarketID    string  `parquet:"market_id,dict"`
-	SelectionID int64   `parquet:"selection_id"`
-	Handicap    float64 `parquet:"handicap"`
+	SelectionID int64   `parquet:"selection_id,dict"`
+	Handicap    float64 `parquet:"handicap,dict"`
 	// Ref is "scheduled" (market_time) or "off" (off_time).
 	Ref string `parquet:"ref,dict"`
 	// SecondsBefore is positive before the reference, negative after.
