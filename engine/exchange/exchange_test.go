@@ -420,3 +420,77 @@ func TestStreamIdleTimeout(t *testing.T) {
 		t.Errorf("got  %s\nwant %s...", l, want)
 	}
 }
+
+// TestStreamOrders: the order changes of an ORDER tape are replayed to an
+// order subscription, each as recorded, after an empty image at speed 0; a
+// resubscription with a clock resumes there with RESUB_DELTA.
+func TestStreamOrders(t *testing.T) {
+	src := testenv.Testdata(t, "tapes/ORDER-1.177596575")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string // the source's oc elements
+	dec := esa.NewDecoder()
+	var m esa.Message
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		m.Reset()
+		if err := dec.Decode([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, oc := range m.OC {
+			want = append(want, string(oc.Raw))
+		}
+	}
+	ex := start(t, Config{Tapes: []string{src}})
+	for _, tc := range []struct {
+		name, initialClk, clk string
+		first                 string // ct of the answer to the subscription
+		from                  int    // first source change after it
+	}{
+		{"new", "", "", "SUB_IMAGE", 0},
+		{"resubscribed", "0", "2", "RESUB_DELTA", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			next := streamLines(t, ex,
+				esa.Authentication{Op: esa.OpAuthentication, ID: 1, AppKey: "k", Session: ex.NewSession()},
+				esa.OrderSubscription{Op: esa.OpOrderSubscription, ID: 2, HeartbeatMs: 500, InitialClk: tc.initialClk, Clk: tc.clk})
+			for range 3 { // connection, two statuses
+				next()
+			}
+			var got []string
+			for len(got) < len(want)-tc.from+1 {
+				l := next()
+				m.Reset()
+				if err := dec.Decode([]byte(l), &m); err != nil {
+					t.Fatal(err)
+				}
+				if m.Op != esa.OpOCM {
+					t.Fatalf("not an ocm: %s", l)
+				}
+				if len(got) == 0 {
+					if !strings.Contains(l, `"ct":"`+tc.first+`"`) {
+						t.Fatalf("answer %s, want %s", l, tc.first)
+					}
+					if tc.first == "RESUB_DELTA" && (len(m.OC) != 1 || string(m.OC[0].Raw) != want[2]) {
+						t.Fatalf("RESUB_DELTA %s does not hold source change 3", l)
+					}
+					got = append(got, "")
+					continue
+				}
+				if m.Ct == esa.ChangeTypeHeartbeat {
+					t.Fatalf("heartbeat %s before source change %d", l, tc.from+len(got))
+				}
+				for _, oc := range m.OC {
+					got = append(got, string(oc.Raw))
+				}
+			}
+			if d := strings.Join(got[1:], "\n"); d != strings.Join(want[tc.from:], "\n") {
+				t.Errorf("order changes\n%s\nwant\n%s", d, strings.Join(want[tc.from:], "\n"))
+			}
+			if hb := next(); !strings.Contains(hb, `"clk":"4"`) || !strings.HasSuffix(hb, `"ct":"HEARTBEAT"}`) {
+				t.Errorf("after the last change %s, want a heartbeat at clock 4", hb)
+			}
+		})
+	}
+}

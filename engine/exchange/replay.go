@@ -45,6 +45,19 @@ type replay struct {
 	events  []event
 	markets []*market
 	byID    map[string]int32
+	// orders are the order changes (oc elements of ocm lines) of tapes
+	// that hold them, in publish-time order; an order subscription's clock
+	// is an index into them.
+	orders []orderEvent
+	// startPt is the earliest publish time of any change: the replay clock
+	// starts there.
+	startPt int64
+}
+
+// orderEvent is one order market change of a tape, sent as one ocm.
+type orderEvent struct {
+	pt  int64
+	raw []byte // the oc element exactly as recorded
 }
 
 // loadReplay reads the tapes named by inputs (files, directories, globs,
@@ -87,6 +100,12 @@ func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, e
 			if err := dec.Decode(lr.Bytes(), &msg); err != nil {
 				return t.ErrorAt(lr.Line(), err)
 			}
+			if msg.Op == esa.OpOCM && msg.Ct != esa.ChangeTypeHeartbeat {
+				for i := range msg.OC {
+					r.orders = append(r.orders, orderEvent{pt: msg.Pt, raw: append([]byte(nil), msg.OC[i].Raw...)})
+				}
+				continue
+			}
 			if msg.Op != esa.OpMCM || msg.Ct == esa.ChangeTypeHeartbeat {
 				continue
 			}
@@ -120,6 +139,15 @@ func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, e
 	// input order break ties.
 	sort.SliceStable(seq, func(i, j int) bool { return seq[i].pt < seq[j].pt })
 	r.events = seq
+	sort.SliceStable(r.orders, func(i, j int) bool { return r.orders[i].pt < r.orders[j].pt })
+	switch {
+	case len(r.events) > 0 && len(r.orders) > 0:
+		r.startPt = min(r.events[0].pt, r.orders[0].pt)
+	case len(r.events) > 0:
+		r.startPt = r.events[0].pt
+	case len(r.orders) > 0:
+		r.startPt = r.orders[0].pt
+	}
 	for _, m := range r.markets {
 		m.first = -1
 	}
@@ -147,8 +175,8 @@ func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, e
 			}
 		}
 	}
-	if len(r.events) == 0 {
-		return nil, fmt.Errorf("exchange: no market changes in %s", strings.Join(inputs, ", "))
+	if len(r.events) == 0 && len(r.orders) == 0 {
+		return nil, fmt.Errorf("exchange: no market or order changes in %s", strings.Join(inputs, ", "))
 	}
 	return r, nil
 }

@@ -43,6 +43,7 @@ type conn struct {
 	ordSub  int64 // order subscription id, 0 when none
 	ordHb   time.Duration
 	ordLast time.Time // when the last ocm was sent
+	ordPos  int       // next order change to send (index into replay.orders)
 	opened  time.Time
 	buf     []byte
 	pending int // change messages written since the last flush
@@ -135,10 +136,19 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 			wait, idle = max(0, at), true
 		}
 	}
-	ordHeartbeat := false
+	ordHeartbeat, ordDelta := false, false
 	if c.ordSub != 0 {
+		if c.ordPos < len(r.orders) {
+			var ow time.Duration
+			if c.e.cfg.Speed > 0 {
+				ow = max(0, time.Until(c.dueAt(r.orders[c.ordPos].pt)))
+			}
+			if wait < 0 || ow < wait || (ow == 0 && heartbeat) {
+				wait, heartbeat, ordDelta = ow, false, true
+			}
+		}
 		if hbAt := time.Until(c.ordLast.Add(c.ordHb)); wait < 0 || hbAt < wait {
-			wait, heartbeat, ordHeartbeat = max(0, hbAt), false, true
+			wait, heartbeat, ordHeartbeat, ordDelta = max(0, hbAt), false, true, false
 		}
 	}
 	if wait == 0 {
@@ -156,6 +166,9 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 		}
 		if ordHeartbeat {
 			return c.orderHeartbeat()
+		}
+		if ordDelta {
+			return c.orderDelta()
 		}
 		if heartbeat {
 			return c.heartbeat()
@@ -201,7 +214,7 @@ func (c *conn) dueAt(pt int64) time.Time {
 	if c.e.cfg.Speed == 0 {
 		return time.Time{}
 	}
-	d := float64(pt-c.e.replay.events[0].pt) / c.e.cfg.Speed
+	d := float64(pt-c.e.replay.startPt) / c.e.cfg.Speed
 	return c.e.start.Add(time.Duration(d * float64(time.Millisecond)))
 }
 
@@ -225,7 +238,7 @@ func (c *conn) position() int {
 func (c *conn) virtualPt() int64 {
 	pt := c.sub.lastPt
 	if c.e.cfg.Speed > 0 {
-		v := c.e.replay.events[0].pt + int64(float64(time.Since(c.e.start).Milliseconds())*c.e.cfg.Speed)
+		v := c.e.replay.startPt + int64(float64(time.Since(c.e.start).Milliseconds())*c.e.cfg.Speed)
 		pt = max(pt, v)
 	}
 	return pt
@@ -468,7 +481,7 @@ func (c *conn) image(hb int64) error {
 		}
 	}
 	if s.lastPt == 0 {
-		s.lastPt = r.events[0].pt
+		s.lastPt = r.startPt
 	}
 	clk := encodeClk(s.pos)
 	head := func(b []byte, seg string, last bool) []byte {
@@ -570,22 +583,105 @@ func (c *conn) heartbeat() error {
 	return c.change(b)
 }
 
-// orderSubscribe accepts an order subscription; tapes hold no orders of the
-// client's, so its image is empty.
+// orderSubscribe accepts an order subscription. The tapes' order changes
+// (ocm lines, as in ORDER-<market_id> tapes) are replayed to it like market
+// changes: a new subscription's image holds the changes already due by the
+// replay clock (none at speed 0), each as recorded, so that a client's order
+// cache applying them in turn reaches the state a merged image would give;
+// every later change follows as its own ocm, its index as the clock. A
+// resubscription with a clock gets RESUB_DELTA from there. The orderFilter is
+// not applied: the tapes hold one account's orders.
 func (c *conn) orderSubscribe(req *esa.Request) error {
-	c.ordSub = req.ID
-	c.ordHb = time.Duration(heartbeatMs(req.HeartbeatMs)) * time.Millisecond
+	r := c.e.replay
+	hb := heartbeatMs(req.HeartbeatMs)
+	c.ordHb = time.Duration(hb) * time.Millisecond
 	c.ordLast = time.Now()
+	ct, ini, from := "SUB_IMAGE", "", 0
+	end := c.orderPosition()
+	if req.Clk != "" {
+		pos, ok := decodeClk(req.Clk, len(r.orders))
+		_, ok2 := decodeClk(req.InitialClk, len(r.orders))
+		if !ok || !ok2 {
+			return c.failure(req.ID, "INVALID_CLOCK", "Invalid clock: initialClk="+req.InitialClk+" clk="+req.Clk, true)
+		}
+		ct, ini, from = "RESUB_DELTA", req.InitialClk, pos
+		end = max(end, pos)
+		if c.e.cfg.Speed == 0 {
+			end = min(pos+1, len(r.orders))
+		}
+	}
+	end = min(end, from+1000)
+	if ini == "" {
+		ini = encodeClk(end)
+	}
+	c.ordSub = req.ID
 	if err := c.success(req.ID); err != nil {
 		return err
 	}
+	pt := time.Now().UnixMilli()
+	if len(r.orders) > 0 {
+		pt = r.startPt
+	}
 	b := append(c.buf[:0], `{"op":"ocm","id":`...)
 	b = strconv.AppendInt(b, req.ID, 10)
-	b = append(b, `,"initialClk":"0","clk":"0","conflateMs":0,"heartbeatMs":`...)
-	b = strconv.AppendInt(b, heartbeatMs(req.HeartbeatMs), 10)
+	b = append(b, `,"initialClk":`...)
+	b = strconv.AppendQuote(b, ini)
+	b = append(b, `,"clk":"`...)
+	b = append(b, encodeClk(end)...)
+	b = append(b, `","conflateMs":0,"heartbeatMs":`...)
+	b = strconv.AppendInt(b, hb, 10)
+	ptAt := len(b) + len(`,"pt":`)
 	b = append(b, `,"pt":`...)
-	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
-	b = append(b, `,"ct":"SUB_IMAGE"}`...)
+	b = append(b, `,"ct":"`...)
+	b = append(b, ct...)
+	b = append(b, '"')
+	if end > from {
+		b = append(b, `,"oc":[`...)
+		for i := from; i < end; i++ {
+			if i > from {
+				b = append(b, ',')
+			}
+			b = append(b, r.orders[i].raw...)
+			pt = r.orders[i].pt
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
+	b = insertInt(b, ptAt, pt)
+	c.ordPos = end
+	c.buf = b
+	return c.change(b)
+}
+
+// orderPosition is how far the replay clock has got in the order changes:
+// the index of the first one not yet due (0 at speed 0).
+func (c *conn) orderPosition() int {
+	r := c.e.replay
+	if c.e.cfg.Speed == 0 {
+		return 0
+	}
+	now := time.Now()
+	i := 0
+	for i < len(r.orders) && !c.dueAt(r.orders[i].pt).After(now) {
+		i++
+	}
+	return i
+}
+
+// orderDelta sends the next order change as recorded.
+func (c *conn) orderDelta() error {
+	ev := &c.e.replay.orders[c.ordPos]
+	b := append(c.buf[:0], `{"op":"ocm","id":`...)
+	b = strconv.AppendInt(b, c.ordSub, 10)
+	b = append(b, `,"clk":"`...)
+	b = append(b, encodeClk(c.ordPos+1)...)
+	b = append(b, `","pt":`...)
+	b = strconv.AppendInt(b, ev.pt, 10)
+	b = append(b, `,"oc":[`...)
+	b = append(b, ev.raw...)
+	b = append(b, "]}"...)
+	c.ordPos++
+	c.ordLast = time.Now()
 	c.buf = b
 	return c.change(b)
 }
@@ -594,7 +690,9 @@ func (c *conn) orderSubscribe(req *esa.Request) error {
 func (c *conn) orderHeartbeat() error {
 	b := append(c.buf[:0], `{"op":"ocm","id":`...)
 	b = strconv.AppendInt(b, c.ordSub, 10)
-	b = append(b, `,"clk":"0","pt":`...)
+	b = append(b, `,"clk":"`...)
+	b = append(b, encodeClk(c.ordPos)...)
+	b = append(b, `","pt":`...)
 	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
 	b = append(b, `,"ct":"HEARTBEAT"}`...)
 	c.buf = b
