@@ -34,6 +34,7 @@ type runFlags struct {
 	conflateMs, heartbeatMs                                                                       int64
 	perConnection                                                                                 int
 	orders                                                                                        bool
+	relist                                                                                        time.Duration
 
 	sync, closeGrace, expiry, duration, keepAlive time.Duration
 	until, metricsAddr, logLevel                  string
@@ -90,7 +91,8 @@ good); 2 bad flags, refused login, or the stream refused the subscription
 	fl.IntVar(&f.ladderLevels, "ladder-levels", 0, "levels of the best-offers ladders (EX_BEST_OFFERS only)")
 	fl.Int64Var(&f.conflateMs, "conflate-ms", -1, "conflation in ms (default: the server's, none)")
 	fl.Int64Var(&f.heartbeatMs, "heartbeat-ms", 5000, "heartbeat interval in ms; the watchdog reconnects after twice this")
-	fl.IntVar(&f.perConnection, "markets-per-connection", 200, "split --market-ids into subscriptions of this many, one connection each")
+	fl.IntVar(&f.perConnection, "markets-per-connection", 200, "split the markets into subscriptions of this many, one connection each (--market-ids, or a filter's markets as listMarketCatalogue lists them)")
+	fl.DurationVar(&f.relist, "relist", 5*time.Minute, "when a filter's markets are split over connections, list them again this often and subscribe to new ones (0: never)")
 	fl.BoolVar(&f.orders, "orders", false, "also record the account's order stream")
 	fl.DurationVar(&f.sync, "sync", recorder.DefaultSync, "how often tapes are written and fsynced")
 	fl.DurationVar(&f.closeGrace, "close-grace", recorder.DefaultCloseGrace, "how long a tape stays open after its market closed")
@@ -117,8 +119,43 @@ func parseBool(name, v string) (*bool, error) {
 	return nil, &cli.UsageError{Err: fmt.Errorf("--%s %q: want true or false", name, v)}
 }
 
-// subscriptions returns one market subscription per connection.
+// subscriptions returns one market subscription per connection for
+// --market-ids (or the filter alone when none are given).
 func (f *runFlags) subscriptions() ([]*esa.MarketSubscription, error) {
+	return f.subscriptionsFor(f.marketIDs)
+}
+
+// hasFilter reports whether a filter flag other than --market-ids is set:
+// then the markets it matches may number more than one subscription holds.
+func (f *runFlags) hasFilter() bool {
+	return len(f.eventTypeIDs)+len(f.eventIDs)+len(f.countryCodes)+len(f.marketTypes)+
+		len(f.venues)+len(f.bettingTypes)+len(f.raceTypes) > 0 || f.bspMarket != "" || f.turnInPlay != ""
+}
+
+// listMarkets asks listMarketCatalogue for the ids of the markets the
+// filter flags match. Race types have no catalogue filter; the stream
+// subscription still carries them, so it records only the matching ones.
+func (f *runFlags) listMarkets(ctx context.Context, bc *betting.Client) ([]string, error) {
+	bsp, _ := parseBool("bsp-market", f.bspMarket)
+	tip, _ := parseBool("turn-in-play", f.turnInPlay)
+	cats, err := bc.ListMarketCatalogue(ctx, betting.CatalogueRequest{Filter: betting.MarketFilter{
+		EventTypeIDs: f.eventTypeIDs, EventIDs: f.eventIDs, MarketCountries: f.countryCodes,
+		MarketTypeCodes: f.marketTypes, Venues: f.venues, MarketBettingTypes: f.bettingTypes,
+		BspOnly: bsp, TurnInPlayEnabled: tip,
+	}, MaxResults: 1000})
+	if err != nil {
+		return nil, fmt.Errorf("listing the filter's markets: %w", err)
+	}
+	ids := make([]string, 0, len(cats))
+	for _, c := range cats {
+		ids = append(ids, c.MarketID)
+	}
+	return ids, nil
+}
+
+// subscriptionsFor returns one market subscription per connection, ids
+// split in groups of --markets-per-connection; each keeps the filter flags.
+func (f *runFlags) subscriptionsFor(ids []string) ([]*esa.MarketSubscription, error) {
 	bsp, err := parseBool("bsp-market", f.bspMarket)
 	if err != nil {
 		return nil, err
@@ -148,11 +185,11 @@ func (f *runFlags) subscriptions() ([]*esa.MarketSubscription, error) {
 		}
 		return s
 	}
-	if len(f.marketIDs) <= f.perConnection {
-		return []*esa.MarketSubscription{mk(f.marketIDs)}, nil
+	if len(ids) <= f.perConnection {
+		return []*esa.MarketSubscription{mk(ids)}, nil
 	}
 	var subs []*esa.MarketSubscription
-	for ids := f.marketIDs; len(ids) > 0; {
+	for len(ids) > 0 {
 		n := min(len(ids), f.perConnection)
 		subs = append(subs, mk(ids[:n]))
 		ids = ids[n:]
@@ -242,8 +279,33 @@ func (f *runFlags) run(parent context.Context) error {
 		return exitError(err)
 	}
 
+	// A filter matching more markets than one subscription may hold (200
+	// on Betfair) is split by market id over several connections; the
+	// subscriptions keep the filter, so the stream applies it too.
+	known := map[string]bool{}
+	split := false
+	if len(f.marketIDs) == 0 && f.hasFilter() {
+		ids, err := f.listMarkets(ctx, bc)
+		switch {
+		case err != nil:
+			log.Warn("could not list the filter's markets; subscribing by the filter alone", "err", err)
+		case len(ids) > f.perConnection:
+			split = true
+			for _, id := range ids {
+				known[id] = true
+			}
+			if subs, err = f.subscriptionsFor(ids); err != nil {
+				rec.Shutdown()
+				return err
+			}
+			log.Info("filter's markets split over connections", "markets", len(ids), "connections", len(subs))
+		}
+	}
+
+	var mu sync.Mutex // guards clients and errs, which re-listing extends
 	var clients []*esa.Client
-	for i, sub := range subs {
+	newClient := func(sub *esa.MarketSubscription) (*esa.Client, error) {
+		i := len(clients)
 		cc := esa.ClientConfig{
 			Addr: ep.Stream, CAFile: ca, AppKey: cred.AppKey,
 			Session: bc.SessionToken, Relogin: bc.Login,
@@ -255,12 +317,20 @@ func (f *runFlags) run(parent context.Context) error {
 		}
 		c, err := esa.NewClient(cc)
 		if err != nil {
+			return nil, err
+		}
+		clients = append(clients, c)
+		return c, nil
+	}
+	for _, sub := range subs {
+		if _, err := newClient(sub); err != nil {
 			rec.Shutdown()
 			return &cli.UsageError{Err: err}
 		}
-		clients = append(clients, c)
 	}
 	rec.Metrics().Reconnects = func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
 		var n int64
 		for _, c := range clients {
 			n += c.Stats().Reconnects
@@ -286,14 +356,63 @@ func (f *runFlags) run(parent context.Context) error {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	errs := make([]error, len(clients)+2)
-	for i, c := range clients {
+	var errs []error
+	start := func(c *esa.Client) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := c.Run(runCtx); err != nil && runCtx.Err() == nil {
-				errs[i] = err
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
 				cancel(err)
+			}
+		}()
+	}
+	for _, c := range clients {
+		start(c)
+	}
+	if split && f.relist > 0 {
+		// Markets the filter comes to match later (tomorrow's races listed
+		// during the day) get connections of their own.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(f.relist)
+			defer t.Stop()
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-t.C:
+				}
+				ids, err := f.listMarkets(runCtx, bc)
+				if err != nil {
+					log.Warn("re-listing the filter's markets failed", "err", err)
+					continue
+				}
+				var fresh []string
+				for _, id := range ids {
+					if !known[id] {
+						known[id] = true
+						fresh = append(fresh, id)
+					}
+				}
+				if len(fresh) == 0 {
+					continue
+				}
+				subs, _ := f.subscriptionsFor(fresh)
+				mu.Lock()
+				for _, sub := range subs {
+					c, err := newClient(sub)
+					if err != nil {
+						log.Error("subscribing to new markets", "err", err)
+						continue
+					}
+					start(c)
+				}
+				mu.Unlock()
+				log.Info("new markets subscribed", "markets", len(fresh), "connections", len(subs))
 			}
 		}()
 	}
