@@ -261,7 +261,14 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.Trade { return r.Trades.Chunks() })
 	})
 	do(TableSnapshots, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySnap, ms, func(r *tables.Rows) [][]tables.Snapshot { return r.Snapshots.Chunks() })
+		groups := gather(ms, func(r *tables.Rows) [][]tables.Snapshot { return r.Snapshots.Chunks() })
+		if len(groups) == 0 {
+			return nil
+		}
+		if snapshotsFit(groups) {
+			return writeFileAs(ctx, s, k, meta, n, bySnap, groups, toSnapshotRows)
+		}
+		return writeFile(ctx, s, k, meta, n, bySnap, groups)
 	})
 	do(TableMarketSnapshots, func(k string) error {
 		return writeGroups(ctx, s, k, meta, n, byMarketS, ms, func(r *tables.Rows) [][]tables.MarketSnapshot { return [][]tables.MarketSnapshot{r.MarketSnapshots} })
@@ -274,6 +281,16 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 
 func writeGroups[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
 	sorting []pq.SortingColumn, ms []*tables.Rows, rows func(*tables.Rows) [][]T) error {
+	groups := gather(ms, rows)
+	if len(groups) == 0 {
+		return nil
+	}
+	return writeFile(ctx, s, key, meta, maxRows, sorting, groups)
+}
+
+// gather returns the non-empty row groups (each a list of chunks) that rows
+// takes from each market.
+func gather[T any](ms []*tables.Rows, rows func(*tables.Rows) [][]T) [][][]T {
 	groups := make([][][]T, 0, len(ms))
 	for _, m := range ms {
 		g := rows(m)
@@ -285,10 +302,7 @@ func writeGroups[T any](ctx context.Context, s store.Store, key string, meta map
 			groups = append(groups, g)
 		}
 	}
-	if len(groups) == 0 {
-		return nil
-	}
-	return writeFile(ctx, s, key, meta, maxRows, sorting, groups)
+	return groups
 }
 
 // writeFile writes one Parquet file of row groups, closing a row group
@@ -296,6 +310,13 @@ func writeGroups[T any](ctx context.Context, s store.Store, key string, meta map
 // rows.
 func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
 	sorting []pq.SortingColumn, groups [][][]T) error {
+	return writeFileAs(ctx, s, key, meta, maxRows, sorting, groups, func(_ []T, c []T) []T { return c })
+}
+
+// writeFileAs is writeFile for rows written as another type W with the
+// same schema: conv appends a chunk's rows, converted, to a reused buffer.
+func writeFileAs[T, W any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
+	sorting []pq.SortingColumn, groups [][][]T, conv func([]W, []T) []W) error {
 	out, err := s.Create(ctx, key)
 	if err != nil {
 		return err
@@ -321,7 +342,8 @@ func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[s
 	for _, k := range keys {
 		opts = append(opts, pq.KeyValueMetadata(k, meta[k]))
 	}
-	pw := pq.NewGenericWriter[T](out, opts...)
+	pw := pq.NewGenericWriter[W](out, opts...)
+	var buf []W
 	fail := func(err error) error {
 		out.Abort()
 		return fmt.Errorf("parquet: %s: %w", key, err)
@@ -342,7 +364,8 @@ func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[s
 			inGroup = 0
 		}
 		for _, c := range g {
-			if _, err := pw.Write(c); err != nil {
+			buf = conv(buf[:0], c)
+			if _, err := pw.Write(buf); err != nil {
 				return fail(err)
 			}
 		}

@@ -3,6 +3,7 @@ package parquet_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -329,4 +330,102 @@ func TestLadderDeltasRoundTrip(t *testing.T) {
 	if n == 0 || len(got) != len(want) {
 		t.Fatalf("%d rows in %d markets read back, want %d markets", n, len(got), len(want))
 	}
+}
+
+// TestSnapshotsRoundTrip checks that snapshots read back equal the
+// builder's rows, both when the writer may encode optional columns as
+// zero-is-null values and when a present zero forces it back to pointers.
+func TestSnapshotsRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		// zero, if set, gives the first snapshot of the first market a
+		// present zero that the fast encoding could not keep.
+		zero func(s *tables.Snapshot)
+	}{
+		{name: "as built"},
+		{name: "zero adjustment factor", zero: func(s *tables.Snapshot) { z := 0.0; s.AdjustmentFactor = &z }},
+		{name: "zero last update", zero: func(s *tables.Snapshot) { var z int64; s.LastUpdatePt = &z }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, files := tapeRows(t, testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar"))
+			st, err := store.NewDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			w := parquet.NewWriter(parquet.Options{Store: st, Prefix: "ds", Batch: "b",
+				Tables: map[string]bool{parquet.TableSnapshots: true, parquet.TableFiles: true}})
+			want := map[string][]tables.Snapshot{}
+			zeroed := false
+			for i := range rows {
+				for _, r := range rows[i] {
+					if tc.zero != nil && !zeroed && r.Snapshots.Len() > 0 {
+						tc.zero(&r.Snapshots.Chunks()[0][0])
+						zeroed = true
+					}
+					want[r.MarketID] = r.Snapshots.All()
+				}
+				if err := w.Add(ctx, rows[i], files[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			objs, err := st.List(ctx, "ds/"+parquet.TableSnapshots+"/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][]tables.Snapshot{}
+			for _, o := range objs {
+				rs, err := parquet.ReadAll[tables.Snapshot](ctx, st, o.Key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range rs {
+					got[r.MarketID] = append(got[r.MarketID], r)
+				}
+			}
+			n, ticks := 0, 0
+			for id, ws := range want {
+				gs := got[id]
+				if len(gs) != len(ws) {
+					t.Fatalf("market %s: %d rows read back, want %d", id, len(gs), len(ws))
+				}
+				for i := range ws {
+					// Compared as text, pointers followed, since spn and
+					// spf may be NaN.
+					if g, w := derefString(gs[i]), derefString(ws[i]); g != w {
+						t.Fatalf("market %s row %d: read back %s, want %s", id, i, g, w)
+					}
+					if ws[i].BackTick != nil {
+						ticks++
+					}
+				}
+				n += len(ws)
+			}
+			if n == 0 || ticks == 0 || len(got) != len(want) {
+				t.Fatalf("%d rows (%d with a back tick) in %d markets read back, want %d markets", n, ticks, len(got), len(want))
+			}
+		})
+	}
+}
+
+// derefString formats a struct's fields by name, following pointers.
+func derefString(v any) string {
+	rv := reflect.ValueOf(v)
+	var b strings.Builder
+	for i := range rv.NumField() {
+		f := rv.Field(i)
+		if f.Kind() == reflect.Pointer {
+			if f.IsNil() {
+				fmt.Fprintf(&b, "%s:null ", rv.Type().Field(i).Name)
+				continue
+			}
+			f = f.Elem()
+		}
+		fmt.Fprintf(&b, "%s:%v ", rv.Type().Field(i).Name, f.Interface())
+	}
+	return b.String()
 }
