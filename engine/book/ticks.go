@@ -59,26 +59,33 @@ func PriceAt(i int) float64 { return priceTable[i] }
 // Tick returns the index of price on the ladder, and false when the price is
 // not a ladder price (off-tick, below 1.01 or above 1000). Prices are
 // compared after rounding to two decimals, so 1.1 and 1.1000000000000001
-// are the same tick.
+// are the same tick. It rounds once and works in whole hundredths over the
+// bands, because it runs for every ladder level convert parquet writes.
 func Tick(price float64) (int, bool) {
 	if !(price >= MinPrice-0.005 && price <= MaxPrice+0.005) {
 		return 0, false
 	}
-	c := math.Round(price * 100)
-	lo, hi := 0, NumTicks
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if math.Round(priceTable[mid]*100) < c {
-			lo = mid + 1
-		} else {
-			hi = mid
+	c := int(math.Round(price * 100))
+	base := 0
+	for _, b := range centBands {
+		if c <= b.to {
+			if c < b.from || (c-b.from)%b.step != 0 {
+				return 0, false
+			}
+			return base + (c-b.from)/b.step, true
 		}
-	}
-	if lo < NumTicks && math.Round(priceTable[lo]*100) == c {
-		return lo, true
+		base += (b.to - b.from) / b.step
 	}
 	return 0, false
 }
+
+// centBands are classicBands in whole hundredths, for Tick.
+var centBands = func() (cb [len(classicBands)]struct{ from, to, step int }) {
+	for i, b := range classicBands {
+		cb[i].from, cb[i].to, cb[i].step = int(math.Round(b.from*100)), int(math.Round(b.to*100)), int(math.Round(b.step*100))
+	}
+	return cb
+}()
 
 // TicksBetween returns the number of ticks from price a up to price b
 // (negative when b is below a), and false when either is not a ladder price.

@@ -1,6 +1,9 @@
 package book
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestPriceTable(t *testing.T) {
 	if got := PriceAt(0); got != 1.01 {
@@ -110,5 +113,45 @@ func TestTicksBetweenAndAdd(t *testing.T) {
 		if got2, ok2 := SubTicks(tt.price, -tt.n); got2 != got || ok2 != ok {
 			t.Errorf("SubTicks(%v, %d) = %v, %v; want %v, %v", tt.price, -tt.n, got2, ok2, got, ok)
 		}
+	}
+}
+
+// tickBySearch is the plain definition of Tick: a binary search of the
+// price table, rounding each entry to hundredths.
+func tickBySearch(price float64) (int, bool) {
+	if !(price >= MinPrice-0.005 && price <= MaxPrice+0.005) {
+		return 0, false
+	}
+	c := math.Round(price * 100)
+	lo, hi := 0, NumTicks
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if math.Round(priceTable[mid]*100) < c {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < NumTicks && math.Round(priceTable[lo]*100) == c {
+		return lo, true
+	}
+	return 0, false
+}
+
+// TestTickAgreesWithSearch checks the band arithmetic of Tick against the
+// search on every hundredth from 0 to 1001 and on prices a little off each.
+func TestTickAgreesWithSearch(t *testing.T) {
+	for c := 0; c <= 100100; c++ {
+		for _, d := range []float64{0, 0.004, -0.004, 0.006, 0.5} {
+			p := (float64(c) + d) / 100
+			gi, gok := Tick(p)
+			wi, wok := tickBySearch(p)
+			if gi != wi || gok != wok {
+				t.Fatalf("price %v: Tick %d %v, search %d %v", p, gi, gok, wi, wok)
+			}
+		}
+	}
+	if i, ok := Tick(1000); !ok || i != NumTicks-1 {
+		t.Fatalf("1000: %d %v", i, ok)
 	}
 }

@@ -193,7 +193,7 @@ func intPtr(v int) *int32 {
 }
 
 func tickOf(price float64) *int32 {
-	if t, ok := tickIndex(price); ok {
+	if t, ok := book.Tick(price); ok {
 		return &smallInts[t]
 	}
 	return nil
