@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -251,7 +250,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 
 	objects := &sync.Map{} // S3 input path -> store.Object, for the files table
 	walker := &pipeline.Walker{Workers: f.workers, Listers: map[string]pipeline.Lister{
-		"s3": &storeLister{opts: store.Options{S3: f.s3}, seen: objects}}}
+		"s3": &pipeline.StoreLister{Options: store.Options{S3: f.s3}, Seen: func(url string, o store.Object) { objects.Store(url, o) }}}}
 	if !f.strict {
 		walker.OnError = func(err error) error {
 			run.mu.Lock()
@@ -468,37 +467,6 @@ func convertTape(ctx context.Context, t *pipeline.Tape, opts tables.Options, str
 	}
 	file.MarketIDs = strings.Join(ids, ",")
 	return rows, nil
-}
-
-// storeLister lists and opens s3://bucket/prefix inputs through package
-// store: every object below the prefix, in key order.
-type storeLister struct {
-	opts store.Options
-	seen *sync.Map
-}
-
-// List implements pipeline.Lister.
-func (l *storeLister) List(ctx context.Context, input string, fn func(obj pipeline.Object, err error) error) error {
-	st, prefix, err := store.Open(ctx, input, l.opts)
-	if err != nil {
-		return fn(pipeline.Object{Path: input, Size: -1}, err)
-	}
-	objs, err := st.List(ctx, prefix)
-	if err != nil {
-		return fn(pipeline.Object{Path: input, Size: -1}, err)
-	}
-	for _, o := range objs {
-		key := o.Key
-		p := strings.TrimSuffix(st.URL(), "/") + "/" + key
-		l.seen.Store(p, o)
-		err := fn(pipeline.Object{Path: p, Size: o.Size, Open: func(ctx context.Context) (io.ReadCloser, error) {
-			return st.Open(ctx, key)
-		}}, nil)
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // modTime returns the modification time of a local input (an archive's
