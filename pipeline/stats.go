@@ -168,6 +168,7 @@ func tapeStats(ctx context.Context, t *Tape, opts StatsOptions) (TapeStats, erro
 	dec := esa.NewDecoder()
 	var msg esa.Message
 
+	var badLine error // the bad line that stopped a --strict run
 	err := eachLine(t, func(line []byte, n int) error {
 		ts.Lines++
 		if err := dec.Decode(line, &msg); err != nil {
@@ -177,6 +178,7 @@ func tapeStats(ctx context.Context, t *Tape, opts StatsOptions) (TapeStats, erro
 				ts.FirstError = ierr.Error()
 			}
 			if opts.Strict {
+				badLine = ierr
 				return ierr
 			}
 			if opts.Log != nil {
@@ -213,15 +215,13 @@ func tapeStats(ctx context.Context, t *Tape, opts StatsOptions) (TapeStats, erro
 	sort.Slice(ts.Markets, func(i, j int) bool { return ts.Markets[i].ID < ts.Markets[j].ID })
 	ts.NumMarkets = len(ts.Markets)
 	ts.Wall = time.Since(start)
-	if err != nil {
-		if ts.FirstError == "" || ts.FirstError != err.Error() {
-			// A read error (truncated or corrupt stream) is not a bad line,
-			// but it is this tape's problem: note it, keep what was read.
-			if ts.FirstError == "" {
-				ts.FirstError = err.Error()
-			}
-			ts.ReadError = err.Error()
+	if err != nil && err != badLine {
+		// A read error (a truncated or corrupt stream) is not a bad line,
+		// but it is this tape's problem: note it, keep what was read.
+		if ts.FirstError == "" {
+			ts.FirstError = err.Error()
 		}
+		ts.ReadError = err.Error()
 		if !opts.Strict {
 			if opts.Log != nil {
 				opts.Log.Warn("tape cut short", "err", err)

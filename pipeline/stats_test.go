@@ -184,7 +184,14 @@ func TestCollectStatsKeepsGoodDataAroundBadMembers(t *testing.T) {
 
 func TestCollectStatsStrictStopsAtFirstBadLine(t *testing.T) {
 	path, _ := badArchive(t)
-	_, err := CollectStats(context.Background(), []string{path}, StatsOptions{Workers: 1, Strict: true})
+	st, err := CollectStats(context.Background(), []string{path}, StatsOptions{Workers: 1, Strict: true})
+	// The first bad line (notes.bz2, before the cut-short member) stops the
+	// run; it is a bad line, not a read error.
+	for _, ts := range st.Tapes {
+		if ts.ReadError != "" {
+			t.Errorf("%s: read error %q after a strict stop at a bad line", ts.Name, ts.ReadError)
+		}
+	}
 	var ierr *InputError
 	if !errors.As(err, &ierr) {
 		t.Fatalf("strict: got %v, want an *InputError", err)
