@@ -1,12 +1,17 @@
 package parquet
 
-import "github.com/tapedeck/tapedeck/pipeline/tables"
+import (
+	pq "github.com/parquet-go/parquet-go"
+
+	"github.com/tapedeck/tapedeck/pipeline/tables"
+)
 
 // snapshotRow is tables.Snapshot as written: the same columns, names,
 // types and encodings, but its optional float and timestamp columns are
 // plain values, null when zero. parquet-go writes a pointer column one row
 // at a time and a plain optional column a page of rows at once; snapshots
 // have seventeen such columns, so this halves the table's encoding cost.
+// (zeroNull works around a parquet-go flaw in writing such columns.)
 // None of them holds a legitimate zero in practice (prices are >= 1.01,
 // a ladder level's size is positive, publish times are not the epoch);
 // writeSnapshots falls back to tables.Snapshot for any file where one
@@ -113,4 +118,29 @@ func toSnapshotRows(dst []snapshotRow, src []tables.Snapshot) []snapshotRow {
 		})
 	}
 	return dst
+}
+
+// snapshotCodec describes snapshotRow's zero-is-null columns to zeroNull;
+// its explicit rows come from the schema itself, which reads zero as null
+// value by value.
+func snapshotCodec() *rowCodec[snapshotRow] {
+	schema := pq.SchemaOf(snapshotRow{})
+	return &rowCodec[snapshotRow]{
+		columns: 18,
+		present: func(r *snapshotRow) uint64 {
+			var p uint64
+			for k, v := range [17]float64{r.AdjustmentFactor, r.Ltp, r.Wap,
+				r.BackPrice1, r.BackSize1, r.BackPrice2, r.BackSize2, r.BackPrice3, r.BackSize3,
+				r.LayPrice1, r.LaySize1, r.LayPrice2, r.LaySize2, r.LayPrice3, r.LaySize3, r.Spn, r.Spf} {
+				if v != 0 {
+					p |= 1 << uint(k)
+				}
+			}
+			if r.LastUpdatePt != 0 {
+				p |= 1 << 17
+			}
+			return p
+		},
+		explicit: func(row pq.Row, r *snapshotRow) pq.Row { return schema.Deconstruct(row, r) },
+	}
 }
