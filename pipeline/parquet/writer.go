@@ -255,7 +255,15 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		})
 	})
 	do(TableLadderDeltas, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.LadderDelta { return r.LadderDeltas.Chunks() })
+		groups := gather(ms, func(r *tables.Rows) [][]tables.LadderDelta { return r.LadderDeltas.Chunks() })
+		if len(groups) == 0 {
+			return nil
+		}
+		codec, err := ladderCodec(pq.SchemaOf(tables.LadderDelta{}))
+		if err != nil {
+			return err
+		}
+		return writeFileWith(ctx, s, k, meta, n, bySeq, groups, same[tables.LadderDelta], codec)
 	})
 	do(TableTrades, func(k string) error {
 		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.Trade { return r.Trades.Chunks() })
@@ -266,7 +274,7 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 			return nil
 		}
 		if snapshotsFit(groups) {
-			return writeFileAs(ctx, s, k, meta, n, bySnap, groups, toSnapshotRows)
+			return writeFileWith(ctx, s, k, meta, n, bySnap, groups, toSnapshotRows, snapshotCodec())
 		}
 		return writeFile(ctx, s, k, meta, n, bySnap, groups)
 	})
@@ -310,13 +318,23 @@ func gather[T any](ms []*tables.Rows, rows func(*tables.Rows) [][]T) [][][]T {
 // rows.
 func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
 	sorting []pq.SortingColumn, groups [][][]T) error {
-	return writeFileAs(ctx, s, key, meta, maxRows, sorting, groups, func(_ []T, c []T) []T { return c })
+	return writeFileAs(ctx, s, key, meta, maxRows, sorting, groups, same[T])
 }
+
+// same is the conversion of rows written as they are.
+func same[T any](_ []T, c []T) []T { return c }
 
 // writeFileAs is writeFile for rows written as another type W with the
 // same schema: conv appends a chunk's rows, converted, to a reused buffer.
 func writeFileAs[T, W any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
 	sorting []pq.SortingColumn, groups [][][]T, conv func([]W, []T) []W) error {
+	return writeFileWith(ctx, s, key, meta, maxRows, sorting, groups, conv, nil)
+}
+
+// writeFileWith is writeFileAs for a row type with zero-is-null optional
+// columns, which codec (unless nil) describes: see zeroNull.
+func writeFileWith[T, W any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
+	sorting []pq.SortingColumn, groups [][][]T, conv func([]W, []T) []W, codec *rowCodec[W]) error {
 	out, err := s.Create(ctx, key)
 	if err != nil {
 		return err
@@ -342,12 +360,26 @@ func writeFileAs[T, W any](ctx context.Context, s store.Store, key string, meta 
 	for _, k := range keys {
 		opts = append(opts, pq.KeyValueMetadata(k, meta[k]))
 	}
-	pw := pq.NewGenericWriter[W](out, opts...)
-	var buf []W
 	fail := func(err error) error {
 		out.Abort()
 		return fmt.Errorf("parquet: %s: %w", key, err)
 	}
+	var pw *pq.GenericWriter[W]
+	var write func([]W) error
+	if codec != nil {
+		z, err := newZeroNull(out, opts, codec)
+		if err != nil {
+			return fail(err)
+		}
+		pw, write = z.pw, z.Write
+	} else {
+		pw = pq.NewGenericWriter[W](out, opts...)
+		write = func(rows []W) error {
+			_, err := pw.Write(rows)
+			return err
+		}
+	}
+	var buf []W
 	inGroup := 0
 	for _, g := range groups {
 		if err := ctx.Err(); err != nil {
@@ -365,7 +397,7 @@ func writeFileAs[T, W any](ctx context.Context, s store.Store, key string, meta 
 		}
 		for _, c := range g {
 			buf = conv(buf[:0], c)
-			if _, err := pw.Write(buf); err != nil {
+			if err := write(buf); err != nil {
 				return fail(err)
 			}
 		}

@@ -268,6 +268,35 @@ func TestParseTables(t *testing.T) {
 	}
 }
 
+// ladderDeltaRead is a ladder_deltas row as a reader sees it: level and
+// tick null or not.
+type ladderDeltaRead struct {
+	MarketID     string  `parquet:"market_id"`
+	Pt           int64   `parquet:"pt"`
+	Seq          int64   `parquet:"seq"`
+	SelectionID  int64   `parquet:"selection_id"`
+	Handicap     float64 `parquet:"handicap"`
+	Ladder       string  `parquet:"ladder"`
+	Level        *int32  `parquet:"level,optional"`
+	Price        float64 `parquet:"price"`
+	Tick         *int32  `parquet:"tick,optional"`
+	Size         float64 `parquet:"size"`
+	InPlay       bool    `parquet:"in_play"`
+	MarketStatus string  `parquet:"market_status"`
+}
+
+func readable(d tables.LadderDelta) ladderDeltaRead {
+	r := ladderDeltaRead{d.MarketID, d.Pt, d.Seq, d.SelectionID, d.Handicap, d.Ladder, nil, d.Price, nil, d.Size,
+		d.InPlay, d.MarketStatus}
+	if d.HasLevel {
+		r.Level = &d.Level
+	}
+	if d.HasTick {
+		r.Tick = &d.Tick
+	}
+	return r
+}
+
 // TestLadderDeltasRoundTrip reads back the ladder_deltas written column by
 // column and checks every row against the rows the builder gives.
 func TestLadderDeltasRoundTrip(t *testing.T) {
@@ -280,10 +309,12 @@ func TestLadderDeltasRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	w := parquet.NewWriter(parquet.Options{Store: st, Prefix: "ds", Batch: "b", MaxRows: 40000,
 		Tables: map[string]bool{parquet.TableLadderDeltas: true, parquet.TableFiles: true}})
-	want := map[string][]tables.LadderDelta{}
+	want := map[string][]ladderDeltaRead{}
 	for i := range rows {
 		for _, r := range rows[i] {
-			want[r.MarketID] = r.LadderDeltas.All()
+			for _, d := range r.LadderDeltas.All() {
+				want[r.MarketID] = append(want[r.MarketID], readable(d))
+			}
 		}
 		if err := w.Add(ctx, rows[i], files[i]); err != nil {
 			t.Fatal(err)
@@ -296,9 +327,9 @@ func TestLadderDeltasRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string][]tables.LadderDelta{}
+	got := map[string][]ladderDeltaRead{}
 	for _, o := range objs {
-		rs, err := parquet.ReadAll[tables.LadderDelta](ctx, st, o.Key)
+		rs, err := parquet.ReadAll[ladderDeltaRead](ctx, st, o.Key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -306,7 +337,7 @@ func TestLadderDeltasRoundTrip(t *testing.T) {
 			got[r.MarketID] = append(got[r.MarketID], r)
 		}
 	}
-	n, levels := 0, 0
+	n, levels, zeros := 0, 0, 0
 	for id, ws := range want {
 		gs := got[id]
 		if len(gs) != len(ws) {
@@ -322,10 +353,13 @@ func TestLadderDeltasRoundTrip(t *testing.T) {
 			if r.Level != nil {
 				levels++
 			}
+			if (r.Level != nil && *r.Level == 0) || (r.Tick != nil && *r.Tick == 0) {
+				zeros++
+			}
 		}
 	}
-	if levels == 0 {
-		t.Error("no level-keyed rows: the test should cover the level column")
+	if levels == 0 || zeros == 0 {
+		t.Errorf("%d level-keyed rows, %d with a zero level or tick: the test should cover both", levels, zeros)
 	}
 	if n == 0 || len(got) != len(want) {
 		t.Fatalf("%d rows in %d markets read back, want %d markets", n, len(got), len(want))

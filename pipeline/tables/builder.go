@@ -396,9 +396,10 @@ func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book
 			st.ladders = true
 		}
 		for _, ps := range p.l {
+			tick, onLadder := book.Tick(ps.Price)
 			st.rows.LadderDeltas.Append(LadderDelta{
 				MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: ladderNames[i],
-				Price: ps.Price, Tick: tickOf(ps.Price), Size: ps.Size, InPlay: inPlay, MarketStatus: status,
+				Price: ps.Price, Tick: int32(tick), HasTick: onLadder, Size: ps.Size, InPlay: inPlay, MarketStatus: status,
 			})
 		}
 	}
@@ -412,9 +413,11 @@ func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book
 		}
 		st.levels = true
 		for _, l := range p.l {
+			tick, onLadder := book.Tick(l.Price)
 			st.rows.LadderDeltas.Append(LadderDelta{
 				MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: ladderNames[5+i],
-				Level: intPtr(l.Level), Price: l.Price, Tick: tickOf(l.Price), Size: l.Size, InPlay: inPlay, MarketStatus: status,
+				Level: int32(l.Level), HasLevel: true, Price: l.Price, Tick: int32(tick), HasTick: onLadder, Size: l.Size,
+				InPlay: inPlay, MarketStatus: status,
 			})
 		}
 	}

@@ -122,6 +122,13 @@ type RunnerDefinition struct {
 
 // LadderDelta is one row of ladder_deltas: one price level of one ladder in
 // a runner change, as sent (size 0 deletes the level).
+//
+// Level and Tick are nullable columns held without pointers: a value
+// counts only when HasLevel or HasTick says so, and is written as null
+// otherwise. Millions of rows are held at once, and a pointer-free row is
+// one the garbage collector need not scan and parquet-go can encode a page
+// at a time (see pipeline/parquet). To read the table back into Go, use a
+// struct with *int32 for level and tick.
 type LadderDelta struct {
 	MarketID    string  `parquet:"market_id,dict"`
 	Pt          int64   `parquet:"pt,timestamp(millisecond:utc),delta"`
@@ -132,12 +139,18 @@ type LadderDelta struct {
 	// bdatb, bdatl.
 	Ladder string `parquet:"ladder,dict"`
 	// Level is the position for level-keyed ladders, null for price-keyed.
-	Level        *int32  `parquet:"level,optional"`
-	Price        float64 `parquet:"price,dict"`
-	Tick         *int32  `parquet:"tick,optional"`
-	Size         float64 `parquet:"size"`
+	Level int32   `parquet:"level,optional"`
+	Price float64 `parquet:"price,dict"`
+	// Tick is the price's index on the standard ladder, null off it.
+	// Sizes and ticks repeat within a market, so dictionaries make their
+	// pages about a quarter of plain ones (less for ZSTD to do).
+	Tick         int32   `parquet:"tick,optional,dict"`
+	Size         float64 `parquet:"size,dict"`
 	InPlay       bool    `parquet:"in_play"`
 	MarketStatus string  `parquet:"market_status,dict"`
+	// HasLevel and HasTick say whether Level and Tick are set.
+	HasLevel bool `parquet:"-"`
+	HasTick  bool `parquet:"-"`
 }
 
 // Trade is one row of trades: one change of a runner's traded ladder (trd).
