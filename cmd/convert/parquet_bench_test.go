@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,6 +76,10 @@ func BenchmarkConvertParquet(b *testing.B) {
 			b.SetBytes(size)
 			workers := runtime.GOMAXPROCS(0)
 			log := slog.New(slog.DiscardHandler)
+			// As the command runs (runParquet sets these unless the
+			// environment does).
+			defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit))
 			var changes int64
 			b.ResetTimer()
 			start, cpu0 := time.Now(), cpuTime()
