@@ -236,13 +236,19 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	run := &parquetRun{redone: map[string]bool{}}
 	maxRows := min(parquet.DefaultMaxRows, max(rowBudget/f.workers, 1<<14))
 	runID := strconv.FormatInt(time.Now().UnixMilli(), 36)
-	writers := make(chan *parquet.Writer, f.workers)
+	// A worker holds a slot while it converts a tape: its Writer, and the
+	// scratch memory one tape's replay leaves to the next.
+	type slot struct {
+		w       *parquet.Writer
+		scratch tables.Scratch
+	}
+	slots := make(chan *slot, f.workers)
 	all := make([]*parquet.Writer, f.workers)
 	for i := range all {
 		all[i] = parquet.NewWriter(parquet.Options{Store: st, Prefix: prefix, Tables: sel, Version: cli.Version(),
 			Grid: grid.String(), Batch: fmt.Sprintf("%s-%s-w%d", tag, runID, i), MaxRows: maxRows,
 			MaxBytes: byteBudget / int64(f.workers)})
-		writers <- all[i]
+		slots <- &slot{w: all[i]}
 	}
 	total := totalBytes(args)
 	prog := newParquetProgress(os.Stderr, run, total, start)
@@ -286,9 +292,11 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 				run.skipped.Add(1)
 				return nil
 			}
-			w := <-writers
-			defer func() { writers <- w }()
-			rows, err := convertTape(ctx, t, topts, f.strict, &file, run, log)
+			sl := <-slots
+			defer func() { slots <- sl }()
+			w, opts := sl.w, topts
+			opts.Scratch = &sl.scratch
+			rows, err := convertTape(ctx, t, opts, f.strict, &file, run, log)
 			if err != nil {
 				return err
 			}

@@ -97,10 +97,11 @@ func BenchmarkConvertParquet(b *testing.B) {
 						defer wg.Done()
 						pw := parquet.NewWriter(parquet.Options{Store: st, Version: "bench", Grid: tables.DefaultGridSpec,
 							Batch: "bench-w" + string(rune('0'+w)), MaxRows: rowBudget / workers})
+						var scratch tables.Scratch
 						for i := range jobs {
 							t := pipeline.NewTape(names[i], c.data[i])
 							file := tables.File{Source: "bench", Member: names[i]}
-							rows, err := convertTape(context.Background(), t, tables.Options{Grid: tables.DefaultGrid()}, true, &file, run, log)
+							rows, err := convertTape(context.Background(), t, tables.Options{Grid: tables.DefaultGrid(), Scratch: &scratch}, true, &file, run, log)
 							if err != nil {
 								b.Error(err)
 								return

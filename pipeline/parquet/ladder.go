@@ -9,17 +9,56 @@ import (
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 )
 
-// ladderColumnNames are tables.LadderDelta's columns, in the order
+// ladderDeltaRow is a ladder_deltas row as written: tables.LadderDelta
+// with its market id and status filled in from the market's Rows. Its
+// tags are the table's schema.
+type ladderDeltaRow struct {
+	MarketID    string  `parquet:"market_id,dict"`
+	Pt          int64   `parquet:"pt,timestamp(millisecond:utc),delta"`
+	Seq         int64   `parquet:"seq,delta"`
+	SelectionID int64   `parquet:"selection_id,dict"`
+	Handicap    float64 `parquet:"handicap,dict"`
+	Ladder      string  `parquet:"ladder,dict"`
+	// Level and Tick are null when zero unless written explicitly (see
+	// ladderCodec).
+	Level int32   `parquet:"level,optional"`
+	Price float64 `parquet:"price,dict"`
+	// Sizes and ticks repeat within a market: as dictionaries their pages
+	// are about a quarter of plain ones, less for ZSTD to do.
+	Tick              int32   `parquet:"tick,optional,dict"`
+	Size              float64 `parquet:"size,dict"`
+	InPlay            bool    `parquet:"in_play"`
+	MarketStatus      string  `parquet:"market_status,dict"`
+	HasLevel, HasTick bool    `parquet:"-"`
+}
+
+// toLadderRows appends src, the ladder deltas of market m, to dst as
+// written.
+func toLadderRows(dst []ladderDeltaRow, src []tables.LadderDelta, m *tables.Rows) []ladderDeltaRow {
+	for i := range src {
+		d := &src[i]
+		status := ""
+		if int(d.Status) < len(m.MarketStatuses) {
+			status = m.MarketStatuses[d.Status]
+		}
+		dst = append(dst, ladderDeltaRow{MarketID: m.MarketID, Pt: d.Pt, Seq: d.Seq, SelectionID: d.SelectionID,
+			Handicap: d.Handicap, Ladder: d.Ladder.String(), Level: d.Level, Price: d.Price, Tick: d.Tick, Size: d.Size,
+			InPlay: d.InPlay, MarketStatus: status, HasLevel: d.HasLevel, HasTick: d.HasTick})
+	}
+	return dst
+}
+
+// ladderColumnNames are ladderDeltaRow's columns, in the order
 // ladderCodec's explicit values are built.
 var ladderColumnNames = [12]string{"market_id", "pt", "seq", "selection_id", "handicap", "ladder",
 	"level", "price", "tick", "size", "in_play", "market_status"}
 
 // ladderCodec says how ladder_deltas rows are written, the dataset's
-// largest table. tables.LadderDelta holds its nullable level and tick as
-// plain int32 with presence flags, so they go the fast zero-is-null way
+// largest table. Its nullable level and tick are plain int32 with
+// presence flags, so they go the fast zero-is-null way
 // (see zeroNull); but level 0 (the best level) and tick 0 (the price 1.01)
 // are real values, and rows holding one go as explicit values.
-func ladderCodec(schema *pq.Schema) (*rowCodec[tables.LadderDelta], error) {
+func ladderCodec(schema *pq.Schema) (*rowCodec[ladderDeltaRow], error) {
 	var c [12]int // column index of each of ladderColumnNames
 	if n := len(schema.Columns()); n != len(c) {
 		return nil, fmt.Errorf("ladder_deltas schema has %d columns, want %d", n, len(c))
@@ -37,9 +76,9 @@ func ladderCodec(schema *pq.Schema) (*rowCodec[tables.LadderDelta], error) {
 		}
 		return pq.Int32Value(v).Level(0, 1, col)
 	}
-	return &rowCodec[tables.LadderDelta]{
+	return &rowCodec[ladderDeltaRow]{
 		columns: 2,
-		present: func(d *tables.LadderDelta) uint64 {
+		present: func(d *ladderDeltaRow) uint64 {
 			var p uint64
 			if d.Level != 0 {
 				p |= 1
@@ -50,10 +89,10 @@ func ladderCodec(schema *pq.Schema) (*rowCodec[tables.LadderDelta], error) {
 			return p
 		},
 		// A level or tick that is set and zero, or unset and not zero.
-		mustExplicit: func(d *tables.LadderDelta) bool {
+		mustExplicit: func(d *ladderDeltaRow) bool {
 			return d.HasLevel != (d.Level != 0) || d.HasTick != (d.Tick != 0)
 		},
-		explicit: func(row pq.Row, d *tables.LadderDelta) pq.Row {
+		explicit: func(row pq.Row, d *ladderDeltaRow) pq.Row {
 			start := len(row)
 			row = append(row, make(pq.Row, len(c))...)
 			r := row[start:]

@@ -99,11 +99,11 @@ func TestScanOptionalMatchesParquetGo(t *testing.T) {
 // columns trip parquet-go's scan, and rows whose zeros are values, and
 // checks every row reads back as it was.
 func TestZeroNullWritesWhatItIsGiven(t *testing.T) {
-	mk := func(level int32, hasLevel bool, tick int32, hasTick bool) tables.LadderDelta {
-		return tables.LadderDelta{MarketID: "1.1", Ladder: "batb", MarketStatus: "OPEN", Level: level, HasLevel: hasLevel,
+	mk := func(level int32, hasLevel bool, tick int32, hasTick bool) ladderDeltaRow {
+		return ladderDeltaRow{MarketID: "1.1", Ladder: "batb", MarketStatus: "OPEN", Level: level, HasLevel: hasLevel,
 			Tick: tick, HasTick: hasTick, Price: 2, Size: 1}
 	}
-	var rows []tables.LadderDelta
+	var rows []ladderDeltaRow
 	// The first row's zero level is a value: written explicitly before any
 	// fast write, which must not drop it.
 	rows = append(rows, mk(0, true, 5, true))
@@ -129,7 +129,7 @@ func TestZeroNullWritesWhatItIsGiven(t *testing.T) {
 	for i := range rows {
 		rows[i].Seq = int64(i)
 	}
-	codec, err := ladderCodec(pq.SchemaOf(tables.LadderDelta{}))
+	codec, err := ladderCodec(pq.SchemaOf(ladderDeltaRow{}))
 	if err != nil {
 		t.Fatal(err)
 	}

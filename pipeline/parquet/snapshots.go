@@ -99,7 +99,7 @@ func val[T any](p *T) T {
 }
 
 // toSnapshotRows appends src, converted, to dst.
-func toSnapshotRows(dst []snapshotRow, src []tables.Snapshot) []snapshotRow {
+func toSnapshotRows(dst []snapshotRow, src []tables.Snapshot, _ int) []snapshotRow {
 	for i := range src {
 		s := &src[i]
 		dst = append(dst, snapshotRow{

@@ -255,15 +255,23 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		})
 	})
 	do(TableLadderDeltas, func(k string) error {
-		groups := gather(ms, func(r *tables.Rows) [][]tables.LadderDelta { return r.LadderDeltas.Chunks() })
+		var lms []*tables.Rows // the markets of groups, in order
+		for _, m := range ms {
+			if m.LadderDeltas.Len() > 0 {
+				lms = append(lms, m)
+			}
+		}
+		groups := gather(lms, func(r *tables.Rows) [][]tables.LadderDelta { return r.LadderDeltas.Chunks() })
 		if len(groups) == 0 {
 			return nil
 		}
-		codec, err := ladderCodec(pq.SchemaOf(tables.LadderDelta{}))
+		codec, err := ladderCodec(pq.SchemaOf(ladderDeltaRow{}))
 		if err != nil {
 			return err
 		}
-		return writeFileWith(ctx, s, k, meta, n, bySeq, groups, same[tables.LadderDelta], codec)
+		return writeFileWith(ctx, s, k, meta, n, bySeq, groups, func(dst []ladderDeltaRow, c []tables.LadderDelta, g int) []ladderDeltaRow {
+			return toLadderRows(dst, c, lms[g])
+		}, codec)
 	})
 	do(TableTrades, func(k string) error {
 		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.Trade { return r.Trades.Chunks() })
@@ -318,23 +326,22 @@ func gather[T any](ms []*tables.Rows, rows func(*tables.Rows) [][]T) [][][]T {
 // rows.
 func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
 	sorting []pq.SortingColumn, groups [][][]T) error {
-	return writeFileAs(ctx, s, key, meta, maxRows, sorting, groups, same[T])
+	return writeFileAs[T, T](ctx, s, key, meta, maxRows, sorting, groups, nil)
 }
 
-// same is the conversion of rows written as they are.
-func same[T any](_ []T, c []T) []T { return c }
-
 // writeFileAs is writeFile for rows written as another type W with the
-// same schema: conv appends a chunk's rows, converted, to a reused buffer.
+// same schema: conv appends a chunk's rows, converted, to a reused buffer
+// (and is told which of groups the chunk belongs to). A nil conv writes
+// the rows as they are (T must be W).
 func writeFileAs[T, W any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
-	sorting []pq.SortingColumn, groups [][][]T, conv func([]W, []T) []W) error {
+	sorting []pq.SortingColumn, groups [][][]T, conv func([]W, []T, int) []W) error {
 	return writeFileWith(ctx, s, key, meta, maxRows, sorting, groups, conv, nil)
 }
 
 // writeFileWith is writeFileAs for a row type with zero-is-null optional
 // columns, which codec (unless nil) describes: see zeroNull.
 func writeFileWith[T, W any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
-	sorting []pq.SortingColumn, groups [][][]T, conv func([]W, []T) []W, codec *rowCodec[W]) error {
+	sorting []pq.SortingColumn, groups [][][]T, conv func([]W, []T, int) []W, codec *rowCodec[W]) error {
 	out, err := s.Create(ctx, key)
 	if err != nil {
 		return err
@@ -380,8 +387,19 @@ func writeFileWith[T, W any](ctx context.Context, s store.Store, key string, met
 		}
 	}
 	var buf []W
+	if conv != nil {
+		// Sized once for the largest chunk: growing it by appends would
+		// allocate several times its size.
+		most := 0
+		for _, g := range groups {
+			for _, c := range g {
+				most = max(most, len(c))
+			}
+		}
+		buf = make([]W, 0, most)
+	}
 	inGroup := 0
-	for _, g := range groups {
+	for gi, g := range groups {
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
@@ -396,8 +414,14 @@ func writeFileWith[T, W any](ctx context.Context, s store.Store, key string, met
 			inGroup = 0
 		}
 		for _, c := range g {
-			buf = conv(buf[:0], c)
-			if err := write(buf); err != nil {
+			var rows []W
+			if conv == nil {
+				rows = any(c).([]W)
+			} else {
+				buf = conv(buf[:0], c, gi)
+				rows = buf
+			}
+			if err := write(rows); err != nil {
 				return fail(err)
 			}
 		}

@@ -285,9 +285,9 @@ type ladderDeltaRead struct {
 	MarketStatus string  `parquet:"market_status"`
 }
 
-func readable(d tables.LadderDelta) ladderDeltaRead {
-	r := ladderDeltaRead{d.MarketID, d.Pt, d.Seq, d.SelectionID, d.Handicap, d.Ladder, nil, d.Price, nil, d.Size,
-		d.InPlay, d.MarketStatus}
+func readable(d tables.LadderDelta, m *tables.Rows) ladderDeltaRead {
+	r := ladderDeltaRead{m.MarketID, d.Pt, d.Seq, d.SelectionID, d.Handicap, d.Ladder.String(), nil, d.Price, nil, d.Size,
+		d.InPlay, m.MarketStatuses[d.Status]}
 	if d.HasLevel {
 		r.Level = &d.Level
 	}
@@ -313,7 +313,7 @@ func TestLadderDeltasRoundTrip(t *testing.T) {
 	for i := range rows {
 		for _, r := range rows[i] {
 			for _, d := range r.LadderDeltas.All() {
-				want[r.MarketID] = append(want[r.MarketID], readable(d))
+				want[r.MarketID] = append(want[r.MarketID], readable(d, r))
 			}
 		}
 		if err := w.Add(ctx, rows[i], files[i]); err != nil {

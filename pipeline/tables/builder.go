@@ -44,6 +44,8 @@ type Options struct {
 	// costly ones) when they are not wanted; every other table is cheap and
 	// always filled, since markets and runners are computed from them.
 	NoLadderDeltas, NoSnapshots bool
+	// Scratch, if set, lends the Builder memory left by earlier ones.
+	Scratch *Scratch
 }
 
 // Builder derives the rows of every table from one tape's replay. Feed it
@@ -141,7 +143,8 @@ type marketState struct {
 	bspRecPt    *int64
 	closePt     *int64
 
-	hist paged[marketSnap]
+	hist    paged[marketSnap]
+	scratch *Scratch
 
 	recorded, levels, ladders, deep bool
 	// otherStatus is a runner status outside runnerStatuses, should Betfair
@@ -209,6 +212,10 @@ func (b *Builder) state(id string, m *book.Market) *marketState {
 			times:      map[string]int64{},
 		}
 		st.rows.MarketID = id
+		st.scratch = b.opts.Scratch
+		if st.scratch != nil {
+			st.hist.free = &st.scratch.markets
+		}
 		b.markets[id] = st
 		b.list = append(b.list, st)
 	}
@@ -223,6 +230,9 @@ func (st *marketState) runner(id int64, hc float64) *runnerState {
 	rs := st.runners[k]
 	if rs == nil {
 		rs = &runnerState{key: k, trd: map[float64]float64{}, touched: -1}
+		if st.scratch != nil {
+			rs.hist.free = &st.scratch.runners
+		}
 		st.runners[k] = rs
 		st.rlist = append(st.rlist, rs)
 	}
@@ -369,8 +379,6 @@ func (st *marketState) definition(seq, pt int64, d *esa.MarketDefinition) {
 	}
 }
 
-var ladderNames = [...]string{"atb", "atl", "trd", "spb", "spl", "batb", "batl", "bdatb", "bdatl"}
-
 func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book.Market, status string, inPlay, deltas bool) {
 	rs := st.runner(rc.ID, rc.Hc)
 	rs.touched = seq
@@ -384,6 +392,7 @@ func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book
 		st.trades(seq, pt, rc, rs, m, status, inPlay)
 		return
 	}
+	code := st.marketStatusCode(status)
 	priced := [...]struct {
 		f esa.RunnerField
 		l []esa.PriceSize
@@ -398,8 +407,8 @@ func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book
 		for _, ps := range p.l {
 			tick, onLadder := book.Tick(ps.Price)
 			st.rows.LadderDeltas.Append(LadderDelta{
-				MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: ladderNames[i],
-				Price: ps.Price, Tick: int32(tick), HasTick: onLadder, Size: ps.Size, InPlay: inPlay, MarketStatus: status,
+				Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: Ladder(i),
+				Price: ps.Price, Tick: int32(tick), HasTick: onLadder, Size: ps.Size, InPlay: inPlay, Status: code,
 			})
 		}
 	}
@@ -415,13 +424,29 @@ func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book
 		for _, l := range p.l {
 			tick, onLadder := book.Tick(l.Price)
 			st.rows.LadderDeltas.Append(LadderDelta{
-				MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: ladderNames[5+i],
+				Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: LadderBATB + Ladder(i),
 				Level: int32(l.Level), HasLevel: true, Price: l.Price, Tick: int32(tick), HasTick: onLadder, Size: l.Size,
-				InPlay: inPlay, MarketStatus: status,
+				InPlay: inPlay, Status: code,
 			})
 		}
 	}
 	st.trades(seq, pt, rc, rs, m, status, inPlay)
+}
+
+// marketStatusCode returns status's index in the rows' MarketStatuses,
+// adding it when new: a market sees a handful of statuses.
+func (st *marketState) marketStatusCode(status string) uint8 {
+	ss := st.rows.MarketStatuses
+	for i := len(ss) - 1; i >= 0; i-- {
+		if ss[i] == status {
+			return uint8(i)
+		}
+	}
+	if len(ss) == 256 { // Betfair defines four
+		panic("tables: more than 256 market statuses")
+	}
+	st.rows.MarketStatuses = append(ss, status)
+	return uint8(len(ss))
 }
 
 // trades adds a runner change's traded-ladder rows and volumes.
@@ -562,6 +587,11 @@ func (b *Builder) Finish() []*Rows {
 	out := make([]*Rows, 0, len(b.list))
 	for _, st := range b.list {
 		st.finish(b.opts, b.points)
+		// The histories are spent: their pages go to the next Builder.
+		st.hist.release()
+		for _, rs := range st.rlist {
+			rs.hist.release()
+		}
 		// A copy, so that the replay state (runner histories, ladders) is
 		// garbage once the Builder is, while the rows wait to be written.
 		r := st.rows

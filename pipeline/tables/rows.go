@@ -120,37 +120,58 @@ type RunnerDefinition struct {
 	Bsp              *float64 `parquet:"bsp,optional"`
 }
 
-// LadderDelta is one row of ladder_deltas: one price level of one ladder in
-// a runner change, as sent (size 0 deletes the level).
-//
-// Level and Tick are nullable columns held without pointers: a value
-// counts only when HasLevel or HasTick says so, and is written as null
-// otherwise. Millions of rows are held at once, and a pointer-free row is
-// one the garbage collector need not scan and parquet-go can encode a page
-// at a time (see pipeline/parquet). To read the table back into Go, use a
-// struct with *int32 for level and tick.
+// LadderDelta is one row of ladder_deltas (one price level of one ladder
+// in a runner change, as sent: size 0 deletes the level), held compactly.
+// A market's ladder deltas are most of the dataset's rows and all of them
+// are held until written, so the row is small and pointer-free (the
+// garbage collector need not scan it): the market id is Rows.MarketID, the
+// ladder an enum and the market status an index into Rows.MarketStatuses.
+// pipeline/parquet writes it with the columns market_id, pt, seq,
+// selection_id, handicap, ladder, level, price, tick, size, in_play and
+// market_status.
 type LadderDelta struct {
-	MarketID    string  `parquet:"market_id,dict"`
-	Pt          int64   `parquet:"pt,timestamp(millisecond:utc),delta"`
-	Seq         int64   `parquet:"seq,delta"`
-	SelectionID int64   `parquet:"selection_id,dict"`
-	Handicap    float64 `parquet:"handicap,dict"`
-	// Ladder is the stream key: atb, atl, trd, spb, spl, batb, batl,
-	// bdatb, bdatl.
-	Ladder string `parquet:"ladder,dict"`
-	// Level is the position for level-keyed ladders, null for price-keyed.
-	Level int32   `parquet:"level,optional"`
-	Price float64 `parquet:"price,dict"`
-	// Tick is the price's index on the standard ladder, null off it.
-	// Sizes and ticks repeat within a market, so dictionaries make their
-	// pages about a quarter of plain ones (less for ZSTD to do).
-	Tick         int32   `parquet:"tick,optional,dict"`
-	Size         float64 `parquet:"size,dict"`
-	InPlay       bool    `parquet:"in_play"`
-	MarketStatus string  `parquet:"market_status,dict"`
-	// HasLevel and HasTick say whether Level and Tick are set.
-	HasLevel bool `parquet:"-"`
-	HasTick  bool `parquet:"-"`
+	Pt, Seq     int64
+	SelectionID int64
+	Handicap    float64
+	Price, Size float64
+	// Level is the position in a level-keyed ladder; Tick the price's
+	// index on the standard ladder. Each counts only when HasLevel or
+	// HasTick says so: level is null for price-keyed ladders, tick off
+	// the ladder.
+	Level, Tick int32
+	Ladder      Ladder
+	// Status indexes Rows.MarketStatuses: the market's status at the
+	// change.
+	Status            uint8
+	InPlay            bool
+	HasLevel, HasTick bool
+}
+
+// Ladder is the stream key of a ladder: atb, atl, trd, spb, spl (price
+// keyed), batb, batl, bdatb, bdatl (level keyed).
+type Ladder uint8
+
+// The ladders, in the order their names are listed.
+const (
+	LadderATB Ladder = iota
+	LadderATL
+	LadderTRD
+	LadderSPB
+	LadderSPL
+	LadderBATB
+	LadderBATL
+	LadderBDATB
+	LadderBDATL
+)
+
+var ladderNames = [...]string{"atb", "atl", "trd", "spb", "spl", "batb", "batl", "bdatb", "bdatl"}
+
+// String returns the ladder's stream key.
+func (l Ladder) String() string {
+	if int(l) < len(ladderNames) {
+		return ladderNames[l]
+	}
+	return ""
 }
 
 // Trade is one row of trades: one change of a runner's traded ladder (trd).
@@ -284,10 +305,12 @@ type Rows struct {
 	MarketDefinitions []MarketDefinition
 	RunnerDefinitions []RunnerDefinition
 	LadderDeltas      Chunked[LadderDelta]
-	Trades            Chunked[Trade]
-	Snapshots         Chunked[Snapshot]
-	MarketSnapshots   []MarketSnapshot
-	Orders            []Order
+	// MarketStatuses are the market statuses LadderDelta.Status indexes.
+	MarketStatuses  []string
+	Trades          Chunked[Trade]
+	Snapshots       Chunked[Snapshot]
+	MarketSnapshots []MarketSnapshot
+	Orders          []Order
 	// EventTypeID and Date are the Hive partition: the event type ("0"
 	// when unknown) and the UTC date of market_time (of the first publish
 	// time when the market has none).

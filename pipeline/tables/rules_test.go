@@ -490,7 +490,7 @@ func TestDataTierAndSeq(t *testing.T) {
 							continue
 						}
 						var l [][2]float64
-						switch d.Ladder {
+						switch d.Ladder.String() {
 						case "atb":
 							l = rc.Atb
 						case "atl":
