@@ -44,7 +44,7 @@ type pagePool[T any] struct {
 }
 
 // maxFreePages bounds what a pool keeps between tapes: for the runner
-// histories, 512 pages of about 200 bytes an entry, some 26 MB.
+// histories, 512 pages of 184-byte entries, some 24 MB.
 const maxFreePages = 512
 
 func (f *pagePool[T]) get() []T {
