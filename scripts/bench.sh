@@ -44,7 +44,7 @@ for i in $(seq 1 10); do ln -s "$tarfile" "$work/copies/copy$i.tar"; done
 while read -r f; do bzip2 -dc "$f" | zstd -q -3 -o "$work/zst/$(basename "$f" .bz2).zst"; done < "$work/members.txt"
 changes=$("$convert" stats --json --workers 2 "$tarfile" | sed -n 's/^    "market_changes": \([0-9]*\),$/\1/p' | tail -1)
 
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 best() { # label, command... : the run with the least wall time of $runs
 	local label=$1; shift
 	for _ in $(seq 1 "$runs"); do "$measure" -label "$label" -- "$@"; done | sort -t$'\t' -k2,2n | head -1
