@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -183,48 +184,77 @@ func TestZeroNullWritesWhatItIsGiven(t *testing.T) {
 }
 
 // TestZeroNullSnapshots writes snapshot rows whose third back price trips
-// parquet-go's scan and checks the nulls stay null (the explicit rows come
-// from the schema's own Deconstruct).
+// parquet-go's scan, and rows whose present zeros (a tick 0, a -0.0) the
+// fast path would lose, and checks every optional value reads back as set.
 func TestZeroNullSnapshots(t *testing.T) {
-	var rows []snapshotRow
+	var rows []tables.Snapshot
 	pattern := []int{3, -4, 7, -6} // runs: values, nulls
 	for rep := range 4 {
 		for _, l := range pattern {
 			for range max(l, -l) {
-				r := snapshotRow{MarketID: "1.1", SelectionID: 7, Ref: "off", SecondsBefore: int32(len(rows)),
-					SnapshotTime: 1e12, LastUpdatePt: 1e12, BackPrice1: 2, BackSize1: 10, TradedVolume: float64(rep)}
+				r := tables.Snapshot{MarketID: "1.1", SelectionID: 7, Ref: "off", SecondsBefore: int32(len(rows)),
+					SnapshotTime: 1e12, LastUpdatePt: 1e12, BackPrice1: 2, BackSize1: 10, TradedVolume: float64(rep),
+					Has: tables.HasLastUpdatePt | tables.HasBackPrice1 | tables.HasBackSize1}
 				if l > 0 {
-					r.BackPrice3 = 3
+					r.BackPrice3, r.Has = 3, r.Has|tables.HasBackPrice3
 				}
 				rows = append(rows, r)
 			}
 		}
 	}
+	// A back price of 1.01 (tick 0), a -0.0 SP, an unset value left non-zero.
+	rows = append(rows,
+		tables.Snapshot{MarketID: "1.1", SecondsBefore: 200, BackPrice1: 1.01, BackTick: 0, Has: tables.HasBackPrice1 | tables.HasBackTick},
+		tables.Snapshot{MarketID: "1.1", SecondsBefore: 201, Spn: math.Copysign(0, -1), Has: tables.HasSpn},
+		tables.Snapshot{MarketID: "1.1", SecondsBefore: 202, Ltp: 5})
+	codec, err := snapshotCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
-	z, err := newZeroNull(&buf, nil, snapshotCodec())
+	z, err := newZeroNull(&buf, nil, codec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < len(rows); i += 20 { // one pattern per write: each is a chunk that trips the scan
-		if err := z.Write(rows[i : i+20]); err != nil {
+		if err := z.Write(rows[i:min(i+20, len(rows))]); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := z.pw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := pq.Read[tables.Snapshot](bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	type read struct {
+		SecondsBefore int32    `parquet:"seconds_before"`
+		BackPrice1    *float64 `parquet:"back_price_1,optional"`
+		BackPrice2    *float64 `parquet:"back_price_2,optional"`
+		BackPrice3    *float64 `parquet:"back_price_3,optional"`
+		BackTick      *int32   `parquet:"back_tick,optional"`
+		Ltp           *float64 `parquet:"ltp,optional"`
+		Spn           *float64 `parquet:"spn,optional"`
+	}
+	got, err := pq.Read[read](bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != len(rows) {
 		t.Fatalf("%d rows read back, want %d", len(got), len(rows))
 	}
-	for i, w := range rows {
+	for i, w := range rows[:80] {
 		g := got[i]
-		if (g.BackPrice3 != nil) != (w.BackPrice3 != 0) || g.BackPrice2 != nil || g.BackPrice1 == nil || *g.BackPrice1 != 2 ||
-			g.SecondsBefore != w.SecondsBefore {
+		if (g.BackPrice3 != nil) != (w.Has&tables.HasBackPrice3 != 0) || g.BackPrice2 != nil || g.BackPrice1 == nil ||
+			*g.BackPrice1 != 2 || g.SecondsBefore != w.SecondsBefore {
 			t.Fatalf("row %d: read back %+v, want %+v", i, g, w)
 		}
+	}
+	tick, spn, ltp := got[80], got[81], got[82]
+	if tick.BackTick == nil || *tick.BackTick != 0 || tick.BackPrice1 == nil || *tick.BackPrice1 != 1.01 {
+		t.Errorf("tick 0 row read back %+v", tick)
+	}
+	if spn.Spn == nil || math.Float64bits(*spn.Spn) != negZero {
+		t.Errorf("-0.0 spn read back %+v", spn)
+	}
+	if ltp.Ltp != nil {
+		t.Errorf("unset ltp read back as %v", *ltp.Ltp)
 	}
 }

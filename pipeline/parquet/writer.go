@@ -281,10 +281,11 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		if len(groups) == 0 {
 			return nil
 		}
-		if snapshotsFit(groups) {
-			return writeFileWith(ctx, s, k, meta, n, bySnap, groups, toSnapshotRows, snapshotCodec())
+		codec, err := snapshotCodec()
+		if err != nil {
+			return err
 		}
-		return writeFile(ctx, s, k, meta, n, bySnap, groups)
+		return writeFileWith[tables.Snapshot, tables.Snapshot](ctx, s, k, meta, n, bySnap, groups, nil, codec)
 	})
 	do(TableMarketSnapshots, func(k string) error {
 		return writeGroups(ctx, s, k, meta, n, byMarketS, ms, func(r *tables.Rows) [][]tables.MarketSnapshot { return [][]tables.MarketSnapshot{r.MarketSnapshots} })

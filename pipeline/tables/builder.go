@@ -178,7 +178,7 @@ func (a *floats) i(v int64) *int64 {
 	return &a.ints[len(a.ints)-1]
 }
 
-// smallInts are shared pointer targets for tick indexes and ladder levels,
+// smallInts are shared pointer targets for tick indexes,
 // read-only after init.
 var smallInts = func() (a [book.NumTicks]int32) {
 	for i := range a {
@@ -186,14 +186,6 @@ var smallInts = func() (a [book.NumTicks]int32) {
 	}
 	return
 }()
-
-func intPtr(v int) *int32 {
-	if v >= 0 && v < len(smallInts) {
-		return &smallInts[v]
-	}
-	x := int32(v)
-	return &x
-}
 
 func tickOf(price float64) *int32 {
 	if t, ok := book.Tick(price); ok {
@@ -906,41 +898,60 @@ func (st *marketState) finish(opts Options, points []int) {
 				}
 				h, s := st.hist.at(mi), rs.hist.at(i)
 				row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc, Ref: rf.name,
-					SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status,
-					InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: s.vol}
+					SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: h.pt, MarketStatus: h.status,
+					InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: s.vol, Has: HasLastUpdatePt}
 				if s.hasAdj {
-					row.AdjustmentFactor = st.f.p(s.adj)
+					row.AdjustmentFactor = s.adj
+					row.Has |= HasAdjustmentFactor
 				}
 				if s.hasLtp {
-					row.Ltp = st.f.p(s.ltp)
+					row.Ltp = s.ltp
+					row.Has |= HasLtp
 				}
 				if s.vol > 0 {
-					row.Wap = st.f.p(s.pv / s.vol)
+					row.Wap = s.pv / s.vol
+					row.Has |= HasWap
 				}
-				bp := [3]**float64{&row.BackPrice1, &row.BackPrice2, &row.BackPrice3}
-				bs := [3]**float64{&row.BackSize1, &row.BackSize2, &row.BackSize3}
-				lp := [3]**float64{&row.LayPrice1, &row.LayPrice2, &row.LayPrice3}
-				ls := [3]**float64{&row.LaySize1, &row.LaySize2, &row.LaySize3}
+				bp := [3]*float64{&row.BackPrice1, &row.BackPrice2, &row.BackPrice3}
+				bs := [3]*float64{&row.BackSize1, &row.BackSize2, &row.BackSize3}
+				lp := [3]*float64{&row.LayPrice1, &row.LayPrice2, &row.LayPrice3}
+				ls := [3]*float64{&row.LaySize1, &row.LaySize2, &row.LaySize3}
 				for k := 0; k < int(s.nBack); k++ {
-					*bp[k], *bs[k] = st.f.p(s.back[k].Price), st.f.p(s.back[k].Size)
+					*bp[k], *bs[k] = s.back[k].Price, s.back[k].Size
+					row.Has |= (HasBackPrice1 | HasBackSize1) << (2 * k)
 				}
 				for k := 0; k < int(s.nLay); k++ {
-					*lp[k], *ls[k] = st.f.p(s.lay[k].Price), st.f.p(s.lay[k].Size)
+					*lp[k], *ls[k] = s.lay[k].Price, s.lay[k].Size
+					row.Has |= (HasLayPrice1 | HasLaySize1) << (2 * k)
 				}
+				var backOK, layOK bool
 				if s.nBack > 0 {
-					row.BackTick = tickOf(s.back[0].Price)
+					var t int
+					t, backOK = book.Tick(s.back[0].Price)
+					if backOK {
+						row.BackTick = int32(t)
+						row.Has |= HasBackTick
+					}
 				}
 				if s.nLay > 0 {
-					row.LayTick = tickOf(s.lay[0].Price)
+					var t int
+					t, layOK = book.Tick(s.lay[0].Price)
+					if layOK {
+						row.LayTick = int32(t)
+						row.Has |= HasLayTick
+					}
 				}
-				if row.BackTick != nil && row.LayTick != nil {
-					row.SpreadTicks = intPtr(int(*row.LayTick - *row.BackTick))
+				if backOK && layOK {
+					row.SpreadTicks = row.LayTick - row.BackTick
+					row.Has |= HasSpreadTicks
 				}
 				if s.hasSpn {
-					row.Spn = st.f.p(s.spn)
+					row.Spn = s.spn
+					row.Has |= HasSpn
 				}
 				if s.hasSpf {
-					row.Spf = st.f.p(s.spf)
+					row.Spf = s.spf
+					row.Has |= HasSpf
 				}
 				r.Snapshots.Append(row)
 			}

@@ -195,6 +195,12 @@ type Trade struct {
 
 // Snapshot is one row of snapshots: one runner's state as of one grid
 // point (the state after the last update with pt <= snapshot_time).
+//
+// Its optional columns are plain values, with Has saying which are set
+// (a value whose bit is clear is null, and zero): a market's snapshots
+// number in the thousands and wait to be written with all the others, and
+// pointers would cost an allocation per value and a call per row to
+// encode. pipeline/parquet writes the rows as they are.
 type Snapshot struct {
 	MarketID    string  `parquet:"market_id,dict"`
 	SelectionID int64   `parquet:"selection_id,dict"`
@@ -202,33 +208,80 @@ type Snapshot struct {
 	// Ref is "scheduled" (market_time) or "off" (off_time).
 	Ref string `parquet:"ref,dict"`
 	// SecondsBefore is positive before the reference, negative after.
-	SecondsBefore    int32    `parquet:"seconds_before"`
-	SnapshotTime     int64    `parquet:"snapshot_time,timestamp(millisecond:utc)"`
-	LastUpdatePt     *int64   `parquet:"last_update_pt,optional,timestamp(millisecond:utc)"`
-	MarketStatus     string   `parquet:"market_status,dict"`
-	InPlay           bool     `parquet:"in_play"`
-	RunnerStatus     string   `parquet:"runner_status,dict"`
-	AdjustmentFactor *float64 `parquet:"adjustment_factor,optional"`
-	Ltp              *float64 `parquet:"ltp,optional"`
-	TradedVolume     float64  `parquet:"traded_volume"`
-	Wap              *float64 `parquet:"wap,optional"`
-	BackPrice1       *float64 `parquet:"back_price_1,optional"`
-	BackSize1        *float64 `parquet:"back_size_1,optional"`
-	BackPrice2       *float64 `parquet:"back_price_2,optional"`
-	BackSize2        *float64 `parquet:"back_size_2,optional"`
-	BackPrice3       *float64 `parquet:"back_price_3,optional"`
-	BackSize3        *float64 `parquet:"back_size_3,optional"`
-	LayPrice1        *float64 `parquet:"lay_price_1,optional"`
-	LaySize1         *float64 `parquet:"lay_size_1,optional"`
-	LayPrice2        *float64 `parquet:"lay_price_2,optional"`
-	LaySize2         *float64 `parquet:"lay_size_2,optional"`
-	LayPrice3        *float64 `parquet:"lay_price_3,optional"`
-	LaySize3         *float64 `parquet:"lay_size_3,optional"`
-	BackTick         *int32   `parquet:"back_tick,optional"`
-	LayTick          *int32   `parquet:"lay_tick,optional"`
-	SpreadTicks      *int32   `parquet:"spread_ticks,optional"`
-	Spn              *float64 `parquet:"spn,optional"`
-	Spf              *float64 `parquet:"spf,optional"`
+	SecondsBefore    int32   `parquet:"seconds_before"`
+	SnapshotTime     int64   `parquet:"snapshot_time,timestamp(millisecond:utc)"`
+	LastUpdatePt     int64   `parquet:"last_update_pt,optional,timestamp(millisecond:utc)"`
+	MarketStatus     string  `parquet:"market_status,dict"`
+	InPlay           bool    `parquet:"in_play"`
+	RunnerStatus     string  `parquet:"runner_status,dict"`
+	AdjustmentFactor float64 `parquet:"adjustment_factor,optional"`
+	Ltp              float64 `parquet:"ltp,optional"`
+	TradedVolume     float64 `parquet:"traded_volume"`
+	Wap              float64 `parquet:"wap,optional"`
+	BackPrice1       float64 `parquet:"back_price_1,optional"`
+	BackSize1        float64 `parquet:"back_size_1,optional"`
+	BackPrice2       float64 `parquet:"back_price_2,optional"`
+	BackSize2        float64 `parquet:"back_size_2,optional"`
+	BackPrice3       float64 `parquet:"back_price_3,optional"`
+	BackSize3        float64 `parquet:"back_size_3,optional"`
+	LayPrice1        float64 `parquet:"lay_price_1,optional"`
+	LaySize1         float64 `parquet:"lay_size_1,optional"`
+	LayPrice2        float64 `parquet:"lay_price_2,optional"`
+	LaySize2         float64 `parquet:"lay_size_2,optional"`
+	LayPrice3        float64 `parquet:"lay_price_3,optional"`
+	LaySize3         float64 `parquet:"lay_size_3,optional"`
+	BackTick         int32   `parquet:"back_tick,optional"`
+	LayTick          int32   `parquet:"lay_tick,optional"`
+	SpreadTicks      int32   `parquet:"spread_ticks,optional"`
+	Spn              float64 `parquet:"spn,optional"`
+	Spf              float64 `parquet:"spf,optional"`
+	// Has says which optional columns are set.
+	Has SnapshotFields `parquet:"-"`
+}
+
+// SnapshotFields is a set of Snapshot's optional columns, one bit each in
+// column order.
+type SnapshotFields uint32
+
+// Snapshot's optional columns.
+const (
+	HasLastUpdatePt SnapshotFields = 1 << iota
+	HasAdjustmentFactor
+	HasLtp
+	HasWap
+	HasBackPrice1
+	HasBackSize1
+	HasBackPrice2
+	HasBackSize2
+	HasBackPrice3
+	HasBackSize3
+	HasLayPrice1
+	HasLaySize1
+	HasLayPrice2
+	HasLaySize2
+	HasLayPrice3
+	HasLaySize3
+	HasBackTick
+	HasLayTick
+	HasSpreadTicks
+	HasSpn
+	HasSpf
+)
+
+// SnapshotOptional lists Snapshot's optional columns by name, in the
+// order of their SnapshotFields bits.
+var SnapshotOptional = [...]string{"last_update_pt", "adjustment_factor", "ltp", "wap",
+	"back_price_1", "back_size_1", "back_price_2", "back_size_2", "back_price_3", "back_size_3",
+	"lay_price_1", "lay_size_1", "lay_price_2", "lay_size_2", "lay_price_3", "lay_size_3",
+	"back_tick", "lay_tick", "spread_ticks", "spn", "spf"}
+
+// Optional returns the value of each optional column, in the order of
+// their SnapshotFields bits: int64 and int32 ones as float64.
+func (s *Snapshot) Optional() [len(SnapshotOptional)]float64 {
+	return [...]float64{float64(s.LastUpdatePt), s.AdjustmentFactor, s.Ltp, s.Wap,
+		s.BackPrice1, s.BackSize1, s.BackPrice2, s.BackSize2, s.BackPrice3, s.BackSize3,
+		s.LayPrice1, s.LaySize1, s.LayPrice2, s.LaySize2, s.LayPrice3, s.LaySize3,
+		float64(s.BackTick), float64(s.LayTick), float64(s.SpreadTicks), s.Spn, s.Spf}
 }
 
 // MarketSnapshot is one row of market_snapshots: the market as of one grid
@@ -329,7 +382,7 @@ func (r *Rows) Bytes() int64 {
 		int64(len(r.RunnerDefinitions))*(int64(unsafe.Sizeof(RunnerDefinition{}))+24) +
 		int64(r.LadderDeltas.Len())*int64(unsafe.Sizeof(LadderDelta{})) +
 		int64(r.Trades.Len())*int64(unsafe.Sizeof(Trade{})) +
-		int64(r.Snapshots.Len())*(int64(unsafe.Sizeof(Snapshot{}))+20*8) +
+		int64(r.Snapshots.Len())*int64(unsafe.Sizeof(Snapshot{})) +
 		int64(len(r.MarketSnapshots))*(int64(unsafe.Sizeof(MarketSnapshot{}))+16) +
 		int64(len(r.Orders))*(int64(unsafe.Sizeof(Order{}))+16)
 	if r.Market != nil {

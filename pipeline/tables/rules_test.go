@@ -242,31 +242,32 @@ func TestSnapshotsAsOf(t *testing.T) {
 					b = bookAt(raw, s.SnapshotTime)
 					cache[s.SnapshotTime] = b
 				}
-				if s.LastUpdatePt == nil || *s.LastUpdatePt != b.lastPt {
-					t.Fatalf("%s %d: last_update_pt %v, want %d", s.Ref, s.SecondsBefore, ptr(s.LastUpdatePt), b.lastPt)
+				if s.Has&tables.HasLastUpdatePt == 0 || s.LastUpdatePt != b.lastPt {
+					t.Fatalf("%s %d: last_update_pt %v, want %d", s.Ref, s.SecondsBefore, s.LastUpdatePt, b.lastPt)
 				}
 				backs := sorted(b.atb[s.SelectionID], true)
 				lays := sorted(b.atl[s.SelectionID], false)
-				gotBack := []*float64{s.BackPrice1, s.BackPrice2, s.BackPrice3}
+				gotBack := []any{opt(&s, tables.HasBackPrice1, s.BackPrice1), opt(&s, tables.HasBackPrice2, s.BackPrice2),
+					opt(&s, tables.HasBackPrice3, s.BackPrice3)}
 				for k := range 3 {
 					var want any
 					if k < len(backs) {
 						want = backs[k]
 					}
-					if ptr(gotBack[k]) != want {
-						t.Fatalf("%d %s %d: back_price_%d %v, want %v", s.SelectionID, s.Ref, s.SecondsBefore, k+1, ptr(gotBack[k]), want)
+					if gotBack[k] != want {
+						t.Fatalf("%d %s %d: back_price_%d %v, want %v", s.SelectionID, s.Ref, s.SecondsBefore, k+1, gotBack[k], want)
 					}
 				}
 				var wantLay any
 				if len(lays) > 0 {
 					wantLay = lays[0]
 				}
-				if ptr(s.LayPrice1) != wantLay {
-					t.Fatalf("%d %s %d: lay_price_1 %v, want %v", s.SelectionID, s.Ref, s.SecondsBefore, ptr(s.LayPrice1), wantLay)
+				if got := opt(&s, tables.HasLayPrice1, s.LayPrice1); got != wantLay {
+					t.Fatalf("%d %s %d: lay_price_1 %v, want %v", s.SelectionID, s.Ref, s.SecondsBefore, got, wantLay)
 				}
 				wantLtp, has := b.ltp[s.SelectionID]
-				if has != (s.Ltp != nil) || (has && *s.Ltp != wantLtp) {
-					t.Fatalf("%d %s %d: ltp %v, want %v", s.SelectionID, s.Ref, s.SecondsBefore, ptr(s.Ltp), wantLtp)
+				if has != (s.Has&tables.HasLtp != 0) || (has && s.Ltp != wantLtp) {
+					t.Fatalf("%d %s %d: ltp %v, want %v", s.SelectionID, s.Ref, s.SecondsBefore, opt(&s, tables.HasLtp, s.Ltp), wantLtp)
 				}
 				if s.RunnerStatus != b.status[s.SelectionID] {
 					t.Fatalf("%d: runner_status %s, want %s", s.SelectionID, s.RunnerStatus, b.status[s.SelectionID])
@@ -543,4 +544,12 @@ func TestOmittedTablesChangeNothingElse(t *testing.T) {
 			t.Errorf("%s differ:\n%s\n%s", name, x, y)
 		}
 	}
+}
+
+// opt is a snapshot's optional value v, or nil when f is not set.
+func opt(s *tables.Snapshot, f tables.SnapshotFields, v float64) any {
+	if s.Has&f == 0 {
+		return nil
+	}
+	return v
 }
