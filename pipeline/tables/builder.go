@@ -219,6 +219,14 @@ func (b *Builder) state(id string, m *book.Market) *marketState {
 
 func (st *marketState) runner(id int64, hc float64) *runnerState {
 	k := rkey{id, hc}
+	// Most markets have a few runners, where a scan beats hashing the key.
+	if len(st.rlist) <= 24 {
+		for _, rs := range st.rlist {
+			if rs.key == k {
+				return rs
+			}
+		}
+	}
 	rs := st.runners[k]
 	if rs == nil {
 		rs = &runnerState{key: k, trd: map[float64]float64{}, touched: -1}
@@ -384,45 +392,66 @@ func (st *marketState) runnerChange(seq, pt int64, rc *esa.RunnerChange, m *book
 		st.trades(seq, pt, rc, rs, m, status, inPlay)
 		return
 	}
-	code := st.marketStatusCode(status)
-	priced := [...]struct {
-		f esa.RunnerField
-		l []esa.PriceSize
-	}{{esa.FieldAtb, rc.Atb}, {esa.FieldAtl, rc.Atl}, {esa.FieldTrd, rc.Trd}, {esa.FieldSpb, rc.Spb}, {esa.FieldSpl, rc.Spl}}
-	for i, p := range priced {
-		if !rc.Has(p.f) {
-			continue
-		}
-		if i < 3 {
-			st.ladders = true
-		}
-		for _, ps := range p.l {
-			tick, onLadder := book.Tick(ps.Price)
-			st.rows.LadderDeltas.Append(LadderDelta{
-				Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: Ladder(i),
-				Price: ps.Price, Tick: int32(tick), HasTick: onLadder, Size: ps.Size, InPlay: inPlay, Status: code,
-			})
-		}
+	if rc.Fields&(esa.FieldAtb|esa.FieldAtl|esa.FieldTrd) != 0 {
+		st.ladders = true
 	}
-	leveled := [...]struct {
-		f esa.RunnerField
-		l []esa.LevelPriceSize
-	}{{esa.FieldBatb, rc.Batb}, {esa.FieldBatl, rc.Batl}, {esa.FieldBdatb, rc.Bdatb}, {esa.FieldBdatl, rc.Bdatl}}
-	for i, p := range leveled {
-		if !rc.Has(p.f) {
-			continue
-		}
+	if rc.Fields&(esa.FieldBatb|esa.FieldBatl|esa.FieldBdatb|esa.FieldBdatl) != 0 {
 		st.levels = true
-		for _, l := range p.l {
-			tick, onLadder := book.Tick(l.Price)
-			st.rows.LadderDeltas.Append(LadderDelta{
-				Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Ladder: LadderBATB + Ladder(i),
-				Level: int32(l.Level), HasLevel: true, Price: l.Price, Tick: int32(tick), HasTick: onLadder, Size: l.Size,
-				InPlay: inPlay, Status: code,
-			})
-		}
+	}
+	// Every row of the change shares these; the per-ladder calls fill in
+	// the rest.
+	base := LadderDelta{Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, InPlay: inPlay,
+		Status: st.marketStatusCode(status)}
+	if rc.Has(esa.FieldAtb) {
+		st.priced(&base, LadderATB, rc.Atb)
+	}
+	if rc.Has(esa.FieldAtl) {
+		st.priced(&base, LadderATL, rc.Atl)
+	}
+	if rc.Has(esa.FieldTrd) {
+		st.priced(&base, LadderTRD, rc.Trd)
+	}
+	if rc.Has(esa.FieldSpb) {
+		st.priced(&base, LadderSPB, rc.Spb)
+	}
+	if rc.Has(esa.FieldSpl) {
+		st.priced(&base, LadderSPL, rc.Spl)
+	}
+	if rc.Has(esa.FieldBatb) {
+		st.leveled(&base, LadderBATB, rc.Batb)
+	}
+	if rc.Has(esa.FieldBatl) {
+		st.leveled(&base, LadderBATL, rc.Batl)
+	}
+	if rc.Has(esa.FieldBdatb) {
+		st.leveled(&base, LadderBDATB, rc.Bdatb)
+	}
+	if rc.Has(esa.FieldBdatl) {
+		st.leveled(&base, LadderBDATL, rc.Bdatl)
 	}
 	st.trades(seq, pt, rc, rs, m, status, inPlay)
+}
+
+// priced adds the ladder deltas of a price-keyed ladder.
+func (st *marketState) priced(base *LadderDelta, l Ladder, levels []esa.PriceSize) {
+	d := *base
+	d.Ladder = l
+	for _, ps := range levels {
+		tick, onLadder := book.Tick(ps.Price)
+		d.Price, d.Size, d.Tick, d.HasTick = ps.Price, ps.Size, int32(tick), onLadder
+		st.rows.LadderDeltas.Append(d)
+	}
+}
+
+// leveled adds the ladder deltas of a level-keyed ladder.
+func (st *marketState) leveled(base *LadderDelta, l Ladder, levels []esa.LevelPriceSize) {
+	d := *base
+	d.Ladder, d.HasLevel = l, true
+	for _, lps := range levels {
+		tick, onLadder := book.Tick(lps.Price)
+		d.Level, d.Price, d.Size, d.Tick, d.HasTick = int32(lps.Level), lps.Price, lps.Size, int32(tick), onLadder
+		st.rows.LadderDeltas.Append(d)
+	}
 }
 
 // marketStatusCode returns status's index in the rows' MarketStatuses,
