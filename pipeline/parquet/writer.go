@@ -25,7 +25,7 @@ import (
 	"strings"
 
 	pq "github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/compress"
 
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
@@ -119,6 +119,7 @@ type Writer struct {
 	nrows   int
 	nbytes  int64
 	batches int
+	zstd    *zstdCodec
 	// Written counts the data files committed so far.
 	Written int
 }
@@ -134,7 +135,7 @@ func NewWriter(opts Options) *Writer {
 	if opts.Tables == nil {
 		opts.Tables, _ = ParseTables("")
 	}
-	return &Writer{opts: opts}
+	return &Writer{opts: opts, zstd: &zstdCodec{}}
 }
 
 // Add queues the markets of one finished input and its files-table row,
@@ -181,7 +182,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 		files[i].Batch = batch
 	}
 	key := path.Join(w.opts.Prefix, TableFiles, "part-"+batch+".parquet")
-	if err := writeFile(ctx, w.opts.Store, key, w.meta(batch, ""), w.opts.MaxRows, nil, [][][]tables.File{{files}}); err != nil {
+	if err := writeFile(ctx, w.file(key, w.meta(batch, "")), nil, [][][]tables.File{{files}}); err != nil {
 		return err
 	}
 	w.Written++
@@ -196,9 +197,20 @@ func (w *Writer) meta(batch, tier string) map[string]string {
 	return m
 }
 
-// zstdFastest is ZSTD at its fastest level: conversion speed matters more
-// than the last few per cent of size.
-var zstdFastest = zstd.Codec{Level: zstd.SpeedFastest}
+// file is one Parquet file to write: where, what its footer says, its
+// row groups' size and its compression.
+type file struct {
+	store       store.Store
+	key         string
+	meta        map[string]string
+	maxRows     int
+	compression compress.Codec
+}
+
+// file returns the file at key with footer metadata meta.
+func (w *Writer) file(key string, meta map[string]string) file {
+	return file{store: w.opts.Store, key: key, meta: meta, maxRows: w.opts.MaxRows, compression: w.zstd}
+}
 
 var (
 	byMarket  = []pq.SortingColumn{pq.Ascending("market_id")}
@@ -231,10 +243,8 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 			}
 		}
 	}
-	n := w.opts.MaxRows
-	s := w.opts.Store
 	do(TableMarkets, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, byMarket, ms, func(r *tables.Rows) [][]tables.Market {
+		return writeGroups(ctx, w.file(k, meta), byMarket, ms, func(r *tables.Rows) [][]tables.Market {
 			if r.Market == nil {
 				return nil
 			}
@@ -242,15 +252,15 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		})
 	})
 	do(TableRunners, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, byMarket, ms, func(r *tables.Rows) [][]tables.Runner { return [][]tables.Runner{r.Runners} })
+		return writeGroups(ctx, w.file(k, meta), byMarket, ms, func(r *tables.Rows) [][]tables.Runner { return [][]tables.Runner{r.Runners} })
 	})
 	do(TableMarketDefinitions, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.MarketDefinition {
+		return writeGroups(ctx, w.file(k, meta), bySeq, ms, func(r *tables.Rows) [][]tables.MarketDefinition {
 			return [][]tables.MarketDefinition{r.MarketDefinitions}
 		})
 	})
 	do(TableRunnerDefinitions, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.RunnerDefinition {
+		return writeGroups(ctx, w.file(k, meta), bySeq, ms, func(r *tables.Rows) [][]tables.RunnerDefinition {
 			return [][]tables.RunnerDefinition{r.RunnerDefinitions}
 		})
 	})
@@ -269,12 +279,12 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		if err != nil {
 			return err
 		}
-		return writeFileWith(ctx, s, k, meta, n, bySeq, groups, func(dst []ladderDeltaRow, c []tables.LadderDelta, g int) []ladderDeltaRow {
+		return writeFileWith(ctx, w.file(k, meta), bySeq, groups, func(dst []ladderDeltaRow, c []tables.LadderDelta, g int) []ladderDeltaRow {
 			return toLadderRows(dst, c, lms[g])
 		}, codec)
 	})
 	do(TableTrades, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.Trade { return r.Trades.Chunks() })
+		return writeGroups(ctx, w.file(k, meta), bySeq, ms, func(r *tables.Rows) [][]tables.Trade { return r.Trades.Chunks() })
 	})
 	do(TableSnapshots, func(k string) error {
 		groups := gather(ms, func(r *tables.Rows) [][]tables.Snapshot { return r.Snapshots.Chunks() })
@@ -285,24 +295,24 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		if err != nil {
 			return err
 		}
-		return writeFileWith[tables.Snapshot, tables.Snapshot](ctx, s, k, meta, n, bySnap, groups, nil, codec)
+		return writeFileWith[tables.Snapshot, tables.Snapshot](ctx, w.file(k, meta), bySnap, groups, nil, codec)
 	})
 	do(TableMarketSnapshots, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, byMarketS, ms, func(r *tables.Rows) [][]tables.MarketSnapshot { return [][]tables.MarketSnapshot{r.MarketSnapshots} })
+		return writeGroups(ctx, w.file(k, meta), byMarketS, ms, func(r *tables.Rows) [][]tables.MarketSnapshot { return [][]tables.MarketSnapshot{r.MarketSnapshots} })
 	})
 	do(TableOrders, func(k string) error {
-		return writeGroups(ctx, s, k, meta, n, bySeq, ms, func(r *tables.Rows) [][]tables.Order { return [][]tables.Order{r.Orders} })
+		return writeGroups(ctx, w.file(k, meta), bySeq, ms, func(r *tables.Rows) [][]tables.Order { return [][]tables.Order{r.Orders} })
 	})
 	return err
 }
 
-func writeGroups[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
-	sorting []pq.SortingColumn, ms []*tables.Rows, rows func(*tables.Rows) [][]T) error {
+func writeGroups[T any](ctx context.Context, f file, sorting []pq.SortingColumn, ms []*tables.Rows,
+	rows func(*tables.Rows) [][]T) error {
 	groups := gather(ms, rows)
 	if len(groups) == 0 {
 		return nil
 	}
-	return writeFile(ctx, s, key, meta, maxRows, sorting, groups)
+	return writeFile(ctx, f, sorting, groups)
 }
 
 // gather returns the non-empty row groups (each a list of chunks) that rows
@@ -325,32 +335,26 @@ func gather[T any](ms []*tables.Rows, rows func(*tables.Rows) [][]T) [][][]T {
 // writeFile writes one Parquet file of row groups, closing a row group
 // between groups (markets, each a list of chunks) once it holds maxRows
 // rows.
-func writeFile[T any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
-	sorting []pq.SortingColumn, groups [][][]T) error {
-	return writeFileAs[T, T](ctx, s, key, meta, maxRows, sorting, groups, nil)
+func writeFile[T any](ctx context.Context, f file, sorting []pq.SortingColumn, groups [][][]T) error {
+	return writeFileWith[T, T](ctx, f, sorting, groups, nil, nil)
 }
 
-// writeFileAs is writeFile for rows written as another type W with the
+// writeFileWith is writeFile for rows written as another type W with the
 // same schema: conv appends a chunk's rows, converted, to a reused buffer
-// (and is told which of groups the chunk belongs to). A nil conv writes
-// the rows as they are (T must be W).
-func writeFileAs[T, W any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
-	sorting []pq.SortingColumn, groups [][][]T, conv func([]W, []T, int) []W) error {
-	return writeFileWith(ctx, s, key, meta, maxRows, sorting, groups, conv, nil)
-}
-
-// writeFileWith is writeFileAs for a row type with zero-is-null optional
-// columns, which codec (unless nil) describes: see zeroNull.
-func writeFileWith[T, W any](ctx context.Context, s store.Store, key string, meta map[string]string, maxRows int,
-	sorting []pq.SortingColumn, groups [][][]T, conv func([]W, []T, int) []W, codec *rowCodec[W]) error {
-	out, err := s.Create(ctx, key)
+// (and is told which of groups the chunk belongs to); a nil conv writes
+// the rows as they are (T must be W). codec, unless nil, describes W's
+// zero-is-null optional columns (see zeroNull).
+func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingColumn, groups [][][]T,
+	conv func([]W, []T, int) []W, codec *rowCodec[W]) error {
+	key, meta, maxRows := f.key, f.meta, f.maxRows
+	out, err := f.store.Create(ctx, key)
 	if err != nil {
 		return err
 	}
 	// No statistics in data page headers: readers take page bounds from
 	// the column index (still written), and the headers' copy costs a
 	// second walk over every page's values.
-	opts := []pq.WriterOption{pq.Compression(&zstdFastest), pq.CreatedBy("tapedeck", meta[MetaVersion], ""),
+	opts := []pq.WriterOption{pq.Compression(f.compression), pq.CreatedBy("tapedeck", meta[MetaVersion], ""),
 		pq.DataPageStatistics(false)}
 	if len(sorting) > 0 {
 		opts = append(opts, pq.SortingWriterConfig(pq.SortingColumns(sorting...)))
