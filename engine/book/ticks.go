@@ -59,32 +59,36 @@ func PriceAt(i int) float64 { return priceTable[i] }
 // Tick returns the index of price on the ladder, and false when the price is
 // not a ladder price (off-tick, below 1.01 or above 1000). Prices are
 // compared after rounding to two decimals, so 1.1 and 1.1000000000000001
-// are the same tick. It rounds once and works in whole hundredths over the
-// bands, because it runs for every ladder level convert parquet writes.
+// are the same tick. It rounds once and looks the hundredths up in a table,
+// because it runs for every ladder level convert parquet writes.
 func Tick(price float64) (int, bool) {
 	if !(price >= MinPrice-0.005 && price <= MaxPrice+0.005) {
 		return 0, false
 	}
-	c := int(math.Round(price * 100))
-	base := 0
-	for _, b := range centBands {
-		if c <= b.to {
-			if c < b.from || (c-b.from)%b.step != 0 {
-				return 0, false
-			}
-			return base + (c-b.from)/b.step, true
-		}
-		base += (b.to - b.from) / b.step
+	t := tickOfCent[int(math.Round(price*100))]
+	if t < 0 {
+		return 0, false
 	}
-	return 0, false
+	return int(t), true
 }
 
-// centBands are classicBands in whole hundredths, for Tick.
-var centBands = func() (cb [len(classicBands)]struct{ from, to, step int }) {
-	for i, b := range classicBands {
-		cb[i].from, cb[i].to, cb[i].step = int(math.Round(b.from*100)), int(math.Round(b.to*100)), int(math.Round(b.step*100))
+// tickOfCent maps a price in whole hundredths to its tick index, or -1
+// off the ladder: 200 KB, read-only after init, of which the few KB of
+// prices below 20 are the ones in use. It runs to 1000.01, where Tick's
+// half-hundredth tolerance above 1000 can round to.
+var tickOfCent = func() (t [MaxPrice*100 + 2]int16) {
+	for c := range t {
+		t[c] = -1
 	}
-	return cb
+	base := 0
+	for _, b := range classicBands {
+		from, to, step := int(math.Round(b.from*100)), int(math.Round(b.to*100)), int(math.Round(b.step*100))
+		for c := from; c <= to; c += step {
+			t[c] = int16(base + (c-from)/step)
+		}
+		base += (to - from) / step
+	}
+	return t
 }()
 
 // TicksBetween returns the number of ticks from price a up to price b
