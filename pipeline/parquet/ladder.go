@@ -78,7 +78,7 @@ func ladderCodec(schema *pq.Schema) (*rowCodec[ladderDeltaRow], error) {
 	}
 	return &rowCodec[ladderDeltaRow]{
 		columns: 2,
-		present: func(d *ladderDeltaRow) uint64 {
+		classify: func(d *ladderDeltaRow) (uint64, bool) {
 			var p uint64
 			if d.Level != 0 {
 				p |= 1
@@ -86,11 +86,8 @@ func ladderCodec(schema *pq.Schema) (*rowCodec[ladderDeltaRow], error) {
 			if d.Tick != 0 {
 				p |= 2
 			}
-			return p
-		},
-		// A level or tick that is set and zero, or unset and not zero.
-		mustExplicit: func(d *ladderDeltaRow) bool {
-			return d.HasLevel != (d.Level != 0) || d.HasTick != (d.Tick != 0)
+			// A level or tick that is set and zero, or unset and not zero.
+			return p, d.HasLevel != (d.Level != 0) || d.HasTick != (d.Tick != 0)
 		},
 		explicit: func(row pq.Row, d *ladderDeltaRow) pq.Row {
 			start := len(row)

@@ -33,15 +33,14 @@ type zeroNull[W any] struct {
 // rowCodec describes a row type whose optional columns are plain values,
 // zero meaning null.
 type rowCodec[W any] struct {
-	// columns is the number of zero-is-null columns; present sets bit k
-	// when the row's k-th one holds a value (is non-zero).
-	columns int
-	present func(*W) uint64
+	// columns is the number of zero-is-null columns. classify sets bit k
+	// of present when the row's k-th one holds a value (is non-zero), and
+	// reports whether the row cannot go the fast way at all (a zero that
+	// is a value).
+	columns  int
+	classify func(*W) (present uint64, explicit bool)
 	// explicit appends the row's values, in column order, to row.
 	explicit func(row pq.Row, w *W) pq.Row
-	// mustExplicit, when set, reports rows that cannot go the fast way at
-	// all (a zero that is a value).
-	mustExplicit func(*W) bool
 }
 
 // newZeroNull returns a zeroNull writing to a new GenericWriter on out.
@@ -61,17 +60,28 @@ func newZeroNull[W any](out io.Writer, opts []pq.WriterOption, codec *rowCodec[W
 
 // Write writes rows, in order.
 func (z *zeroNull[W]) Write(rows []W) error {
-	must := z.codec.mustExplicit
 	for len(rows) > 0 {
+		// The longest run, 64 rows at most, that may go the fast way, with
+		// the bitmaps of its zero-is-null columns.
+		clear(z.words)
 		n := 0
-		for n < len(rows) && n < 64 && (must == nil || !must(&rows[n])) {
+		for n < len(rows) && n < 64 {
+			p, explicit := z.codec.classify(&rows[n])
+			if explicit {
+				break
+			}
+			for p != 0 {
+				k := bits.TrailingZeros64(p)
+				z.words[k] |= 1 << uint(n)
+				p &= p - 1
+			}
 			n++
 		}
 		if n > 0 {
 			chunk := rows[:n]
 			rows = rows[n:]
 			var err error
-			if z.safe(chunk) {
+			if z.safe(n) {
 				_, err = z.pw.Write(chunk)
 			} else {
 				err = z.writeExplicit(chunk)
@@ -79,17 +89,20 @@ func (z *zeroNull[W]) Write(rows []W) error {
 			if err != nil {
 				return err
 			}
+			continue
 		}
-		n = 0
-		for n < len(rows) && must != nil && must(&rows[n]) {
+		// rows[0] must go explicitly, and so may the rows after it.
+		n = 1
+		for n < len(rows) {
+			if _, explicit := z.codec.classify(&rows[n]); !explicit {
+				break
+			}
 			n++
 		}
-		if n > 0 {
-			if err := z.writeExplicit(rows[:n]); err != nil {
-				return err
-			}
-			rows = rows[n:]
+		if err := z.writeExplicit(rows[:n]); err != nil {
+			return err
 		}
+		rows = rows[n:]
 	}
 	return nil
 }
@@ -108,19 +121,11 @@ func (z *zeroNull[W]) writeExplicit(rows []W) error {
 }
 
 // safe reports whether parquet-go's scan writes every zero-is-null
-// column of chunk (at most 64 rows) as it is.
-func (z *zeroNull[W]) safe(chunk []W) bool {
-	clear(z.words)
-	for i := range chunk {
-		p := z.codec.present(&chunk[i])
-		for p != 0 {
-			k := bits.TrailingZeros64(p)
-			z.words[k] |= 1 << uint(i)
-			p &= p - 1
-		}
-	}
+// column of a chunk of n rows (at most 64), whose bitmaps are in z.words,
+// as it is.
+func (z *zeroNull[W]) safe(n int) bool {
 	for _, w := range z.words {
-		if scanOptional(w, len(chunk)) != w {
+		if scanOptional(w, n) != w {
 			return false
 		}
 	}

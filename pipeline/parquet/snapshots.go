@@ -49,28 +49,19 @@ func snapshotCodec() (*rowCodec[tables.Snapshot], error) {
 		}
 		return x.Level(0, 1, cols[k])
 	}
-	present := func(s *tables.Snapshot) uint64 {
-		var p uint64
-		for k, v := range s.Optional() {
-			if math.Float64bits(v) != 0 {
-				p |= 1 << uint(k)
-			}
-		}
-		return p
-	}
 	return &rowCodec[tables.Snapshot]{
 		columns: len(cols),
-		present: present,
-		mustExplicit: func(s *tables.Snapshot) bool {
-			if present(s) != uint64(s.Has) {
-				return true
-			}
-			for _, v := range s.Optional() {
-				if math.Float64bits(v) == negZero {
-					return true
+		classify: func(s *tables.Snapshot) (uint64, bool) {
+			var p uint64
+			negative := false
+			for k, v := range s.Optional() {
+				b := math.Float64bits(v)
+				if b != 0 {
+					p |= 1 << uint(k)
 				}
+				negative = negative || b == negZero
 			}
-			return false
+			return p, negative || p != uint64(s.Has)
 		},
 		explicit: func(row pq.Row, s *tables.Snapshot) pq.Row {
 			start := len(row)
