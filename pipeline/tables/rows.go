@@ -3,10 +3,13 @@
 // and the cache's markets and returns Go rows, one Rows per market, leaving
 // files, partitions and encodings to package pipeline/parquet.
 //
-// Every exported row type's parquet tags are the dataset's schema: column
-// names in snake_case, times as TIMESTAMP(millisecond, UTC) (int64 epoch
+// The parquet tags of the row types are the dataset's schema: column names
+// in snake_case, times as TIMESTAMP(millisecond, UTC) (int64 epoch
 // milliseconds here), prices and sizes as DOUBLE, optional columns as
-// pointers (null when nil).
+// pointers (null when nil). The two tables that make most of the rows are
+// held more compactly: LadderDelta has no tags (pipeline/parquet gives it
+// its columns), and Snapshot's optional columns are plain values with
+// presence bits.
 package tables
 
 import "unsafe"
