@@ -39,7 +39,7 @@ func (m *Market) AppendLightweightJSON(dst []byte, o JSONOptions) []byte {
 	dst = append(dst, `,"runnersVoidable":`...)
 	dst = appendRaw(dst, d.runnersVoidable)
 	dst = append(dst, `,"totalMatched":`...)
-	dst = appendFloat(dst, m.TotalMatched)
+	dst = AppendFloat(dst, m.TotalMatched)
 	dst = append(dst, `,"status":`...)
 	dst = appendRaw(dst, d.status)
 	dst = append(dst, `,"bspReconciled":`...)
@@ -117,9 +117,9 @@ func (r *Runner) appendLightweightJSON(dst []byte) []byte {
 		dst = appendLevels(dst, r.BestAvailableToLay.Levels)
 	}
 	dst = append(dst, `},"sp":{"nearPrice":`...)
-	dst = appendSP(dst, r.SPNear, r.HasSPNear)
+	dst = AppendSP(dst, r.SPNear, r.HasSPNear)
 	dst = append(dst, `,"farPrice":`...)
-	dst = appendSP(dst, r.SPFar, r.HasSPFar)
+	dst = AppendSP(dst, r.SPFar, r.HasSPFar)
 	// bflw's naming: backStakeTaken is the spl ladder, layLiabilityTaken spb.
 	dst = append(dst, `,"backStakeTaken":`...)
 	dst = appendLadder(dst, r.SPLay.Levels)
@@ -127,13 +127,13 @@ func (r *Runner) appendLightweightJSON(dst []byte) []byte {
 	dst = appendLadder(dst, r.SPBack.Levels)
 	dst = append(dst, `,"actualSP":`...)
 	if rd != nil && rd.HasBsp {
-		dst = appendFloat(dst, rd.Bsp)
+		dst = AppendFloat(dst, rd.Bsp)
 	} else {
 		dst = append(dst, "null"...)
 	}
 	dst = append(dst, `},"adjustmentFactor":`...)
 	if rd != nil && rd.HasAdjustment {
-		dst = appendFloat(dst, rd.AdjustmentFactor)
+		dst = AppendFloat(dst, rd.AdjustmentFactor)
 	} else {
 		dst = append(dst, "null"...)
 	}
@@ -145,14 +145,14 @@ func (r *Runner) appendLightweightJSON(dst []byte) []byte {
 	}
 	dst = append(dst, `,"lastPriceTraded":`...)
 	if r.HasLastPriceTraded {
-		dst = appendFloat(dst, r.LastPriceTraded)
+		dst = AppendFloat(dst, r.LastPriceTraded)
 	} else {
 		dst = append(dst, "null"...)
 	}
 	dst = append(dst, `,"handicap":`...)
-	dst = appendFloat(dst, r.Handicap)
+	dst = AppendFloat(dst, r.Handicap)
 	dst = append(dst, `,"totalMatched":`...)
-	dst = appendFloat(dst, r.TotalMatched)
+	dst = AppendFloat(dst, r.TotalMatched)
 	dst = append(dst, `,"selectionId":`...)
 	dst = strconv.AppendInt(dst, r.SelectionID, 10)
 	return append(dst, '}')
@@ -165,9 +165,9 @@ func appendLadder(dst []byte, levels []esa.PriceSize) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"price":`...)
-		dst = appendFloat(dst, l.Price)
+		dst = AppendFloat(dst, l.Price)
 		dst = append(dst, `,"size":`...)
-		dst = appendFloat(dst, l.Size)
+		dst = AppendFloat(dst, l.Size)
 		dst = append(dst, '}')
 	}
 	return append(dst, ']')
@@ -180,18 +180,18 @@ func appendLevels(dst []byte, levels []esa.LevelPriceSize) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"price":`...)
-		dst = appendFloat(dst, l.Price)
+		dst = AppendFloat(dst, l.Price)
 		dst = append(dst, `,"size":`...)
-		dst = appendFloat(dst, l.Size)
+		dst = AppendFloat(dst, l.Size)
 		dst = append(dst, '}')
 	}
 	return append(dst, ']')
 }
 
-// appendSP writes a projected starting price. Betfair sends "NaN" and
-// "Infinity" as JSON strings, which bflw passes through unchanged, so they
-// are written back as those strings.
-func appendSP(dst []byte, v float64, ok bool) []byte {
+// AppendSP appends a projected starting price (null when !ok). Betfair
+// sends "NaN" and "Infinity" as JSON strings, which bflw passes through
+// unchanged, so they are written back as those strings.
+func AppendSP(dst []byte, v float64, ok bool) []byte {
 	switch {
 	case !ok:
 		return append(dst, "null"...)
@@ -202,12 +202,14 @@ func appendSP(dst []byte, v float64, ok bool) []byte {
 	case math.IsInf(v, -1):
 		return append(dst, `"-Infinity"`...)
 	}
-	return appendFloat(dst, v)
+	return AppendFloat(dst, v)
 }
 
-// appendFloat writes a decimal that reads back as v exactly. Non-finite
-// values, which JSON cannot hold, are written as null.
-func appendFloat(dst []byte, v float64) []byte {
+// AppendFloat appends to dst the JSON number that reads back as v exactly:
+// an integer without a point, else the fewest decimals. Non-finite values,
+// which JSON cannot hold, are written as null. Books, images and anything
+// else tapedeck writes as Betfair-style JSON use it.
+func AppendFloat(dst []byte, v float64) []byte {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return append(dst, "null"...)
 	}

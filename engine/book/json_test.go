@@ -27,7 +27,7 @@ func TestAppendFloat(t *testing.T) {
 		{math.Inf(1), "null"},
 	}
 	for _, tt := range tests {
-		if got := string(appendFloat(nil, tt.in)); got != tt.want {
+		if got := string(AppendFloat(nil, tt.in)); got != tt.want {
 			t.Errorf("appendFloat(%v) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
@@ -46,7 +46,7 @@ func TestAppendFloat(t *testing.T) {
 		if i%7 == 0 {
 			v = -v
 		}
-		s := appendFloat(nil, v)
+		s := AppendFloat(nil, v)
 		got, err := strconv.ParseFloat(string(s), 64)
 		if err != nil || got != v {
 			t.Fatalf("appendFloat(%v) = %s, reads back as %v (%v)", v, s, got, err)

@@ -138,7 +138,7 @@ func tickBySearch(price float64) (int, bool) {
 	return 0, false
 }
 
-// TestTickAgreesWithSearch checks the band arithmetic of Tick against the
+// TestTickAgreesWithSearch checks Tick's table of hundredths against the
 // search on every hundredth from 0 to 1001 and on prices a little off each.
 func TestTickAgreesWithSearch(t *testing.T) {
 	for c := 0; c <= 100100; c++ {

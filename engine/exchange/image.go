@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"math"
 	"strconv"
 
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -18,7 +17,7 @@ func appendImage(dst []byte, m *book.Market) []byte {
 	dst = append(dst, `,"img":true`...)
 	if m.TotalMatched != 0 {
 		dst = append(dst, `,"tv":`...)
-		dst = appendFloat(dst, m.TotalMatched)
+		dst = book.AppendFloat(dst, m.TotalMatched)
 	}
 	if m.Def != nil && len(m.Def.Raw) > 0 {
 		dst = append(dst, `,"marketDefinition":`...)
@@ -39,23 +38,23 @@ func appendRunner(dst []byte, r *book.Runner) []byte {
 	dst = strconv.AppendInt(dst, r.SelectionID, 10)
 	if r.Handicap != 0 {
 		dst = append(dst, `,"hc":`...)
-		dst = appendFloat(dst, r.Handicap)
+		dst = book.AppendFloat(dst, r.Handicap)
 	}
 	if r.HasLastPriceTraded {
 		dst = append(dst, `,"ltp":`...)
-		dst = appendFloat(dst, r.LastPriceTraded)
+		dst = book.AppendFloat(dst, r.LastPriceTraded)
 	}
 	if r.TotalMatched != 0 {
 		dst = append(dst, `,"tv":`...)
-		dst = appendFloat(dst, r.TotalMatched)
+		dst = book.AppendFloat(dst, r.TotalMatched)
 	}
 	if r.HasSPNear {
 		dst = append(dst, `,"spn":`...)
-		dst = appendSP(dst, r.SPNear)
+		dst = book.AppendSP(dst, r.SPNear, true)
 	}
 	if r.HasSPFar {
 		dst = append(dst, `,"spf":`...)
-		dst = appendSP(dst, r.SPFar)
+		dst = book.AppendSP(dst, r.SPFar, true)
 	}
 	dst = appendLadder(dst, `,"trd":`, r.Traded.Levels)
 	dst = appendLadder(dst, `,"atb":`, r.AvailableToBack.Levels)
@@ -82,9 +81,9 @@ func appendLadder(dst []byte, key string, l []esa.PriceSize) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '[')
-		dst = appendFloat(dst, ps.Price)
+		dst = book.AppendFloat(dst, ps.Price)
 		dst = append(dst, ',')
-		dst = appendFloat(dst, ps.Size)
+		dst = book.AppendFloat(dst, ps.Size)
 		dst = append(dst, ']')
 	}
 	return append(dst, ']')
@@ -103,32 +102,10 @@ func appendLevels(dst []byte, key string, l []esa.LevelPriceSize) []byte {
 		dst = append(dst, '[')
 		dst = strconv.AppendInt(dst, int64(ps.Level), 10)
 		dst = append(dst, ',')
-		dst = appendFloat(dst, ps.Price)
+		dst = book.AppendFloat(dst, ps.Price)
 		dst = append(dst, ',')
-		dst = appendFloat(dst, ps.Size)
+		dst = book.AppendFloat(dst, ps.Size)
 		dst = append(dst, ']')
 	}
 	return append(dst, ']')
-}
-
-// appendSP writes a projected starting price, with Betfair's strings for
-// the values JSON numbers cannot hold.
-func appendSP(dst []byte, v float64) []byte {
-	switch {
-	case math.IsNaN(v):
-		return append(dst, `"NaN"`...)
-	case math.IsInf(v, 1):
-		return append(dst, `"Infinity"`...)
-	case math.IsInf(v, -1):
-		return append(dst, `"-Infinity"`...)
-	}
-	return appendFloat(dst, v)
-}
-
-// appendFloat writes the shortest decimal that reads back as v.
-func appendFloat(dst []byte, v float64) []byte {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.AppendInt(dst, int64(v), 10)
-	}
-	return strconv.AppendFloat(dst, v, 'f', -1, 64)
 }
