@@ -134,31 +134,13 @@ func TestZeroNullWritesWhatItIsGiven(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	z, err := newZeroNull(&buf, nil, codec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < len(rows); i += 100 { // runs that do not line up with 64-row chunks
-		if err := z.Write(rows[i:min(i+100, len(rows))]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := z.pw.Close(); err != nil {
-		t.Fatal(err)
-	}
 	type read struct {
 		Seq   int64  `parquet:"seq"`
 		Level *int32 `parquet:"level,optional"`
 		Tick  *int32 `parquet:"tick,optional"`
 	}
-	got, err := pq.Read[read](bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(rows) {
-		t.Fatalf("%d rows read back, want %d", len(got), len(rows))
-	}
+	// Runs of 100 rows, which do not line up with the 64-row chunks.
+	got := writeRead[ladderDeltaRow, read](t, codec, rows, 100)
 	opt := func(p *int32) (int32, bool) {
 		if p == nil {
 			return 0, false
@@ -211,19 +193,6 @@ func TestZeroNullSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	z, err := newZeroNull(&buf, nil, codec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < len(rows); i += 20 { // one pattern per write: each is a chunk that trips the scan
-		if err := z.Write(rows[i:min(i+20, len(rows))]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := z.pw.Close(); err != nil {
-		t.Fatal(err)
-	}
 	type read struct {
 		SecondsBefore int32    `parquet:"seconds_before"`
 		BackPrice1    *float64 `parquet:"back_price_1,optional"`
@@ -233,13 +202,8 @@ func TestZeroNullSnapshots(t *testing.T) {
 		Ltp           *float64 `parquet:"ltp,optional"`
 		Spn           *float64 `parquet:"spn,optional"`
 	}
-	got, err := pq.Read[read](bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(rows) {
-		t.Fatalf("%d rows read back, want %d", len(got), len(rows))
-	}
+	// One pattern per write: each is a chunk that trips the scan.
+	got := writeRead[tables.Snapshot, read](t, codec, rows, 20)
 	for i, w := range rows[:80] {
 		g := got[i]
 		if (g.BackPrice3 != nil) != (w.Has&tables.HasBackPrice3 != 0) || g.BackPrice2 != nil || g.BackPrice1 == nil ||
@@ -257,4 +221,31 @@ func TestZeroNullSnapshots(t *testing.T) {
 	if ltp.Ltp != nil {
 		t.Errorf("unset ltp read back as %v", *ltp.Ltp)
 	}
+}
+
+// writeRead writes rows through a zeroNull for codec, run rows at a time,
+// and reads the file back as R, checking that every row came back.
+func writeRead[W, R any](t *testing.T, codec *rowCodec[W], rows []W, run int) []R {
+	t.Helper()
+	var buf bytes.Buffer
+	z, err := newZeroNull(&buf, nil, codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(rows); i += run {
+		if err := z.Write(rows[i:min(i+run, len(rows))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := pq.Read[R](bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(rows) {
+		t.Fatalf("%d rows read back, want %d", len(got), len(rows))
+	}
+	return got
 }
