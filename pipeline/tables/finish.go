@@ -319,10 +319,32 @@ func (st *marketState) atOff(row *Runner, rs *runnerState, off offAt) int {
 	return at
 }
 
-// snapRef is one reference of the snapshot grid and its time.
+// snapRef is one reference of the snapshot grid and its time. For the
+// off, seq is the off's line: a point at or before the off is the state
+// before that line, since the line itself (the suspension, or the turn in
+// play) and whatever Betfair published in the same millisecond are the
+// market after the off.
 type snapRef struct {
 	name string
 	t    int64
+	seq  int64 // 0: no line bound
+}
+
+// indexes returns the market's and the runner's history entries that are
+// the state p seconds before rf (-1 when the tape had not begun).
+func (st *marketState) indexes(rs *runnerState, rf snapRef, p int) (mi, ri int) {
+	t := rf.t - int64(p)*1000
+	mi = asOfMarket(&st.hist, t)
+	if rs != nil {
+		ri = asOfRunner(&rs.hist, t)
+	}
+	if rf.seq != 0 && p >= 0 {
+		mi = min(mi, marketBeforeSeq(&st.hist, rf.seq))
+		if rs != nil {
+			ri = min(ri, beforeSeq(&rs.hist, rf.seq))
+		}
+	}
+	return mi, ri
 }
 
 // snapshots builds the market_snapshots and snapshots rows: refs in name
@@ -331,10 +353,10 @@ type snapRef struct {
 func (st *marketState) snapshots(mk *Market, off offAt, points []int) {
 	var refs []snapRef
 	if off.ok() {
-		refs = append(refs, snapRef{RefOff, off.ms})
+		refs = append(refs, snapRef{RefOff, off.ms, off.seq})
 	}
 	if mk.MarketTime != nil {
-		refs = append(refs, snapRef{RefScheduled, *mk.MarketTime})
+		refs = append(refs, snapRef{RefScheduled, *mk.MarketTime, 0})
 	}
 	if len(refs) == 0 {
 		return
@@ -365,7 +387,7 @@ func (st *marketState) snapshots(mk *Market, off offAt, points []int) {
 // begun by then.
 func (st *marketState) marketSnapshot(byID []*runnerState, rf snapRef, p int) (MarketSnapshot, bool) {
 	t := rf.t - int64(p)*1000
-	mi := asOfMarket(&st.hist, t)
+	mi, _ := st.indexes(nil, rf, p)
 	if mi < 0 {
 		return MarketSnapshot{}, false
 	}
@@ -375,7 +397,7 @@ func (st *marketState) marketSnapshot(byID []*runnerState, rf snapRef, p int) (M
 	var bo, lo float64
 	var nb, nl int
 	for _, rs := range byID {
-		i := asOfRunner(&rs.hist, t)
+		_, i := st.indexes(rs, rf, p)
 		if i < 0 || st.statusName(rs.hist.at(i).status) != "ACTIVE" {
 			continue
 		}
@@ -402,8 +424,7 @@ func (st *marketState) marketSnapshot(byID []*runnerState, rf snapRef, p int) (M
 // reached both the market and the runner by then.
 func (st *marketState) runnerSnapshot(rs *runnerState, rf snapRef, p int) (Snapshot, bool) {
 	t := rf.t - int64(p)*1000
-	mi := asOfMarket(&st.hist, t)
-	i := asOfRunner(&rs.hist, t)
+	mi, i := st.indexes(rs, rf, p)
 	if mi < 0 || i < 0 {
 		return Snapshot{}, false
 	}

@@ -18,20 +18,27 @@ import (
 // definition with inPlay true, else the last OPEN->SUSPENDED that no OPEN
 // follows.
 func wantOff(raw []rawLine) (int64, string) {
-	for _, l := range raw {
+	_, pt, src := wantOffLine(raw)
+	return pt, src
+}
+
+// wantOffLine is wantOff that also returns the index of the off's line
+// (-1 with no off).
+func wantOffLine(raw []rawLine) (int, int64, string) {
+	for i, l := range raw {
 		for _, mc := range l.MC {
 			if mc.Def != nil && mc.Def.InPlay {
-				return l.Pt, tables.OffInPlay
+				return i, l.Pt, tables.OffInPlay
 			}
 		}
 	}
 	var statuses []string
-	var pts []int64
-	for _, l := range raw {
+	var lines []int
+	for i, l := range raw {
 		for _, mc := range l.MC {
 			if mc.Def != nil {
 				statuses = append(statuses, mc.Def.Status)
-				pts = append(pts, l.Pt)
+				lines = append(lines, i)
 			}
 		}
 	}
@@ -40,10 +47,10 @@ func wantOff(raw []rawLine) (int64, string) {
 			break
 		}
 		if statuses[i] == "SUSPENDED" && statuses[i-1] == "OPEN" {
-			return pts[i], tables.OffSuspended
+			return lines[i], raw[lines[i]].Pt, tables.OffSuspended
 		}
 	}
-	return 0, tables.OffNone
+	return -1, 0, tables.OffNone
 }
 
 func TestOff(t *testing.T) {
@@ -214,7 +221,7 @@ func TestSnapshotsAsOf(t *testing.T) {
 		t.Run(id, func(t *testing.T) {
 			lines := greyhound(t, id)
 			raw := decodeRaw(t, lines)
-			offPt, _ := wantOff(raw)
+			offLine, offPt, _ := wantOffLine(raw)
 			var sched int64
 			for _, l := range raw {
 				if d := l.MC[0].Def; d != nil && l.Pt < offPt {
@@ -231,16 +238,40 @@ func TestSnapshotsAsOf(t *testing.T) {
 			if len(r.MarketSnapshots) != 2*nPoints {
 				t.Errorf("%d market snapshots, want %d", len(r.MarketSnapshots), 2*nPoints)
 			}
-			cache := map[int64]rawBook{}
-			checked := 0
+			// A point at or before the off is the book before the off's
+			// line, whatever else shares its millisecond.
+			type at struct {
+				ref string
+				t   int64
+			}
+			cache := map[at]rawBook{}
+			book := func(ref string, seconds int32, t int64) rawBook {
+				k := at{ref, t}
+				if ref == tables.RefOff && seconds >= 0 {
+					k.ref = "before off"
+				}
+				b, ok := cache[k]
+				if !ok {
+					lines := raw
+					if k.ref == "before off" {
+						lines = raw[:offLine]
+					}
+					b = bookAt(lines, t)
+					cache[k] = b
+				}
+				return b
+			}
+			checked, atOff := 0, 0
 			for _, s := range r.Snapshots.All() {
 				if want := refs[s.Ref] - int64(s.SecondsBefore)*1000; s.SnapshotTime != want {
 					t.Fatalf("%s %d: snapshot_time %d, want %d", s.Ref, s.SecondsBefore, s.SnapshotTime, want)
 				}
-				b, ok := cache[s.SnapshotTime]
-				if !ok {
-					b = bookAt(raw, s.SnapshotTime)
-					cache[s.SnapshotTime] = b
+				b := book(s.Ref, s.SecondsBefore, s.SnapshotTime)
+				if s.Ref == tables.RefOff && s.SecondsBefore == 0 {
+					atOff++
+					if s.RunnerStatus == "ACTIVE" && s.MarketStatus != "OPEN" {
+						t.Errorf("%d at the off: market_status %s, want the OPEN market before the off's line", s.SelectionID, s.MarketStatus)
+					}
 				}
 				if s.Has&tables.HasLastUpdatePt == 0 || s.LastUpdatePt != b.lastPt {
 					t.Fatalf("%s %d: last_update_pt %v, want %d", s.Ref, s.SecondsBefore, s.LastUpdatePt, b.lastPt)
@@ -274,8 +305,8 @@ func TestSnapshotsAsOf(t *testing.T) {
 				}
 				checked++
 			}
-			if checked == 0 {
-				t.Fatal("no snapshots")
+			if checked == 0 || atOff == 0 {
+				t.Fatalf("%d snapshots, %d at the off", checked, atOff)
 			}
 			// Written order: (selection_id, handicap, ref, seconds_before DESC).
 			all := r.Snapshots.All()
@@ -286,7 +317,7 @@ func TestSnapshotsAsOf(t *testing.T) {
 				t.Error("snapshots not in (selection_id, handicap, ref, seconds_before DESC) order")
 			}
 			for _, ms := range r.MarketSnapshots {
-				b := cache[ms.SnapshotTime]
+				b := book(ms.Ref, ms.SecondsBefore, ms.SnapshotTime)
 				var over float64
 				n := 0
 				for id, st := range b.status {
