@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"math"
 	"time"
 
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -368,7 +369,7 @@ func (st *marketState) definition(seq, pt int64, d *esa.MarketDefinition) {
 		if rd.HasAdjustment {
 			row.AdjustmentFactor = st.f.p(rd.AdjustmentFactor)
 		}
-		if rd.HasBsp {
+		if rd.HasBsp && finite(rd.Bsp) {
 			row.Bsp = st.f.p(rd.Bsp)
 		}
 		st.rows.RunnerDefinitions = append(st.rows.RunnerDefinitions, row)
@@ -477,7 +478,7 @@ func (st *marketState) trades(seq, pt int64, rc *esa.RunnerChange, rs *runnerSta
 	cleared := r != nil && r.Traded.Len() == 0 && status != "OPEN"
 	for _, ps := range rc.Trd {
 		prev := rs.trd[ps.Price]
-		delta := ps.Size - prev
+		delta := cents(ps.Size - prev)
 		reset := ps.Size == 0 && cleared
 		if ps.Size == 0 {
 			delete(rs.trd, ps.Price)
@@ -491,7 +492,8 @@ func (st *marketState) trades(seq, pt int64, rc *esa.RunnerChange, rs *runnerSta
 		}
 		st.rows.Trades.Append(Trade{
 			MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Price: ps.Price,
-			Tick: tickOf(ps.Price), SizeCum: ps.Size, SizeDelta: delta, InPlay: inPlay, IsSettlementReset: reset,
+			Tick: tickOf(ps.Price), SizeCum: ps.Size, SizeDelta: delta, InPlay: inPlay, MarketStatus: status,
+			IsSettlementReset: reset,
 		})
 	}
 }
@@ -524,8 +526,9 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 			s.status = code
 		}
 		s.ltp, s.hasLtp = r.LastPriceTraded, r.HasLastPriceTraded
-		s.spn, s.hasSpn = r.SPNear, r.HasSPNear
-		s.spf, s.hasSpf = r.SPFar, r.HasSPFar
+		// Betfair sends "NaN" and "Infinity" for no projection: no value.
+		s.spn, s.hasSpn = r.SPNear, r.HasSPNear && finite(r.SPNear)
+		s.spf, s.hasSpf = r.SPFar, r.HasSPFar && finite(r.SPFar)
 		s.nBack = top3(&s.back, &r.AvailableToBack, &r.BestAvailableToBack, &r.BestDisplayAvailableToBack)
 		s.nLay = top3(&s.lay, &r.AvailableToLay, &r.BestAvailableToLay, &r.BestDisplayAvailableToLay)
 		if r.AvailableToBack.Len() > 3 || r.AvailableToLay.Len() > 3 {
@@ -543,6 +546,19 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 			rs.hist.push(s)
 		}
 	}
+}
+
+// finite reports whether x is a number (not NaN or an infinity).
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// cents rounds an amount of money to Betfair's unit, the cent: sums and
+// differences of sizes otherwise carry binary noise (141.60999999999999).
+func cents(x float64) float64 {
+	r := math.Round(x*100) / 100
+	if r == 0 {
+		return 0 // not -0
+	}
+	return r
 }
 
 // top3 copies the best three prices of a side: from the full price ladder

@@ -104,7 +104,7 @@ func (st *marketState) marketRow(opts Options, off offAt) *Market {
 		BspReconciledTime: st.bspRecPt, CloseTime: st.closePt, SettledTime: st.timePtr(d.SettledTime),
 		TurnInPlayEnabled: d.TurnInPlayEnabled, BspMarket: d.BspMarket, NumberOfWinners: int32(d.NumberOfWinners),
 		NRunners: int32(len(d.Runners)), MarketBaseRate: d.MarketBaseRate, FinalStatus: d.Status,
-		Source: opts.Source, SourceMember: opts.Member, NUpdates: st.nUpdates, TotalMatched: st.vol}
+		Source: opts.Source, SourceMember: opts.Member, NUpdates: st.nUpdates}
 	if d.HasEachWayDivisor {
 		mk.EachWayDivisor = st.f.p(d.EachWayDivisor)
 	}
@@ -172,29 +172,48 @@ func (a *tradeAgg) add(t *Trade) {
 	}
 }
 
-// volumes sums the runners' trades, settlement resets excluded, split at
-// the off into pre-play and in-play, adding the pre-play total to mk.
-func (st *marketState) volumes(mk *Market, off offAt) (pp, ip map[rkey]*tradeAgg) {
-	pp, ip = map[rkey]*tradeAgg{}, map[rkey]*tradeAgg{}
+// Trade phases, by the market's state at the change (see Runner).
+const (
+	phasePreplay = iota
+	phaseSP
+	phaseInPlay
+	nPhases
+)
+
+func phaseOf(t *Trade) int {
+	switch {
+	case t.InPlay:
+		return phaseInPlay
+	case t.MarketStatus != "OPEN":
+		return phaseSP
+	}
+	return phasePreplay
+}
+
+// volumes sums the runners' trades by phase, settlement resets excluded,
+// and sets the market's volume columns.
+func (st *marketState) volumes(mk *Market) map[rkey]*[nPhases]tradeAgg {
+	aggs := map[rkey]*[nPhases]tradeAgg{}
+	var total [nPhases]float64
 	st.rows.Trades.Each(func(t *Trade) {
 		if t.IsSettlementReset {
 			return
 		}
 		k := rkey{t.SelectionID, t.Handicap}
-		side := pp
-		if off.ok() && t.Seq >= off.seq {
-			side = ip
-		} else {
-			mk.TotalMatchedPreplay += t.SizeDelta
-		}
-		a := side[k]
+		a := aggs[k]
 		if a == nil {
-			a = &tradeAgg{}
-			side[k] = a
+			a = &[nPhases]tradeAgg{}
+			aggs[k] = a
 		}
-		a.add(t)
+		ph := phaseOf(t)
+		a[ph].add(t)
+		total[ph] += t.SizeDelta
 	})
-	return pp, ip
+	mk.TotalMatchedPreplay = cents(total[phasePreplay])
+	mk.SpTradedVolume = cents(total[phaseSP])
+	mk.IpTradedVolume = cents(total[phaseInPlay])
+	mk.TotalMatched = cents(st.vol)
+	return aggs
 }
 
 // sortedRunners returns the market's runners in the final definition's
@@ -217,7 +236,7 @@ func (st *marketState) sortedRunners(defs map[rkey]*esa.RunnerDefinition) []*run
 // state just before the off and at the scheduled time, and its volumes.
 func (st *marketState) runnerRows(mk *Market, off offAt) {
 	d := st.m.Def
-	pp, ip := st.volumes(mk, off)
+	vols := st.volumes(mk)
 	defs := map[rkey]*esa.RunnerDefinition{}
 	for i := range d.Runners {
 		defs[rkey{d.Runners[i].ID, d.Runners[i].Hc}] = &d.Runners[i]
@@ -228,7 +247,7 @@ func (st *marketState) runnerRows(mk *Market, off offAt) {
 		if rd != nil {
 			row.RunnerName, row.SortPriority, row.FinalStatus = rd.Name, int32(rd.SortPriority), rd.Status
 			row.IsWinner = rd.Status == "WINNER"
-			if rd.HasBsp {
+			if rd.HasBsp && finite(rd.Bsp) {
 				row.Bsp = st.f.p(rd.Bsp)
 			}
 			row.RemovalTime = st.timePtr(rd.RemovalDate)
@@ -250,14 +269,14 @@ func (st *marketState) runnerRows(mk *Market, off offAt) {
 				}
 			}
 		}
-		if a := pp[rs.key]; a != nil {
-			row.PpVolume = a.vol
-			row.PpMin, row.PpMax, row.PpWap = st.priceRange(a)
-		}
-		if a := ip[rs.key]; a != nil {
-			row.IpVolume = a.vol
-			row.IpMin, row.IpMax, row.IpWap = st.priceRange(a)
-			if n := rs.hist.len(); n > 0 && rs.hist.at(n-1).hasLtp {
+		if a := vols[rs.key]; a != nil {
+			pp, sp, ip := &a[phasePreplay], &a[phaseSP], &a[phaseInPlay]
+			row.PpVolume = cents(pp.vol)
+			row.PpMin, row.PpMax, row.PpWap = st.priceRange(pp)
+			row.SpTradedVolume = cents(sp.vol)
+			row.IpVolume = cents(ip.vol)
+			row.IpMin, row.IpMax, row.IpWap = st.priceRange(ip)
+			if n := rs.hist.len(); ip.n > 0 && n > 0 && rs.hist.at(n-1).hasLtp {
 				row.IpLtp = st.f.p(rs.hist.at(n - 1).ltp)
 			}
 		}
@@ -295,12 +314,7 @@ func (st *marketState) atOff(row *Runner, rs *runnerState, off offAt) int {
 	if s.hasLtp {
 		row.PpLtp = st.f.p(s.ltp)
 	}
-	if s.spLay > 0 {
-		row.SpBackStake = st.f.p(s.spLay)
-	}
-	if s.spBack > 0 {
-		row.SpLayLiability = st.f.p(s.spBack)
-	}
+	row.SpBackStake, row.SpLayLiability = cents(s.spLay), cents(s.spBack)
 	if !off.ok() {
 		return at
 	}
@@ -393,7 +407,7 @@ func (st *marketState) marketSnapshot(byID []*runnerState, rf snapRef, p int) (M
 	}
 	h := st.hist.at(mi)
 	ms := MarketSnapshot{MarketID: st.id, Ref: rf.name, SecondsBefore: int32(p), SnapshotTime: t,
-		LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status, InPlay: h.inPlay, TotalMatched: h.total, NActive: h.nActive}
+		LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status, InPlay: h.inPlay, TotalMatched: cents(h.total), NActive: h.nActive}
 	var bo, lo float64
 	var nb, nl int
 	for _, rs := range byID {
@@ -431,7 +445,7 @@ func (st *marketState) runnerSnapshot(rs *runnerState, rf snapRef, p int) (Snaps
 	h, s := st.hist.at(mi), rs.hist.at(i)
 	row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc, Ref: rf.name,
 		SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: h.pt, MarketStatus: h.status,
-		InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: s.vol, Has: HasLastUpdatePt}
+		InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: cents(s.vol), Has: HasLastUpdatePt}
 	if s.hasAdj {
 		row.AdjustmentFactor = s.adj
 		row.Has |= HasAdjustmentFactor
