@@ -319,12 +319,15 @@ func checkWinRate(t *testing.T, res *Result, ms map[string]*refMarket) {
 	type bucket struct{ runners, winners int }
 	b := map[float64]*bucket{}
 	for _, m := range ms {
+		if m.marketType != "WIN" || m.voided || m.status != "CLOSED" {
+			continue
+		}
 		p := m.atOff(0)
 		if p == nil {
 			continue
 		}
 		for _, r := range p.runners {
-			if r.back == nil {
+			if r.back == nil || r.status != "ACTIVE" {
 				continue
 			}
 			pct := math.Floor(100 / *r.back / 10) * 10
@@ -347,23 +350,33 @@ func checkWinRate(t *testing.T, res *Result, ms map[string]*refMarket) {
 func checkVolume(t *testing.T, res *Result, ms map[string]*refMarket) {
 	want := map[string]float64{}
 	for _, m := range ms {
-		for k, l := range m.traded {
-			for price, size := range l {
+		for k, l := range m.phased {
+			for price, v := range l {
 				key := fmt.Sprintf("%s|%d|%s", m.id, k.sel, FormatValue(price))
-				pre := m.preplay[k][price]
-				want[key+"|preplay"] += pre
-				want[key+"|inplay"] += size - pre
+				want[key+"|preplay"] += v[0]
+				want[key+"|sp"] += v[1]
+				want[key+"|inplay"] += v[2]
 			}
 		}
 	}
 	got := map[string]float64{}
 	keys := rowKeys(t, res, "market_id", "selection_id", "price")
-	pre, in := col(t, res, "preplay"), col(t, res, "inplay")
+	pre, sp, in := col(t, res, "preplay"), col(t, res, "sp"), col(t, res, "inplay")
 	for i, k := range keys {
 		got[k+"|preplay"] += num(pre[i])
+		got[k+"|sp"] += num(sp[i])
 		got[k+"|inplay"] += num(in[i])
 	}
 	sameNumbers(t, got, want, 0.011)
+	var spTotal float64
+	for k, v := range want {
+		if strings.HasSuffix(k, "|sp") {
+			spTotal += v
+		}
+	}
+	if spTotal == 0 {
+		t.Error("no SP-matched volume in the reference: a weak case")
+	}
 }
 
 func checkCurve(t *testing.T, res *Result, ms map[string]*refMarket) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,7 +99,7 @@ func (st *marketState) dataTier() string {
 func (st *marketState) marketRow(opts Options, off offAt) *Market {
 	r := &st.rows
 	d := st.m.Def
-	mk := &Market{MarketID: st.id, EventTypeID: d.EventTypeID, EventID: d.EventID, EventName: d.EventName,
+	mk := &Market{MarketID: st.id, EventID: d.EventID, EventName: d.EventName,
 		MarketName: d.Name, MarketType: d.MarketType, BettingType: d.BettingType, CountryCode: d.CountryCode,
 		Venue: d.Venue, Timezone: d.Timezone, OpenDate: st.timePtr(d.OpenDate), SuspendTime: st.timePtr(d.SuspendTime),
 		BspReconciledTime: st.bspRecPt, CloseTime: st.closePt, SettledTime: st.timePtr(d.SettledTime),
@@ -129,8 +130,12 @@ func (st *marketState) marketRow(opts Options, off offAt) *Market {
 		mk.MarketTime = st.f.i(mt.ms)
 		r.Date = time.UnixMilli(mt.ms).UTC().Format(time.DateOnly)
 	}
-	if d.EventTypeID != "" {
-		r.EventTypeID = d.EventTypeID
+	// Betfair's event type ids are numbers; one that is not (none has
+	// been seen) would make the partition's type differ from the column's,
+	// so it is stored as the unknown type 0.
+	if id, err := strconv.ParseInt(d.EventTypeID, 10, 64); err == nil && id > 0 {
+		mk.EventTypeID = id
+		r.EventTypeID = strconv.FormatInt(id, 10)
 	}
 	// Voided: a meeting abandoned removes every runner.
 	removed := 0

@@ -19,7 +19,10 @@ import "unsafe"
 // learned (the off, volumes, status).
 type Market struct {
 	MarketID          string   `parquet:"market_id,dict"`
-	EventTypeID       string   `parquet:"event_type_id,dict"`
+	// EventTypeID is Betfair's event type (7 horse racing, 4339 greyhound
+	// racing), an integer as the Hive partition event_type_id=<id> is, so
+	// that every reader sees one type with or without partition columns.
+	EventTypeID       int64    `parquet:"event_type_id"`
 	EventID           string   `parquet:"event_id,dict"`
 	EventName         string   `parquet:"event_name,dict"`
 	MarketName        string   `parquet:"market_name,dict"`
@@ -382,8 +385,8 @@ type Rows struct {
 	Snapshots       Chunked[Snapshot]
 	MarketSnapshots []MarketSnapshot
 	Orders          []Order
-	// EventTypeID and Date are the Hive partition: the event type ("0"
-	// when unknown) and the UTC date of market_time (of the first publish
+	// EventTypeID and Date are the Hive partition: the event type (Market's
+	// EventTypeID in decimal, "0" when unknown or not a number) and the UTC date of market_time (of the first publish
 	// time when the market has none).
 	EventTypeID string
 	Date        string
