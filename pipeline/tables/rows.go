@@ -18,7 +18,7 @@ import "unsafe"
 // definition as it stood at the end of the tape, and what the replay
 // learned (the off, volumes, status).
 type Market struct {
-	MarketID          string   `parquet:"market_id,dict"`
+	MarketID string `parquet:"market_id,dict"`
 	// EventTypeID is Betfair's event type (7 horse racing, 4339 greyhound
 	// racing), an integer as the Hive partition event_type_id=<id> is, so
 	// that every reader sees one type with or without partition columns.
