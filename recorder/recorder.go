@@ -104,10 +104,20 @@ type Recorder struct {
 	queue   chan string      // closed tape paths for the uploader
 
 	spoolDir *os.File // held open for syncfs
+	lock     *os.File // the spool's lock file, flocked until Shutdown
 }
 
-// New opens the spool (creating it), resumes its open tapes and returns a
-// recorder.
+// unlock releases the spool for another recorder.
+func (r *Recorder) unlock() {
+	if r.lock != nil {
+		r.lock.Close()
+		r.lock = nil
+	}
+}
+
+// New opens the spool (creating it), locks it against a second recorder
+// (a *LockedError names the holder), resumes its open tapes and returns a
+// recorder. Shutdown releases the lock.
 func New(cfg Config) (*Recorder, error) {
 	if cfg.Spool == "" {
 		return nil, errors.New("recorder: no spool directory")
@@ -156,12 +166,20 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if err := os.MkdirAll(cfg.Spool, 0o755); err != nil {
+		return nil, fmt.Errorf("recorder: spool: %w", err)
+	}
+	lock, err := lockSpool(cfg.Spool)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range []string{"open", "closed", "done"} {
 		if err := os.MkdirAll(filepath.Join(cfg.Spool, d), 0o755); err != nil {
+			lock.Close()
 			return nil, fmt.Errorf("recorder: spool: %w", err)
 		}
 	}
-	r := &Recorder{
+	r := &Recorder{lock: lock,
 		cfg: cfg, log: cfg.Logger, m: cfg.Metrics,
 		tapes: map[string]*tape{}, late: map[string]bool{}, pending: map[string]bool{},
 		queue: make(chan string, 1<<16),
@@ -169,11 +187,13 @@ func New(cfg Config) (*Recorder, error) {
 	r.up = &uploader{cfg: &r.cfg, log: r.log, m: r.m}
 	sd, err := os.Open(filepath.Join(cfg.Spool, "open"))
 	if err != nil {
+		r.unlock()
 		return nil, fmt.Errorf("recorder: spool: %w", err)
 	}
 	r.spoolDir = sd
 	r.m.openGauge = r.openCount
 	if err := r.resume(); err != nil {
+		r.Shutdown()
 		return nil, err
 	}
 	return r, nil
@@ -543,6 +563,7 @@ func (r *Recorder) Shutdown() error {
 		r.spoolDir.Close()
 		r.spoolDir = nil
 	}
+	r.unlock()
 	return first
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ func configFile(path string) (credentials, error) {
 	if path == "" {
 		return c, nil
 	}
+	if err := checkPrivate(path); err != nil {
+		return c, err
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return c, &cli.UsageError{Err: fmt.Errorf("--config: %w", err)}
@@ -45,6 +49,20 @@ func configFile(path string) (credentials, error) {
 		return c, &cli.UsageError{Err: fmt.Errorf("--config %s: not a JSON object of app_key, username, password, cert, key, jurisdiction", path)}
 	}
 	return c, nil
+}
+
+// checkPrivate refuses a credentials file that group or others may read,
+// as ssh refuses such a private key: the password in it is then no secret.
+func checkPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return &cli.UsageError{Err: fmt.Errorf("--config: %w", err)}
+	}
+	// Windows reports no group or other bits worth checking.
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return &cli.UsageError{Err: fmt.Errorf("--config %s: mode %04o lets group or others read the password; run: chmod 600 %s", path, perm, path)}
+	}
+	return nil
 }
 
 // endpointFlags say where Betfair (or a local exchange) is.

@@ -198,11 +198,13 @@ func (f *runFlags) subscriptionsFor(ids []string) ([]*esa.MarketSubscription, er
 }
 
 // exitError makes the errors the user must act on exit with code 2: the
-// stream's fatal refusals and a refused login.
+// stream's fatal refusals, a refused login and a spool another recorder
+// holds.
 func exitError(err error) error {
 	var st *esa.StatusError
 	var le *betting.LoginError
-	if (errors.As(err, &st) && st.Fatal()) || errors.As(err, &le) {
+	var lk *recorder.LockedError
+	if (errors.As(err, &st) && st.Fatal()) || errors.As(err, &le) || errors.As(err, &lk) {
 		return &cli.UsageError{Err: err}
 	}
 	return err
@@ -269,7 +271,7 @@ func (f *runFlags) run(parent context.Context) error {
 	}
 	rec, err := recorder.New(rcfg)
 	if err != nil {
-		return err
+		return exitError(err)
 	}
 	if err := bc.Login(ctx); err != nil {
 		rec.Shutdown()
