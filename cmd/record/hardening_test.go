@@ -2,10 +2,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tapedeck/tapedeck/internal/cli"
 )
@@ -72,5 +79,138 @@ func TestFlushSpool(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "uploaded 0 tapes") {
 		t.Errorf("output %q", out.String())
+	}
+}
+
+// fakeIdentity is a TLS login service on loopback that records what it was
+// sent and refuses every login, so that a run ends at once with exit 2.
+func fakeIdentity(t *testing.T) (srv *httptest.Server, caFile string, got chan url.Values) {
+	t.Helper()
+	got = make(chan url.Values, 4)
+	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		v := r.PostForm
+		v.Set("X-Application", r.Header.Get("X-Application"))
+		select {
+		case got <- v:
+		default:
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"token":"","product":"","status":"FAIL","error":"INVALID_USERNAME_OR_PASSWORD"}`)
+	}))
+	t.Cleanup(srv.Close)
+	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	return srv, caFile, got
+}
+
+func writeInfo(t *testing.T, path string, info exchangeInfo) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"stream": info.Stream, "identity": info.Identity, "betting": info.Betting, "ca": info.CA})
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func runRecord(t *testing.T, args ...string) error {
+	t.Helper()
+	root := newRootCmd()
+	root.SetArgs(append([]string{"run"}, args...))
+	root.SetOut(io.Discard)
+	return root.Execute()
+}
+
+// TestExchangeInfoPlaceholders: with the account's secrets in the
+// environment and in --config, a local exchange receives placeholders only.
+func TestExchangeInfoPlaceholders(t *testing.T) {
+	const pass, appKey = "real-Pa55word-9", "real-app-key-7"
+	t.Setenv("TAPEDECK_PASSWORD", pass)
+	t.Setenv("TAPEDECK_APP_KEY", appKey)
+	t.Setenv("TAPEDECK_USERNAME", "real-user")
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tapedeck.json")
+	os.WriteFile(cfg, []byte(`{"username":"real-user","password":"`+pass+`","app_key":"`+appKey+`"}`), 0o600)
+	srv, ca, got := fakeIdentity(t)
+	info := filepath.Join(dir, "ex.json")
+	writeInfo(t, info, exchangeInfo{Stream: "127.0.0.1:1", Identity: srv.URL, Betting: srv.URL, CA: ca})
+	spool := filepath.Join(dir, "spool")
+	err := runRecord(t, "--exchange-info", info, "--config", cfg, "--spool", spool, "--dest", filepath.Join(dir, "tapes"), "--log-level", "error")
+	if cli.ExitCode(err) != cli.ExitUsage {
+		t.Fatalf("refused login: err = %v, want exit 2", err)
+	}
+	var v url.Values
+	select {
+	case v = <-got:
+	default:
+		t.Fatal("the local exchange received no login")
+	}
+	for _, k := range []string{"username", "password", "X-Application"} {
+		if v.Get(k) != "local" {
+			t.Errorf("%s = %q, want the placeholder \"local\"", k, v.Get(k))
+		}
+	}
+}
+
+// TestExchangeInfoRefused: an info file naming an endpoint off this
+// machine, or plain http, is refused with exit 2 before anything is sent;
+// so is --identity-url http://…; a file that never appears is exit 2 after
+// --exchange-info-wait.
+func TestExchangeInfoRefused(t *testing.T) {
+	dir := t.TempDir()
+	_, ca, got := fakeIdentity(t)
+	for _, tc := range []struct {
+		name string
+		info *exchangeInfo
+		args []string
+		want string
+	}{
+		{"remote stream", &exchangeInfo{Stream: "203.0.113.5:443", Identity: "https://127.0.0.1:1", Betting: "https://127.0.0.1:1", CA: ca}, nil, "not on this machine"},
+		{"remote identity", &exchangeInfo{Stream: "127.0.0.1:1", Identity: "https://exchange.example.com", Betting: "https://127.0.0.1:1", CA: ca}, nil, "not on this machine"},
+		{"http identity", &exchangeInfo{Stream: "127.0.0.1:1", Identity: "http://127.0.0.1:1", Betting: "https://127.0.0.1:1", CA: ca}, nil, "plain http"},
+		{"identity-url override", &exchangeInfo{Stream: "127.0.0.1:1", Identity: "https://127.0.0.1:1", Betting: "https://127.0.0.1:1", CA: ca}, []string{"--identity-url", "https://identitysso.betfair.com"}, "not on this machine"},
+		{"http identity-url", nil, []string{"--identity-url", "http://identitysso.example.com", "--app-key", "k"}, "plain http"},
+		{"never written", nil, []string{"--exchange-info", filepath.Join(dir, "never.json"), "--exchange-info-wait", "200ms"}, "waited"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"--spool", filepath.Join(dir, "spool"), "--dest", filepath.Join(dir, "tapes"), "--log-level", "error"}
+			if tc.info != nil {
+				p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".json")
+				writeInfo(t, p, *tc.info)
+				args = append(args, "--exchange-info", p)
+			}
+			err := runRecord(t, append(args, tc.args...)...)
+			if err == nil || cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v (exit %d), want exit 2 with %q", err, cli.ExitCode(err), tc.want)
+			}
+		})
+	}
+	select {
+	case v := <-got:
+		t.Errorf("a refused endpoint was sent a login: %v", v.Get("username"))
+	default:
+	}
+}
+
+// TestExchangeInfoWaits: record run started before trade serve has written
+// its info file waits for it, as the README's `trade serve … --info FILE &`
+// followed at once by `record run --exchange-info FILE` needs.
+func TestExchangeInfoWaits(t *testing.T) {
+	srv, ca, got := fakeIdentity(t)
+	info := filepath.Join(t.TempDir(), "ex.json")
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		tmp := info + ".tmp"
+		writeInfo(t, tmp, exchangeInfo{Stream: "127.0.0.1:1", Identity: srv.URL, Betting: srv.URL, CA: ca})
+		os.Rename(tmp, info)
+	}()
+	dir := t.TempDir()
+	err := runRecord(t, "--exchange-info", info, "--spool", filepath.Join(dir, "spool"), "--dest", filepath.Join(dir, "tapes"), "--log-level", "error")
+	// The fake exchange refuses the login: reaching it is what shows the
+	// file was waited for.
+	if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "refused the login") {
+		t.Fatalf("err = %v, want the login refused after waiting for the file", err)
+	}
+	if len(got) == 0 {
+		t.Error("no login reached the exchange")
 	}
 }

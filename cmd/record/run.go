@@ -216,21 +216,22 @@ func (f *runFlags) run(parent context.Context) error {
 		return &cli.UsageError{Err: fmt.Errorf("--log-level: %w", err)}
 	}
 	log := cli.NewLogger(os.Stderr, level)
-	cred, err := f.cred.resolve()
-	if err != nil {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var cred credentials
+	var err error
+	if f.ep.exchangeInfo != "" {
+		// A local exchange takes any credentials: it gets placeholders.
+		cred = f.cred.placeholders()
+	} else if cred, err = f.cred.resolve(); err != nil {
 		return err
 	}
-	ep, ca, local, err := f.ep.resolve(&cred)
+	ep, ca, _, err := f.ep.resolve(ctx, &cred)
 	if err != nil {
-		return err
-	}
-	if local {
-		// A local exchange takes any credentials: record with none.
-		for _, p := range []*string{&cred.AppKey, &cred.Username, &cred.Password} {
-			if *p == "" {
-				*p = "local"
-			}
+		if ctx.Err() != nil {
+			return nil
 		}
+		return err
 	}
 	subs, err := f.subscriptions()
 	if err != nil {
@@ -240,8 +241,6 @@ func (f *runFlags) run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if !deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
