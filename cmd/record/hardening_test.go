@@ -2,6 +2,13 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"math/big"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -213,4 +220,47 @@ func TestExchangeInfoWaits(t *testing.T) {
 	if len(got) == 0 {
 		t.Error("no login reached the exchange")
 	}
+}
+
+// TestTLSFailureExit2: a server certificate that does not verify (no CA
+// given, or the wrong one) is a setting to fix: exit 2, which systemd's
+// RestartPreventExitStatus=2 relies on. The stream's certificate errors
+// take the same path.
+func TestTLSFailureExit2(t *testing.T) {
+	srv, _, got := fakeIdentity(t)
+	otherCA := selfSignedCA(t) // a CA that did not sign srv's certificate
+	dir := t.TempDir()
+	for name, ca := range map[string]string{"no CA": "", "wrong CA": otherCA} {
+		info := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".json")
+		writeInfo(t, info, exchangeInfo{Stream: "127.0.0.1:1", Identity: srv.URL, Betting: srv.URL, CA: ca})
+		err := runRecord(t, "--exchange-info", info, "--spool", filepath.Join(dir, "spool"), "--dest", filepath.Join(dir, "tapes"), "--log-level", "error")
+		if err == nil || cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("%s: err = %v (exit %d), want exit 2 naming the certificate", name, err, cli.ExitCode(err))
+		}
+	}
+	if len(got) != 0 {
+		t.Error("a login went through a connection whose certificate did not verify")
+	}
+	stream := fmt.Errorf("esa: connect 127.0.0.1:1: %w (for a private endpoint such as trade serve, pass its certificate as the CA file)", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}})
+	if c := cli.ExitCode(exitError(stream)); c != cli.ExitUsage {
+		t.Errorf("stream certificate error: exit %d, want 2", c)
+	}
+}
+
+// selfSignedCA writes a fresh CA certificate (PEM) that signed nothing.
+func selfSignedCA(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "other-ca.pem")
+	os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	return p
 }

@@ -198,13 +198,14 @@ func (f *runFlags) subscriptionsFor(ids []string) ([]*esa.MarketSubscription, er
 }
 
 // exitError makes the errors the user must act on exit with code 2: the
-// stream's fatal refusals, a refused login and a spool another recorder
-// holds.
+// stream's fatal refusals, a refused login, a server certificate that does
+// not verify (the --ca or the address is wrong; systemd units stop
+// restarting on 2) and a spool another recorder holds.
 func exitError(err error) error {
 	var st *esa.StatusError
 	var le *betting.LoginError
 	var lk *recorder.LockedError
-	if (errors.As(err, &st) && st.Fatal()) || errors.As(err, &le) || errors.As(err, &lk) {
+	if (errors.As(err, &st) && st.Fatal()) || errors.As(err, &le) || errors.As(err, &lk) || esa.IsCertError(err) {
 		return &cli.UsageError{Err: err}
 	}
 	return err

@@ -273,7 +273,7 @@ func (c *Client) Run(ctx context.Context) error {
 		switch {
 		case errors.As(err, &hErr):
 			return hErr.err
-		case isCertError(err):
+		case IsCertError(err):
 			// The server's certificate does not verify: retrying cannot
 			// help until the CA file (or the address) is fixed.
 			return fmt.Errorf("%w (for a private endpoint such as trade serve, pass its certificate as the CA file)", err)
@@ -314,8 +314,10 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 }
 
-// isCertError reports a failure to verify the server's certificate.
-func isCertError(err error) bool {
+// IsCertError reports a failure to verify the server's certificate (an
+// unknown or wrong CA, a name mismatch, an expired certificate): a setting
+// to fix, which retrying cannot help.
+func IsCertError(err error) bool {
 	var ua x509.UnknownAuthorityError
 	var ci x509.CertificateInvalidError
 	var hn x509.HostnameError
