@@ -64,21 +64,53 @@ type TapeInfo struct {
 }
 
 // Expand fills a layout's placeholders from info; an unknown value becomes
-// "unknown".
+// "unknown". The values come from the stream, which may send anything, so
+// none can leave the key's folder: an id not of Betfair's form becomes
+// "invalid", and a market type or country code keeps only letters, digits,
+// '_', '-' and inner dots.
 func Expand(layout string, info TapeInfo) string {
-	v := func(s string) string {
-		if s == "" {
+	id := func(s string, ok func(string) bool) string {
+		switch {
+		case s == "":
 			return "unknown"
+		case !ok(s):
+			return "invalid"
 		}
 		return s
 	}
 	d := info.Date.UTC()
 	return strings.NewReplacer(
-		"{event_type_id}", v(info.EventTypeID), "{event_id}", v(info.EventID),
-		"{market_id}", v(info.MarketID), "{market_type}", v(info.MarketType),
-		"{country_code}", v(info.CountryCode),
+		"{event_type_id}", id(info.EventTypeID, esa.ValidNumericID[string]), "{event_id}", id(info.EventID, esa.ValidNumericID[string]),
+		"{market_id}", id(info.MarketID, esa.ValidMarketID[string]), "{market_type}", safeSegment(info.MarketType),
+		"{country_code}", safeSegment(info.CountryCode),
 		"{yyyy}", fmt.Sprintf("%04d", d.Year()), "{mm}", fmt.Sprintf("%02d", int(d.Month())), "{dd}", fmt.Sprintf("%02d", d.Day()),
 	).Replace(layout)
+}
+
+// safeSegment makes s usable as one segment of a key or path: bytes other
+// than ASCII letters, digits, '_', '-' and '.' become '_', and a leading dot
+// (".", "..", a hidden file) gets a '_' before it. Betfair's market types
+// and country codes ("WIN", "ASIAN_HANDICAP", "GB") pass unchanged.
+func safeSegment(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	const max = 64
+	if len(s) > max {
+		s = s[:max]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-', c == '.':
+		default:
+			b[i] = '_'
+		}
+	}
+	if b[0] == '.' {
+		return "_" + string(b)
+	}
+	return string(b)
 }
 
 // suffixFor returns the file suffix a compression gives.
@@ -281,7 +313,7 @@ func (u *uploader) upload(ctx context.Context, p string) (string, error) {
 				return key, err
 			}
 		}
-		catKey := path.Join(path.Dir(key), info.MarketID+".json")
+		catKey := path.Join(path.Dir(key), Expand("{market_id}", info)+".json")
 		if err := u.putBytes(ctx, catKey, cat); err != nil {
 			return key, err
 		}
