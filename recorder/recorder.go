@@ -79,7 +79,7 @@ type Config struct {
 	// Catalogue, if set, fetches catalogues when a market's definition
 	// version changes; otherwise catalogues are built from definitions.
 	Catalogue CatalogueFunc
-	// Upload retries: the delay doubles from MinBackoff to MaxBackoff
+	// Upload retries: the delay doubles from MinBackoff to MaxBackoff, jittered
 	// (defaults 1 s and 2 min). Attempts bounds the tries per tape in
 	// UploadClosed (0: until the context ends).
 	MinBackoff, MaxBackoff time.Duration

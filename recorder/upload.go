@@ -22,6 +22,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/internal/backoff"
 )
 
 // placeholders are the names a layout may use.
@@ -437,10 +438,10 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-// uploadRetry uploads one tape, retrying with doubling back-off up to
-// attempts tries (0: until ctx ends).
+// uploadRetry uploads one tape, retrying with back-off (doubling, jittered,
+// from MinBackoff to MaxBackoff) up to attempts tries (0: until ctx ends).
 func (u *uploader) uploadRetry(ctx context.Context, p string, attempts int) error {
-	delay := u.cfg.MinBackoff
+	bo := backoff.Policy{Min: u.cfg.MinBackoff, Max: u.cfg.MaxBackoff}
 	for try := 1; ; try++ {
 		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 			return nil // stored meanwhile (queued and found by a scan)
@@ -459,13 +460,11 @@ func (u *uploader) uploadRetry(ctx context.Context, p string, attempts int) erro
 			u.log.Error("upload failed; the tape stays in the spool", "tape", p, "key", key, "attempts", try, "err", err)
 			return err
 		}
+		delay := bo.Delay(try - 1)
 		u.log.Warn("upload failed; retrying", "tape", p, "key", key, "attempt", try, "in", delay, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
+		if err := backoff.Wait(ctx, delay); err != nil {
+			return err
 		}
-		delay = min(2*delay, u.cfg.MaxBackoff)
 	}
 }
 

@@ -8,12 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tapedeck/tapedeck/internal/backoff"
 )
 
 // Request ids the client uses: one per request kind, so that a change
@@ -327,26 +328,14 @@ func IsCertError(err error) bool {
 
 // sleep waits d or until ctx ends.
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.Wait(ctx, d)
 }
 
 // backoff returns the wait before attempt n: MinBackoff doubled n times,
-// capped at MaxBackoff, then jittered down by up to half so that many
-// clients cut off together do not reconnect together.
+// capped at MaxBackoff, jittered down by up to half so that many clients
+// cut off together do not reconnect together.
 func (c *Client) backoff(n int) time.Duration {
-	d := c.cfg.MinBackoff
-	for i := 0; i < n && d < c.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.cfg.MaxBackoff)
-	return d/2 + rand.N(d/2+1)
+	return backoff.Policy{Min: c.cfg.MinBackoff, Max: c.cfg.MaxBackoff}.Delay(n)
 }
 
 type handlerError struct{ err error }
