@@ -1,4 +1,4 @@
-package strategies
+package tradecli
 
 import (
 	"encoding/csv"
@@ -17,60 +17,9 @@ import (
 	"github.com/tapedeck/tapedeck/engine"
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/sim"
+	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/cli"
 )
-
-// Main runs a trade command holding backtest and strategies with the
-// built-ins and the given strategies registered, and exits. It is the one
-// call a user's own main package makes (see examples/).
-func Main(own ...Info) {
-	reg := Builtins()
-	for _, in := range own {
-		if err := reg.Register(in); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(cli.ExitUsage)
-		}
-	}
-	root := cli.Configure(&cobra.Command{
-		Use:   "trade",
-		Short: "Backtest Go strategies over tapes",
-	})
-	root.AddCommand(BacktestCommand(reg), ListCommand(reg))
-	os.Exit(cli.Run(root))
-}
-
-// ListCommand is `trade strategies`: the registered strategies, their
-// descriptions and parameters.
-func ListCommand(reg *Registry) *cobra.Command {
-	return &cobra.Command{
-		Use:   "strategies",
-		Short: "List the strategies trade backtest can run",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w := cmd.OutOrStdout()
-			for _, in := range reg.List() {
-				fmt.Fprintf(w, "%-16s %s\n", in.Name, in.Description)
-				for _, k := range sortedKeys(in.Params) {
-					fmt.Fprintf(w, "%-16s   --param %s=…  %s\n", "", k, in.Params[k])
-				}
-			}
-			return nil
-		},
-	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}
 
 // BacktestOptions are trade backtest's settings.
 type BacktestOptions struct {
@@ -85,7 +34,7 @@ type BacktestOptions struct {
 }
 
 // BacktestCommand is `trade backtest`.
-func BacktestCommand(reg *Registry) *cobra.Command {
+func BacktestCommand(reg *strategies.Registry) *cobra.Command {
 	var o BacktestOptions
 	cmd := &cobra.Command{
 		Use:   "backtest --strategy NAME [--param k=v ...] INPUT... -o DIR",
@@ -119,7 +68,7 @@ is tapedeck's queue-aware refinement (docs/backtest.md).`,
 	return cmd
 }
 
-func runBacktest(cmd *cobra.Command, reg *Registry, o BacktestOptions, inputs []string) error {
+func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions, inputs []string) error {
 	if o.Strategy == "" {
 		return &cli.UsageError{Err: fmt.Errorf("--strategy is required (trade strategies lists them)")}
 	}
@@ -130,7 +79,7 @@ func runBacktest(cmd *cobra.Command, reg *Registry, o BacktestOptions, inputs []
 	if o.Out == "" {
 		return &cli.UsageError{Err: fmt.Errorf("-o DIR is required")}
 	}
-	params, err := ParseParams(o.Params)
+	params, err := strategies.ParseParams(o.Params)
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}

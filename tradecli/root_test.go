@@ -1,7 +1,8 @@
-package main
+package tradecli
 
 import (
 	"bytes"
+	"github.com/tapedeck/tapedeck/engine/strategies"
 	"strings"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 // TestStrategiesRegistered: the root command has backtest and strategies,
 // and strategies lists both built-ins.
 func TestStrategiesRegistered(t *testing.T) {
-	root := newRootCmd()
+	root := NewCommand(strategies.Builtins())
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetArgs([]string{"strategies"})

@@ -1,4 +1,4 @@
-package main
+package tradecli
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tapedeck/tapedeck/engine/strategies"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,7 +28,7 @@ import (
 // its subscription as --subscription-limit asks.
 func TestServeCommand(t *testing.T) {
 	info := filepath.Join(t.TempDir(), "exchange.json")
-	root := newRootCmd()
+	root := NewCommand(strategies.Builtins())
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetArgs([]string{"serve", testenv.Testdata(t, "tapes/1.197931750"), "--speed", "0", "--info", info,
@@ -102,7 +103,7 @@ func TestServeUsage(t *testing.T) {
 		{"serve", "x", "--drop-after", "many"},
 		{"nosuch"},
 	} {
-		root := newRootCmd()
+		root := NewCommand(strategies.Builtins())
 		root.SetArgs(args)
 		root.SetOut(&bytes.Buffer{})
 		root.SetErr(&bytes.Buffer{})

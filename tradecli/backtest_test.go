@@ -1,4 +1,4 @@
-package strategies_test
+package tradecli_test
 
 import (
 	"bytes"
@@ -12,13 +12,14 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/testenv"
+	"github.com/tapedeck/tapedeck/tradecli"
 )
 
 // TestBacktestCommand runs trade backtest on the recorded streams and reads
 // both tables back, from CSV and from Parquet, against flumine's totals.
 func TestBacktestCommand(t *testing.T) {
 	out := t.TempDir()
-	cmd := strategies.BacktestCommand(strategies.Builtins())
+	cmd := tradecli.BacktestCommand(strategies.Builtins())
 	var stdout bytes.Buffer
 	cmd.SetOut(&stdout)
 	cmd.SetArgs([]string{"--strategy", "passive-back", "-o", out, "--workers", "1",
@@ -31,11 +32,11 @@ func TestBacktestCommand(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	orders, err := parquet.ReadFile[strategies.OrderRow](filepath.Join(out, "orders.parquet"))
+	orders, err := parquet.ReadFile[tradecli.OrderRow](filepath.Join(out, "orders.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	markets, err := parquet.ReadFile[strategies.MarketRow](filepath.Join(out, "markets.parquet"))
+	markets, err := parquet.ReadFile[tradecli.MarketRow](filepath.Join(out, "markets.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestBacktestUsageErrors(t *testing.T) {
 		{"--strategy", "passive-back", "--param", "within", "-o", "x", "in"}, // bad param
 		{"--strategy", "passive-back", "--model", "fast", "-o", "x", "in"},   // bad model
 	} {
-		cmd := strategies.BacktestCommand(strategies.Builtins())
+		cmd := tradecli.BacktestCommand(strategies.Builtins())
 		cmd.SetOut(&bytes.Buffer{})
 		cmd.SetErr(&bytes.Buffer{})
 		cmd.SetArgs(args)

@@ -1,4 +1,4 @@
-package main
+package tradecli
 
 import (
 	"fmt"
@@ -14,7 +14,9 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 )
 
-func newServeCmd() *cobra.Command {
+// ServeCommand is `trade serve`: tapes served as a local Betfair-compatible
+// exchange.
+func ServeCommand() *cobra.Command {
 	var (
 		cfg      exchange.Config
 		info     string
