@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"maps"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/internal/shard"
 	"github.com/tapedeck/tapedeck/pipeline"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
@@ -96,27 +96,6 @@ reach into play; "" takes no snapshots.`,
 	return cmd
 }
 
-// parseShard parses "K/N"; "" is 0/1 (everything).
-func parseShard(s string) (k, n uint32, err error) {
-	if s == "" {
-		return 0, 1, nil
-	}
-	a, b, ok := strings.Cut(s, "/")
-	ki, err1 := strconv.ParseUint(a, 10, 32)
-	ni, err2 := strconv.ParseUint(b, 10, 32)
-	if !ok || err1 != nil || err2 != nil || ni == 0 || ki >= ni {
-		return 0, 0, fmt.Errorf("--shard %q: want K/N with 0 <= K < N", s)
-	}
-	return uint32(ki), uint32(ni), nil
-}
-
-// shardOf is the documented, stable shard of a tape name.
-func shardOf(name string, n uint32) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return h.Sum32() % n
-}
-
 // fileKey identifies one version of one input in the files table.
 func fileKey(f *tables.File) string {
 	var mt int64
@@ -185,7 +164,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	if err != nil {
 		return &cli.UsageError{Err: fmt.Errorf("--grid: %w", err)}
 	}
-	shardK, shardN, err := parseShard(f.shard)
+	sh, err := shard.Parse(f.shard)
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
@@ -224,7 +203,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		doneKeys[fileKey(&done[i])] = true
 		doneBatches[done[i].Batch] = true
 	}
-	tag := fmt.Sprintf("s%dof%d", shardK, shardN)
+	tag := sh.Tag()
 	if n, err := parquet.RemoveBatches(ctx, st, prefix, func(b string) bool {
 		return strings.HasPrefix(b, tag+"-") && !doneBatches[b]
 	}); err != nil {
@@ -274,7 +253,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	// it names (source and member), done or not.
 	pass := func(inputs []string, only map[string]bool) error {
 		return walker.ForEach(ctx, inputs, func(ctx context.Context, t *pipeline.Tape) error {
-			if shardOf(t.Name, shardN) != shardK {
+			if !sh.Keeps(t.Name) {
 				return nil
 			}
 			file := tables.File{Source: t.Path, Member: t.Member, Bytes: t.Size, ModTime: modTime(mtimes, t.Path)}
