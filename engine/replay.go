@@ -68,6 +68,9 @@ type Config struct {
 	Cache book.Options
 	// Log receives strategy panics and bad lines; nil discards them.
 	Log *slog.Logger
+	// NewObserver, when set, returns an Observer for one replayed market
+	// (or event, with EventGroup); nil records nothing and costs nothing.
+	NewObserver func() Observer
 }
 
 // MarketResult is one market's outcome for the strategy.
@@ -304,6 +307,7 @@ type unit struct {
 	limits  Limits
 	lat     Latency
 	cache   *book.MarketCache
+	obs     Observer
 	dec     *esa.Decoder
 	msg     esa.Message
 	markets map[string]*marketState
@@ -388,6 +392,9 @@ func newUnit(cfg *Config) (*unit, error) {
 	if l, ok := s.(Limited); ok {
 		u.limits = l.Limits()
 	}
+	if cfg.NewObserver != nil {
+		u.obs = cfg.NewObserver()
+	}
 	return u, nil
 }
 
@@ -466,6 +473,9 @@ func (u *unit) cycle(bk *book.Market) {
 		return
 	}
 	st.updates++
+	if u.obs != nil {
+		u.obs.Book(bk, u.now)
+	}
 	m := &Market{st: st, u: u}
 	if bk.Closed() {
 		st.closed = true
