@@ -11,14 +11,14 @@ import (
 // keep a 10,000-market report small. Columns are named in mcols/ocols so
 // the script and a reader of the file need no guessing.
 type pageData struct {
-	Ticks  []float64         `json:"ticks"`
-	MCols  []string          `json:"mcols"`
-	Mkts   [][]any           `json:"markets"`
-	OCols  []string          `json:"ocols"`
-	Orders [][]any           `json:"orders"`
-	Fills  map[string][][]any `json:"fills"`    // by "market/order": [at, price, size]
-	Series map[string][]any   `json:"series"`   // by market id: runners with orders
-	Names  map[string]string  `json:"runners"`  // "market/selection" → runner name
+	Ticks  []float64          `json:"ticks"`
+	MCols  []string           `json:"mcols"`
+	Mkts   [][]any            `json:"markets"`
+	OCols  []string           `json:"ocols"`
+	Orders [][]any            `json:"orders"`
+	Fills  map[string][][]any `json:"fills"`   // by "market/order": [at, price, size]
+	Series map[string][]any   `json:"series"`  // by market id: runners with orders
+	Names  map[string]string  `json:"runners"` // "market/selection" → runner name
 }
 
 var mcols = []string{"id", "name", "event", "type", "venue", "country", "market_time", "off_at", "settled_at",
