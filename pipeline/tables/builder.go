@@ -51,6 +51,7 @@ type Options struct {
 // not safe for concurrent use.
 type Builder struct {
 	opts    Options
+	zones   zones
 	points  []int
 	markets map[string]*marketState
 	list    []*marketState
@@ -61,7 +62,7 @@ func NewBuilder(opts Options) *Builder {
 	if opts.Grid == nil {
 		opts.Grid = DefaultGrid()
 	}
-	return &Builder{opts: opts, points: opts.Grid.Points(), markets: map[string]*marketState{}}
+	return &Builder{opts: opts, points: opts.Grid.Points(), markets: map[string]*marketState{}, zones: zones{}}
 }
 
 type rkey struct {
@@ -149,6 +150,7 @@ type marketState struct {
 	otherStatus string
 
 	times map[string]int64 // parsed RFC 3339 strings
+	zones zones            // shared by the Builder's markets
 	f     floats
 }
 
@@ -199,6 +201,7 @@ func (b *Builder) state(id string, m *book.Market) *marketState {
 			runners:    map[rkey]*runnerState{},
 			defRunners: map[rkey]esa.RunnerDefinition{},
 			times:      map[string]int64{},
+			zones:      b.zones,
 		}
 		st.rows.MarketID = id
 		st.scratch = b.opts.Scratch
@@ -352,7 +355,7 @@ func (st *marketState) definition(seq, pt int64, d *esa.MarketDefinition) {
 	st.rows.MarketDefinitions = append(st.rows.MarketDefinitions, MarketDefinition{
 		MarketID: st.id, Pt: pt, Seq: seq, Version: d.Version, Status: d.Status, InPlay: d.InPlay,
 		BetDelay: int32(d.BetDelay), MarketTime: st.timePtr(d.MarketTime), SuspendTime: st.timePtr(d.SuspendTime),
-		NumberOfActiveRunners: int32(d.NumberOfActiveRunners), BspReconciled: d.BspReconciled, Complete: d.Complete,
+		NActiveRunners: int32(d.NumberOfActiveRunners), BspReconciled: d.BspReconciled, Complete: d.Complete,
 	})
 	for _, rd := range d.Runners {
 		k := rkey{rd.ID, rd.Hc}
@@ -365,7 +368,7 @@ func (st *marketState) definition(seq, pt int64, d *esa.MarketDefinition) {
 		}
 		st.defRunners[k] = rd
 		row := RunnerDefinition{MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rd.ID, Handicap: rd.Hc,
-			Status: rd.Status, RemovalDate: st.timePtr(rd.RemovalDate)}
+			Status: rd.Status, RemovalTime: st.timePtr(rd.RemovalDate)}
 		if rd.HasAdjustment {
 			row.AdjustmentFactor = st.f.p(rd.AdjustmentFactor)
 		}
@@ -603,10 +606,10 @@ func (b *Builder) orderLine(seq int64, msg *esa.Message) {
 					SizeRemaining: o.SizeRemaining, SizeLapsed: o.SizeLapsed, SizeCancelled: o.SizeCancelled,
 					SizeVoided: o.SizeVoided, CustomerStrategyRef: o.CustomerStrategyRef, CustomerOrderRef: o.CustomerOrderRef}
 				if o.PlacedDate != 0 {
-					row.PlacedDate = st.f.i(o.PlacedDate)
+					row.PlacedTime = st.f.i(o.PlacedDate)
 				}
 				if o.MatchedDate != 0 {
-					row.MatchedDate = st.f.i(o.MatchedDate)
+					row.MatchedTime = st.f.i(o.MatchedDate)
 				}
 				st.rows.Orders = append(st.rows.Orders, row)
 			}

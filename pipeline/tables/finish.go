@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// The zone database travels in the binary: local times must not
+	// depend on the machine (distroless and scratch images have none).
+	_ "time/tzdata"
 
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
@@ -101,16 +104,16 @@ func (st *marketState) marketRow(opts Options, off offAt) *Market {
 	d := st.m.Def
 	mk := &Market{MarketID: st.id, EventID: d.EventID, EventName: d.EventName,
 		MarketName: d.Name, MarketType: d.MarketType, BettingType: d.BettingType, CountryCode: d.CountryCode,
-		Venue: d.Venue, Timezone: d.Timezone, OpenDate: st.timePtr(d.OpenDate), SuspendTime: st.timePtr(d.SuspendTime),
+		Venue: d.Venue, Timezone: d.Timezone, OpenTime: st.timePtr(d.OpenDate), SuspendTime: st.timePtr(d.SuspendTime),
 		BspReconciledTime: st.bspRecPt, CloseTime: st.closePt, SettledTime: st.timePtr(d.SettledTime),
-		TurnInPlayEnabled: d.TurnInPlayEnabled, BspMarket: d.BspMarket, NumberOfWinners: int32(d.NumberOfWinners),
+		TurnInPlayEnabled: d.TurnInPlayEnabled, BspMarket: d.BspMarket, NWinners: int32(d.NumberOfWinners),
 		NRunners: int32(len(d.Runners)), MarketBaseRate: d.MarketBaseRate, FinalStatus: d.Status,
 		Source: opts.Source, SourceMember: opts.Member, NUpdates: st.nUpdates}
 	if d.HasEachWayDivisor {
 		mk.EachWayDivisor = st.f.p(d.EachWayDivisor)
 	}
 	if st.hasInPlay {
-		mk.InplayTime = st.f.i(st.inPlay.ms)
+		mk.InPlayTime = st.f.i(st.inPlay.ms)
 	}
 	mk.OffTimeSource = off.source
 	if off.ok() {
@@ -153,8 +156,39 @@ func (st *marketState) marketRow(opts Options, off offAt) *Market {
 	} else {
 		mk.NActiveAtOff = int32(d.NumberOfActiveRunners)
 	}
+	if loc := st.zones.get(d.Timezone); loc != nil {
+		mk.MarketTimeLocal = st.local(mk.MarketTime, loc)
+		mk.OffTimeLocal = st.local(mk.OffTime, loc)
+	}
 	mk.DataTier = st.dataTier()
 	return mk
+}
+
+// local returns the wall-clock time in loc of the instant at ms, as epoch
+// milliseconds of that wall clock read as UTC (a local timestamp), or nil.
+func (st *marketState) local(ms *int64, loc *time.Location) *int64 {
+	if ms == nil {
+		return nil
+	}
+	_, offset := time.UnixMilli(*ms).In(loc).Zone()
+	return st.f.i(*ms + int64(offset)*1000)
+}
+
+// zones caches the time zones of a tape's markets by name: loading one
+// reads and parses the zone database.
+type zones map[string]*time.Location
+
+// get returns the zone named name, or nil when it is empty or unknown.
+func (z zones) get(name string) *time.Location {
+	if name == "" {
+		return nil
+	}
+	loc, ok := z[name]
+	if !ok {
+		loc, _ = time.LoadLocation(name)
+		z[name] = loc
+	}
+	return loc
 }
 
 // tradeAgg sums one runner's trades of one phase.
@@ -214,10 +248,10 @@ func (st *marketState) volumes(mk *Market) map[rkey]*[nPhases]tradeAgg {
 		a[ph].add(t)
 		total[ph] += t.SizeDelta
 	})
-	mk.TotalMatchedPreplay = cents(total[phasePreplay])
+	mk.PpTradedVolume = cents(total[phasePreplay])
 	mk.SpTradedVolume = cents(total[phaseSP])
 	mk.IpTradedVolume = cents(total[phaseInPlay])
-	mk.TotalMatched = cents(st.vol)
+	mk.TradedVolume = cents(st.vol)
 	return aggs
 }
 
@@ -276,10 +310,10 @@ func (st *marketState) runnerRows(mk *Market, off offAt) {
 		}
 		if a := vols[rs.key]; a != nil {
 			pp, sp, ip := &a[phasePreplay], &a[phaseSP], &a[phaseInPlay]
-			row.PpVolume = cents(pp.vol)
+			row.PpTradedVolume = cents(pp.vol)
 			row.PpMin, row.PpMax, row.PpWap = st.priceRange(pp)
 			row.SpTradedVolume = cents(sp.vol)
-			row.IpVolume = cents(ip.vol)
+			row.IpTradedVolume = cents(ip.vol)
 			row.IpMin, row.IpMax, row.IpWap = st.priceRange(ip)
 			if n := rs.hist.len(); ip.n > 0 && n > 0 && rs.hist.at(n-1).hasLtp {
 				row.IpLtp = st.f.p(rs.hist.at(n - 1).ltp)
@@ -412,7 +446,7 @@ func (st *marketState) marketSnapshot(byID []*runnerState, rf snapRef, p int) (M
 	}
 	h := st.hist.at(mi)
 	ms := MarketSnapshot{MarketID: st.id, Ref: rf.name, SecondsBefore: int32(p), SnapshotTime: t,
-		LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status, InPlay: h.inPlay, TotalMatched: cents(h.total), NActive: h.nActive}
+		LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status, InPlay: h.inPlay, TradedVolume: cents(h.total), NActiveRunners: h.nActive}
 	var bo, lo float64
 	var nb, nl int
 	for _, rs := range byID {

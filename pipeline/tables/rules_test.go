@@ -431,8 +431,8 @@ func TestTradedVolume(t *testing.T) {
 				name      string
 				got, want float64
 			}{
-				{"total_matched", mk.TotalMatched, total[preplay] + total[sp] + total[inPlay]},
-				{"total_matched_preplay", mk.TotalMatchedPreplay, total[preplay]},
+				{"traded_volume", mk.TradedVolume, total[preplay] + total[sp] + total[inPlay]},
+				{"pp_traded_volume", mk.PpTradedVolume, total[preplay]},
 				{"sp_traded_volume", mk.SpTradedVolume, total[sp]},
 				{"ip_traded_volume", mk.IpTradedVolume, total[inPlay]},
 			} {
@@ -466,7 +466,7 @@ func TestTradedVolume(t *testing.T) {
 				if want == nil {
 					want = &[3]float64{}
 				}
-				for p, got := range []float64{ru.PpVolume, ru.SpTradedVolume, ru.IpVolume} {
+				for p, got := range []float64{ru.PpTradedVolume, ru.SpTradedVolume, ru.IpTradedVolume} {
 					if math.Abs(got-want[p]) > 0.005 || !isCents(got) {
 						t.Errorf("runner %d: phase %d volume %v, want %v in cents", ru.SelectionID, p, got, want[p])
 					}
@@ -677,4 +677,53 @@ func opt(s *tables.Snapshot, f tables.SnapshotFields, v float64) any {
 		return nil
 	}
 	return v
+}
+
+// TestLocalTime checks market_time_local and off_time_local against the
+// definition's timezone read with the standard library: an Australian
+// market (UTC+10, no summer time in Queensland) and a British one in
+// summer time.
+func TestLocalTime(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		lines func(t *testing.T) [][]byte
+		zone  string
+	}{
+		{"AU horse racing", func(t *testing.T) [][]byte { return sharedBz2(t, "data/historic/1.205822330.bz2") }, "Australia/Queensland"},
+		{"GB greyhounds in April", func(t *testing.T) [][]byte { return testdataTape(t, "1.197931750") }, "Europe/London"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lines := c.lines(t)
+			m := one(t, replay(t, lines, tables.Grid{})).Market
+			if m.Timezone != c.zone {
+				t.Fatalf("timezone %q, the case expects %q", m.Timezone, c.zone)
+			}
+			loc, err := time.LoadLocation(c.zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const wall = "2006-01-02 15:04:05.000"
+			for _, x := range []struct {
+				name       string
+				utc, local *int64
+			}{{"market_time", m.MarketTime, m.MarketTimeLocal}, {"off_time", m.OffTime, m.OffTimeLocal}} {
+				if x.utc == nil {
+					if x.local != nil {
+						t.Errorf("%s_local set without %s", x.name, x.name)
+					}
+					continue
+				}
+				want := time.UnixMilli(*x.utc).In(loc).Format(wall)
+				if x.local == nil {
+					t.Fatalf("%s_local null, want %s", x.name, want)
+				}
+				if got := time.UnixMilli(*x.local).UTC().Format(wall); got != want {
+					t.Errorf("%s_local %s, want %s (%s UTC)", x.name, got, want, time.UnixMilli(*x.utc).UTC().Format(wall))
+				}
+				if *x.local == *x.utc {
+					t.Errorf("%s_local equals the UTC time: a weak case", x.name)
+				}
+			}
+		})
+	}
 }
