@@ -78,6 +78,7 @@ const (
 	MetaVersion  = "tapedeck.version"
 	MetaDataTier = "tapedeck.data_tier"
 	MetaGrid     = "tapedeck.grid"
+	MetaPostOff  = "tapedeck.post_off_grid"
 	MetaBatch    = "tapedeck.batch"
 )
 
@@ -93,8 +94,9 @@ type Options struct {
 	Prefix string
 	// Tables is the set of tables to write (ParseTables); nil means all.
 	Tables map[string]bool
-	// Version and Grid are written to every file's footer.
-	Version, Grid string
+	// Version, Grid and PostOff (the snapshot grids' specs) are written to
+	// every file's footer.
+	Version, Grid, PostOff string
 	// Batch is the unique prefix of this Writer's batch names, such as
 	// "all-<run>-w0"; batches are numbered after it.
 	Batch string
@@ -190,7 +192,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 }
 
 func (w *Writer) meta(batch, tier string) map[string]string {
-	m := map[string]string{MetaVersion: w.opts.Version, MetaGrid: w.opts.Grid, MetaBatch: batch}
+	m := map[string]string{MetaVersion: w.opts.Version, MetaGrid: w.opts.Grid, MetaPostOff: w.opts.PostOff, MetaBatch: batch}
 	if tier != "" {
 		m[MetaDataTier] = tier
 	}

@@ -2,6 +2,7 @@ package tables
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -34,6 +35,11 @@ type Options struct {
 	// Grid is where snapshots are taken; nil means DefaultGrid, an empty
 	// (non-nil) grid takes none.
 	Grid Grid
+	// PostOff is added to Grid for the off reference of markets that turn
+	// in play (a market that never does is suspended after its off, and
+	// its book no longer moves); nil means DefaultPostOff, an empty grid
+	// adds nothing.
+	PostOff Grid
 	// Source and Member name the input for markets.source and
 	// markets.source_member.
 	Source, Member string
@@ -50,11 +56,14 @@ type Options struct {
 // cache, then call Finish once. A Builder holds one tape's markets; it is
 // not safe for concurrent use.
 type Builder struct {
-	opts    Options
-	zones   zones
-	points  []int
-	markets map[string]*marketState
-	list    []*marketState
+	opts   Options
+	zones  zones
+	points []int
+	// inPlayPoints are points and the PostOff ones, for the off of a
+	// market that turns in play.
+	inPlayPoints []int
+	markets      map[string]*marketState
+	list         []*marketState
 }
 
 // NewBuilder returns a Builder for one tape.
@@ -62,7 +71,15 @@ func NewBuilder(opts Options) *Builder {
 	if opts.Grid == nil {
 		opts.Grid = DefaultGrid()
 	}
-	return &Builder{opts: opts, points: opts.Grid.Points(), markets: map[string]*marketState{}, zones: zones{}}
+	if opts.PostOff == nil {
+		opts.PostOff = DefaultPostOff()
+	}
+	points := opts.Grid.Points()
+	var inPlayPoints []int
+	if len(opts.PostOff) > 0 && len(points) > 0 {
+		inPlayPoints = append(slices.Clone(opts.Grid), opts.PostOff...).Points()
+	}
+	return &Builder{opts: opts, points: points, inPlayPoints: inPlayPoints, markets: map[string]*marketState{}, zones: zones{}}
 }
 
 type rkey struct {
@@ -622,7 +639,7 @@ func (b *Builder) orderLine(seq int64, msg *esa.Message) {
 func (b *Builder) Finish() []*Rows {
 	out := make([]*Rows, 0, len(b.list))
 	for _, st := range b.list {
-		st.finish(b.opts, b.points)
+		st.finish(b.opts, b.points, b.inPlayPoints)
 		// The histories are spent: their pages go to the next Builder.
 		st.hist.release()
 		for _, rs := range st.rlist {

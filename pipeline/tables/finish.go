@@ -49,7 +49,7 @@ func (o offAt) ok() bool { return o.source != OffNone }
 // market, in steps that each read what the earlier ones settled: the off,
 // the market row (with its partition and data tier), the runner rows, then
 // the snapshots.
-func (st *marketState) finish(opts Options, points []int) {
+func (st *marketState) finish(opts Options, points, inPlayPoints []int) {
 	r := &st.rows
 	r.EventTypeID, r.DataTier = "0", TierRecorded
 	if st.firstPt != 0 {
@@ -66,7 +66,11 @@ func (st *marketState) finish(opts Options, points []int) {
 	if len(points) == 0 || opts.NoSnapshots {
 		return
 	}
-	st.snapshots(mk, off, points)
+	offPoints := points
+	if off.source == OffInPlay && inPlayPoints != nil {
+		offPoints = inPlayPoints
+	}
+	st.snapshots(mk, off, points, offPoints)
 }
 
 // off returns the market's off: the first definition in play, else the
@@ -378,9 +382,10 @@ func (st *marketState) atOff(row *Runner, rs *runnerState, off offAt) int {
 // play) and whatever Betfair published in the same millisecond are the
 // market after the off.
 type snapRef struct {
-	name string
-	t    int64
-	seq  int64 // 0: no line bound
+	name   string
+	t      int64
+	seq    int64 // 0: no line bound
+	points []int
 }
 
 // indexes returns the market's and the runner's history entries that are
@@ -401,15 +406,16 @@ func (st *marketState) indexes(rs *runnerState, rf snapRef, p int) (mi, ri int) 
 }
 
 // snapshots builds the market_snapshots and snapshots rows: refs in name
-// order ("off" < "scheduled"), points largest first, runners by
-// (selection_id, handicap).
-func (st *marketState) snapshots(mk *Market, off offAt, points []int) {
+// order ("off" < "scheduled"), points largest first (offPoints for the
+// off, points for the scheduled time), runners by (selection_id,
+// handicap).
+func (st *marketState) snapshots(mk *Market, off offAt, points, offPoints []int) {
 	var refs []snapRef
 	if off.ok() {
-		refs = append(refs, snapRef{RefOff, off.ms, off.seq})
+		refs = append(refs, snapRef{RefOff, off.ms, off.seq, offPoints})
 	}
 	if mk.MarketTime != nil {
-		refs = append(refs, snapRef{RefScheduled, *mk.MarketTime, 0})
+		refs = append(refs, snapRef{RefScheduled, *mk.MarketTime, 0, points})
 	}
 	if len(refs) == 0 {
 		return
@@ -419,7 +425,7 @@ func (st *marketState) snapshots(mk *Market, off offAt, points []int) {
 		return cmp.Or(cmp.Compare(a.key.id, b.key.id), cmp.Compare(a.key.hc, b.key.hc))
 	})
 	for _, rf := range refs {
-		for _, p := range points {
+		for _, p := range rf.points {
 			if ms, ok := st.marketSnapshot(byID, rf, p); ok {
 				st.rows.MarketSnapshots = append(st.rows.MarketSnapshots, ms)
 			}
@@ -427,7 +433,7 @@ func (st *marketState) snapshots(mk *Market, off offAt, points []int) {
 	}
 	for _, rs := range byID {
 		for _, rf := range refs {
-			for _, p := range points {
+			for _, p := range rf.points {
 				if row, ok := st.runnerSnapshot(rs, rf, p); ok {
 					st.rows.Snapshots.Append(row)
 				}

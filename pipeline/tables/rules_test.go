@@ -727,3 +727,60 @@ func TestLocalTime(t *testing.T) {
 		})
 	}
 }
+
+// TestPostOffGrid checks the default grid's first minute after the off:
+// taken for a market that turns in play (its in-play book), not for one
+// that is only suspended (its book no longer moves), never for the
+// scheduled reference, and replaced by Options.PostOff.
+func TestPostOffGrid(t *testing.T) {
+	after := func(r *tables.Rows) (off, sched map[int32]bool, inPlay int) {
+		off, sched = map[int32]bool{}, map[int32]bool{}
+		for _, s := range r.Snapshots.All() {
+			if s.SecondsBefore >= 0 {
+				continue
+			}
+			if s.Ref == tables.RefOff {
+				off[s.SecondsBefore] = true
+				if s.InPlay {
+					inPlay++
+				}
+			} else {
+				sched[s.SecondsBefore] = true
+			}
+		}
+		return off, sched, inPlay
+	}
+	horse := testdataTape(t, "BASIC-1.132153978")
+	r := replayOpts(t, horse, tables.Options{})
+	if r.Market.OffTimeSource != tables.OffInPlay {
+		t.Fatalf("off_time_source %s: the case must turn in play", r.Market.OffTimeSource)
+	}
+	off, sched, inPlay := after(r)
+	if len(off) != 60 || !off[-1] || !off[-60] || len(sched) != 0 {
+		t.Errorf("in-play market: %d off points after the off (want -1..-60), %d scheduled ones (want 0)", len(off), len(sched))
+	}
+	if inPlay == 0 {
+		t.Error("no post-off snapshot is in play")
+	}
+	ms := 0
+	for _, m := range r.MarketSnapshots {
+		if m.Ref == tables.RefOff && m.SecondsBefore < 0 {
+			ms++
+		}
+	}
+	if ms != 60 {
+		t.Errorf("%d market snapshots after the off, want 60", ms)
+	}
+	r = replayOpts(t, horse, tables.Options{PostOff: tables.Grid{{-10, -30, 10}}})
+	if off, _, _ := after(r); len(off) != 3 || !off[-10] || !off[-20] || !off[-30] {
+		t.Errorf("PostOff -10:-30:10 gave off points %v", off)
+	}
+	r = replayOpts(t, horse, tables.Options{PostOff: tables.Grid{}})
+	if off, _, _ := after(r); len(off) != 0 {
+		t.Errorf("an empty PostOff gave off points %v", off)
+	}
+	r = replayOpts(t, greyhound(t, "1.195395446"), tables.Options{})
+	if off, sched, _ := after(r); len(off) != 0 || len(sched) != 0 {
+		t.Errorf("suspended-only market: points after the off %v, scheduled %v; want none", off, sched)
+	}
+}
