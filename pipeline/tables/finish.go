@@ -160,6 +160,21 @@ func (st *marketState) marketRow(opts Options, off offAt) *Market {
 	} else {
 		mk.NActiveAtOff = int32(d.NumberOfActiveRunners)
 	}
+	if isRacing(mk.EventTypeID) {
+		if f, ok := parseRaceName(d.Name); ok {
+			if f.number > 0 {
+				mk.RaceNumber = &f.number
+			}
+			mk.RaceDistanceM = &f.distance
+			if f.class != "" {
+				mk.RaceClass = &f.class
+			}
+		}
+		if mk.MarketTime != nil && d.EventID != "" {
+			k := raceKey(d.EventID, *mk.MarketTime)
+			mk.RaceKey = &k
+		}
+	}
 	if loc := st.zones.get(d.Timezone); loc != nil {
 		mk.MarketTimeLocal = st.local(mk.MarketTime, loc)
 		mk.OffTimeLocal = st.local(mk.OffTime, loc)
@@ -290,6 +305,13 @@ func (st *marketState) runnerRows(mk *Market, off offAt) {
 		if rd != nil {
 			row.RunnerName, row.SortPriority, row.FinalStatus = rd.Name, int32(rd.SortPriority), rd.Status
 			row.IsWinner = rd.Status == "WINNER"
+			if isRacing(mk.EventTypeID) && rd.Name != "" {
+				n, clean := parseRunnerName(rd.Name)
+				if n > 0 {
+					row.RunnerNumber = &n
+				}
+				row.RunnerNameClean = &clean
+			}
 			if rd.HasBsp && finite(rd.Bsp) {
 				row.Bsp = st.f.p(rd.Bsp)
 			}

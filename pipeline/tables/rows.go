@@ -40,12 +40,21 @@ type Market struct {
 	// MarketTimeLocal and OffTimeLocal are market_time and off_time as the
 	// venue's clock read them (the definition's timezone): wall-clock
 	// timestamps, not instants; null when the timezone is unknown.
-	MarketTimeLocal   *int64   `parquet:"market_time_local,optional,timestamp(millisecond:local)"`
-	OffTimeLocal      *int64   `parquet:"off_time_local,optional,timestamp(millisecond:local)"`
-	InPlayTime        *int64   `parquet:"in_play_time,optional,timestamp(millisecond:utc)"`
-	BspReconciledTime *int64   `parquet:"bsp_reconciled_time,optional,timestamp(millisecond:utc)"`
-	CloseTime         *int64   `parquet:"close_time,optional,timestamp(millisecond:utc)"`
-	SettledTime       *int64   `parquet:"settled_time,optional,timestamp(millisecond:utc)"`
+	MarketTimeLocal   *int64 `parquet:"market_time_local,optional,timestamp(millisecond:local)"`
+	OffTimeLocal      *int64 `parquet:"off_time_local,optional,timestamp(millisecond:local)"`
+	InPlayTime        *int64 `parquet:"in_play_time,optional,timestamp(millisecond:utc)"`
+	BspReconciledTime *int64 `parquet:"bsp_reconciled_time,optional,timestamp(millisecond:utc)"`
+	CloseTime         *int64 `parquet:"close_time,optional,timestamp(millisecond:utc)"`
+	SettledTime       *int64 `parquet:"settled_time,optional,timestamp(millisecond:utc)"`
+	// The race fields, parsed from the names of horse and greyhound
+	// racing markets (null when the name does not say): RaceNumber from
+	// "R1 ...", RaceDistanceM in metres, RaceClass the rest of the name
+	// ("Gr6", "Hcap", "OR"); RaceKey is the same for every market of one
+	// race (the event and the scheduled start).
+	RaceNumber        *int32   `parquet:"race_number,optional"`
+	RaceDistanceM     *int32   `parquet:"race_distance_m,optional"`
+	RaceClass         *string  `parquet:"race_class,optional,dict"`
+	RaceKey           *string  `parquet:"race_key,optional,dict"`
 	TurnInPlayEnabled bool     `parquet:"turn_in_play_enabled"`
 	BspMarket         bool     `parquet:"bsp_market"`
 	NWinners          int32    `parquet:"n_winners"`
@@ -79,10 +88,16 @@ type Market struct {
 // whole traded volume, and trades.in_play and trades.market_status say
 // which phase each trade is in.
 type Runner struct {
-	MarketID             string   `parquet:"market_id,dict"`
-	SelectionID          int64    `parquet:"selection_id"`
-	Handicap             float64  `parquet:"handicap"`
-	RunnerName           string   `parquet:"runner_name,dict"`
+	MarketID    string  `parquet:"market_id,dict"`
+	SelectionID int64   `parquet:"selection_id"`
+	Handicap    float64 `parquet:"handicap"`
+	RunnerName  string  `parquet:"runner_name,dict"`
+	// RunnerNumber and RunnerNameClean split a racing runner's name,
+	// "1. Gotham Prince", into its trap or saddle-cloth number and name;
+	// a name with no number has a null number and is its own clean name.
+	// Both are null outside horse and greyhound racing.
+	RunnerNumber         *int32   `parquet:"runner_number,optional"`
+	RunnerNameClean      *string  `parquet:"runner_name_clean,optional,dict"`
 	SortPriority         int32    `parquet:"sort_priority"`
 	FinalStatus          string   `parquet:"final_status,dict"`
 	IsWinner             bool     `parquet:"is_winner"`

@@ -1,10 +1,15 @@
 package tables_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"cmp"
+	"compress/bzip2"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -783,4 +788,103 @@ func TestPostOffGrid(t *testing.T) {
 	if off, sched, _ := after(r); len(off) != 0 || len(sched) != 0 {
 		t.Errorf("suspended-only market: points after the off %v, scheduled %v; want none", off, sched)
 	}
+}
+
+// TestRaceFieldsOnSharedData parses every market and runner name of the
+// shared greyhound tar, the AU horse race and the bundled tapes, and
+// checks each parsed value against its name: a number only where the
+// name starts with it, a distance only where the name holds it, and the
+// race key shared by the WIN and PLACE markets of one race.
+func TestRaceFieldsOnSharedData(t *testing.T) {
+	var all []*tables.Rows
+	f, err := os.Open(testenv.Shared(t, greyhoundTar))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(h.Name, ".bz2") {
+			continue
+		}
+		data, err := io.ReadAll(bzip2.NewReader(tr))
+		if err != nil {
+			t.Fatalf("%s: %v", h.Name, err)
+		}
+		all = append(all, replay(t, splitLines(data), tables.Grid{})...)
+	}
+	all = append(all, replay(t, sharedBz2(t, "data/historic/1.205822330.bz2"), tables.Grid{})...)
+	for _, name := range []string{"1.197931750", "1.197931751", "BASIC-1.132153978"} {
+		all = append(all, replay(t, testdataTape(t, name), tables.Grid{})...)
+	}
+	races := map[string]map[string]int{} // race_key -> market_type -> markets
+	var parsed, numbered int
+	for _, r := range all {
+		m := r.Market
+		if m == nil {
+			continue
+		}
+		name := m.MarketName
+		if m.RaceNumber != nil && !strings.HasPrefix(name, fmt.Sprintf("R%d ", *m.RaceNumber)) {
+			t.Errorf("%s %q: race_number %d", m.MarketID, name, *m.RaceNumber)
+		}
+		if d := m.RaceDistanceM; d != nil {
+			parsed++
+			if *d < 100 || *d > 10000 {
+				t.Errorf("%s %q: race_distance_m %d", m.MarketID, name, *d)
+			}
+			if m.MarketType == "WIN" && !strings.Contains(name, "m") {
+				t.Errorf("%s %q: a distance from a name with no unit", m.MarketID, name)
+			}
+		} else if m.RaceNumber != nil || m.RaceClass != nil {
+			t.Errorf("%s %q: race number or class without a distance", m.MarketID, name)
+		}
+		if m.MarketType == "WIN" && m.RaceDistanceM == nil && name != "" {
+			t.Errorf("%s: WIN market %q not parsed", m.MarketID, name)
+		}
+		if m.RaceKey == nil {
+			t.Errorf("%s: no race_key", m.MarketID)
+			continue
+		}
+		if races[*m.RaceKey] == nil {
+			races[*m.RaceKey] = map[string]int{}
+		}
+		races[*m.RaceKey][m.MarketType]++
+		for _, ru := range r.Runners {
+			if ru.RunnerNameClean == nil {
+				if ru.RunnerName != "" {
+					t.Errorf("%s %q: no clean name", m.MarketID, ru.RunnerName)
+				}
+				continue
+			}
+			want := *ru.RunnerNameClean
+			if ru.RunnerNumber != nil {
+				numbered++
+				want = fmt.Sprintf("%d. %s", *ru.RunnerNumber, want)
+			}
+			if want != ru.RunnerName {
+				t.Errorf("%s: runner %q parsed as %q", m.MarketID, ru.RunnerName, want)
+			}
+		}
+	}
+	pairs := 0
+	for k, types := range races {
+		if types["WIN"] > 1 || types["PLACE"] > 1 {
+			t.Errorf("race_key %s holds %v", k, types)
+		}
+		if types["WIN"] == 1 && types["PLACE"] == 1 {
+			pairs++
+		}
+	}
+	if parsed < 15 || numbered < 100 || pairs < 10 {
+		t.Errorf("%d distances, %d runner numbers, %d WIN+PLACE races: a weak case", parsed, numbered, pairs)
+	}
+	t.Logf("%d markets: %d distances, %d runner numbers, %d WIN+PLACE races", len(all), parsed, numbered, pairs)
 }
