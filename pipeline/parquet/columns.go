@@ -181,6 +181,8 @@ var columnDocs = map[string]map[string]string{
 		"spread_ticks":      "`lay_tick - back_tick`",
 		"spn":               "projected SP, near",
 		"spf":               "projected SP, far",
+		"sp_back_stake":     "backers' stakes at SP: the sum of the SP lay ladder (`spl`)",
+		"sp_lay_liability":  "layers' liability at SP: the sum of the SP back ladder (`spb`)",
 	},
 	TableMarketSnapshots: {
 		"market_id":        "Betfair market id",

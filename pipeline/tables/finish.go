@@ -512,7 +512,8 @@ func (st *marketState) runnerSnapshot(rs *runnerState, rf snapRef, p int) (Snaps
 	h, s := st.hist.at(mi), rs.hist.at(i)
 	row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc, Ref: rf.name,
 		SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: h.pt, MarketStatus: h.status,
-		InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: cents(s.vol), Has: HasLastUpdatePt}
+		InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: cents(s.vol), Has: HasLastUpdatePt,
+		SpBackStake: cents(s.spLay), SpLayLiability: cents(s.spBack)}
 	if s.hasAdj {
 		row.AdjustmentFactor = s.adj
 		row.Has |= HasAdjustmentFactor

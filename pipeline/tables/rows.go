@@ -276,6 +276,10 @@ type Snapshot struct {
 	SpreadTicks      int32   `parquet:"spread_ticks,optional"`
 	Spn              float64 `parquet:"spn,optional"`
 	Spf              float64 `parquet:"spf,optional"`
+	// SpBackStake and SpLayLiability are the SP pools: backers' stakes at
+	// SP (the spl ladder's sum) and layers' liability at SP (spb's).
+	SpBackStake    float64 `parquet:"sp_back_stake"`
+	SpLayLiability float64 `parquet:"sp_lay_liability"`
 	// Has says which optional columns are set.
 	Has SnapshotFields `parquet:"-"`
 }

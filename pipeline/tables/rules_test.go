@@ -888,3 +888,63 @@ func TestRaceFieldsOnSharedData(t *testing.T) {
 	}
 	t.Logf("%d markets: %d distances, %d runner numbers, %d WIN+PLACE races", len(all), parsed, numbered, pairs)
 }
+
+// TestSPPools checks the snapshots' and runners' SP pools at the off
+// against the spb and spl ladders replayed from the raw JSON up to the
+// off's line.
+func TestSPPools(t *testing.T) {
+	lines := greyhound(t, "1.195395453")
+	raw := decodeRaw(t, lines)
+	offLine, _, _ := wantOffLine(raw)
+	spb, spl := map[int64]map[float64]float64{}, map[int64]map[float64]float64{}
+	set := func(m map[int64]map[float64]float64, id int64, l [][2]float64) {
+		if m[id] == nil {
+			m[id] = map[float64]float64{}
+		}
+		for _, ps := range l {
+			if ps[1] == 0 {
+				delete(m[id], ps[0])
+			} else {
+				m[id][ps[0]] = ps[1]
+			}
+		}
+	}
+	for _, l := range raw[:offLine] {
+		for _, mc := range l.MC {
+			for _, rc := range mc.RC {
+				set(spb, rc.ID, rc.Spb)
+				set(spl, rc.ID, rc.Spl)
+			}
+		}
+	}
+	sum := func(m map[float64]float64) float64 {
+		var s float64
+		for _, v := range m {
+			s += v
+		}
+		return math.Round(s*100) / 100
+	}
+	r := one(t, replay(t, lines, tables.DefaultGrid()))
+	checked := 0
+	for _, s := range r.Snapshots.All() {
+		if s.Ref != tables.RefOff || s.SecondsBefore != 0 {
+			continue
+		}
+		if s.SpBackStake != sum(spl[s.SelectionID]) || s.SpLayLiability != sum(spb[s.SelectionID]) {
+			t.Errorf("%d at the off: SP pools %v / %v, want %v / %v", s.SelectionID, s.SpBackStake, s.SpLayLiability,
+				sum(spl[s.SelectionID]), sum(spb[s.SelectionID]))
+		}
+		if s.SpBackStake > 0 {
+			checked++
+		}
+	}
+	for _, ru := range r.Runners {
+		if ru.SpBackStake != sum(spl[ru.SelectionID]) || ru.SpLayLiability != sum(spb[ru.SelectionID]) {
+			t.Errorf("runner %d: SP pools %v / %v, want %v / %v", ru.SelectionID, ru.SpBackStake, ru.SpLayLiability,
+				sum(spl[ru.SelectionID]), sum(spb[ru.SelectionID]))
+		}
+	}
+	if checked == 0 {
+		t.Error("no runner has an SP back stake at the off: a weak case")
+	}
+}
