@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -36,12 +39,20 @@ stops at it with exit code 1.`,
   convert books 1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// SIGINT and SIGTERM end the run through its context: the
+			// temporary file is removed, and nothing half-written appears
+			// under the output's name.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			w, err := cli.CreateOutput(out, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
 			log := cli.NewLogger(os.Stderr, slog.LevelInfo)
-			res, err := pipeline.WriteBooks(cmd.Context(), args, w, pipeline.BooksOptions{Cache: opts, Strict: strict, Log: log})
+			res, err := pipeline.WriteBooks(ctx, args, w, pipeline.BooksOptions{Cache: opts, Strict: strict, Log: log})
+			if err == nil && ctx.Err() != nil {
+				err = fmt.Errorf("convert books: interrupted: %w", ctx.Err())
+			}
 			if err != nil {
 				w.Abort()
 				return err

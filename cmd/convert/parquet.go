@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -169,7 +171,10 @@ type parquetRun struct {
 }
 
 func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
-	ctx := cmd.Context()
+	// SIGINT and SIGTERM end the run through its context, so that writers
+	// abort and remove their temporary files.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	start := time.Now()
 	if f.dest == "" {
 		return &cli.UsageError{Err: errors.New("-o DEST is required")}
@@ -204,6 +209,11 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	if err != nil {
 		return err
 	}
+	release, err := claimDataset(st, prefix, log)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	// What earlier runs finished, and leftovers of interrupted ones: data
 	// files of this shard's batches that no files-table part lists.
