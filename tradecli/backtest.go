@@ -49,8 +49,8 @@ then prints a summary. Markets replay independently and in parallel
 (--workers); --event-group merges each event's markets by publish time.
 --model flumine (default) reproduces flumine 2.13's simulator; --model queue
 is tapedeck's queue-aware refinement (docs/backtest.md).`,
-		Example: `  trade backtest --strategy passive-back testdata/tapes -o results
-  trade backtest --strategy lowest-layer --param max_price=2.5 --model queue tapes/ -o out`,
+		Example: `  tapedeck trade backtest --strategy passive-back testdata/tapes -o results
+  tapedeck trade backtest --strategy lowest-layer --param max_price=2.5 --model queue tapes/ -o out`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBacktest(cmd, reg, o, args)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -81,15 +82,69 @@ func NewLogger(w *os.File, level slog.Level) *slog.Logger {
 // Run executes a root command with the process's arguments, prints any
 // error once on standard error and returns the exit code for os.Exit.
 func Run(root *cobra.Command) int {
-	err := root.Execute()
+	return RunArgs(root, os.Args[1:], os.Stderr)
+}
+
+// RunArgs is Run with explicit arguments and error stream, for tests. An
+// error is printed as "<command path>: <error>"; a usage error adds the
+// one line pointing to the --help of the command that failed (not the
+// root's), as git and restic do.
+func RunArgs(root *cobra.Command, args []string, stderr io.Writer) int {
+	prepare(root)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
+		if cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
 		var u *UsageError
 		if errors.As(err, &u) {
-			fmt.Fprintf(os.Stderr, "Run '%s --help' for usage.\n", root.CommandPath())
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	}
 	return ExitCode(err)
+}
+
+// prepare makes argument mistakes usage errors everywhere in the tree. Left
+// to cobra, an unknown subcommand is a plain error (exit 1) under a root and
+// silently prints help (exit 0) under a nested group such as `tapedeck
+// convert`; here a group with no arguments prints its help and a group
+// given an unknown word exits ExitUsage, and every Args check's error is a
+// UsageError.
+func prepare(c *cobra.Command) {
+	if c.HasSubCommands() && !c.Runnable() {
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		c.Args = unknownCommand
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				var u *UsageError
+				if errors.As(err, &u) {
+					return err
+				}
+				return &UsageError{Err: err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		prepare(sub)
+	}
+}
+
+// unknownCommand is the Args check of a command group: any argument is a
+// subcommand that does not exist.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return &UsageError{Err: errors.New(msg)}
 }
 
 // Configure applies the settings every tapedeck command shares to its root:

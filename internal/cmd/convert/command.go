@@ -22,8 +22,8 @@ forms. An INPUT is a file, a directory (walked recursively, in name order), a
 glob, '-' for standard input, or a .tar archive as Betfair's historic service
 ships them (read member by member, never unpacked). Compression (bzip2, gzip,
 zstd or none) is detected from the content, not the name.`,
-		Example: `  convert stats pro-greyhounds-2022-03-01.tar
-  convert books testdata/tapes/1.197931750 -o books.jsonl.zst`,
+		Example: `  tapedeck convert stats pro-greyhounds-2022-03-01.tar
+  tapedeck convert books testdata/tapes/1.197931750 -o books.jsonl.zst`,
 	})
 	root.AddCommand(newBooksCmd(), newStatsCmd(), newParquetCmd())
 	return root

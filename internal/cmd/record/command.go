@@ -24,8 +24,8 @@ directory (the default) or to S3 once the market closes.
 
   record run     record until --until / --duration / SIGTERM
   record flush   upload everything the spool holds`,
-		Example: `  record run --dest s3://my-bucket/tapes --event-type-ids 7,4339 --until 23:30
-  record flush --dest s3://my-bucket/tapes`,
+		Example: `  tapedeck record run --dest s3://my-bucket/tapes --event-type-ids 7,4339 --until 23:30
+  tapedeck record flush --dest s3://my-bucket/tapes`,
 		Args: cobra.NoArgs,
 	})
 	root.AddCommand(newRunCmd(), newFlushCmd())

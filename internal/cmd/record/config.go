@@ -63,7 +63,7 @@ func (e *endpointFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&e.betting, "betting-url", "", "Betting API base URL, overriding --jurisdiction")
 	f.StringVar(&e.stream, "stream-addr", "", "stream endpoint host:port, overriding --jurisdiction")
 	f.StringVar(&e.ca, "ca", "", "PEM certificate to trust for private endpoints")
-	f.StringVar(&e.exchangeInfo, "exchange-info", "", "JSON file `trade serve --info` wrote: record from that local exchange")
+	f.StringVar(&e.exchangeInfo, "exchange-info", "", "`FILE` that tapedeck trade serve --info wrote: record from that local exchange")
 }
 
 // resolve returns the endpoints and CA file the flags name.

@@ -26,7 +26,7 @@ stopped (not beside a running one on the same spool).
 
 Exit codes: 0 the spool is empty; 1 some tapes could not be uploaded (they
 stay in the spool; run flush again); 2 bad flags.`,
-		Example: "  record flush --spool /var/lib/tapedeck/spool --dest s3://my-bucket/tapes",
+		Example: "  tapedeck record flush --spool /var/lib/tapedeck/spool --dest s3://my-bucket/tapes",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
