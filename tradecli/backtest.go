@@ -93,7 +93,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("backtest: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
 	res, err := engine.Replay(cmd.Context(), inputs, engine.Config{
 		NewStrategy:  func() (engine.Strategy, error) { return info.New(params) },
 		NewExecution: sim.NewExecution(model),

@@ -68,15 +68,16 @@ func IsTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// NewLogger returns the logger a command uses: text on a terminal, JSON
-// otherwise, so that cron and systemd collect structured lines.
-func NewLogger(w *os.File, level slog.Level) *slog.Logger {
+// NewLogger returns the logger every command uses, by one rule: text when
+// w is a terminal, JSON otherwise (a pipe, a file, cron, systemd, a
+// container), so that collected logs are structured and a person watching
+// reads plain lines.
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
-	var out io.Writer = w
-	if IsTerminal(w) {
-		return slog.New(slog.NewTextHandler(out, opts))
+	if f, ok := w.(*os.File); ok && IsTerminal(f) {
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(out, opts))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // Run executes a root command with the process's arguments, prints any
