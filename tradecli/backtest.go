@@ -83,6 +83,9 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
+	if err := info.CheckParams(params); err != nil {
+		return &cli.UsageError{Err: err}
+	}
 	if _, err := info.New(params); err != nil {
 		return &cli.UsageError{Err: fmt.Errorf("strategy %s: %w", o.Strategy, err)}
 	}
