@@ -25,7 +25,7 @@ func TestReplayHostileMarketID(t *testing.T) {
 	tape := filepath.Join(dir, "evil")
 	os.WriteFile(tape, bytes.ReplaceAll(src, []byte(`"id":"1.197931750"`), []byte(`"id":"../secret"`)), 0o644)
 
-	r, err := loadReplay(context.Background(), []string{tape}, nil)
+	r, err := loadReplay(context.Background(), &Config{Tapes: []string{tape}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ package main
 import (
 	"github.com/tapedeck/tapedeck/engine"
 	"github.com/tapedeck/tapedeck/engine/strategies"
+	"github.com/tapedeck/tapedeck/tradecli"
 )
 
 // Favourite backs the favourite (the ACTIVE runner with the lowest best
@@ -91,4 +92,4 @@ func Info() strategies.Info {
 	}
 }
 
-func main() { strategies.Main(Info()) }
+func main() { tradecli.Main(Info()) }

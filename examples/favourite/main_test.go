@@ -10,6 +10,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/testenv"
+	"github.com/tapedeck/tapedeck/tradecli"
 )
 
 // TestEndToEnd runs the example through the same backtest command a user's
@@ -20,7 +21,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	cmd := strategies.BacktestCommand(reg)
+	cmd := tradecli.BacktestCommand(reg)
 	var stdout bytes.Buffer
 	cmd.SetOut(&stdout)
 	cmd.SetArgs([]string{"--strategy", "favourite", "--param", "stake=5", "-o", out,
