@@ -25,6 +25,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/engine/feed"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/recorder"
 	"github.com/tapedeck/tapedeck/store"
 )
 
@@ -289,5 +290,32 @@ func TestConnectionLimitAdvice(t *testing.T) {
 		Err: &esa.StatusError{Code: "MAX_CONNECTION_LIMIT_EXCEEDED"}, Markets: 1500, Connections: 15, Accepted: 10, PerConnection: 150}))
 	if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "--markets-per-connection 150") || !strings.Contains(err.Error(), "MAX_CONNECTION_LIMIT_EXCEEDED") {
 		t.Errorf("err = %v (exit %d)", err, cli.ExitCode(err))
+	}
+}
+
+// TestSpoolInUseExit2: record flush (and run) beside a recorder holding the
+// spool exits 2 naming the holder's pid, and touches nothing.
+func TestSpoolInUseExit2(t *testing.T) {
+	dir := t.TempDir()
+	spool, dest := filepath.Join(dir, "spool"), filepath.Join(dir, "tapes")
+	st, _ := store.NewDir(dest)
+	holder, err := recorder.New(recorder.Config{Spool: spool, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Shutdown()
+	tape := filepath.Join(spool, "closed", "1.197931750.jsonl")
+	if err := os.WriteFile(tape, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd()
+	root.SetArgs([]string{"flush", "--spool", spool, "--dest", dest, "--log-level", "error"})
+	root.SetOut(io.Discard)
+	err = root.Execute()
+	if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) {
+		t.Errorf("err = %v (exit %d), want exit 2 naming pid %d", err, cli.ExitCode(err), os.Getpid())
+	}
+	if _, err := os.Stat(tape); err != nil {
+		t.Errorf("the waiting tape: %v", err)
 	}
 }
