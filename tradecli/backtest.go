@@ -57,9 +57,9 @@ fills.parquet and market_info.parquet. Markets replay independently and in paral
 (--workers); --event-group merges each event's markets by publish time.
 --model flumine (default) reproduces flumine 2.13's simulator; --model queue
 is tapedeck's queue-aware refinement (docs/backtest.md).`,
-		Example: `  trade backtest --strategy passive-back testdata/tapes -o results
-  trade backtest --strategy lowest-layer --param max_price=2.5 --model queue tapes/ -o out
-  trade backtest --strategy passive-back testdata/tapes -o results --report results/report.html`,
+		Example: `  tapedeck trade backtest --strategy passive-back testdata/tapes -o results
+  tapedeck trade backtest --strategy lowest-layer --param max_price=2.5 --model queue tapes/ -o out
+  tapedeck trade backtest --strategy passive-back testdata/tapes -o results --report results/report.html`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBacktest(cmd, reg, o, args)
@@ -93,6 +93,9 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
+	if err := info.CheckParams(params); err != nil {
+		return &cli.UsageError{Err: err}
+	}
 	if _, err := info.New(params); err != nil {
 		return &cli.UsageError{Err: fmt.Errorf("strategy %s: %w", o.Strategy, err)}
 	}
@@ -103,7 +106,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("backtest: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
 	var rec *report.Recorder
 	var observe func() engine.Observer
 	if o.Report != "" {

@@ -1,4 +1,4 @@
-package main
+package convert
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,8 +82,8 @@ seconds before the reference (scheduled start and the off), negative to
 reach into play; "" takes no snapshots. --post-off-grid adds points after the
 off (negative) for the off reference of markets that turn in play; ""
 adds none.`,
-		Example: `  convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
-  convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
+		Example: `  tapedeck convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
+  tapedeck convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runParquet(cmd, args, f)
@@ -217,6 +219,7 @@ type parquetJob struct {
 	slots    chan *parquetSlot
 	objects  *sync.Map // S3 input path -> store.Object, for the files table
 	mtimes   *sync.Map // local path -> *int64 modification time
+	release  func()    // ends the claim on a local dataset (claimDataset)
 }
 
 // parquetSlot is what a worker holds while it converts a tape: its Writer,
@@ -227,7 +230,10 @@ type parquetSlot struct {
 }
 
 func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
-	ctx := cmd.Context()
+	// SIGINT and SIGTERM end the run through its context, so that writers
+	// abort and remove their temporary files.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	start := time.Now()
 	ps, err := parseParquetFlags(f)
 	if err != nil {
@@ -236,7 +242,11 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	setMemoryBounds()
 	j := &parquetJob{f: f, ps: ps, log: cli.NewLogger(os.Stderr, slog.LevelInfo), run: &parquetRun{redone: map[string]bool{}},
 		objects: &sync.Map{}, mtimes: &sync.Map{}}
-	if err := j.openDest(ctx); err != nil {
+	err = j.openDest(ctx)
+	if j.release != nil {
+		defer j.release()
+	}
+	if err != nil {
 		return err
 	}
 	j.startWriters()
@@ -287,6 +297,9 @@ func (j *parquetJob) openDest(ctx context.Context) error {
 		return err
 	}
 	j.st, j.prefix = st, prefix
+	if j.release, err = claimDataset(st, prefix, j.log); err != nil {
+		return err
+	}
 	done, err := parquet.ReadFiles(ctx, st, prefix)
 	if err != nil {
 		return fmt.Errorf("reading the files table of %s: %w", j.f.dest, err)

@@ -1,8 +1,11 @@
-package main
+package convert
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -32,16 +35,24 @@ Output goes to standard output, or to -o FILE, compressed by the file's
 suffix (.zst, .gz) and written under a temporary name until complete.
 A bad input line is reported (file, member, line) and skipped; --strict
 stops at it with exit code 1.`,
-		Example: `  convert books testdata/tapes/1.197931750 | jq .runners[0].ex.availableToBack[0]
-  convert books 1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
+		Example: `  tapedeck convert books testdata/tapes/1.197931750 | jq .runners[0].ex.availableToBack[0]
+  tapedeck convert books 1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// SIGINT and SIGTERM end the run through its context: the
+			// temporary file is removed, and nothing half-written appears
+			// under the output's name.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			w, err := cli.CreateOutput(out, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
 			log := cli.NewLogger(os.Stderr, slog.LevelInfo)
-			res, err := pipeline.WriteBooks(cmd.Context(), args, w, pipeline.BooksOptions{Cache: opts, Strict: strict, Log: log})
+			res, err := pipeline.WriteBooks(ctx, args, w, pipeline.BooksOptions{Cache: opts, Strict: strict, Log: log})
+			if err == nil && ctx.Err() != nil {
+				err = fmt.Errorf("convert books: interrupted: %w", ctx.Err())
+			}
 			if err != nil {
 				w.Abort()
 				return err
