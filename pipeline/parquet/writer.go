@@ -122,7 +122,9 @@ type Writer struct {
 	nbytes  int64
 	batches int
 	zstd    *zstdCodec
-	// Written counts the data files committed so far.
+	// Written counts the files committed so far (data files and files-table
+	// parts): only those that exist, a table with no rows for a partition
+	// writing none.
 	Written int
 }
 
@@ -184,11 +186,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 		files[i].Batch = batch
 	}
 	key := path.Join(w.opts.Prefix, TableFiles, "part-"+batch+".parquet")
-	if err := writeFile(ctx, w.file(key, w.meta(batch, "")), nil, [][][]tables.File{{files}}); err != nil {
-		return err
-	}
-	w.Written++
-	return nil
+	return writeFile(ctx, w.file(key, w.meta(batch, "")), nil, [][][]tables.File{{files}})
 }
 
 func (w *Writer) meta(batch, tier string) map[string]string {
@@ -207,11 +205,13 @@ type file struct {
 	meta        map[string]string
 	maxRows     int
 	compression compress.Codec
+	// written counts the file once committed.
+	written *int
 }
 
 // file returns the file at key with footer metadata meta.
 func (w *Writer) file(key string, meta map[string]string) file {
-	return file{store: w.opts.Store, key: key, meta: meta, maxRows: w.opts.MaxRows, compression: w.zstd}
+	return file{store: w.opts.Store, key: key, meta: meta, maxRows: w.opts.MaxRows, compression: w.zstd, written: &w.Written}
 }
 
 var (
@@ -240,9 +240,7 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 	var err error
 	do := func(table string, f func(k string) error) {
 		if err == nil && sel[table] {
-			if err = f(key(table)); err == nil {
-				w.Written++
-			}
+			err = f(key(table))
 		}
 	}
 	do(TableMarkets, func(k string) error {
@@ -439,6 +437,9 @@ func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingCo
 	}
 	if err := out.Close(); err != nil {
 		return fmt.Errorf("parquet: %s: %w", key, err)
+	}
+	if f.written != nil {
+		*f.written++
 	}
 	return nil
 }
