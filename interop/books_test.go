@@ -35,15 +35,17 @@ type bookLine struct {
 	PublishTime      int64        `json:"publishTime"`
 	Runners          []bookRunner `json:"runners"`
 	MarketDefinition *struct {
-		Status     string `json:"status"`
-		InPlay     bool   `json:"inPlay"`
-		Venue      string `json:"venue"`
-		MarketType string `json:"marketType"`
-		Runners    []struct {
+		Status      string `json:"status"`
+		InPlay      bool   `json:"inPlay"`
+		Venue       string `json:"venue"`
+		MarketType  string `json:"marketType"`
+		EventTypeID string `json:"eventTypeId"`
+		Runners     []struct {
 			ID     int64    `json:"id"`
 			Hc     float64  `json:"hc"`
 			Status string   `json:"status"`
 			Bsp    *float64 `json:"bsp"`
+			Name   string   `json:"name"`
 		} `json:"runners"`
 	} `json:"marketDefinition"`
 }
@@ -76,11 +78,13 @@ type refMarket struct {
 	venue string
 	// marketType, status and voided are the final definition's; voided
 	// when it removes every runner (an abandoned meeting).
-	marketType, status string
-	voided             bool
-	points             []point
-	winners            map[runnerKey]bool
-	bsp                map[runnerKey]*float64
+	marketType, status, eventTypeID string
+	voided                          bool
+	// finalStatus and name of each runner in the final definition.
+	finalStatus, name map[runnerKey]string
+	points            []point
+	winners           map[runnerKey]bool
+	bsp               map[runnerKey]*float64
 	// last non-empty traded ladder of each runner (Betfair empties it at
 	// settlement).
 	traded map[runnerKey]map[float64]float64
@@ -136,7 +140,8 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 		}
 		m.points = append(m.points, p)
 		// The final definition wins: venue, winners, BSPs.
-		m.venue, m.marketType, m.status = d.Venue, d.MarketType, d.Status
+		m.venue, m.marketType, m.status, m.eventTypeID = d.Venue, d.MarketType, d.Status, d.EventTypeID
+		m.finalStatus, m.name = map[runnerKey]string{}, map[runnerKey]string{}
 		m.winners = map[runnerKey]bool{}
 		m.bsp = map[runnerKey]*float64{}
 		removed := 0
@@ -144,6 +149,7 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 			k := runnerKey{r.ID, r.Hc}
 			m.winners[k] = r.Status == "WINNER"
 			m.bsp[k] = r.Bsp
+			m.finalStatus[k], m.name[k] = r.Status, r.Name
 			if strings.HasPrefix(r.Status, "REMOVED") {
 				removed++
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,6 +71,7 @@ var checks = []check{
 	{"volume at each price", checkVolume},
 	{"volume curve", checkCurve},
 	{"Tick movement", checkTicks},
+	{"by trap", checkTraps},
 }
 
 // TestREADMEQueries converts the bundled sample tapes (and, unless -short,
@@ -436,4 +438,39 @@ func checkTicks(t *testing.T, res *Result, ms map[string]*refMarket) {
 		}
 	}
 	sameRows(t, rowKeys(t, res, "market_id", "selection_id", "tick_10m", "tick_off", "ticks_moved"), want)
+}
+
+// trapRE reads a greyhound's trap from its name ("1. Gotham Prince"), as
+// the reference side's own regular expression.
+var trapRE = regexp.MustCompile(`^([1-9][0-9]?)\. \S`)
+
+func checkTraps(t *testing.T, res *Result, ms map[string]*refMarket) {
+	type bucket struct{ runners, winners int }
+	b := map[string]*bucket{}
+	for _, m := range ms {
+		if m.eventTypeID != "4339" || m.marketType != "WIN" || m.status != "CLOSED" || m.voided {
+			continue
+		}
+		for k, st := range m.finalStatus {
+			if st != "WINNER" && st != "LOSER" {
+				continue
+			}
+			trap := "NULL"
+			if x := trapRE.FindStringSubmatch(m.name[k]); x != nil {
+				trap = x[1]
+			}
+			if b[trap] == nil {
+				b[trap] = &bucket{}
+			}
+			b[trap].runners++
+			if st == "WINNER" {
+				b[trap].winners++
+			}
+		}
+	}
+	var want []string
+	for trap, x := range b {
+		want = append(want, fmt.Sprintf("%s|%d|%d", trap, x.runners, x.winners))
+	}
+	sameRows(t, rowKeys(t, res, "trap", "runners", "winners"), want)
 }
