@@ -84,6 +84,13 @@ func TestREADMEQueries(t *testing.T) {
 	if err != nil || len(inputs) == 0 {
 		t.Fatalf("no sample tapes: %v", err)
 	}
+	// The flumine golden inputs turn in play (the shared files never do);
+	// testdata/tapes already holds the AU horse race 1.205822330.
+	inPlay, err := filepath.Glob(filepath.Join(root, "testdata", "golden", "flumine", "inputs", "*.zst"))
+	if err != nil || len(inPlay) == 0 {
+		t.Fatalf("no in-play inputs under testdata/golden/flumine/inputs: %v", err)
+	}
+	inputs = append(inputs, inPlay...)
 	switch tar := sharedFile(root, greyhoundTar); {
 	case tar == "":
 		t.Logf("%s not found beside the repo: checking the bundled samples only", greyhoundTar)
