@@ -21,6 +21,7 @@ func Schemas() map[string]*pq.Schema {
 		TableLadderDeltas:      pq.SchemaOf(ladderDeltaRow{}),
 		TableTrades:            pq.SchemaOf(tables.Trade{}),
 		TableSnapshots:         pq.SchemaOf(tables.Snapshot{}),
+		TableRunnerUpdates:     pq.SchemaOf(tables.RunnerUpdate{}),
 		TableMarketSnapshots:   pq.SchemaOf(tables.MarketSnapshot{}),
 		TableOrders:            pq.SchemaOf(tables.Order{}),
 		TableFiles:             pq.SchemaOf(tables.File{}),

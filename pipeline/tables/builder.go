@@ -47,6 +47,8 @@ type Options struct {
 	// costly ones) when they are not wanted; every other table is cheap and
 	// always filled, since markets and runners are computed from them.
 	NoLadderDeltas, NoSnapshots bool
+	// NoRunnerUpdates leaves runner_updates empty.
+	NoRunnerUpdates bool
 	// Scratch, if set, lends the Builder memory left by earlier ones.
 	Scratch *Scratch
 }

@@ -63,6 +63,9 @@ func (st *marketState) finish(opts Options, points, inPlayPoints []int) {
 	r.Market = mk
 	r.DataTier = mk.DataTier
 	st.runnerRows(mk, off)
+	if !opts.NoRunnerUpdates {
+		st.runnerUpdates()
+	}
 	if len(points) == 0 || opts.NoSnapshots {
 		return
 	}
@@ -396,6 +399,38 @@ func (st *marketState) atOff(row *Runner, rs *runnerState, off offAt) int {
 		row.SpfAtOff = st.f.p(s.spf)
 	}
 	return at
+}
+
+// runnerUpdates builds the runner_updates rows from the runners'
+// histories, runners by (selection_id, handicap), each in line order.
+func (st *marketState) runnerUpdates() {
+	byID := slices.Clone(st.rlist)
+	slices.SortFunc(byID, func(a, b *runnerState) int {
+		return cmp.Or(cmp.Compare(a.key.id, b.key.id), cmp.Compare(a.key.hc, b.key.hc))
+	})
+	for _, rs := range byID {
+		for i := range rs.hist.len() {
+			s := rs.hist.at(i)
+			u := RunnerUpdate{MarketID: st.id, Pt: s.pt, Seq: s.seq, SelectionID: rs.key.id, Handicap: rs.key.hc,
+				RunnerStatus: st.statusName(s.status), TradedVolume: cents(s.vol)}
+			if s.hasLtp {
+				u.Ltp = st.f.p(s.ltp)
+			}
+			if s.nBack > 0 {
+				u.BackPrice1, u.BackSize1 = st.f.p(s.back[0].Price), st.f.p(s.back[0].Size)
+			}
+			if s.nLay > 0 {
+				u.LayPrice1, u.LaySize1 = st.f.p(s.lay[0].Price), st.f.p(s.lay[0].Size)
+			}
+			if s.hasSpn {
+				u.Spn = st.f.p(s.spn)
+			}
+			if s.hasSpf {
+				u.Spf = st.f.p(s.spf)
+			}
+			st.rows.RunnerUpdates.Append(u)
+		}
+	}
 }
 
 // snapRef is one reference of the snapshot grid and its time. For the

@@ -329,6 +329,26 @@ func (s *Snapshot) Optional() [len(SnapshotOptional)]float64 {
 		float64(s.BackTick), float64(s.LayTick), float64(s.SpreadTicks), s.Spn, s.Spf}
 }
 
+// RunnerUpdate is one row of runner_updates: one runner's state after a
+// line that changed it (or carried a definition), so that the state at any
+// moment is an as-of join on (market_id, selection_id, handicap, pt).
+type RunnerUpdate struct {
+	MarketID     string   `parquet:"market_id,dict"`
+	Pt           int64    `parquet:"pt,timestamp(millisecond:utc),delta"`
+	Seq          int64    `parquet:"seq,delta"`
+	SelectionID  int64    `parquet:"selection_id,dict"`
+	Handicap     float64  `parquet:"handicap,dict"`
+	RunnerStatus string   `parquet:"runner_status,dict"`
+	Ltp          *float64 `parquet:"ltp,optional"`
+	TradedVolume float64  `parquet:"traded_volume"`
+	BackPrice1   *float64 `parquet:"back_price_1,optional"`
+	BackSize1    *float64 `parquet:"back_size_1,optional"`
+	LayPrice1    *float64 `parquet:"lay_price_1,optional"`
+	LaySize1     *float64 `parquet:"lay_size_1,optional"`
+	Spn          *float64 `parquet:"spn,optional"`
+	Spf          *float64 `parquet:"spf,optional"`
+}
+
 // MarketSnapshot is one row of market_snapshots: the market as of one grid
 // point.
 type MarketSnapshot struct {
@@ -394,7 +414,8 @@ type File struct {
 }
 
 // Rows holds every table's rows for one market, sorted as written: by seq,
-// snapshots by (selection_id, handicap, ref, seconds_before DESC).
+// snapshots by (selection_id, handicap, ref, seconds_before DESC),
+// runner updates by (selection_id, handicap, seq).
 // Market is nil for a market seen only on an order stream.
 type Rows struct {
 	MarketID          string
@@ -407,6 +428,7 @@ type Rows struct {
 	MarketStatuses  []string
 	Trades          Chunked[Trade]
 	Snapshots       Chunked[Snapshot]
+	RunnerUpdates   Chunked[RunnerUpdate]
 	MarketSnapshots []MarketSnapshot
 	Orders          []Order
 	// EventTypeID and Date are the Hive partition: the event type (Market's
@@ -428,6 +450,7 @@ func (r *Rows) Bytes() int64 {
 		int64(r.LadderDeltas.Len())*int64(unsafe.Sizeof(LadderDelta{})) +
 		int64(r.Trades.Len())*int64(unsafe.Sizeof(Trade{})) +
 		int64(r.Snapshots.Len())*int64(unsafe.Sizeof(Snapshot{})) +
+		int64(r.RunnerUpdates.Len())*(int64(unsafe.Sizeof(RunnerUpdate{}))+6*8) +
 		int64(len(r.MarketSnapshots))*(int64(unsafe.Sizeof(MarketSnapshot{}))+16) +
 		int64(len(r.Orders))*(int64(unsafe.Sizeof(Order{}))+16)
 	if r.Market != nil {
@@ -439,7 +462,7 @@ func (r *Rows) Bytes() int64 {
 // Len is the number of rows over every table.
 func (r *Rows) Len() int {
 	n := len(r.Runners) + len(r.MarketDefinitions) + len(r.RunnerDefinitions) + r.LadderDeltas.Len() +
-		r.Trades.Len() + r.Snapshots.Len() + len(r.MarketSnapshots) + len(r.Orders)
+		r.Trades.Len() + r.Snapshots.Len() + r.RunnerUpdates.Len() + len(r.MarketSnapshots) + len(r.Orders)
 	if r.Market != nil {
 		n++
 	}

@@ -948,3 +948,49 @@ func TestSPPools(t *testing.T) {
 		t.Error("no runner has an SP back stake at the off: a weak case")
 	}
 }
+
+// TestRunnerUpdatesAsOf checks that an as-of lookup in runner_updates (the
+// last row with pt <= t) gives each scheduled-reference snapshot's state,
+// which TestSnapshotsAsOf checks against the raw JSON; and that the rows
+// are in (selection_id, handicap, seq) order.
+func TestRunnerUpdatesAsOf(t *testing.T) {
+	r := one(t, replay(t, greyhound(t, "1.195395427"), tables.DefaultGrid()))
+	ups := r.RunnerUpdates.All()
+	if len(ups) == 0 {
+		t.Fatal("no runner updates")
+	}
+	if !slices.IsSortedFunc(ups, func(a, b tables.RunnerUpdate) int {
+		return cmp.Or(cmp.Compare(a.SelectionID, b.SelectionID), cmp.Compare(a.Handicap, b.Handicap), cmp.Compare(a.Seq, b.Seq))
+	}) {
+		t.Fatal("runner_updates not in (selection_id, handicap, seq) order")
+	}
+	checked := 0
+	for _, s := range r.Snapshots.All() {
+		if s.Ref != tables.RefScheduled {
+			continue
+		}
+		var at *tables.RunnerUpdate
+		for i := range ups {
+			u := &ups[i]
+			if u.SelectionID == s.SelectionID && u.Handicap == s.Handicap && u.Pt <= s.SnapshotTime {
+				at = u
+			}
+		}
+		if at == nil {
+			t.Fatalf("%d %d: no update as of the snapshot", s.SelectionID, s.SecondsBefore)
+		}
+		back := opt(&s, tables.HasBackPrice1, s.BackPrice1)
+		ltp := opt(&s, tables.HasLtp, s.Ltp)
+		if ptr(at.BackPrice1) != back || ptr(at.Ltp) != ltp || at.TradedVolume != s.TradedVolume || at.RunnerStatus != s.RunnerStatus {
+			t.Fatalf("%d %d: update %v %v %v %s, snapshot %v %v %v %s", s.SelectionID, s.SecondsBefore,
+				ptr(at.BackPrice1), ptr(at.Ltp), at.TradedVolume, at.RunnerStatus, back, ltp, s.TradedVolume, s.RunnerStatus)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no scheduled snapshots")
+	}
+	if r := replayOpts(t, greyhound(t, "1.195395427"), tables.Options{NoRunnerUpdates: true}); r.RunnerUpdates.Len() != 0 {
+		t.Errorf("NoRunnerUpdates: %d rows", r.RunnerUpdates.Len())
+	}
+}

@@ -63,7 +63,8 @@ func newParquetCmd() *cobra.Command {
 		Short: "Turn tapes and Betfair archives into a partitioned Parquet dataset",
 		Long: `parquet replays every market of every input once through the market cache and
 writes the tables markets, runners, market_definitions, runner_definitions,
-ladder_deltas, trades, snapshots, market_snapshots, orders and files under
+ladder_deltas, trades, snapshots, runner_updates, market_snapshots, orders
+and files under
 DEST (a directory or s3://bucket/prefix) as
 
   DEST/<table>/event_type_id=<id>/date=<YYYY-MM-DD of market_time>/part-<batch>.parquet
@@ -91,7 +92,7 @@ adds none.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.dest, "output", "o", "", "destination directory or s3://bucket/prefix (required)")
-	fl.StringVar(&f.tables, "tables", "all", "comma-separated tables to write (files is always written)")
+	fl.StringVar(&f.tables, "tables", "", "comma-separated tables to write, or all (default: all but runner_updates; files is always written)")
 	fl.StringVar(&f.grid, "grid", tables.DefaultGridSpec, "snapshot grid, FROM:TO:STEP,... in seconds before the reference")
 	fl.StringVar(&f.postOff, "post-off-grid", tables.DefaultPostOffSpec, "snapshot points after the off for markets that turn in play, FROM:TO:STEP,...")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "tapes processed at once")
@@ -254,7 +255,8 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	j.walker = tape.NewWalker(f.workers, j.rules, tape.Sources{Store: store.Options{S3: f.s3},
 		Seen: func(url string, o store.Object) { j.objects.Store(url, o) }})
 	j.topts = tables.Options{Grid: ps.grid, PostOff: ps.postOff, NoLadderDeltas: !ps.sel[parquet.TableLadderDeltas],
-		NoSnapshots: !ps.sel[parquet.TableSnapshots] && !ps.sel[parquet.TableMarketSnapshots]}
+		NoSnapshots:     !ps.sel[parquet.TableSnapshots] && !ps.sel[parquet.TableMarketSnapshots],
+		NoRunnerUpdates: !ps.sel[parquet.TableRunnerUpdates]}
 
 	prog := newParquetProgress(os.Stderr, j.run, totalBytes(args), start)
 	defer prog.stop()
