@@ -72,6 +72,7 @@ var checks = []check{
 	{"volume curve", checkCurve},
 	{"Tick movement", checkTicks},
 	{"by trap", checkTraps},
+	{"as-of join", checkAsOf},
 }
 
 // TestREADMEQueries converts the bundled sample tapes (and, unless -short,
@@ -104,7 +105,7 @@ func TestREADMEQueries(t *testing.T) {
 	// The conversion runs while the books reference is read: they are
 	// independent, and the books JSON (3 GB for the shared archive) is the
 	// slow part.
-	conversion := exec.Command(conv, append(append([]string{"parquet"}, inputs...), "-o", ds)...)
+	conversion := exec.Command(conv, append(append([]string{"parquet", "--tables", "all"}, inputs...), "-o", ds)...)
 	var convOut strings.Builder
 	conversion.Stdout, conversion.Stderr = &convOut, &convOut
 	if err := conversion.Start(); err != nil {
@@ -480,4 +481,18 @@ func checkTraps(t *testing.T, res *Result, ms map[string]*refMarket) {
 		want = append(want, fmt.Sprintf("%s|%d|%d", trap, x.runners, x.winners))
 	}
 	sameRows(t, rowKeys(t, res, "trap", "runners", "winners"), want)
+}
+
+func checkAsOf(t *testing.T, res *Result, ms map[string]*refMarket) {
+	var want []string
+	for _, m := range ms {
+		p := m.atOff(95)
+		if p == nil {
+			continue
+		}
+		for _, r := range p.runners {
+			want = append(want, fmt.Sprintf("%s|%d|%s|%s", m.id, r.key.sel, fp(r.back), fp(r.lay)))
+		}
+	}
+	sameRows(t, rowKeys(t, res, "market_id", "selection_id", "back", "lay"), want)
 }
