@@ -2,6 +2,7 @@ package tradecli
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,8 @@ import (
 	"github.com/tapedeck/tapedeck/engine/sim"
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // BacktestOptions are trade backtest's settings.
@@ -31,6 +34,11 @@ type BacktestOptions struct {
 	Commission float64
 	EventGroup bool
 	Historic   bool
+	// Strict stops at the first bad line, tape cut short or unreadable
+	// input (tape.Rules).
+	Strict bool
+	// S3 configures s3:// inputs.
+	S3 store.S3Options
 }
 
 // BacktestCommand is `trade backtest`.
@@ -65,6 +73,8 @@ is tapedeck's queue-aware refinement (docs/backtest.md).`,
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
 	f.BoolVar(&o.EventGroup, "event-group", false, "replay each event's markets together, merged by publish time")
 	f.BoolVar(&o.Historic, "historic", false, "compute total matched from traded ladders (Betfair's purchased files carry no tv)")
+	f.BoolVar(&o.Strict, "strict", false, "stop at the first bad line or unreadable input (exit code 1) instead of skipping it")
+	o.S3.AddFlags(f)
 	return cmd
 }
 
@@ -102,14 +112,21 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		Commission:   o.Commission,
 		Cache:        book.Options{CalculateMarketTv: o.Historic, CumulativeRunnerTv: o.Historic},
 		Log:          log,
+		Strict:       o.Strict,
+		Sources:      tape.Sources{Store: store.Options{S3: o.S3}},
 	})
+	if err != nil && !errors.Is(err, tape.ErrUnreadable) {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	// With an input unreadable, the markets that could be read are still
+	// written and summed up; the run fails after that (exit code 1).
+	if werr := WriteResults(o.Out, res); werr != nil {
+		return werr
+	}
+	PrintSummary(cmd.OutOrStdout(), o.Strategy, model, res)
 	if err != nil {
 		return fmt.Errorf("backtest: %w", err)
 	}
-	if err := WriteResults(o.Out, res); err != nil {
-		return err
-	}
-	PrintSummary(cmd.OutOrStdout(), o.Strategy, model, res)
 	return nil
 }
 
