@@ -10,6 +10,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/store"
@@ -17,6 +18,37 @@ import (
 	"github.com/tapedeck/tapedeck/tape"
 	"github.com/tapedeck/tapedeck/tradecli"
 )
+
+// uploadTapes puts testdata tapes on the test S3 server (skipping the test
+// without one) and returns their prefix's URL, the store options and the
+// local paths.
+func uploadTapes(t *testing.T, names ...string) (string, store.Options, []string) {
+	t.Helper()
+	src, opts := storetest.URL(t, "tapes/")
+	ctx := context.Background()
+	st, prefix, err := store.Open(ctx, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var local []string
+	for _, n := range names {
+		p := testenv.Testdata(t, "tapes/"+n)
+		local = append(local, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := st.Create(ctx, prefix+n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src, opts, local
+}
 
 // backtest runs trade backtest with args and returns its summary.
 func backtest(t *testing.T, args ...string) (string, error) {
@@ -33,29 +65,7 @@ func backtest(t *testing.T, args ...string) (string, error) {
 // server (skipped without it), and gets what it gets from the same tapes on
 // disk.
 func TestBacktestReadsS3(t *testing.T) {
-	src, opts := storetest.URL(t, "tapes/")
-	ctx := context.Background()
-	st, prefix, err := store.Open(ctx, src, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var local []string
-	for _, n := range []string{"1.197931750", "1.197931751"} {
-		p := testenv.Testdata(t, "tapes/"+n)
-		local = append(local, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := st.Create(ctx, prefix+n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	src, opts, local := uploadTapes(t, "1.197931750", "1.197931751")
 	want, err := backtest(t, append([]string{"-o", t.TempDir()}, local...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -83,5 +93,28 @@ func TestBacktestMissingInput(t *testing.T) {
 	}
 	if _, err := backtest(t, "-o", t.TempDir(), "--strict", filepath.Join(t.TempDir(), "nope")); err == nil {
 		t.Error("--strict accepted a missing input")
+	}
+}
+
+// trade serve's exchange loads s3:// tapes as it loads local ones.
+func TestServeReadsS3(t *testing.T) {
+	src, opts, local := uploadTapes(t, "1.197931750", "1.197931751")
+	load := func(tapes []string) (int, int) {
+		t.Helper()
+		ex, err := exchange.New(exchange.Config{Tapes: tapes, Sources: tape.Sources{Store: opts},
+			CertFile: filepath.Join(t.TempDir(), "cert.pem")})
+		if err != nil {
+			t.Fatalf("%v: %v", tapes, err)
+		}
+		m, c := ex.Markets()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		ex.Serve(ctx) // closes the listeners at once
+		return m, c
+	}
+	wm, wc := load(local)
+	gm, gc := load([]string{src})
+	if gm != wm || gc != wc || wm != 2 {
+		t.Errorf("from S3: %d markets, %d changes; from disk %d, %d", gm, gc, wm, wc)
 	}
 }
