@@ -159,6 +159,11 @@ func loadReplay(ctx context.Context, cfg *Config) (*replay, error) {
 			m.catalogue = c
 			continue
 		}
+		if !esa.ValidMarketID(m.id) {
+			// An id from a tape names a file only when it has Betfair's
+			// form: "../../x" would serve whatever JSON lies there.
+			continue
+		}
 		var candidates []string
 		for d := range dirs {
 			candidates = append(candidates, filepath.Join(d, m.id+".json"), filepath.Join(d, "..", "catalogues", m.id+".json"))

@@ -1,4 +1,4 @@
-package main
+package record
 
 import (
 	"context"
@@ -66,10 +66,10 @@ Exit codes: 0 stopped as asked; 1 failure (spool unwritable, stream lost for
 good); 2 bad flags, refused login, or the stream refused the subscription
 (SUBSCRIPTION_LIMIT_EXCEEDED, INVALID_APP_KEY, NOT_AUTHORIZED).`,
 		Example: `  TAPEDECK_APP_KEY=… TAPEDECK_USERNAME=… TAPEDECK_PASSWORD=… \
-    record run --cert client.crt --key client.key --event-type-ids 7 --country-codes GB,IE \
+    tapedeck record run --cert client.crt --key client.key --event-type-ids 7 --country-codes GB,IE \
       --dest s3://my-bucket/tapes --until 23:30
-  trade serve testdata/tapes/1.197931750 --info ex.json &
-  record run --exchange-info ex.json --dest ./tapes --duration 1m`,
+  tapedeck trade serve testdata/tapes/1.197931750 --info ex.json &
+  tapedeck record run --exchange-info ex.json --dest ./tapes --duration 1m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context()) },
 	}
@@ -89,7 +89,7 @@ good); 2 bad flags, refused login, or the stream refused the subscription
 	fl.StringVar(&f.turnInPlay, "turn-in-play", "", "true or false: only markets that turn (do not turn) in play")
 	fl.StringSliceVar(&f.fields, "fields", esa.AllMarketDataFields, "market data fields")
 	fl.IntVar(&f.ladderLevels, "ladder-levels", 0, "levels of the best-offers ladders (EX_BEST_OFFERS only)")
-	fl.Int64Var(&f.conflateMs, "conflate-ms", -1, "conflation in ms (default: the server's, none)")
+	fl.Int64Var(&f.conflateMs, "conflate-ms", -1, "conflation in ms; -1 leaves it to the server (none)")
 	fl.Int64Var(&f.heartbeatMs, "heartbeat-ms", 5000, "heartbeat interval in ms; the watchdog reconnects after twice this")
 	fl.IntVar(&f.perConnection, "markets-per-connection", 200, "split the markets into subscriptions of this many, one connection each (--market-ids, or a filter's markets as listMarketCatalogue lists them)")
 	fl.DurationVar(&f.relist, "relist", 5*time.Minute, "when a filter's markets are split over connections, list them again this often and subscribe to new ones (0: never)")
@@ -198,11 +198,14 @@ func (f *runFlags) subscriptionsFor(ids []string) ([]*esa.MarketSubscription, er
 }
 
 // exitError makes the errors the user must act on exit with code 2: the
-// stream's fatal refusals and a refused login.
+// stream's fatal refusals, a refused login, a server certificate that does
+// not verify (the --ca or the address is wrong; systemd units stop
+// restarting on 2) and a spool another recorder holds.
 func exitError(err error) error {
 	var st *esa.StatusError
 	var le *betting.LoginError
-	if (errors.As(err, &st) && st.Fatal()) || errors.As(err, &le) {
+	var lk *recorder.LockedError
+	if (errors.As(err, &st) && st.Fatal()) || errors.As(err, &le) || errors.As(err, &lk) || esa.IsCertError(err) {
 		return &cli.UsageError{Err: err}
 	}
 	return err
@@ -214,21 +217,22 @@ func (f *runFlags) run(parent context.Context) error {
 		return &cli.UsageError{Err: fmt.Errorf("--log-level: %w", err)}
 	}
 	log := cli.NewLogger(os.Stderr, level)
-	cred, err := f.cred.resolve()
-	if err != nil {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var cred credentials
+	var err error
+	if f.ep.exchangeInfo != "" {
+		// A local exchange takes any credentials: it gets placeholders.
+		cred = f.cred.placeholders()
+	} else if cred, err = f.cred.resolve(); err != nil {
 		return err
 	}
-	ep, ca, local, err := f.ep.resolve(&cred)
+	ep, ca, _, err := f.ep.resolve(ctx, &cred)
 	if err != nil {
-		return err
-	}
-	if local {
-		// A local exchange takes any credentials: record with none.
-		for _, p := range []*string{&cred.AppKey, &cred.Username, &cred.Password} {
-			if *p == "" {
-				*p = "local"
-			}
+		if ctx.Err() != nil {
+			return nil
 		}
+		return err
 	}
 	subs, err := f.subscriptions()
 	if err != nil {
@@ -238,8 +242,6 @@ func (f *runFlags) run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if !deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
@@ -269,7 +271,7 @@ func (f *runFlags) run(parent context.Context) error {
 	}
 	rec, err := recorder.New(rcfg)
 	if err != nil {
-		return err
+		return exitError(err)
 	}
 	if err := bc.Login(ctx); err != nil {
 		rec.Shutdown()

@@ -1,4 +1,4 @@
-package main
+package convert
 
 import (
 	"encoding/json"
@@ -45,8 +45,8 @@ A bad line or a tape cut short is counted, reported and skipped; an input
 that cannot be read (missing, a glob matching nothing) fails the run with
 exit code 1 after the rest is read; --strict stops at the first of any of
 these with exit code 1.`,
-		Example: `  convert stats pro-greyhounds-2022-03-01.tar
-  convert stats --json 'tapes/**/*.zst' | jq .total`,
+		Example: `  tapedeck convert stats pro-greyhounds-2022-03-01.tar
+  tapedeck convert stats --json 'tapes/**/*.zst' | jq .total`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if workers < 1 {

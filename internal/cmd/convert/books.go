@@ -1,4 +1,4 @@
-package main
+package convert
 
 import (
 	"errors"
@@ -39,8 +39,8 @@ skipped; an input that cannot be read (missing, a glob matching nothing)
 fails the run with exit code 1, keeping the books of the others (no -o FILE
 is written when no input could be read); --strict stops at the first of any
 of these with exit code 1.`,
-		Example: `  convert books testdata/tapes/1.197931750 | jq .runners[0].ex.availableToBack[0]
-  convert books 1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
+		Example: `  tapedeck convert books testdata/tapes/1.197931750 | jq .runners[0].ex.availableToBack[0]
+  tapedeck convert books 1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w, err := cli.CreateOutput(out, cmd.OutOrStdout())

@@ -1,10 +1,9 @@
-package main
+package convert
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"maps"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/internal/shard"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
@@ -77,8 +77,8 @@ runs with K = 0..N-1 over the same INPUTs cover every tape exactly once.
 --grid replaces the snapshot grid: comma-separated FROM:TO:STEP spans in
 seconds before the reference (scheduled start and the off), negative to
 reach into play; "" takes no snapshots.`,
-		Example: `  convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
-  convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
+		Example: `  tapedeck convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
+  tapedeck convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runParquet(cmd, args, f)
@@ -94,27 +94,6 @@ reach into play; "" takes no snapshots.`,
 	fl.BoolVar(&f.strict, "strict", false, "stop at the first bad line or unreadable input (exit code 1)")
 	f.s3.AddFlags(fl)
 	return cmd
-}
-
-// parseShard parses "K/N"; "" is 0/1 (everything).
-func parseShard(s string) (k, n uint32, err error) {
-	if s == "" {
-		return 0, 1, nil
-	}
-	a, b, ok := strings.Cut(s, "/")
-	ki, err1 := strconv.ParseUint(a, 10, 32)
-	ni, err2 := strconv.ParseUint(b, 10, 32)
-	if !ok || err1 != nil || err2 != nil || ni == 0 || ki >= ni {
-		return 0, 0, fmt.Errorf("--shard %q: want K/N with 0 <= K < N", s)
-	}
-	return uint32(ki), uint32(ni), nil
-}
-
-// shardOf is the documented, stable shard of a tape name.
-func shardOf(name string, n uint32) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return h.Sum32() % n
 }
 
 // fileKey identifies one version of one input in the files table.
@@ -169,9 +148,9 @@ type parquetRun struct {
 
 // parquetSettings are the flags once checked.
 type parquetSettings struct {
-	sel            map[string]bool
-	grid           tables.Grid
-	shardK, shardN uint32
+	sel   map[string]bool
+	grid  tables.Grid
+	shard shard.Shard
 }
 
 // parseParquetFlags checks the flags; its errors are usage errors (exit 2).
@@ -190,7 +169,7 @@ func parseParquetFlags(f parquetFlags) (parquetSettings, error) {
 	if ps.grid, err = tables.ParseGrid(f.grid); err != nil {
 		return ps, &cli.UsageError{Err: fmt.Errorf("--grid: %w", err)}
 	}
-	if ps.shardK, ps.shardN, err = parseShard(f.shard); err != nil {
+	if ps.shard, err = shard.Parse(f.shard); err != nil {
 		return ps, &cli.UsageError{Err: err}
 	}
 	return ps, nil
@@ -316,7 +295,7 @@ func (j *parquetJob) openDest(ctx context.Context) error {
 		j.doneKeys[fileKey(&j.done[i])] = true
 		doneBatches[j.done[i].Batch] = true
 	}
-	tag := j.shardTag()
+	tag := j.ps.shard.Tag()
 	if n, err := parquet.RemoveBatches(ctx, st, prefix, func(b string) bool {
 		return strings.HasPrefix(b, tag+"-") && !doneBatches[b]
 	}); err != nil {
@@ -326,9 +305,6 @@ func (j *parquetJob) openDest(ctx context.Context) error {
 	}
 	return nil
 }
-
-// shardTag starts the name of every batch this shard writes.
-func (j *parquetJob) shardTag() string { return fmt.Sprintf("s%dof%d", j.ps.shardK, j.ps.shardN) }
 
 // startWriters makes one Writer per worker, each with its share of the
 // memory budget, and the slots that hand them out.
@@ -340,7 +316,7 @@ func (j *parquetJob) startWriters() {
 	j.all = make([]*parquet.Writer, workers)
 	for i := range j.all {
 		j.all[i] = parquet.NewWriter(parquet.Options{Store: j.st, Prefix: j.prefix, Tables: j.ps.sel, Version: cli.Version(),
-			Grid: j.ps.grid.String(), Batch: fmt.Sprintf("%s-%s-w%d", j.shardTag(), runID, i), MaxRows: maxRows,
+			Grid: j.ps.grid.String(), Batch: fmt.Sprintf("%s-%s-w%d", j.ps.shard.Tag(), runID, i), MaxRows: maxRows,
 			MaxBytes: byteBudget / int64(workers)})
 		j.slots <- &parquetSlot{w: j.all[i]}
 	}
@@ -351,7 +327,7 @@ func (j *parquetJob) startWriters() {
 // not done yet (all of them with --force).
 func (j *parquetJob) convert(ctx context.Context, inputs []string, only map[string]bool) error {
 	return j.walker.ForEach(ctx, inputs, func(ctx context.Context, t *tape.Tape) error {
-		if shardOf(t.Name, j.ps.shardN) != j.ps.shardK {
+		if !j.ps.shard.Keeps(t.Name) {
 			return nil
 		}
 		file := tables.File{Source: t.Path, Member: t.Member, Bytes: t.Size, ModTime: modTime(j.mtimes, t.Path)}
