@@ -2,6 +2,7 @@ package tradecli
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,8 @@ import (
 	"github.com/tapedeck/tapedeck/engine/sim"
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/tape"
 	"github.com/tapedeck/tapedeck/tradecli/report"
 )
 
@@ -36,6 +39,11 @@ type BacktestOptions struct {
 	// Report, when set, is the HTML strategy report to write; the run then
 	// also records price series, market details and fills into Out.
 	Report string
+	// Strict stops at the first bad line, tape cut short or unreadable
+	// input (tape.Rules).
+	Strict bool
+	// S3 configures s3:// inputs.
+	S3 store.S3Options
 }
 
 // BacktestCommand is `trade backtest`.
@@ -75,6 +83,8 @@ is tapedeck's queue-aware refinement (docs/backtest.md).`,
 	f.BoolVar(&o.EventGroup, "event-group", false, "replay each event's markets together, merged by publish time")
 	f.BoolVar(&o.Historic, "historic", false, "compute total matched from traded ladders (Betfair's purchased files carry no tv)")
 	f.StringVar(&o.Report, "report", "", "write the HTML strategy report to `FILE` (and record what it needs into DIR)")
+	f.BoolVar(&o.Strict, "strict", false, "stop at the first bad line or unreadable input (exit code 1) instead of skipping it")
+	o.S3.AddFlags(f)
 	return cmd
 }
 
@@ -122,10 +132,16 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		Cache:        book.Options{CalculateMarketTv: o.Historic, CumulativeRunnerTv: o.Historic},
 		Log:          log,
 		NewObserver:  observe,
+		Strict:       o.Strict,
+		Sources:      tape.Sources{Store: store.Options{S3: o.S3}},
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, tape.ErrUnreadable) {
 		return fmt.Errorf("backtest: %w", err)
 	}
+	// With an input unreadable, the markets that could be read are still
+	// written, reported and summed up; the run fails after that (exit
+	// code 1).
+	unreadable := err
 	if err := WriteResults(o.Out, res); err != nil {
 		return err
 	}
@@ -147,6 +163,9 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	_, err = io.WriteString(cmd.OutOrStdout(), summary.String())
 	if err == nil && o.Report != "" {
 		_, err = fmt.Fprintf(cmd.OutOrStdout(), "report          %s\n", o.Report)
+	}
+	if err == nil && unreadable != nil {
+		err = fmt.Errorf("backtest: %w", unreadable)
 	}
 	return err
 }
