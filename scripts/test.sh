@@ -17,6 +17,10 @@ source scripts/s3server.sh
 echo "== go vet"
 go vet ./...
 
+echo "== release build: scripts/build.sh (as the Dockerfile runs it), this platform only"
+VERSION=ci-build scripts/build.sh
+"dist/$(go env GOOS)_$(go env GOARCH)/tapedeck" --version | grep -q 'version ci-build$'
+
 echo "== go test -race ./..."
 # -count=1: never report a cached pass as a fresh one.
 go test -race -count=1 -timeout 30m ./...
