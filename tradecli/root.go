@@ -40,7 +40,7 @@ func NewCommand(reg *strategies.Registry) *cobra.Command {
 over tapes, paper trading and live trading; and serves tapes as a local
 Betfair-compatible exchange for testing clients.
 
-Working today: trade backtest, trade strategies and trade serve. Paper and
+Working today: trade backtest, trade report, trade strategies and trade serve. Paper and
 live trading are coming.`,
 		Example: `  tapedeck trade serve testdata/tapes/1.197931750 testdata/tapes/1.197931751 --info exchange.json
   tapedeck trade backtest --strategy passive-back ./tapes -o results
@@ -54,7 +54,7 @@ live trading are coming.`,
 			return nil
 		},
 	})
-	root.AddCommand(ServeCommand(), BacktestCommand(reg), ListCommand(reg))
+	root.AddCommand(ServeCommand(), BacktestCommand(reg), ReportCommand(), ListCommand(reg))
 	return root
 }
 
