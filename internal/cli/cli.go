@@ -127,6 +127,7 @@ func prepare(c *cobra.Command) {
 	if c.HasSubCommands() && !c.Runnable() {
 		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 		c.Args = unknownCommand
+		c.DisableFlagsInUseLine = true // a group takes a command, not flags of its own
 	}
 	if check := c.Args; check != nil {
 		c.Args = func(cmd *cobra.Command, args []string) error {
