@@ -42,8 +42,8 @@ skipped; an input that cannot be read (missing, a glob matching nothing)
 fails the run with exit code 1, keeping the books of the others (no -o FILE
 is written when no input could be read); --strict stops at the first of any
 of these with exit code 1.`,
-		Example: `  tapedeck convert books testdata/tapes/1.197931750 | jq .runners[0].ex.availableToBack[0]
-  tapedeck convert books 1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
+		Example: `  tapedeck convert books testdata/tapes/1.197931750 | jq -c 'select(.status == "OPEN") | .runners[0].ex.availableToBack[:3]' | tail -1
+  tapedeck convert books testdata/tapes/1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// SIGINT and SIGTERM end the run through its context: the
