@@ -12,7 +12,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
-	"github.com/tapedeck/tapedeck/pipeline"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // Execution carries out a market's order requests, as the exchange would.
@@ -87,8 +87,18 @@ type Config struct {
 	Commission float64
 	// Cache chooses how total matched is computed.
 	Cache book.Options
-	// Log receives strategy panics and bad lines; nil discards them.
+	// Log receives strategy panics and warnings about bad input; nil
+	// discards them.
 	Log *slog.Logger
+	// Strict stops the replay at the first bad line, tape cut short or
+	// unreadable input (see tape.Rules); otherwise they are reported and
+	// skipped.
+	Strict bool
+	// Sources says how s3:// inputs are read.
+	Sources tape.Sources
+	// NewObserver, when set, returns an Observer for one replayed market
+	// (or event, with EventGroup); nil records nothing and costs nothing.
+	NewObserver func() Observer
 }
 
 // MarketResult is one market's outcome for one strategy instance.
@@ -180,20 +190,13 @@ func Replay(ctx context.Context, inputs []string, cfg Config) (*Result, error) {
 		defer mu.Unlock()
 		u.results(&res, emit)
 	}
-	w := &pipeline.Walker{Workers: cfg.Workers, OnError: func(err error) error {
-		mu.Lock()
-		res.InputErrors = append(res.InputErrors, err.Error())
-		mu.Unlock()
-		if cfg.Log != nil {
-			cfg.Log.Warn("input skipped", "err", err)
-		}
-		return nil
-	}}
+	rules := &tape.Rules{Strict: cfg.Strict, Log: cfg.Log}
+	w := tape.NewWalker(cfg.Workers, rules, cfg.Sources)
 	var err error
 	if cfg.EventGroup {
-		err = replayEvents(ctx, w, inputs, &cfg, collect)
+		err = replayEvents(ctx, w, rules, inputs, &cfg, collect)
 	} else {
-		err = w.ForEach(ctx, inputs, func(ctx context.Context, t *pipeline.Tape) error {
+		err = w.ForEach(ctx, inputs, func(ctx context.Context, t *tape.Tape) error {
 			if cfg.Keep != nil && !cfg.Keep(t.Name) {
 				return nil
 			}
@@ -201,25 +204,27 @@ func Replay(ctx context.Context, inputs []string, cfg Config) (*Result, error) {
 			if err != nil {
 				return err
 			}
-			lr, err := t.Lines()
+			u.start()
+			p, err := tape.Play(ctx, t, rules, func(l *tape.Line) error {
+				u.message(l.Msg)
+				return nil
+			})
 			if err != nil {
 				return err
 			}
-			defer lr.Close()
-			u.start()
-			for lr.Next() {
-				u.line(lr.Bytes(), t.Name, lr.Line())
-				if lr.Line()&4095 == 0 && ctx.Err() != nil {
-					return ctx.Err()
-				}
-			}
+			u.badLines += p.BadLines
 			u.finish()
 			collect(u)
-			if err := lr.Err(); err != nil && cfg.Log != nil {
-				cfg.Log.Warn("tape cut short", "tape", t.Name, "err", err)
-			}
 			return nil
 		})
+	}
+	for _, e := range rules.Unreadable() {
+		res.InputErrors = append(res.InputErrors, e.Error())
+	}
+	if err == nil {
+		// Every market that could be read has been replayed; a missing
+		// input still fails the run.
+		err = rules.Err()
 	}
 	sort.SliceStable(res.Orders, func(i, j int) bool {
 		a, b := res.Orders[i], res.Orders[j]
@@ -244,7 +249,7 @@ func Replay(ctx context.Context, inputs []string, cfg Config) (*Result, error) {
 
 // replayEvents reads every tape, groups them by event id and replays each
 // group's lines merged by publish time (ties keep input order).
-func replayEvents(ctx context.Context, w *pipeline.Walker, inputs []string, cfg *Config, collect func(*unit)) error {
+func replayEvents(ctx context.Context, w *tape.Walker, rules *tape.Rules, inputs []string, cfg *Config, collect func(*unit)) error {
 	type tline struct {
 		pt   int64
 		tape int
@@ -253,37 +258,33 @@ func replayEvents(ctx context.Context, w *pipeline.Walker, inputs []string, cfg 
 	type group struct {
 		lines []tline
 		names []string
+		bad   int64
 	}
 	groups := map[string]*group{}
 	var order []string
-	dec := esa.NewDecoder()
-	var msg esa.Message
 	tapeNo := 0
-	err := w.Walk(ctx, inputs, func(ctx context.Context, t *pipeline.Tape) error {
+	err := w.Walk(ctx, inputs, func(ctx context.Context, t *tape.Tape) error {
 		if cfg.Keep != nil && !cfg.Keep(t.Name) {
 			return nil
 		}
-		lr, err := t.Lines()
-		if err != nil {
-			return err
-		}
-		defer lr.Close()
 		var lines []tline
 		event := ""
-		for lr.Next() {
-			b := append([]byte(nil), lr.Bytes()...)
-			var pt int64
-			if dec.Decode(b, &msg) == nil {
-				pt = msg.Pt
-				if event == "" {
-					for i := range msg.MC {
-						if d := msg.MC[i].Def; d != nil && d.EventID != "" {
-							event = d.EventID
-						}
+		// Bad lines are counted and left out here; the merged replay
+		// decodes only good ones.
+		p, err := tape.Play(ctx, t, rules, func(l *tape.Line) error {
+			msg := l.Msg
+			if event == "" {
+				for i := range msg.MC {
+					if d := msg.MC[i].Def; d != nil && d.EventID != "" {
+						event = d.EventID
 					}
 				}
 			}
-			lines = append(lines, tline{pt, tapeNo, b})
+			lines = append(lines, tline{msg.Pt, tapeNo, append([]byte(nil), l.Raw...)})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if event == "" {
 			event = "tape:" + t.Name
@@ -296,8 +297,9 @@ func replayEvents(ctx context.Context, w *pipeline.Walker, inputs []string, cfg 
 		}
 		g.lines = append(g.lines, lines...)
 		g.names = append(g.names, t.Name)
+		g.bad += p.BadLines
 		tapeNo++
-		return lr.Err()
+		return nil
 	})
 	if err != nil {
 		return err
@@ -319,6 +321,7 @@ func replayEvents(ctx context.Context, w *pipeline.Walker, inputs []string, cfg 
 					emu.Unlock()
 					continue
 				}
+				u.badLines += g.bad
 				u.start()
 				for i, l := range g.lines {
 					u.line(l.data, g.names[0], i+1)
@@ -350,6 +353,7 @@ type unit struct {
 	slots []*slot
 	lat   Latency
 	cache *book.MarketCache
+	obs   Observer
 	dec   *esa.Decoder
 	msg   esa.Message
 	// markets holds, per market id, one state per slot (in slot order).
@@ -462,6 +466,9 @@ func newUnit(cfg *Config) (*unit, error) {
 		}
 		u.slots = append(u.slots, sl)
 	}
+	if cfg.NewObserver != nil {
+		u.obs = cfg.NewObserver()
+	}
 	return u, nil
 }
 
@@ -507,7 +514,11 @@ func (u *unit) line(b []byte, tape string, n int) {
 		}
 		return
 	}
-	msg := &u.msg
+	u.message(&u.msg)
+}
+
+// message processes one decoded tape line.
+func (u *unit) message(msg *esa.Message) {
 	if msg.Op != esa.OpMCM || len(msg.MC) == 0 {
 		return
 	}
@@ -531,6 +542,11 @@ func (u *unit) line(b []byte, tape string, n int) {
 			u.markets[bk.ID] = sts
 			u.list = append(u.list, sts)
 			u.last = sts
+		}
+		// The observer sees each book once, whatever the number of
+		// strategy instances; every instance closes with the book.
+		if u.obs != nil && !sts[0].closed {
+			u.obs.Book(bk, u.now)
 		}
 		for _, st := range sts {
 			u.cycle(st, isNew)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/internal/shard"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/tradecli/report"
 )
 
 // BacktestOptions are trade backtest's settings.
@@ -35,6 +37,9 @@ type BacktestOptions struct {
 	Sweep []string
 	Shard string
 	S3    store.S3Options
+	// Report, when set, is the HTML strategy report to write; the run then
+	// also records price series, market details and fills into Out.
+	Report string
 }
 
 // BacktestCommand is `trade backtest`.
@@ -48,8 +53,11 @@ compression) through one strategy with simulated execution and writes, in DIR:
 
   orders.parquet, orders.csv    one row per order
   markets.parquet, markets.csv  P&L per market
+  run.json                      how the run was made, and its summary
 
-then prints a summary. Markets replay independently and in parallel
+then prints a summary. --report FILE also writes the HTML strategy report
+(docs/report.md) and, for trade report to remake it, prices.parquet,
+fills.parquet and market_info.parquet. Markets replay independently and in parallel
 (--workers); --event-group merges each event's markets by publish time.
 
 --sweep k=v1,v2,... (repeatable) runs every combination of the values in one
@@ -62,12 +70,14 @@ parameter, and the summary ranks the combinations by net profit.
 convert parquet does, and writes DIR/orders/sKofN.parquet (and .csv, and
 markets/...) so that N shards share one DIR, s3:// included, and read as one
 dataset (docs/scale.md). Files appear only when whole; a rerun replaces them.
+
 --model flumine (default) reproduces flumine 2.13's simulator; --model queue
 is tapedeck's queue-aware refinement (docs/backtest.md).`,
-		Example: `  trade backtest --strategy passive-back testdata/tapes -o results
-  trade backtest --strategy lowest-layer --param max_price=2.5 --model queue tapes/ -o out
-  trade backtest --strategy passive-back --sweep stake=2,5,10 --sweep within=60,120,180 tapes/ -o sweep
-  trade backtest --strategy passive-back --shard 3/8 tapes.tar -o s3://bucket/results/run-1`,
+		Example: `  tapedeck trade backtest --strategy passive-back testdata/tapes -o results
+  tapedeck trade backtest --strategy lowest-layer --param max_price=2.5 --model queue tapes/ -o out
+  tapedeck trade backtest --strategy passive-back testdata/tapes -o results --report results/report.html
+  tapedeck trade backtest --strategy passive-back --sweep stake=2,5,10 --sweep within=60,120,180 tapes/ -o sweep
+  tapedeck trade backtest --strategy passive-back --shard 3/8 tapes.tar -o s3://bucket/results/run-1`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBacktest(cmd, reg, o, args)
@@ -85,6 +95,7 @@ is tapedeck's queue-aware refinement (docs/backtest.md).`,
 	f.StringArrayVar(&o.Sweep, "sweep", nil, "parameter key=v1,v2,... to sweep (repeatable: every combination, in one pass)")
 	f.StringVar(&o.Shard, "shard", "", "K/N: replay only tapes whose name hashes to K of N (K from 0)")
 	o.S3.AddFlags(f)
+	f.StringVar(&o.Report, "report", "", "write the HTML strategy report to `FILE` (and record what it needs into DIR)")
 	return cmd
 }
 
@@ -103,6 +114,9 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
+	if err := info.CheckParams(params); err != nil {
+		return &cli.UsageError{Err: err}
+	}
 	if _, err := info.New(params); err != nil {
 		return &cli.UsageError{Err: fmt.Errorf("strategy %s: %w", o.Strategy, err)}
 	}
@@ -114,6 +128,9 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	if sw != nil {
 		n = len(sw.Combos)
 		for i := range n {
+			if err := info.CheckParams(sw.Params(params, i)); err != nil {
+				return &cli.UsageError{Err: fmt.Errorf("--sweep: %w", err)}
+			}
 			if _, err := info.New(sw.Params(params, i)); err != nil {
 				return &cli.UsageError{Err: fmt.Errorf("strategy %s with %s: %w", o.Strategy, sw.Label(i), err)}
 			}
@@ -126,6 +143,9 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	model, err := sim.ParseModel(o.Model)
 	if err != nil {
 		return &cli.UsageError{Err: err}
+	}
+	if o.Report != "" && (sw != nil || o.Shard != "" || strings.Contains(o.Out, "://")) {
+		return &cli.UsageError{Err: fmt.Errorf("--report is for one run into a local directory: not with --sweep, --shard or an s3:// -o")}
 	}
 	ctx := cmd.Context()
 	st, prefix, err := store.Open(ctx, o.Out, store.Options{S3: o.S3})
@@ -142,7 +162,18 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	}
 	totals := make([]Totals, n)
 	var writeErr error
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
+	// The report needs every order and each market's prices: it is for
+	// one local run, not a sweep or a shard (checked above).
+	var (
+		rec       *report.Recorder
+		observe   func() engine.Observer
+		collected []*engine.Order
+	)
+	if o.Report != "" {
+		rec = &report.Recorder{}
+		observe = rec.NewObserver
+	}
 	cfg := engine.Config{
 		NewExecution: sim.NewExecution(model),
 		Workers:      o.Workers,
@@ -151,12 +182,16 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		Cache:        book.Options{CalculateMarketTv: o.Historic, CumulativeRunnerTv: o.Historic},
 		Log:          log,
 		Keep:         sh.Keeps,
+		NewObserver:  observe,
 		// Rows go out as each market finishes: nothing of a run is held
 		// but the markets in flight and the combinations' totals.
 		OnMarket: func(m engine.MarketResult, orders []*engine.Order) {
 			totals[m.Slot].Add(m, orders)
 			if writeErr == nil {
 				writeErr = out.Market(m, orders)
+			}
+			if rec != nil {
+				collected = append(collected, orders...)
 			}
 		},
 	}
@@ -201,15 +236,30 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		all.Commission += t.Commission
 		all.Net += t.Net
 	}
-	w := cmd.OutOrStdout()
-	printSummary(w, o.Strategy, model, res, all.round(), all.Markets/n)
+	var summary strings.Builder
+	printSummary(&summary, o.Strategy, model, res, all.round(), all.Markets/n)
 	if sw != nil {
-		fmt.Fprintf(w, "combinations    %d (the totals above are their sum)\n", n)
+		fmt.Fprintf(&summary, "combinations    %d (the totals above are their sum)\n", n)
+		PrintRanking(&summary, sw, totals)
 	}
-	if sw != nil {
-		PrintRanking(w, sw, totals)
+	run := &report.Run{Command: "trade backtest", Strategy: o.Strategy, Params: o.Params, Sweep: o.Sweep, Shard: o.Shard,
+		Inputs: inputs, Model: model.String(), Commission: o.Commission, Summary: summary.String()}
+	if err := writeRun(ctx, st, layout.Key(prefix, "run", "json"), run); err != nil {
+		return err
 	}
-	return nil
+	if rec != nil {
+		if err := rec.Write(o.Out, collected); err != nil {
+			return err
+		}
+		if err := report.WriteFile(o.Out, o.Report); err != nil {
+			return err
+		}
+	}
+	_, err = io.WriteString(cmd.OutOrStdout(), summary.String())
+	if err == nil && o.Report != "" {
+		_, err = fmt.Fprintf(cmd.OutOrStdout(), "report          %s\n", o.Report)
+	}
+	return err
 }
 
 // OrderRow is one row of the orders table.

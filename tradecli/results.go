@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"path"
 	"reflect"
@@ -13,17 +14,18 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/tradecli/report"
 )
 
 // rowGroupRows bounds the rows a Parquet writer holds before it writes a
 // row group out, so a run's memory does not grow with its orders.
 const rowGroupRows = 32 << 10
 
-// Layout says where a run's tables go under its destination: the four
-// files orders.parquet, orders.csv, markets.parquet and markets.csv at the
-// top for a whole run, and for shard K of N (Tag "sKofN") the files
-// orders/sKofN.parquet, orders/sKofN.csv, markets/sKofN.parquet and
-// markets/sKofN.csv, so that N shards writing to one place never touch each
+// Layout says where a run's files go under its destination: orders.parquet,
+// orders.csv, markets.parquet, markets.csv and run.json at the top for a
+// whole run, and for shard K of N (Tag "sKofN") orders/sKofN.parquet,
+// orders/sKofN.csv, markets/sKofN.parquet, markets/sKofN.csv and
+// run/sKofN.json, so that N shards writing to one place never touch each
 // other's files and a glob (orders/*.parquet) reads them as one table.
 type Layout struct {
 	// Tag names the shard; "" for a whole run.
@@ -36,6 +38,23 @@ func (l Layout) Key(prefix, table, ext string) string {
 		return path.Join(prefix, table+"."+ext)
 	}
 	return path.Join(prefix, table, l.Tag+"."+ext)
+}
+
+// writeRun writes run's description under key, whole or not at all.
+func writeRun(ctx context.Context, st store.Store, key string, run *report.Run) error {
+	b, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	w, err := st.Create(ctx, key)
+	if err != nil {
+		return fmt.Errorf("backtest: %s: %w", key, err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		w.Abort()
+		return fmt.Errorf("backtest: write %s: %w", key, err)
+	}
+	return w.Close()
 }
 
 // Sweep describes the extra columns a parameter sweep adds to both tables:

@@ -8,11 +8,14 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/tapedeck/tapedeck/engine"
+	"github.com/tapedeck/tapedeck/engine/sim"
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/store"
@@ -153,7 +156,15 @@ type sweptOrder struct {
 	Size     float64 `parquet:"size"`
 	Params   string  `parquet:"params"`
 	Stake    float64 `parquet:"stake"`
-	Model    string  `parquet:"param_status"`
+	Within   float64 `parquet:"within"`
+}
+
+// labelledOrder reads a STRING swept column named after a fixed column.
+type labelledOrder struct {
+	MarketID string `parquet:"market_id"`
+	Params   string `parquet:"params"`
+	Status   string `parquet:"status"`
+	Swept    string `parquet:"param_status"`
 }
 
 // TestSweepColumns: numeric swept values are DOUBLE columns, others
@@ -169,10 +180,9 @@ func TestSweepColumns(t *testing.T) {
 	if got := sw.Label(1); got != "stake=2,status=b" {
 		t.Errorf("label 1 = %q", got)
 	}
+
 	dir := t.TempDir()
-	// Passive-back ignores an unknown parameter, so status sweeps nothing
-	// but its column.
-	backtest(t, "--strategy", "passive-back", "-o", dir, "--sweep", "stake=2,5", "--sweep", "status=a,b", testenv.Testdata(t, "tapes/1.197931750"))
+	backtest(t, "--strategy", "passive-back", "-o", dir, "--sweep", "stake=2,5", "--sweep", "within=60,180", testenv.Testdata(t, "tapes/1.197931750"))
 	rows, err := parquet.ReadFile[sweptOrder](filepath.Join(dir, "orders.parquet"))
 	if err != nil {
 		t.Fatal(err)
@@ -180,12 +190,44 @@ func TestSweepColumns(t *testing.T) {
 	seen := map[string]int{}
 	for _, r := range rows {
 		seen[r.Params]++
-		if r.Stake != r.Size || !strings.HasPrefix(r.Params, "stake=") || !strings.HasSuffix(r.Params, "status="+r.Model) {
+		if r.Stake != r.Size || r.Params != "stake="+strconv.FormatFloat(r.Stake, 'f', -1, 64)+",within="+strconv.FormatFloat(r.Within, 'f', -1, 64) {
 			t.Errorf("row %+v", r)
 		}
 	}
 	if len(seen) != 4 {
 		t.Errorf("combinations seen %v", seen)
+	}
+
+	// A STRING column, written through the same writer from a real run.
+	res, err := engine.Replay(context.Background(), []string{testenv.Testdata(t, "tapes/1.197931750")}, engine.Config{
+		NewStrategy: func() (engine.Strategy, error) {
+			in, _ := strategies.Builtins().Lookup("passive-back")
+			return in.New(nil)
+		},
+		NewExecution: sim.NewExecution(sim.Flumine)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := &tradecli.Sweep{Keys: []string{"status"}, Columns: []string{"param_status"}, Numeric: []bool{false}, Combos: [][]string{{"x"}}}
+	dir = t.TempDir()
+	w, err := tradecli.NewResultWriter(context.Background(), dirStore(t, dir), "", tradecli.Layout{}, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Markets {
+		if err := w.Market(m, res.Orders); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lo, err := parquet.ReadFile[labelledOrder](filepath.Join(dir, "orders.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lo) != len(res.Orders) || len(lo) == 0 || lo[0].Swept != "x" || lo[0].Params != "status=x" || lo[0].Status != res.Orders[0].Status.String() {
+		t.Errorf("%d rows, first %+v", len(lo), lo[:min(1, len(lo))])
 	}
 }
 
@@ -199,7 +241,9 @@ func TestSweepUsageErrors(t *testing.T) {
 		{"--sweep", "stake=2", "--sweep", "stake=3"},
 		{"--sweep", "stake=2,3", "--param", "stake=4"},
 		{"--sweep", "st ake=2"},
-		{"--sweep", "stake=two"}, // the strategy refuses it
+		{"--sweep", "stake=two"},                       // the strategy refuses it
+		{"--sweep", "stakes=2,3"},                      // the strategy has no such parameter
+		{"--sweep", "stake=2,3", "--report", "r.html"}, // a report is for one run
 		{"--shard", "3/3"},
 	} {
 		cmd := tradecli.BacktestCommand(strategies.Builtins())
@@ -303,7 +347,7 @@ func TestShardsToS3(t *testing.T) {
 		keys = append(keys, strings.TrimPrefix(o.Key, prefix))
 	}
 	want := []string{"/markets/s0of2.csv", "/markets/s0of2.parquet", "/markets/s1of2.csv", "/markets/s1of2.parquet",
-		"/orders/s0of2.csv", "/orders/s0of2.parquet", "/orders/s1of2.csv", "/orders/s1of2.parquet"}
+		"/orders/s0of2.csv", "/orders/s0of2.parquet", "/orders/s1of2.csv", "/orders/s1of2.parquet", "/run/s0of2.json", "/run/s1of2.json"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("objects %v, want %v", keys, want)
 	}

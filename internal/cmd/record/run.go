@@ -1,0 +1,447 @@
+package record
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tapedeck/tapedeck/engine/betting"
+	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/recorder"
+)
+
+// runFlags are record run's flags.
+type runFlags struct {
+	cred credFlags
+	ep   endpointFlags
+	dest destFlags
+
+	marketIDs, eventTypeIDs, eventIDs, countryCodes, marketTypes, venues, bettingTypes, raceTypes []string
+	bspMarket, turnInPlay                                                                         string
+	fields                                                                                        []string
+	ladderLevels                                                                                  int
+	conflateMs, heartbeatMs                                                                       int64
+	perConnection                                                                                 int
+	orders                                                                                        bool
+	relist                                                                                        time.Duration
+
+	sync, closeGrace, expiry, duration, keepAlive time.Duration
+	until, metricsAddr, logLevel                  string
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Record the stream into per-market tapes until --until, --duration or SIGTERM",
+		Long: `record run logs in, subscribes to the markets the filter flags select (every
+market Betfair offers the account when none is given) and appends each market
+change, byte for byte, to its market's tape in --spool. A tape closes
+--close-grace after its market definition says CLOSED, or after
+--market-expiry without a change; it is then compressed and uploaded with its
+<market_id>.json catalogue to --dest, and removed from the spool only once the
+store has confirmed the object whole.
+
+SIGTERM and SIGINT (and --until / --duration) write and fsync every open tape
+and exit 0; the next run resumes appending to them. record flush uploads
+whatever the spool holds.
+
+Credentials come from the flags, else TAPEDECK_APP_KEY, TAPEDECK_USERNAME,
+TAPEDECK_PASSWORD, TAPEDECK_CERT, TAPEDECK_KEY, else the --config JSON file
+({"app_key":…, "username":…, "password":…, "cert":…, "key":…,
+"jurisdiction":"com"}). They never appear in logs.
+
+Exit codes: 0 stopped as asked; 1 failure (spool unwritable, stream lost for
+good); 2 bad flags, refused login, or the stream refused the subscription
+(SUBSCRIPTION_LIMIT_EXCEEDED, INVALID_APP_KEY, NOT_AUTHORIZED).`,
+		Example: `  TAPEDECK_APP_KEY=… TAPEDECK_USERNAME=… TAPEDECK_PASSWORD=… \
+    tapedeck record run --cert client.crt --key client.key --event-type-ids 7 --country-codes GB,IE \
+      --dest s3://my-bucket/tapes --until 23:30
+  tapedeck trade serve testdata/tapes/1.197931750 --info ex.json &
+  tapedeck record run --exchange-info ex.json --dest ./tapes --duration 1m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context()) },
+	}
+	fl := cmd.Flags()
+	f.cred.add(fl)
+	f.ep.add(fl)
+	f.dest.add(fl)
+	fl.StringSliceVar(&f.marketIDs, "market-ids", nil, "market ids to record")
+	fl.StringSliceVar(&f.eventTypeIDs, "event-type-ids", nil, "event type ids (7 horse racing, 4339 greyhounds, 1 soccer...)")
+	fl.StringSliceVar(&f.eventIDs, "event-ids", nil, "event ids")
+	fl.StringSliceVar(&f.countryCodes, "country-codes", nil, "country codes (GB, IE, AU...)")
+	fl.StringSliceVar(&f.marketTypes, "market-types", nil, "market types (WIN, PLACE, MATCH_ODDS...)")
+	fl.StringSliceVar(&f.venues, "venues", nil, "venues")
+	fl.StringSliceVar(&f.bettingTypes, "betting-types", nil, "betting types (ODDS, LINE, ASIAN_HANDICAP_DOUBLE_LINE...)")
+	fl.StringSliceVar(&f.raceTypes, "race-types", nil, "race types (Flat, Hurdle, Harness...)")
+	fl.StringVar(&f.bspMarket, "bsp-market", "", "true or false: only markets with (without) BSP")
+	fl.StringVar(&f.turnInPlay, "turn-in-play", "", "true or false: only markets that turn (do not turn) in play")
+	fl.StringSliceVar(&f.fields, "fields", esa.AllMarketDataFields, "market data fields")
+	fl.IntVar(&f.ladderLevels, "ladder-levels", 0, "levels of the best-offers ladders (EX_BEST_OFFERS only)")
+	fl.Int64Var(&f.conflateMs, "conflate-ms", -1, "conflation in ms; -1 leaves it to the server (none)")
+	fl.Int64Var(&f.heartbeatMs, "heartbeat-ms", 5000, "heartbeat interval in ms; the watchdog reconnects after twice this")
+	fl.IntVar(&f.perConnection, "markets-per-connection", 200, "split the markets into subscriptions of this many, one connection each (--market-ids, or a filter's markets as listMarketCatalogue lists them)")
+	fl.DurationVar(&f.relist, "relist", 5*time.Minute, "when a filter's markets are split over connections, list them again this often and subscribe to new ones (0: never)")
+	fl.BoolVar(&f.orders, "orders", false, "also record the account's order stream")
+	fl.DurationVar(&f.sync, "sync", recorder.DefaultSync, "how often tapes are written and fsynced")
+	fl.DurationVar(&f.closeGrace, "close-grace", recorder.DefaultCloseGrace, "how long a tape stays open after its market closed")
+	fl.DurationVar(&f.expiry, "market-expiry", recorder.DefaultMarketExpiry, "close a tape after this long without a change")
+	fl.StringVar(&f.until, "until", "", "stop at this local time, HH:MM")
+	fl.DurationVar(&f.duration, "duration", 0, "stop after this long")
+	fl.DurationVar(&f.keepAlive, "keep-alive", 30*time.Minute, "how often the session is kept alive")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9464) at /metrics")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func parseBool(name, v string) (*bool, error) {
+	switch v {
+	case "":
+		return nil, nil
+	case "true":
+		b := true
+		return &b, nil
+	case "false":
+		b := false
+		return &b, nil
+	}
+	return nil, &cli.UsageError{Err: fmt.Errorf("--%s %q: want true or false", name, v)}
+}
+
+// subscriptions returns one market subscription per connection for
+// --market-ids (or the filter alone when none are given).
+func (f *runFlags) subscriptions() ([]*esa.MarketSubscription, error) {
+	return f.subscriptionsFor(f.marketIDs)
+}
+
+// hasFilter reports whether a filter flag other than --market-ids is set:
+// then the markets it matches may number more than one subscription holds.
+func (f *runFlags) hasFilter() bool {
+	return len(f.eventTypeIDs)+len(f.eventIDs)+len(f.countryCodes)+len(f.marketTypes)+
+		len(f.venues)+len(f.bettingTypes)+len(f.raceTypes) > 0 || f.bspMarket != "" || f.turnInPlay != ""
+}
+
+// listMarkets asks listMarketCatalogue for the ids of the markets the
+// filter flags match. Race types have no catalogue filter; the stream
+// subscription still carries them, so it records only the matching ones.
+func (f *runFlags) listMarkets(ctx context.Context, bc *betting.Client) ([]string, error) {
+	bsp, _ := parseBool("bsp-market", f.bspMarket)
+	tip, _ := parseBool("turn-in-play", f.turnInPlay)
+	cats, err := bc.ListMarketCatalogue(ctx, betting.CatalogueRequest{Filter: betting.MarketFilter{
+		EventTypeIDs: f.eventTypeIDs, EventIDs: f.eventIDs, MarketCountries: f.countryCodes,
+		MarketTypeCodes: f.marketTypes, Venues: f.venues, MarketBettingTypes: f.bettingTypes,
+		BspOnly: bsp, TurnInPlayEnabled: tip,
+	}, MaxResults: 1000})
+	if err != nil {
+		return nil, fmt.Errorf("listing the filter's markets: %w", err)
+	}
+	ids := make([]string, 0, len(cats))
+	for _, c := range cats {
+		ids = append(ids, c.MarketID)
+	}
+	return ids, nil
+}
+
+// subscriptionsFor returns one market subscription per connection, ids
+// split in groups of --markets-per-connection; each keeps the filter flags.
+func (f *runFlags) subscriptionsFor(ids []string) ([]*esa.MarketSubscription, error) {
+	bsp, err := parseBool("bsp-market", f.bspMarket)
+	if err != nil {
+		return nil, err
+	}
+	tip, err := parseBool("turn-in-play", f.turnInPlay)
+	if err != nil {
+		return nil, err
+	}
+	if f.perConnection <= 0 {
+		return nil, &cli.UsageError{Err: errors.New("--markets-per-connection must be positive")}
+	}
+	mk := func(ids []string) *esa.MarketSubscription {
+		s := &esa.MarketSubscription{
+			Op: esa.OpMarketSubscription,
+			MarketFilter: &esa.MarketFilter{
+				MarketIDs: ids, EventTypeIDs: f.eventTypeIDs, EventIDs: f.eventIDs, CountryCodes: f.countryCodes,
+				MarketTypes: f.marketTypes, Venues: f.venues, BettingTypes: f.bettingTypes, RaceTypes: f.raceTypes,
+				BspMarket: bsp, TurnInPlayEnabled: tip,
+			},
+			MarketDataFilter:    &esa.MarketDataFilter{Fields: f.fields, LadderLevels: f.ladderLevels},
+			HeartbeatMs:         f.heartbeatMs,
+			SegmentationEnabled: true,
+		}
+		if f.conflateMs >= 0 {
+			c := f.conflateMs
+			s.ConflateMs = &c
+		}
+		return s
+	}
+	if len(ids) <= f.perConnection {
+		return []*esa.MarketSubscription{mk(ids)}, nil
+	}
+	var subs []*esa.MarketSubscription
+	for len(ids) > 0 {
+		n := min(len(ids), f.perConnection)
+		subs = append(subs, mk(ids[:n]))
+		ids = ids[n:]
+	}
+	return subs, nil
+}
+
+// exitError makes the errors the user must act on exit with code 2: the
+// stream's fatal refusals, a refused login, a server certificate that does
+// not verify (the --ca or the address is wrong; systemd units stop
+// restarting on 2) and a spool another recorder holds.
+func exitError(err error) error {
+	var st *esa.StatusError
+	var le *betting.LoginError
+	var lk *recorder.LockedError
+	if (errors.As(err, &st) && st.Fatal()) || errors.As(err, &le) || errors.As(err, &lk) || esa.IsCertError(err) {
+		return &cli.UsageError{Err: err}
+	}
+	return err
+}
+
+func (f *runFlags) run(parent context.Context) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return &cli.UsageError{Err: fmt.Errorf("--log-level: %w", err)}
+	}
+	log := cli.NewLogger(os.Stderr, level)
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var cred credentials
+	var err error
+	if f.ep.exchangeInfo != "" {
+		// A local exchange takes any credentials: it gets placeholders.
+		cred = f.cred.placeholders()
+	} else if cred, err = f.cred.resolve(); err != nil {
+		return err
+	}
+	ep, ca, _, err := f.ep.resolve(ctx, &cred)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	subs, err := f.subscriptions()
+	if err != nil {
+		return err
+	}
+	deadline, err := untilDeadline(time.Now(), f.until, f.duration)
+	if err != nil {
+		return err
+	}
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+		log.Info("recording until", "deadline", deadline.Format(time.RFC3339))
+	}
+
+	bc, err := betting.New(betting.Config{Endpoints: ep, AppKey: cred.AppKey, Username: cred.Username, Password: cred.Password, CertFile: cred.Cert, KeyFile: cred.Key, CAFile: ca, Logger: log})
+	if err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	rcfg, err := f.dest.config(ctx, log)
+	if err != nil {
+		return err
+	}
+	rcfg.Sync, rcfg.CloseGrace, rcfg.MarketExpiry, rcfg.Orders = f.sync, f.closeGrace, f.expiry, f.orders
+	rcfg.Catalogue = func(ctx context.Context, ids []string) (map[string][]byte, error) {
+		cats, err := bc.ListMarketCatalogue(ctx, betting.CatalogueRequest{Filter: betting.MarketFilter{MarketIDs: ids}, MarketProjection: betting.AllProjections, MaxResults: len(ids)})
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string][]byte, len(cats))
+		for _, c := range cats {
+			out[c.MarketID] = c.Raw
+		}
+		return out, nil
+	}
+	rec, err := recorder.New(rcfg)
+	if err != nil {
+		return exitError(err)
+	}
+	if err := bc.Login(ctx); err != nil {
+		rec.Shutdown()
+		if ctx.Err() != nil {
+			return nil
+		}
+		return exitError(err)
+	}
+
+	// A filter matching more markets than one subscription may hold (200
+	// on Betfair) is split by market id over several connections; the
+	// subscriptions keep the filter, so the stream applies it too.
+	known := map[string]bool{}
+	split := false
+	if len(f.marketIDs) == 0 && f.hasFilter() {
+		ids, err := f.listMarkets(ctx, bc)
+		switch {
+		case err != nil:
+			log.Warn("could not list the filter's markets; subscribing by the filter alone", "err", err)
+		case len(ids) > f.perConnection:
+			split = true
+			for _, id := range ids {
+				known[id] = true
+			}
+			if subs, err = f.subscriptionsFor(ids); err != nil {
+				rec.Shutdown()
+				return err
+			}
+			log.Info("filter's markets split over connections", "markets", len(ids), "connections", len(subs))
+		}
+	}
+
+	var mu sync.Mutex // guards clients and errs, which re-listing extends
+	var clients []*esa.Client
+	newClient := func(sub *esa.MarketSubscription) (*esa.Client, error) {
+		i := len(clients)
+		cc := esa.ClientConfig{
+			Addr: ep.Stream, CAFile: ca, AppKey: cred.AppKey,
+			Session: bc.SessionToken, Relogin: bc.Login,
+			Market: sub, WholeImages: true, Logger: log.With("connection", i),
+			Handler: func(line []byte, m *esa.Message) error { return rec.Handle(ctx, line, m) },
+		}
+		if i == 0 && f.orders {
+			cc.Order = &esa.OrderSubscription{Op: esa.OpOrderSubscription, HeartbeatMs: f.heartbeatMs, SegmentationEnabled: true}
+		}
+		c, err := esa.NewClient(cc)
+		if err != nil {
+			return nil, err
+		}
+		clients = append(clients, c)
+		return c, nil
+	}
+	for _, sub := range subs {
+		if _, err := newClient(sub); err != nil {
+			rec.Shutdown()
+			return &cli.UsageError{Err: err}
+		}
+	}
+	rec.Metrics().Reconnects = func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		var n int64
+		for _, c := range clients {
+			n += c.Stats().Reconnects
+		}
+		return n
+	}
+	if f.metricsAddr != "" {
+		ln, err := net.Listen("tcp", f.metricsAddr)
+		if err != nil {
+			rec.Shutdown()
+			return &cli.UsageError{Err: fmt.Errorf("--metrics-addr: %w", err)}
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", rec.Metrics())
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		log.Info("serving metrics", "addr", ln.Addr().String())
+	}
+
+	// The clients and the recorder stop together: a client's fatal error or
+	// a spool failure cancels the rest.
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	var errs []error
+	start := func(c *esa.Client) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Run(runCtx); err != nil && runCtx.Err() == nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				cancel(err)
+			}
+		}()
+	}
+	for _, c := range clients {
+		start(c)
+	}
+	if split && f.relist > 0 {
+		// Markets the filter comes to match later (tomorrow's races listed
+		// during the day) get connections of their own.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(f.relist)
+			defer t.Stop()
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-t.C:
+				}
+				ids, err := f.listMarkets(runCtx, bc)
+				if err != nil {
+					log.Warn("re-listing the filter's markets failed", "err", err)
+					continue
+				}
+				var fresh []string
+				for _, id := range ids {
+					if !known[id] {
+						known[id] = true
+						fresh = append(fresh, id)
+					}
+				}
+				if len(fresh) == 0 {
+					continue
+				}
+				subs, _ := f.subscriptionsFor(fresh)
+				mu.Lock()
+				for _, sub := range subs {
+					c, err := newClient(sub)
+					if err != nil {
+						log.Error("subscribing to new markets", "err", err)
+						continue
+					}
+					start(c)
+				}
+				mu.Unlock()
+				log.Info("new markets subscribed", "markets", len(fresh), "connections", len(subs))
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		bc.KeepAliveLoop(runCtx, f.keepAlive)
+	}()
+	recErr := rec.Run(runCtx) // returns when runCtx ends, after Shutdown
+	if recErr != nil {
+		cancel(recErr)
+	}
+	cancel(nil)
+	wg.Wait()
+	lctx, lcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := bc.Logout(lctx); err != nil {
+		log.Warn("logout failed", "err", err)
+	}
+	lcancel()
+	if recErr != nil {
+		return recErr
+	}
+	for _, err := range errs {
+		if err != nil {
+			return exitError(err)
+		}
+	}
+	log.Info("recording stopped; open tapes are synced in the spool", "spool", rcfg.Spool)
+	return nil
+}
