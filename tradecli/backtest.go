@@ -19,6 +19,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/internal/shard"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/tape"
 	"github.com/tapedeck/tapedeck/tradecli/report"
 )
 
@@ -33,7 +34,7 @@ type BacktestOptions struct {
 	EventGroup bool
 	Historic   bool
 	// Sweep holds the --sweep flags, Shard the --shard flag, S3 the --s3-*
-	// options for an s3:// -o.
+	// options for s3:// inputs and -o.
 	Sweep []string
 	Shard string
 	S3    store.S3Options
@@ -182,6 +183,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		Cache:        book.Options{CalculateMarketTv: o.Historic, CumulativeRunnerTv: o.Historic},
 		Log:          log,
 		Keep:         sh.Keeps,
+		Sources:      tape.Sources{Store: store.Options{S3: o.S3}},
 		NewObserver:  observe,
 		// Rows go out as each market finishes: nothing of a run is held
 		// but the markets in flight and the combinations' totals.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"io"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -319,26 +320,48 @@ func TestShardsCoverTheRun(t *testing.T) {
 	}
 }
 
-// TestShardsToS3: shards write to s3:// with the --s3-* flags, each its own
-// objects, and together hold the orders of the whole run.
+// TestShardsToS3: shards read tapes from s3:// and write to s3:// with the
+// --s3-* flags, each its own objects, and together hold the orders of the
+// whole run over the same tapes on disk.
 func TestShardsToS3(t *testing.T) {
+	ctx := context.Background()
 	url, opt := storetest.URL(t, "results/run-1")
-	in := []string{testenv.Testdata(t, "tapes")}
-	base := []string{"--strategy", "passive-back", "--sweep", "stake=2,5", "--s3-endpoint", opt.S3.Endpoint, "--s3-path-style"}
-	whole := t.TempDir()
-	backtest(t, append(append(base, "-o", whole), in...)...)
-	_, wantRows := readCSV(t, dirStore(t, whole), "orders.csv")
-	for k := range 2 {
-		backtest(t, append(append(base, "-o", url, "--shard", []string{"0/2", "1/2"}[k]), in...)...)
-	}
-	st, prefix, err := store.Open(context.Background(), url, opt)
+	st, prefix, err := store.Open(ctx, url, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	local := testenv.Testdata(t, "tapes")
+	ents, err := os.ReadDir(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(local, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := st.Create(ctx, "tapes/"+e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tapes := strings.TrimSuffix(url, prefix) + "tapes/"
+
+	base := []string{"--strategy", "passive-back", "--sweep", "stake=2,5", "--s3-endpoint", opt.S3.Endpoint, "--s3-path-style"}
+	whole := t.TempDir()
+	backtest(t, append(base, "-o", whole, local)...)
+	_, wantRows := readCSV(t, dirStore(t, whole), "orders.csv")
+	for k := range 2 {
+		backtest(t, append(base, "-o", url, "--shard", []string{"0/2", "1/2"}[k], tapes)...)
 	}
 	if got := shardUnion(t, st, prefix, 2); !slices.Equal(got, joined(wantRows)) {
 		t.Errorf("S3 shards have %d orders, the whole run %d", len(got), len(wantRows))
 	}
-	objs, err := st.List(context.Background(), prefix)
+	objs, err := st.List(ctx, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
