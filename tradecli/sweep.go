@@ -120,13 +120,13 @@ func (t Totals) round() Totals {
 }
 
 // PrintRanking prints the sweep's combinations ranked by net profit, best
-// first (ties in --sweep order).
+// first, ties by their params label: the order of docs/scale.md's query.
 func PrintRanking(w io.Writer, sw *Sweep, totals []Totals) {
 	idx := make([]int, len(totals))
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
+	slices.SortFunc(idx, func(a, b int) int {
 		na, nb := totals[a].round().Net, totals[b].round().Net
 		switch {
 		case na > nb:
@@ -134,7 +134,7 @@ func PrintRanking(w io.Writer, sw *Sweep, totals []Totals) {
 		case na < nb:
 			return 1
 		}
-		return 0
+		return strings.Compare(sw.Label(a), sw.Label(b))
 	})
 	fmt.Fprintf(w, "\n%-4s  %10s  %10s  %10s  %7s  %7s  %s\n", "rank", "net", "profit", "volume", "orders", "matched", "params")
 	for r, i := range idx {
