@@ -375,3 +375,43 @@ func TestShardsToS3(t *testing.T) {
 		t.Errorf("objects %v, want %v", keys, want)
 	}
 }
+
+// TestFailedRunLeavesNoFiles: a run stopped before its end (here, its
+// context cancelled) commits none of its files, and a shard's earlier
+// files stay as they were.
+func TestFailedRunLeavesNoFiles(t *testing.T) {
+	dir := t.TempDir()
+	in := testenv.Testdata(t, "tapes")
+	backtest(t, "--strategy", "passive-back", "--shard", "0/2", "-o", dir, in)
+	before, err := os.ReadFile(filepath.Join(dir, "orders", "s0of2.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, shard := range []string{"0/2", "1/2"} {
+		cmd := tradecli.BacktestCommand(strategies.Builtins())
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		cmd.SetArgs([]string{"--strategy", "passive-back", "--sweep", "stake=2,5", "--shard", shard, "-o", dir, in})
+		if err := cmd.ExecuteContext(ctx); err == nil {
+			t.Fatalf("shard %s: a cancelled run succeeded", shard)
+		}
+	}
+	var names []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			names = append(names, rel)
+		}
+		return nil
+	})
+	want := []string{"markets/s0of2.csv", "markets/s0of2.parquet", "orders/s0of2.csv", "orders/s0of2.parquet", "run/s0of2.json"}
+	if !slices.Equal(names, want) {
+		t.Errorf("files after cancelled runs %v, want only the first run's %v", names, want)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, "orders", "s0of2.csv"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("shard 0's orders changed by a cancelled rerun (%v)", err)
+	}
+}
