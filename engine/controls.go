@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tapedeck/tapedeck/engine/book"
+	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
 // Betfair's minimums in GBP: a bet's stake, or failing that its payout
@@ -44,8 +45,8 @@ func (u *unit) checkPlace(st *marketState, o *Order) string {
 	if st.bk.Runner(o.SelectionID, o.Handicap) == nil {
 		return fmt.Sprintf("runner %d (handicap %g) is not in market %s", o.SelectionID, o.Handicap, st.id)
 	}
-	if s := st.bk.Status(); s != "OPEN" {
-		return "market is not open (" + s + ")"
+	if s := st.bk.Status(); s != esa.MarketOpen {
+		return "market is not open (" + string(s) + ")"
 	}
 	l := u.limits
 	c := st.ctx(o.SelectionID, o.Handicap)

@@ -28,7 +28,7 @@ func (m *Market) Book() *book.Market { return m.st.bk }
 func (m *Market) Definition() *esa.MarketDefinition { return m.st.bk.Def }
 
 // Status returns the market status (OPEN, SUSPENDED, CLOSED...).
-func (m *Market) Status() string { return m.st.bk.Status() }
+func (m *Market) Status() esa.MarketStatus { return m.st.bk.Status() }
 
 // InPlay reports whether the latest definition says the market is in play.
 func (m *Market) InPlay() bool { return m.st.bk.Def != nil && m.st.bk.Def.InPlay }
@@ -191,7 +191,7 @@ func (m *Market) Replace(o *Order, price float64) bool {
 // an executable limit order with a bet id, the market OPEN (flumine's
 // market validation control).
 func (m *Market) requestable(o *Order) bool {
-	return o != nil && o.MarketID == m.st.id && o.Status == Executable && o.Type == Limit && o.BetID != "" && m.Status() == "OPEN"
+	return o != nil && o.MarketID == m.st.id && o.Status == Executable && o.Type == Limit && o.BetID != "" && m.Status() == esa.MarketOpen
 }
 
 // customerRef builds an order's customer reference from the strategy name

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
 // Side is the side of a bet: backing a selection to win, or laying it.
@@ -169,7 +171,7 @@ type Order struct {
 	// RunnerStatus is the runner's status at settlement (WINNER, LOSER,
 	// REMOVED, PLACED), DeadHeat the number of dead-heat winners (1 without
 	// a dead heat), Profit the order's settled profit before commission.
-	RunnerStatus string
+	RunnerStatus esa.RunnerStatus
 	DeadHeat     int
 	Profit       float64
 	Settled      bool

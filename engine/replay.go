@@ -75,7 +75,7 @@ type MarketResult struct {
 	MarketID    string
 	EventID     string
 	MarketType  string
-	Status      string // final status seen (CLOSED when settled)
+	Status      esa.MarketStatus // final status seen (CLOSED when settled)
 	Orders      int
 	Matched     int // orders with size matched > 0
 	SizeMatched float64

@@ -171,13 +171,13 @@ func Rows(res *engine.Result) ([]OrderRow, []MarketRow) {
 			Persistence: o.Persistence.String(), Price: o.Price, Size: o.Size, Liability: o.Liability,
 			PlacedAt: placed, Status: o.Status.String(), Violation: o.Violation, ErrorCode: o.ErrorCode,
 			SizeMatched: o.SizeMatched, AveragePriceMatched: o.AvgPriceMatched, SizeCancelled: engine.Round2(o.SizeCancelled),
-			SizeLapsed: engine.Round2(o.SizeLapsed), SizeVoided: engine.Round2(o.SizeVoided), RunnerStatus: o.RunnerStatus,
+			SizeLapsed: engine.Round2(o.SizeLapsed), SizeVoided: engine.Round2(o.SizeVoided), RunnerStatus: string(o.RunnerStatus),
 			Profit: o.Profit, QueueAheadAtPlace: o.QueueAheadAtPlace,
 		}
 	}
 	markets := make([]MarketRow, len(res.Markets))
 	for i, m := range res.Markets {
-		markets[i] = MarketRow{MarketID: m.MarketID, EventID: m.EventID, MarketType: m.MarketType, Status: m.Status,
+		markets[i] = MarketRow{MarketID: m.MarketID, EventID: m.EventID, MarketType: m.MarketType, Status: string(m.Status),
 			Updates: m.Updates, Orders: int64(m.Orders), OrdersMatched: int64(m.Matched), SizeMatched: m.SizeMatched,
 			Profit: m.Profit, Commission: m.Commission, Net: m.Net, StrategyErrors: int64(m.StrategyErrors)}
 	}

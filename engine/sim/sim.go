@@ -116,13 +116,13 @@ var _ engine.Execution = (*Sim)(nil)
 
 // Place implements engine.Execution (flumine's SimulatedOrder.place).
 func (s *Sim) Place(o *engine.Order, b *book.Market, now int64) bool {
-	if b.Status() != "OPEN" {
+	if b.Status() != esa.MarketOpen {
 		return s.fail(o, "ERROR_IN_ORDER", &o.SizeVoided)
 	}
 	d := b.Def
 	o.MarketVersion = d.Version
 	r := b.Runner(o.SelectionID, o.Handicap)
-	if r == nil || r.Status() == "REMOVED" {
+	if r == nil || r.Status() == esa.RunnerRemoved {
 		return s.fail(o, "RUNNER_REMOVED", &o.SizeVoided)
 	}
 	if o.Type != engine.Limit {
@@ -253,7 +253,7 @@ func (s *Sim) crossVWAP(o *engine.Order, pt int64, levels []esa.PriceSize, minFi
 
 // Cancel implements engine.Execution.
 func (s *Sim) Cancel(o *engine.Order, size float64, b *book.Market, now int64) bool {
-	if b.Status() != "OPEN" || o.Type != engine.Limit {
+	if b.Status() != esa.MarketOpen || o.Type != engine.Limit {
 		return false
 	}
 	rem := o.SizeRemaining()
@@ -266,7 +266,7 @@ func (s *Sim) Cancel(o *engine.Order, size float64, b *book.Market, now int64) b
 
 // Update implements engine.Execution.
 func (s *Sim) Update(o *engine.Order, p engine.Persistence, b *book.Market, now int64) bool {
-	if b.Status() != "OPEN" || (b.Def != nil && !b.Def.PersistenceEnabled) {
+	if b.Status() != esa.MarketOpen || (b.Def != nil && !b.Def.PersistenceEnabled) {
 		return false
 	}
 	return o.Type == engine.Limit && o.SizeRemaining() > 0
@@ -277,9 +277,9 @@ func (s *Sim) Book(b *book.Market, orders []*engine.Order, now int64) {
 	var removed []removal
 	for i, r := range b.Runners {
 		switch r.Status() {
-		case "ACTIVE":
+		case esa.RunnerActive:
 			s.follow(i, r)
-		case "REMOVED":
+		case esa.RunnerRemoved:
 			rm := removal{key: key{r.SelectionID, r.Handicap}}
 			if r.Def != nil {
 				rm.af, rm.hasAF = r.Def.AdjustmentFactor, r.Def.HasAdjustment
@@ -450,7 +450,7 @@ func (s *Sim) order(o *engine.Order, b *book.Market, traded []esa.PriceSize, now
 	}
 	if d.Version != o.MarketVersion {
 		o.MarketVersion = d.Version
-		if d.Status == "SUSPENDED" && o.Persistence == engine.Lapse {
+		if esa.MarketStatus(d.Status) == esa.MarketSuspended && o.Persistence == engine.Lapse {
 			o.SizeLapsed += o.SizeRemaining()
 		}
 	}
@@ -627,7 +627,7 @@ func (s *Sim) remove(b *book.Market, orders []*engine.Order, rm removal) {
 func (s *Sim) Settle(b *book.Market, orders []*engine.Order) {
 	winners := 0
 	for _, r := range b.Runners {
-		if r.Status() == "WINNER" {
+		if r.Status() == esa.RunnerWinner {
 			winners++
 		}
 	}
@@ -656,18 +656,18 @@ func Profit(o *engine.Order, d *esa.MarketDefinition) float64 {
 		win := size * (avg - 1)
 		place := size * ((avg - 1) * (1 / d.EachWayDivisor))
 		switch o.RunnerStatus {
-		case "WINNER":
+		case esa.RunnerWinner:
 			p := engine.Round2(win + place)
 			if back {
 				return p
 			}
 			return -p
-		case "PLACED":
+		case esa.RunnerPlaced:
 			if back {
 				return engine.Round2(place - size)
 			}
 			return engine.Round2(size - place)
-		case "LOSER":
+		case esa.RunnerLoser:
 			m := engine.Round2(size * 2)
 			if back {
 				return -m
@@ -677,7 +677,7 @@ func Profit(o *engine.Order, d *esa.MarketDefinition) float64 {
 		return 0
 	}
 	switch o.RunnerStatus {
-	case "WINNER":
+	case esa.RunnerWinner:
 		n := float64(max(o.DeadHeat, 1))
 		p := size / n * (avg - 1)
 		if n == 2 {
@@ -689,7 +689,7 @@ func Profit(o *engine.Order, d *esa.MarketDefinition) float64 {
 			p = -p
 		}
 		return engine.Round2(p)
-	case "LOSER":
+	case esa.RunnerLoser:
 		if back {
 			return -size
 		}

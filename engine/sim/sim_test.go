@@ -16,7 +16,7 @@ func TestProfit(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		side   engine.Side
-		status string
+		status esa.RunnerStatus
 		dh     int
 		size   float64
 		avg    float64
