@@ -119,28 +119,28 @@ type OrderRequest struct {
 // reason in Violation, not an error.
 func (m *Market) Place(req OrderRequest) *Order {
 	st, u := m.st, m.u
-	o := &Order{
+	o := &Order{s: OrderState{
 		ID: st.nextID, Strategy: u.name, MarketID: st.id,
 		SelectionID: req.SelectionID, Handicap: req.Handicap, Side: req.Side, Type: req.Type,
 		Price: req.Price, Size: req.Size, Liability: req.Liability, Persistence: req.Persistence,
 		MinFillSize: req.MinFillSize, FillOrKill: req.FillOrKill,
 		CreatedAt: u.now, DeadHeat: 1,
-	}
+	}}
 	st.nextID++
-	o.CustomerRef = customerRef(u.name, o.ID)
+	o.s.CustomerRef = customerRef(u.name, o.s.ID)
 	if msg := u.checkPlace(st, o); msg != "" {
-		o.Status, o.Violation = Violation, msg
+		o.s.Status, o.s.Violation = Violation, msg
 		u.violations++
-		st.orders = append(st.orders, o)
+		st.add(o)
 		return o
 	}
-	c := st.ctx(o.SelectionID, o.Handicap)
+	c := st.ctx(o.s.SelectionID, o.s.Handicap)
 	c.trades++
 	c.live++
-	o.Status, o.holdsLive = Pending, true
-	st.orders = append(st.orders, o)
+	o.s.Status, o.holdsLive = Pending, true
+	st.add(o)
 	st.live = append(st.live, o)
-	st.pending = append(st.pending, request{kind: reqPlace, o: o, at: u.now, delay: u.lat.Place + float64(m.BetDelay())})
+	st.x.Submit(Request{Kind: PlaceRequest, Order: o, At: u.now})
 	return o
 }
 
@@ -157,8 +157,8 @@ func (m *Market) Cancel(o *Order, sizeReduction float64) bool {
 	if !m.requestable(o) {
 		return false
 	}
-	o.Status, o.sizeReduction = Cancelling, sizeReduction
-	m.st.pending = append(m.st.pending, request{kind: reqCancel, o: o, at: m.u.now, delay: m.u.lat.Cancel})
+	o.s.Status = Cancelling
+	m.st.x.Submit(Request{Kind: CancelRequest, Order: o, At: m.u.now, SizeReduction: sizeReduction})
 	return true
 }
 
@@ -167,8 +167,8 @@ func (m *Market) Update(o *Order, p Persistence) bool {
 	if !m.requestable(o) {
 		return false
 	}
-	o.Status, o.newPersistence = Updating, p
-	m.st.pending = append(m.st.pending, request{kind: reqUpdate, o: o, at: m.u.now, delay: m.u.lat.Update})
+	o.s.Status, o.newPersistence = Updating, p
+	m.st.x.Submit(Request{Kind: UpdateRequest, Order: o, At: m.u.now, Persistence: p})
 	return true
 }
 
@@ -182,8 +182,8 @@ func (m *Market) Replace(o *Order, price float64) bool {
 	if _, ok := book.Tick(price); !ok {
 		return false
 	}
-	o.Status, o.newPrice = Replacing, price
-	m.st.pending = append(m.st.pending, request{kind: reqReplace, o: o, at: m.u.now, delay: m.u.lat.Replace + float64(m.BetDelay())})
+	o.s.Status = Replacing
+	m.st.x.Submit(Request{Kind: ReplaceRequest, Order: o, At: m.u.now, Price: price})
 	return true
 }
 
@@ -191,7 +191,7 @@ func (m *Market) Replace(o *Order, price float64) bool {
 // an executable limit order with a bet id, the market OPEN (flumine's
 // market validation control).
 func (m *Market) requestable(o *Order) bool {
-	return o != nil && o.MarketID == m.st.id && o.Status == Executable && o.Type == Limit && o.BetID != "" && m.Status() == esa.MarketOpen
+	return o != nil && o.s.MarketID == m.st.id && o.s.Status == Executable && o.s.Type == Limit && o.s.BetID != "" && m.Status() == esa.MarketOpen
 }
 
 // customerRef builds an order's customer reference from the strategy name

@@ -15,39 +15,6 @@ import (
 	"github.com/tapedeck/tapedeck/pipeline"
 )
 
-// Execution carries out a market's order requests, as the exchange would.
-// The engine calls it from the market's event loop only; one value serves
-// one market. engine/sim has the simulated ones.
-type Execution interface {
-	// Place runs a placement against b, the book as it stood before the
-	// update that released the request, at clock now. It sets the order's
-	// fills, queue-ahead, ErrorCode, and sizes voided, lapsed or cancelled,
-	// and reports whether the exchange accepted it.
-	Place(o *Order, b *book.Market, now int64) bool
-	// Cancel cancels size of o's remainder (all of it when size is 0) and
-	// reports success.
-	Cancel(o *Order, size float64, b *book.Market, now int64) bool
-	// Update changes o's persistence and reports success.
-	Update(o *Order, p Persistence, b *book.Market, now int64) bool
-	// Book runs after an update (not CLOSED) is applied to b: passive fills,
-	// lapses, non-runners, starting prices, on orders (the market's orders
-	// of every strategy, in placement order).
-	Book(b *book.Market, orders []*Order, now int64)
-	// Settle sets runner status, dead heats and profit on every order at
-	// the market's CLOSED update b.
-	Settle(b *book.Market, orders []*Order)
-}
-
-// Latency is how long each request takes to reach the exchange, in
-// seconds; place and replace add the market's bet delay. A request runs at
-// the first later update of its market more than that after it was made.
-type Latency struct {
-	Place, Cancel, Update, Replace float64
-}
-
-// FlumineLatency are flumine 2.13's simulated latencies (config.py).
-var FlumineLatency = Latency{Place: 0.120, Cancel: 0.170, Update: 0.150, Replace: 0.280}
-
 // Config configures Replay.
 type Config struct {
 	// NewStrategy returns a fresh strategy instance; it is called once per
@@ -187,7 +154,7 @@ func Replay(ctx context.Context, inputs []string, cfg Config) (*Result, error) {
 		})
 	}
 	sort.SliceStable(res.Orders, func(i, j int) bool {
-		a, b := res.Orders[i], res.Orders[j]
+		a, b := &res.Orders[i].s, &res.Orders[j].s
 		if a.MarketID != b.MarketID {
 			return a.MarketID < b.MarketID
 		}
@@ -317,23 +284,6 @@ type unit struct {
 	strategyErrs, violations int
 }
 
-type reqKind uint8
-
-const (
-	reqPlace reqKind = iota
-	reqCancel
-	reqUpdate
-	reqReplace
-)
-
-// request is an order request on its way to the exchange.
-type request struct {
-	kind  reqKind
-	o     *Order
-	at    int64   // clock when made, epoch ms
-	delay float64 // seconds
-}
-
 type runnerKey struct {
 	id int64
 	hc float64
@@ -348,12 +298,15 @@ type runnerCtx struct {
 
 // marketState is everything the engine keeps about one market.
 type marketState struct {
-	id      string
-	bk      *book.Market
-	exec    Execution
-	orders  []*Order
-	live    []*Order
-	pending []request
+	id     string
+	bk     *book.Market
+	x      Executor
+	orders []*Order
+	// states are the orders' ledgers, for the execution model.
+	states []*OrderState
+	live   []*Order
+	// report applies an executor's report to this market's orders.
+	report  func(Report)
 	ctxs    []*runnerCtx
 	nextID  int
 	closed  bool
@@ -431,7 +384,7 @@ func (u *unit) line(b []byte, tape string, n int) {
 	u.now = msg.Pt
 	for i := range msg.MC {
 		if st := u.lookup(msg.MC[i].ID); st != nil && !st.closed {
-			u.runDue(st)
+			st.x.Advance(u.now, st.report)
 		}
 	}
 	for _, bk := range u.cache.Apply(msg) {
@@ -457,7 +410,7 @@ func (u *unit) cycle(bk *book.Market) {
 	st := u.lookup([]byte(bk.ID))
 	isNew := st == nil
 	if isNew {
-		st = &marketState{id: bk.ID, bk: bk, exec: u.cfg.NewExecution()}
+		st = u.newMarket(bk)
 		u.markets[bk.ID] = st
 		u.list = append(u.list, st)
 		u.last = st
@@ -469,14 +422,14 @@ func (u *unit) cycle(bk *book.Market) {
 	m := &Market{st: st, u: u}
 	if bk.Closed() {
 		st.closed = true
-		st.exec.Settle(bk, st.orders)
+		st.x.Settle(bk)
 		for _, o := range st.orders {
-			o.Settled = true
+			o.s.Settled = true
 		}
 		u.call(st, "ProcessClosedMarket", func() { u.strat.ProcessClosedMarket(m) })
 		return
 	}
-	st.exec.Book(bk, st.orders, u.now)
+	st.x.Observe(bk, u.now, st.report)
 	if len(st.orders) > 0 {
 		u.housekeep(st)
 		u.call(st, "ProcessOrders", func() { u.strat.ProcessOrders(m, st.orders) })
@@ -497,14 +450,14 @@ func (u *unit) housekeep(st *marketState) {
 	live := st.live[:0]
 	for _, o := range st.live {
 		switch {
-		case o.Status == ExecutionComplete || o.Status == Expired:
+		case o.s.Status == ExecutionComplete || o.s.Status == Expired:
 			u.complete(st, o)
-		case o.Status == Pending:
+		case o.s.Status == Pending:
 			live = append(live, o)
 			continue
-		case o.Type == Limit && o.SizeRemaining() == 0:
+		case o.s.Type == Limit && o.SizeRemaining() == 0:
 			u.complete(st, o)
-		case o.Type != Limit && o.BSPReconciled:
+		case o.s.Type != Limit && o.s.BSPReconciled:
 			u.complete(st, o)
 		default:
 			live = append(live, o)
@@ -517,90 +470,73 @@ func (u *unit) housekeep(st *marketState) {
 
 // complete marks o complete and frees its live trade slot.
 func (u *unit) complete(st *marketState, o *Order) {
-	o.complete(u.now)
+	o.s.Complete(u.now)
 	if o.holdsLive {
 		o.holdsLive = false
-		st.ctx(o.SelectionID, o.Handicap).live--
+		st.ctx(o.s.SelectionID, o.s.Handicap).live--
 	}
 }
 
-// runDue runs every request of the market whose latency has passed, in the
-// order they were made, against the book as it stands (the previous one).
-func (u *unit) runDue(st *marketState) {
-	if len(st.pending) == 0 {
-		return
-	}
-	keep := st.pending[:0]
-	due := make([]request, 0, len(st.pending))
-	for _, r := range st.pending {
-		// flumine compares timedelta.total_seconds() with the delay in
-		// floating point; so does this.
-		if float64((u.now-r.at)*1000)/1e6 > r.delay {
-			due = append(due, r)
-		} else {
-			keep = append(keep, r)
-		}
-	}
-	st.pending = keep
-	for _, r := range due {
-		u.execute(st, r)
-	}
+// newMarket starts the state of a market first seen with book bk.
+func (u *unit) newMarket(bk *book.Market) *marketState {
+	st := &marketState{id: bk.ID, bk: bk}
+	st.x = &simExecutor{st: st, model: u.cfg.NewExecution(), lat: u.lat}
+	st.report = func(r Report) { u.apply(st, r) }
+	return st
 }
 
-func (u *unit) execute(st *marketState, r request) {
-	o, bk, ex := r.o, st.bk, st.exec
-	switch r.kind {
-	case reqPlace:
-		u.place(st, o)
-	case reqCancel:
-		if ex.Cancel(o, o.sizeReduction, bk, u.now) && o.SizeRemaining() == 0 {
+// add appends a new order to the market's orders.
+func (st *marketState) add(o *Order) {
+	st.orders = append(st.orders, o)
+	st.states = append(st.states, &o.s)
+}
+
+// apply turns an executor's report into the order's next status.
+func (u *unit) apply(st *marketState, r Report) {
+	o := r.Order
+	switch r.Kind {
+	case Placed, PlaceFailed:
+		u.placed(st, o, r)
+	case Cancelled:
+		if o.s.SizeRemaining() == 0 {
 			u.complete(st, o)
 		} else {
-			o.Status = Executable
+			o.s.Status = Executable
 		}
-	case reqUpdate:
-		if ex.Update(o, o.newPersistence, bk, u.now) {
-			o.Persistence = o.newPersistence
-		}
-		o.Status = Executable
-	case reqReplace:
-		before := o.SizeCancelled
-		if !ex.Cancel(o, 0, bk, u.now) {
-			o.Status = Executable
+	case CancelFailed, UpdateFailed, ReplaceFailed:
+		o.s.Status = Executable
+	case Updated:
+		o.s.Persistence = o.newPersistence
+		o.s.Status = Executable
+	case Replaced:
+		u.complete(st, o)
+		n := r.New
+		if !u.placed(st, n, r) {
+			// flumine sets the original executable again, its size cancelled.
+			o.s.Status = Executable
 			return
 		}
-		size := Round2(o.SizeCancelled - before)
-		u.complete(st, o)
-		n := &Order{ID: st.nextID, Strategy: o.Strategy, MarketID: o.MarketID, SelectionID: o.SelectionID,
-			Handicap: o.Handicap, Side: o.Side, Type: Limit, Price: o.newPrice, Size: size,
-			Persistence: o.Persistence, CreatedAt: r.at, DeadHeat: 1, Status: Pending}
-		n.CustomerRef = customerRef(u.name, n.ID)
 		// As in flumine, the new order belongs to the original's trade: it
 		// takes no trade-count or live-trade slot, and it joins the
 		// market's orders only if the exchange accepts it.
-		if !u.place(st, n) {
-			// flumine sets the original executable again, its size cancelled.
-			o.Status = Executable
-			return
-		}
 		st.nextID++
 		o.replacedBy = n
-		st.orders = append(st.orders, n)
+		st.add(n)
 		st.live = append(st.live, n)
 	}
 }
 
-// place runs a placement and sets the order's status from its outcome.
-func (u *unit) place(st *marketState, o *Order) bool {
-	ok := st.exec.Place(o, st.bk, u.now)
-	o.PlacedAt = u.now
-	o.QueueAheadAtPlace = o.QueueAhead
-	if !ok {
+// placed sets an order's status from its placement's outcome (r.BetID
+// set when the exchange accepted it) and reports whether it was accepted.
+func (u *unit) placed(st *marketState, o *Order, r Report) bool {
+	o.s.PlacedAt = u.now
+	o.s.QueueAheadAtPlace = o.s.QueueAhead
+	if r.BetID == "" {
 		u.complete(st, o)
 		return false
 	}
-	o.BetID = fmt.Sprintf("%s-%d", st.id, o.ID)
-	o.Status = Executable
+	o.s.BetID = r.BetID
+	o.s.Status = Executable
 	return true
 }
 
@@ -617,10 +553,10 @@ func (u *unit) results(res *Result) {
 		}
 		var p float64
 		for _, o := range st.orders {
-			if o.SizeMatched > 0 {
+			if o.s.SizeMatched > 0 {
 				mr.Matched++
-				mr.SizeMatched += o.SizeMatched
-				p += o.Profit
+				mr.SizeMatched += o.s.SizeMatched
+				p += o.s.Profit
 			}
 		}
 		mr.SizeMatched = Round2(mr.SizeMatched)

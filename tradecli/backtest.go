@@ -160,7 +160,8 @@ type MarketRow struct {
 // Rows turns a result into table rows.
 func Rows(res *engine.Result) ([]OrderRow, []MarketRow) {
 	orders := make([]OrderRow, len(res.Orders))
-	for i, o := range res.Orders {
+	for i, ro := range res.Orders {
+		o := ro.State()
 		placed := o.PlacedAt
 		if placed == 0 {
 			placed = o.CreatedAt

@@ -94,7 +94,7 @@ func (s *LowestLayer) ProcessMarketBook(m *engine.Market) {
 // CancelAfter seconds after placement.
 func (s *LowestLayer) ProcessOrders(m *engine.Market, orders []*engine.Order) {
 	for _, o := range orders {
-		if o.Status == engine.Executable && o.ElapsedSeconds(m.Now()) > s.CancelAfter {
+		if o.Status() == engine.Executable && o.ElapsedSeconds(m.Now()) > s.CancelAfter {
 			m.Cancel(o, 0)
 		}
 	}
