@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -127,7 +126,7 @@ func (m *Market) Place(req OrderRequest) *Order {
 		CreatedAt: u.now, DeadHeat: 1,
 	}}
 	st.nextID++
-	o.s.CustomerRef = customerRef(u.name, o.s.ID)
+	o.s.CustomerRef = OrderRef(u.ref, o.s.ID)
 	if msg := u.checkPlace(st, o); msg != "" {
 		o.s.Status, o.s.Violation = Violation, msg
 		u.violations++
@@ -194,13 +193,10 @@ func (m *Market) requestable(o *Order) bool {
 	return o != nil && o.s.MarketID == m.st.id && o.s.Status == Executable && o.s.Type == Limit && o.s.BetID != "" && m.Status() == esa.MarketOpen
 }
 
-// customerRef builds an order's customer reference from the strategy name
-// (its first 15 characters, as flumine does) and the order id.
+// customerRef builds an order's customer order reference from the
+// strategy name and the order id (OrderRef of StrategyRef).
 func customerRef(name string, id int) string {
-	if len(name) > 15 {
-		name = name[:15]
-	}
-	return name + "-" + strconv.Itoa(id)
+	return OrderRef(StrategyRef(name), id)
 }
 
 // Available returns a runner's available-to-back or -to-lay ladder, best

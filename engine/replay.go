@@ -268,6 +268,7 @@ type unit struct {
 	cfg     *Config
 	strat   Strategy
 	name    string
+	ref     string // the strategy's customerStrategyRef
 	limits  Limits
 	lat     Latency
 	cache   *book.MarketCache
@@ -336,7 +337,7 @@ func newUnit(cfg *Config) (*unit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: new strategy: %w", err)
 	}
-	u := &unit{cfg: cfg, strat: s, name: s.Name(), lat: cfg.Latency,
+	u := &unit{cfg: cfg, strat: s, name: s.Name(), ref: StrategyRef(s.Name()), lat: cfg.Latency,
 		cache: book.NewMarketCache(cfg.Cache), dec: esa.NewDecoder(), markets: map[string]*marketState{}}
 	if l, ok := s.(Limited); ok {
 		u.limits = l.Limits()
