@@ -81,9 +81,10 @@ type Request struct {
 type ReportKind uint8
 
 // The outcomes an executor reports. Each request ends in exactly one of
-// its Done or Failed reports, or in Unknown when it was sent and no answer
-// came (a timeout, a lost reply): the loop then waits for the order stream
-// or a lookup by reference, and never resends it. Changed carries the
+// success or Failed reports, or in NoAnswer when it was sent and no answer
+// came (a timeout, a lost reply): the order's status becomes Unknown and the
+// loop waits for the order stream or a lookup by reference, and never
+// resends it. Changed carries the
 // exchange's current view of an order (the order stream's change or a
 // listCurrentOrders row).
 const (
@@ -95,11 +96,11 @@ const (
 	UpdateFailed
 	Replaced
 	ReplaceFailed
-	Unknown
+	NoAnswer
 	Changed
 )
 
-var reportNames = [...]string{"placed", "place failed", "cancelled", "cancel failed", "updated", "update failed", "replaced", "replace failed", "unknown", "changed"}
+var reportNames = [...]string{"placed", "place failed", "cancelled", "cancel failed", "updated", "update failed", "replaced", "replace failed", "no answer", "changed"}
 
 // String names the report kind.
 func (k ReportKind) String() string {
@@ -121,7 +122,7 @@ type Report struct {
 	// New is, with Replaced, the order that took the remainder (nil when
 	// its placement failed).
 	New *Order
-	// Request is the kind of request an Unknown report is about.
+	// Request is the kind of request a NoAnswer report is about.
 	Request RequestKind
 	// The exchange's cumulative view of the order, with Changed: sizes
 	// matched, cancelled, lapsed and voided, the average matched price,

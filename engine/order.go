@@ -76,21 +76,25 @@ type Status uint8
 
 // Order statuses. Pending: accepted by the controls, waiting for its
 // placement to run; Executable: on the exchange with a part unmatched;
-// Cancelling, Updating, Replacing: a request is on its way; ExecutionComplete:
-// nothing left to match; Expired: ended by its time in force; Violation:
-// stopped by a control, never sent.
+// Cancelling, Updating, Replacing: a request is on its way; Unknown: a
+// request was sent and no answer came (a timeout, a lost reply), so the
+// order may or may not be on the exchange: it is never treated as failed
+// nor sent again, and the order stream or a lookup by its customerOrderRef
+// resolves it; ExecutionComplete: nothing left to match; Expired: ended by
+// its time in force; Violation: stopped by a control, never sent.
 const (
 	Pending Status = iota
 	Executable
 	Cancelling
 	Updating
 	Replacing
+	Unknown
 	ExecutionComplete
 	Expired
 	Violation
 )
 
-var statusNames = [...]string{"PENDING", "EXECUTABLE", "CANCELLING", "UPDATING", "REPLACING", "EXECUTION_COMPLETE", "EXPIRED", "VIOLATION"}
+var statusNames = [...]string{"PENDING", "EXECUTABLE", "CANCELLING", "UPDATING", "REPLACING", "UNKNOWN", "EXECUTION_COMPLETE", "EXPIRED", "VIOLATION"}
 
 // String returns the status's upper-case name, as flumine's enum names it.
 func (s Status) String() string {
@@ -102,7 +106,7 @@ func (s Status) String() string {
 
 // Live reports whether the order is still in play on the exchange or on its
 // way there (flumine's LIVE_STATUS).
-func (s Status) Live() bool { return s <= Replacing }
+func (s Status) Live() bool { return s <= Unknown }
 
 // Fill is one match: when (publish time of the book it came from, epoch ms),
 // at what price, for what size.

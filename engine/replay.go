@@ -478,69 +478,6 @@ func (u *unit) complete(st *marketState, o *Order) {
 	}
 }
 
-// newMarket starts the state of a market first seen with book bk.
-func (u *unit) newMarket(bk *book.Market) *marketState {
-	st := &marketState{id: bk.ID, bk: bk}
-	st.x = &simExecutor{st: st, model: u.cfg.NewExecution(), lat: u.lat}
-	st.report = func(r Report) { u.apply(st, r) }
-	return st
-}
-
-// add appends a new order to the market's orders.
-func (st *marketState) add(o *Order) {
-	st.orders = append(st.orders, o)
-	st.states = append(st.states, &o.s)
-}
-
-// apply turns an executor's report into the order's next status.
-func (u *unit) apply(st *marketState, r Report) {
-	o := r.Order
-	switch r.Kind {
-	case Placed, PlaceFailed:
-		u.placed(st, o, r)
-	case Cancelled:
-		if o.s.SizeRemaining() == 0 {
-			u.complete(st, o)
-		} else {
-			o.s.Status = Executable
-		}
-	case CancelFailed, UpdateFailed, ReplaceFailed:
-		o.s.Status = Executable
-	case Updated:
-		o.s.Persistence = o.newPersistence
-		o.s.Status = Executable
-	case Replaced:
-		u.complete(st, o)
-		n := r.New
-		if !u.placed(st, n, r) {
-			// flumine sets the original executable again, its size cancelled.
-			o.s.Status = Executable
-			return
-		}
-		// As in flumine, the new order belongs to the original's trade: it
-		// takes no trade-count or live-trade slot, and it joins the
-		// market's orders only if the exchange accepts it.
-		st.nextID++
-		o.replacedBy = n
-		st.add(n)
-		st.live = append(st.live, n)
-	}
-}
-
-// placed sets an order's status from its placement's outcome (r.BetID
-// set when the exchange accepted it) and reports whether it was accepted.
-func (u *unit) placed(st *marketState, o *Order, r Report) bool {
-	o.s.PlacedAt = u.now
-	o.s.QueueAheadAtPlace = o.s.QueueAhead
-	if r.BetID == "" {
-		u.complete(st, o)
-		return false
-	}
-	o.s.BetID = r.BetID
-	o.s.Status = Executable
-	return true
-}
-
 // results adds the unit's orders and markets to res.
 func (u *unit) results(res *Result) {
 	res.Updates += u.updates
