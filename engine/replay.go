@@ -378,7 +378,13 @@ func (u *unit) line(b []byte, tape string, n int) {
 		}
 		return
 	}
-	msg := &u.msg
+	u.message(&u.msg)
+}
+
+// message processes one decoded stream message, from a tape or a live
+// stream: due requests against the books as they stand, then the update,
+// then each changed market's cycle.
+func (u *unit) message(msg *esa.Message) {
 	if msg.Op != esa.OpMCM || len(msg.MC) == 0 {
 		return
 	}
