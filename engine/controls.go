@@ -48,7 +48,7 @@ func (u *unit) checkPlace(st *marketState, o *Order) string {
 	if s := st.bk.Status(); s != esa.MarketOpen {
 		return "market is not open (" + string(s) + ")"
 	}
-	l := u.limits
+	l := st.sl.limits
 	c := st.ctx(o.s.SelectionID, o.s.Handicap)
 	if l.MaxTradeCount > 0 && c.trades >= l.MaxTradeCount {
 		return fmt.Sprintf("trade count %d reached the limit %d", c.trades, l.MaxTradeCount)

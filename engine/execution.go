@@ -10,7 +10,8 @@ import (
 // against recorded books as the exchange would, by changing the orders'
 // ledgers. engine/sim has the models; the simulated Executor (and the local
 // exchange) runs them. It is called from one goroutine only; one value
-// serves one market.
+// serves one strategy instance in one market, so strategies sharing a
+// replay never see each other's orders.
 type Execution interface {
 	// Place runs a placement against b, the book as it stood before the
 	// update that released the request, at clock now. It sets the order's
@@ -242,10 +243,10 @@ func (x *simExecutor) run(r Request, now int64, report func(Report)) {
 			return
 		}
 		size := Round2(o.s.SizeCancelled - before)
-		n := &Order{s: OrderState{ID: x.st.nextID, Strategy: o.s.Strategy, MarketID: o.s.MarketID, SelectionID: o.s.SelectionID,
+		n := &Order{s: OrderState{ID: x.st.nextID, Slot: o.s.Slot, Strategy: o.s.Strategy, MarketID: o.s.MarketID, SelectionID: o.s.SelectionID,
 			Handicap: o.s.Handicap, Side: o.s.Side, Type: Limit, Price: r.Price, Size: size,
 			Persistence: o.s.Persistence, CreatedAt: r.At, DeadHeat: 1, Status: Pending}}
-		n.s.CustomerRef = customerRef(o.s.Strategy, n.s.ID)
+		n.s.CustomerRef = OrderRef(x.st.sl.ref, n.s.ID)
 		rep := Report{Kind: Replaced, Order: o, At: now, New: n}
 		if p := x.place(n, now); p.Kind == Placed {
 			rep.BetID = p.BetID

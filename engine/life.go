@@ -14,9 +14,10 @@ import "github.com/tapedeck/tapedeck/engine/book"
 //   - a fill is the increase of the exchange's cumulative matched size for
 //     the order's bet id: never negative, never counted twice.
 
-// newMarket starts the state of a market first seen with book bk.
-func (u *unit) newMarket(bk *book.Market) *marketState {
-	st := &marketState{id: bk.ID, bk: bk}
+// newMarket starts strategy instance sl's state of a market first seen
+// with book bk.
+func (u *unit) newMarket(sl *slot, bk *book.Market) *marketState {
+	st := &marketState{sl: sl, id: bk.ID, bk: bk}
 	st.x = &simExecutor{st: st, model: u.cfg.NewExecution(), lat: u.lat}
 	st.report = func(r Report) { u.apply(st, r) }
 	return st

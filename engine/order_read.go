@@ -116,3 +116,7 @@ func (o *Order) State() OrderState {
 	s.Matched = append([]Fill(nil), s.Matched...)
 	return s
 }
+
+// Slot is which of the run's strategy instances placed the order (its
+// index in Config.NewStrategies; 0 with NewStrategy).
+func (o *Order) Slot() int { return o.s.Slot }

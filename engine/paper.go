@@ -24,7 +24,8 @@ type PaperConfig struct {
 	MarketIDs []string
 }
 
-// Paper trades one strategy instance on a live market stream with
+// Paper trades one strategy instance (or, with NewStrategies, several, each
+// with its own orders and limits) on a live market stream with
 // simulated execution: the backtest's event loop and execution model, fed
 // by the stream instead of tapes. Its clock is each message's publish
 // time, never the wall clock, so paper trading a replay of tapes gives the
@@ -33,8 +34,8 @@ type PaperConfig struct {
 // what it traded.
 func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 	start := time.Now()
-	if cfg.NewStrategy == nil || cfg.NewExecution == nil {
-		return nil, errors.New("engine: Paper needs NewStrategy and NewExecution")
+	if cfg.NewStrategy == nil && cfg.NewStrategies == nil || cfg.NewExecution == nil {
+		return nil, errors.New("engine: Paper needs NewStrategy (or NewStrategies) and NewExecution")
 	}
 	if cfg.Latency == (Latency{}) {
 		cfg.Latency = FlumineLatency
@@ -62,11 +63,17 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 	err = c.Run(run)
 	u.finish()
 	var res Result
-	u.results(&res)
+	u.results(&res, func(m MarketResult, orders []*Order) {
+		res.Markets = append(res.Markets, m)
+		res.Orders = append(res.Orders, orders...)
+	})
 	sort.SliceStable(res.Orders, func(i, j int) bool {
 		a, b := &res.Orders[i].s, &res.Orders[j].s
 		if a.MarketID != b.MarketID {
 			return a.MarketID < b.MarketID
+		}
+		if a.Slot != b.Slot {
+			return a.Slot < b.Slot
 		}
 		return a.ID < b.ID
 	})
@@ -82,8 +89,8 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 // closed reports whether every market of ids has been seen and closed.
 func (u *unit) closed(ids []string) bool {
 	for _, id := range ids {
-		st := u.markets[id]
-		if st == nil || !st.closed {
+		sts := u.markets[id]
+		if len(sts) == 0 || !sts[0].closed {
 			return false
 		}
 	}

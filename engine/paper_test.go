@@ -12,8 +12,8 @@ import (
 	"github.com/tapedeck/tapedeck/engine/sim"
 )
 
-// orderLine is what must agree between two runs, order for order.
-func orderLine(o *engine.Order) string {
+// paperLine is what must agree between two runs, order for order.
+func paperLine(o *engine.Order) string {
 	s := o.State()
 	return fmt.Sprintf("%s #%d %s %d %s %s %g@%g %s matched %g@%g cancelled %g lapsed %g voided %g profit %g bet %s placed %d",
 		s.MarketID, s.ID, s.CustomerRef, s.SelectionID, s.Side, s.Type, s.Size, s.Price, s.Status,
@@ -55,7 +55,7 @@ func TestPaperEqualsBacktest(t *testing.T) {
 					t.Fatalf("paper %d orders, backtest %d", len(got.Orders), len(want.Orders))
 				}
 				for i := range want.Orders {
-					if g, w := orderLine(got.Orders[i]), orderLine(want.Orders[i]); g != w {
+					if g, w := paperLine(got.Orders[i]), paperLine(want.Orders[i]); g != w {
 						t.Errorf("order %d:\npaper    %s\nbacktest %s", i, g, w)
 					}
 				}

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/tapedeck/tapedeck/internal/testenv"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // The expected figures were computed independently of tapedeck, with
@@ -192,7 +193,7 @@ func TestCollectStatsStrictStopsAtFirstBadLine(t *testing.T) {
 			t.Errorf("%s: read error %q after a strict stop at a bad line", ts.Name, ts.ReadError)
 		}
 	}
-	var ierr *InputError
+	var ierr *tape.InputError
 	if !errors.As(err, &ierr) {
 		t.Fatalf("strict: got %v, want an *InputError", err)
 	}
@@ -205,8 +206,10 @@ func TestCollectStatsMissingInput(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.bz2")
 	good := testenv.Testdata(t, "tapes/1.197931750")
 	st, err := CollectStats(context.Background(), []string{missing, good}, StatsOptions{Workers: 1})
-	if err != nil {
-		t.Fatalf("default mode: %v", err)
+	// The good input is read, and the run still fails (exit 1), so that a
+	// cron job notices the missing one (issue 13 item 4).
+	if !errors.Is(err, tape.ErrUnreadable) || !strings.Contains(err.Error(), "nope.bz2") {
+		t.Fatalf("default mode: %v, want tape.ErrUnreadable naming the input", err)
 	}
 	if len(st.Errors) != 1 || !strings.Contains(st.Errors[0], "nope.bz2") || st.Total.Lines != 166 {
 		t.Errorf("errors %q, lines %d; want the missing input named and the good one read", st.Errors, st.Total.Lines)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"maps"
 	"os"
@@ -22,10 +21,11 @@ import (
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/internal/cli"
-	"github.com/tapedeck/tapedeck/pipeline"
+	"github.com/tapedeck/tapedeck/internal/shard"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // Memory bounds, whatever the input size: the rows all workers hold
@@ -96,27 +96,6 @@ reach into play; "" takes no snapshots.`,
 	return cmd
 }
 
-// parseShard parses "K/N"; "" is 0/1 (everything).
-func parseShard(s string) (k, n uint32, err error) {
-	if s == "" {
-		return 0, 1, nil
-	}
-	a, b, ok := strings.Cut(s, "/")
-	ki, err1 := strconv.ParseUint(a, 10, 32)
-	ni, err2 := strconv.ParseUint(b, 10, 32)
-	if !ok || err1 != nil || err2 != nil || ni == 0 || ki >= ni {
-		return 0, 0, fmt.Errorf("--shard %q: want K/N with 0 <= K < N", s)
-	}
-	return uint32(ki), uint32(ni), nil
-}
-
-// shardOf is the documented, stable shard of a tape name.
-func shardOf(name string, n uint32) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return h.Sum32() % n
-}
-
 // fileKey identifies one version of one input in the files table.
 func fileKey(f *tables.File) string {
 	var mt int64
@@ -159,37 +138,46 @@ func inputID(f *tables.File) string { return f.Source + "\x00" + f.Member }
 
 // parquetRun is one run's shared counters.
 type parquetRun struct {
-	inputs, skipped, failed atomic.Int64
+	inputs, skipped         atomic.Int64
 	markets, lines, changes atomic.Int64
 	bad, bytesDone          atomic.Int64
 	mu                      sync.Mutex
 	firstErr                string
-	inputErrs               []string
 	redone                  map[string]bool // inputIDs converted by this run
 }
 
-func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
-	ctx := cmd.Context()
-	start := time.Now()
+// parquetSettings are the flags once checked.
+type parquetSettings struct {
+	sel   map[string]bool
+	grid  tables.Grid
+	shard shard.Shard
+}
+
+// parseParquetFlags checks the flags; its errors are usage errors (exit 2).
+func parseParquetFlags(f parquetFlags) (parquetSettings, error) {
+	var ps parquetSettings
 	if f.dest == "" {
-		return &cli.UsageError{Err: errors.New("-o DEST is required")}
+		return ps, &cli.UsageError{Err: errors.New("-o DEST is required")}
 	}
 	if f.workers < 1 {
-		return &cli.UsageError{Err: fmt.Errorf("--workers must be at least 1, got %d", f.workers)}
+		return ps, &cli.UsageError{Err: fmt.Errorf("--workers must be at least 1, got %d", f.workers)}
 	}
-	sel, err := parquet.ParseTables(f.tables)
-	if err != nil {
-		return &cli.UsageError{Err: fmt.Errorf("--tables: %w", err)}
+	var err error
+	if ps.sel, err = parquet.ParseTables(f.tables); err != nil {
+		return ps, &cli.UsageError{Err: fmt.Errorf("--tables: %w", err)}
 	}
-	grid, err := tables.ParseGrid(f.grid)
-	if err != nil {
-		return &cli.UsageError{Err: fmt.Errorf("--grid: %w", err)}
+	if ps.grid, err = tables.ParseGrid(f.grid); err != nil {
+		return ps, &cli.UsageError{Err: fmt.Errorf("--grid: %w", err)}
 	}
-	shardK, shardN, err := parseShard(f.shard)
-	if err != nil {
-		return &cli.UsageError{Err: err}
+	if ps.shard, err = shard.Parse(f.shard); err != nil {
+		return ps, &cli.UsageError{Err: err}
 	}
-	log := cli.NewLogger(os.Stderr, slog.LevelInfo)
+	return ps, nil
+}
+
+// setMemoryBounds sets the garbage collector for holding rows until they
+// are written, unless the environment says otherwise.
+func setMemoryBounds() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
@@ -200,263 +188,295 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		// percentage, is what bounds the heap (it already was at 4x).
 		debug.SetGCPercent(gcPercent)
 	}
-	st, prefix, err := store.Open(ctx, f.dest, store.Options{S3: f.s3})
+}
+
+// parquetJob is one run of convert parquet: the destination, what earlier
+// runs did there, the workers' writers and the walk.
+type parquetJob struct {
+	f      parquetFlags
+	ps     parquetSettings
+	st     store.Store
+	prefix string
+	log    *slog.Logger
+	rules  *tape.Rules
+	walker *tape.Walker
+	run    *parquetRun
+	topts  tables.Options
+
+	done     []tables.File   // the files table as found (less superseded batches)
+	doneKeys map[string]bool // fileKey of every input done
+	all      []*parquet.Writer
+	slots    chan *parquetSlot
+	objects  *sync.Map // S3 input path -> store.Object, for the files table
+	mtimes   *sync.Map // local path -> *int64 modification time
+}
+
+// parquetSlot is what a worker holds while it converts a tape: its Writer,
+// and the scratch memory one tape's replay leaves to the next.
+type parquetSlot struct {
+	w       *parquet.Writer
+	scratch tables.Scratch
+}
+
+func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
+	ctx := cmd.Context()
+	start := time.Now()
+	ps, err := parseParquetFlags(f)
 	if err != nil {
 		return err
 	}
+	setMemoryBounds()
+	j := &parquetJob{f: f, ps: ps, log: cli.NewLogger(os.Stderr, slog.LevelInfo), run: &parquetRun{redone: map[string]bool{}},
+		objects: &sync.Map{}, mtimes: &sync.Map{}}
+	if err := j.openDest(ctx); err != nil {
+		return err
+	}
+	j.startWriters()
+	j.rules = &tape.Rules{Strict: f.strict, Log: j.log, Warnings: 1}
+	j.walker = tape.NewWalker(f.workers, j.rules, tape.Sources{Store: store.Options{S3: f.s3},
+		Seen: func(url string, o store.Object) { j.objects.Store(url, o) }})
+	j.topts = tables.Options{Grid: ps.grid, NoLadderDeltas: !ps.sel[parquet.TableLadderDeltas],
+		NoSnapshots: !ps.sel[parquet.TableSnapshots] && !ps.sel[parquet.TableMarketSnapshots]}
 
-	// What earlier runs finished, and leftovers of interrupted ones: data
-	// files of this shard's batches that no files-table part lists.
+	prog := newParquetProgress(os.Stderr, j.run, totalBytes(args), start)
+	defer prog.stop()
+	walkErr := j.convert(ctx, args, nil)
+	if walkErr == nil {
+		walkErr = j.redoBatches(ctx)
+	}
+	if walkErr == nil || !errors.Is(walkErr, context.Canceled) {
+		if err := j.flush(ctx); walkErr == nil {
+			walkErr = err
+		}
+	}
+	written := 0
+	for _, w := range j.all {
+		written += w.Written
+	}
+	if walkErr == nil {
+		walkErr = j.removeRedone(ctx)
+	}
+	prog.stop()
+	run := j.run
+	fmt.Fprintf(cmd.OutOrStdout(), "%d inputs converted, %d skipped as done, %d unreadable; %d markets, %d lines, %d market changes, %d bad lines; %d files written to %s in %s (%.0f market changes/s)%s\n",
+		run.inputs.Load(), run.skipped.Load(), len(j.rules.Unreadable()), run.markets.Load(), run.lines.Load(), run.changes.Load(),
+		run.bad.Load(), written, f.dest, time.Since(start).Round(time.Millisecond),
+		float64(run.changes.Load())/time.Since(start).Seconds(), j.firstErrNote())
+	if walkErr == nil {
+		// The rest is converted, but a cron job must notice (exit code 1).
+		walkErr = j.rules.Err()
+	}
+	return walkErr
+}
+
+// openDest opens the destination and reads what earlier runs finished
+// there, removing what interrupted runs left: data files of this shard's
+// batches that no files-table part lists, and batches superseded by later
+// ones.
+func (j *parquetJob) openDest(ctx context.Context) error {
+	st, prefix, err := store.Open(ctx, j.f.dest, store.Options{S3: j.f.s3})
+	if err != nil {
+		return err
+	}
+	j.st, j.prefix = st, prefix
 	done, err := parquet.ReadFiles(ctx, st, prefix)
 	if err != nil {
-		return fmt.Errorf("reading the files table of %s: %w", f.dest, err)
+		return fmt.Errorf("reading the files table of %s: %w", j.f.dest, err)
 	}
 	// A run interrupted after redoing inputs (changed, or --force) but
 	// before removing their old batches leaves inputs listed twice: a
 	// batch whose every input has a later batch goes now.
-	done, err = dropSuperseded(ctx, st, prefix, done)
-	if err != nil {
+	if j.done, err = dropSuperseded(ctx, st, prefix, done); err != nil {
 		return err
 	}
-	doneKeys := map[string]bool{}
+	j.doneKeys = map[string]bool{}
 	doneBatches := map[string]bool{}
-	for i := range done {
-		doneKeys[fileKey(&done[i])] = true
-		doneBatches[done[i].Batch] = true
+	for i := range j.done {
+		j.doneKeys[fileKey(&j.done[i])] = true
+		doneBatches[j.done[i].Batch] = true
 	}
-	tag := fmt.Sprintf("s%dof%d", shardK, shardN)
+	tag := j.ps.shard.Tag()
 	if n, err := parquet.RemoveBatches(ctx, st, prefix, func(b string) bool {
 		return strings.HasPrefix(b, tag+"-") && !doneBatches[b]
 	}); err != nil {
 		return err
 	} else if n > 0 {
-		log.Info("removed files of an interrupted run", "files", n)
+		j.log.Info("removed files of an interrupted run", "files", n)
 	}
-
-	run := &parquetRun{redone: map[string]bool{}}
-	maxRows := min(parquet.DefaultMaxRows, max(rowBudget/f.workers, 1<<14))
-	runID := strconv.FormatInt(time.Now().UnixMilli(), 36)
-	// A worker holds a slot while it converts a tape: its Writer, and the
-	// scratch memory one tape's replay leaves to the next.
-	type slot struct {
-		w       *parquet.Writer
-		scratch tables.Scratch
-	}
-	slots := make(chan *slot, f.workers)
-	all := make([]*parquet.Writer, f.workers)
-	for i := range all {
-		all[i] = parquet.NewWriter(parquet.Options{Store: st, Prefix: prefix, Tables: sel, Version: cli.Version(),
-			Grid: grid.String(), Batch: fmt.Sprintf("%s-%s-w%d", tag, runID, i), MaxRows: maxRows,
-			MaxBytes: byteBudget / int64(f.workers)})
-		slots <- &slot{w: all[i]}
-	}
-	total := totalBytes(args)
-	prog := newParquetProgress(os.Stderr, run, total, start)
-	defer prog.stop()
-
-	objects := &sync.Map{} // S3 input path -> store.Object, for the files table
-	walker := &pipeline.Walker{Workers: f.workers, Listers: map[string]pipeline.Lister{
-		"s3": &pipeline.StoreLister{Options: store.Options{S3: f.s3}, Seen: func(url string, o store.Object) { objects.Store(url, o) }}}}
-	if !f.strict {
-		walker.OnError = func(err error) error {
-			run.mu.Lock()
-			run.inputErrs = append(run.inputErrs, err.Error())
-			run.mu.Unlock()
-			run.failed.Add(1)
-			log.Warn("input skipped", "err", err)
-			return nil
-		}
-	}
-	topts := tables.Options{Grid: grid, NoLadderDeltas: !sel[parquet.TableLadderDeltas],
-		NoSnapshots: !sel[parquet.TableSnapshots] && !sel[parquet.TableMarketSnapshots]}
-	mtimes := &sync.Map{}
-	// pass converts the tapes of inputs; with only set, exactly the inputs
-	// it names (source and member), done or not.
-	pass := func(inputs []string, only map[string]bool) error {
-		return walker.ForEach(ctx, inputs, func(ctx context.Context, t *pipeline.Tape) error {
-			if shardOf(t.Name, shardN) != shardK {
-				return nil
-			}
-			file := tables.File{Source: t.Path, Member: t.Member, Bytes: t.Size, ModTime: modTime(mtimes, t.Path)}
-			if v, ok := objects.Load(t.Path); ok {
-				o := v.(store.Object)
-				ms := o.ModTime.UnixMilli()
-				file.ModTime, file.ETag = &ms, o.ETag
-			}
-			id := inputID(&file)
-			if only != nil {
-				if !only[id] {
-					return nil
-				}
-			} else if doneKeys[fileKey(&file)] && !f.force {
-				run.skipped.Add(1)
-				return nil
-			}
-			sl := <-slots
-			defer func() { slots <- sl }()
-			w, opts := sl.w, topts
-			opts.Scratch = &sl.scratch
-			rows, err := convertTape(ctx, t, opts, f.strict, &file, run, log)
-			if err != nil {
-				return err
-			}
-			file.DoneAt = time.Now().UnixMilli()
-			run.mu.Lock()
-			run.redone[id] = true
-			run.mu.Unlock()
-			run.inputs.Add(1)
-			run.markets.Add(int64(len(rows)))
-			run.bytesDone.Add(max(t.Size, 0))
-			return w.Add(ctx, rows, file)
-		})
-	}
-	walkErr := pass(args, nil)
-	// Inputs done again (changed, or --force) supersede their old rows, but
-	// rows go a whole batch at a time: redo the rest of every batch that
-	// lost some of its inputs, so that it can go too.
-	batchInputs := map[string][]string{}
-	sources := map[string]string{}
-	for i := range done {
-		id := inputID(&done[i])
-		batchInputs[done[i].Batch] = append(batchInputs[done[i].Batch], id)
-		sources[id] = done[i].Source
-	}
-	if walkErr == nil && len(run.redone) > 0 {
-		rest := map[string]bool{}
-		var again []string
-		for _, ids := range batchInputs {
-			if !slices.ContainsFunc(ids, func(id string) bool { return run.redone[id] }) {
-				continue
-			}
-			for _, id := range ids {
-				if !run.redone[id] && !rest[id] {
-					rest[id] = true
-					if !slices.Contains(again, sources[id]) {
-						again = append(again, sources[id])
-					}
-				}
-			}
-		}
-		if len(again) > 0 {
-			walkErr = pass(again, rest)
-		}
-	}
-	// The writers' last batches, all at once: each is one worker's share
-	// of the pending rows, and written one after the other they would
-	// leave all but one core idle at the end of the run.
-	written := 0
-	if walkErr == nil || !errors.Is(walkErr, context.Canceled) {
-		errs := make([]error, len(all))
-		var wg sync.WaitGroup
-		for i, w := range all {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = w.Flush(ctx)
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil && walkErr == nil {
-				walkErr = err
-			}
-		}
-	}
-	for _, w := range all {
-		written += w.Written
-	}
-	if walkErr == nil && len(run.redone) > 0 {
-		stale := map[string]bool{}
-		for b, ids := range batchInputs {
-			stale[b] = !slices.ContainsFunc(ids, func(id string) bool { return !run.redone[id] })
-			if !stale[b] && slices.ContainsFunc(ids, func(id string) bool { return run.redone[id] }) {
-				log.Warn("old rows kept: some inputs of their batch are gone", "batch", b)
-			}
-		}
-		if _, err := parquet.RemoveBatches(ctx, st, prefix, func(b string) bool { return stale[b] }); err != nil {
-			walkErr = err
-		}
-	}
-	prog.stop()
-	fmt.Fprintf(cmd.OutOrStdout(), "%d inputs converted, %d skipped as done, %d unreadable; %d markets, %d lines, %d market changes, %d bad lines; %d files written to %s in %s (%.0f market changes/s)%s\n",
-		run.inputs.Load(), run.skipped.Load(), run.failed.Load(), run.markets.Load(), run.lines.Load(), run.changes.Load(),
-		run.bad.Load(), written, f.dest, time.Since(start).Round(time.Millisecond),
-		float64(run.changes.Load())/time.Since(start).Seconds(), firstErrNote(run))
-	if walkErr == nil && run.failed.Load() > 0 {
-		// The rest is converted, but a cron job must notice (exit code 1).
-		walkErr = fmt.Errorf("%d inputs could not be read", run.failed.Load())
-	}
-	return walkErr
+	return nil
 }
 
-func firstErrNote(run *parquetRun) string {
-	run.mu.Lock()
-	defer run.mu.Unlock()
-	switch {
-	case run.firstErr != "":
-		return "; first error: " + run.firstErr
-	case len(run.inputErrs) > 0:
-		return "; first error: " + run.inputErrs[0]
+// startWriters makes one Writer per worker, each with its share of the
+// memory budget, and the slots that hand them out.
+func (j *parquetJob) startWriters() {
+	workers := j.f.workers
+	maxRows := min(parquet.DefaultMaxRows, max(rowBudget/workers, 1<<14))
+	runID := strconv.FormatInt(time.Now().UnixMilli(), 36)
+	j.slots = make(chan *parquetSlot, workers)
+	j.all = make([]*parquet.Writer, workers)
+	for i := range j.all {
+		j.all[i] = parquet.NewWriter(parquet.Options{Store: j.st, Prefix: j.prefix, Tables: j.ps.sel, Version: cli.Version(),
+			Grid: j.ps.grid.String(), Batch: fmt.Sprintf("%s-%s-w%d", j.ps.shard.Tag(), runID, i), MaxRows: maxRows,
+			MaxBytes: byteBudget / int64(workers)})
+		j.slots <- &parquetSlot{w: j.all[i]}
+	}
+}
+
+// convert converts the tapes of inputs in this shard; with only set,
+// exactly the inputs it names (source and member), done or not, else those
+// not done yet (all of them with --force).
+func (j *parquetJob) convert(ctx context.Context, inputs []string, only map[string]bool) error {
+	return j.walker.ForEach(ctx, inputs, func(ctx context.Context, t *tape.Tape) error {
+		if !j.ps.shard.Keeps(t.Name) {
+			return nil
+		}
+		file := tables.File{Source: t.Path, Member: t.Member, Bytes: t.Size, ModTime: modTime(j.mtimes, t.Path)}
+		if v, ok := j.objects.Load(t.Path); ok {
+			o := v.(store.Object)
+			ms := o.ModTime.UnixMilli()
+			file.ModTime, file.ETag = &ms, o.ETag
+		}
+		id := inputID(&file)
+		if only != nil {
+			if !only[id] {
+				return nil
+			}
+		} else if j.doneKeys[fileKey(&file)] && !j.f.force {
+			j.run.skipped.Add(1)
+			return nil
+		}
+		sl := <-j.slots
+		defer func() { j.slots <- sl }()
+		opts := j.topts
+		opts.Scratch = &sl.scratch
+		rows, err := convertTape(ctx, t, opts, j.rules, &file, j.run)
+		if err != nil {
+			return err
+		}
+		file.DoneAt = time.Now().UnixMilli()
+		j.run.mu.Lock()
+		j.run.redone[id] = true
+		j.run.mu.Unlock()
+		j.run.inputs.Add(1)
+		j.run.markets.Add(int64(len(rows)))
+		j.run.bytesDone.Add(max(t.Size, 0))
+		return sl.w.Add(ctx, rows, file)
+	})
+}
+
+// batchInputs returns the inputs (inputID) of each batch of the files
+// table, and each input's source.
+func (j *parquetJob) batchInputs() (map[string][]string, map[string]string) {
+	batches := map[string][]string{}
+	sources := map[string]string{}
+	for i := range j.done {
+		id := inputID(&j.done[i])
+		batches[j.done[i].Batch] = append(batches[j.done[i].Batch], id)
+		sources[id] = j.done[i].Source
+	}
+	return batches, sources
+}
+
+// redoBatches converts again the rest of every batch that lost some of its
+// inputs to this run: inputs done again (changed, or --force) supersede
+// their old rows, but rows go a whole batch at a time.
+func (j *parquetJob) redoBatches(ctx context.Context) error {
+	if len(j.run.redone) == 0 {
+		return nil
+	}
+	batches, sources := j.batchInputs()
+	rest := map[string]bool{}
+	var again []string
+	for _, ids := range batches {
+		if !slices.ContainsFunc(ids, func(id string) bool { return j.run.redone[id] }) {
+			continue
+		}
+		for _, id := range ids {
+			if !j.run.redone[id] && !rest[id] {
+				rest[id] = true
+				if !slices.Contains(again, sources[id]) {
+					again = append(again, sources[id])
+				}
+			}
+		}
+	}
+	if len(again) == 0 {
+		return nil
+	}
+	return j.convert(ctx, again, rest)
+}
+
+// flush writes the writers' last batches, all at once: each is one
+// worker's share of the pending rows, and written one after the other they
+// would leave all but one core idle at the end of the run.
+func (j *parquetJob) flush(ctx context.Context) error {
+	errs := make([]error, len(j.all))
+	var wg sync.WaitGroup
+	for i, w := range j.all {
+		wg.Go(func() { errs[i] = w.Flush(ctx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// removeRedone deletes the old batches whose every input this run
+// converted again.
+func (j *parquetJob) removeRedone(ctx context.Context) error {
+	if len(j.run.redone) == 0 {
+		return nil
+	}
+	batches, _ := j.batchInputs()
+	stale := map[string]bool{}
+	for b, ids := range batches {
+		stale[b] = !slices.ContainsFunc(ids, func(id string) bool { return !j.run.redone[id] })
+		if !stale[b] && slices.ContainsFunc(ids, func(id string) bool { return j.run.redone[id] }) {
+			j.log.Warn("old rows kept: some inputs of their batch are gone", "batch", b)
+		}
+	}
+	_, err := parquet.RemoveBatches(ctx, j.st, j.prefix, func(b string) bool { return stale[b] })
+	return err
+}
+
+// firstErrNote ends the summary with the run's first problem, if any.
+func (j *parquetJob) firstErrNote() string {
+	j.run.mu.Lock()
+	first := j.run.firstErr
+	j.run.mu.Unlock()
+	if first != "" {
+		return "; first error: " + first
+	}
+	if errs := j.rules.Unreadable(); len(errs) > 0 {
+		return "; first error: " + errs[0].Error()
 	}
 	return ""
 }
 
 // convertTape replays one tape through fresh caches and returns its
-// markets' rows, filling in file's counts. Only --strict (or a cancelled
-// context) makes a bad line or a broken stream an error; otherwise it is
-// counted and noted in file.
-func convertTape(ctx context.Context, t *pipeline.Tape, opts tables.Options, strict bool, file *tables.File,
-	run *parquetRun, log *slog.Logger) ([]*tables.Rows, error) {
+// markets' rows, filling in file's counts. Bad input follows rules: only
+// --strict (or a cancelled context) makes a bad line or a broken stream an
+// error; otherwise it is counted and noted in file, and the rows of what
+// was read are kept.
+func convertTape(ctx context.Context, t *tape.Tape, opts tables.Options, rules *tape.Rules, file *tables.File,
+	run *parquetRun) ([]*tables.Rows, error) {
 	cache := book.NewMarketCache(book.Options{})
 	opts.Source, opts.Member = t.Path, t.Member
 	b := tables.NewBuilder(opts)
-	dec := esa.NewDecoder()
-	var msg esa.Message
 	var changes int64
-	lr, err := t.Lines()
+	p, err := tape.Play(ctx, t, rules, func(l *tape.Line) error {
+		var changed []*book.Market
+		if l.Msg.Op == esa.OpMCM {
+			changed = cache.Apply(l.Msg)
+			changes += int64(len(l.Msg.MC))
+		}
+		b.Line(l.N, l.Msg, changed)
+		return nil
+	})
+	file.Lines, file.BadLines = p.Lines, p.BadLines
+	if p.FirstError != nil {
+		file.FirstError = p.FirstError.Error()
+	}
 	if err != nil {
 		return nil, err
-	}
-	defer lr.Close()
-	for lr.Next() {
-		n := lr.Line()
-		file.Lines++
-		if err := dec.Decode(lr.Bytes(), &msg); err != nil {
-			ierr := t.ErrorAt(n, err)
-			file.BadLines++
-			if file.FirstError == "" {
-				file.FirstError = ierr.Error()
-			}
-			if strict {
-				return nil, ierr
-			}
-			if file.BadLines == 1 {
-				// One warning per tape: a damaged member can turn into
-				// thousands of bad lines; the count is in the files table.
-				log.Warn("bad line skipped (further ones in this tape are only counted)", "err", ierr)
-			}
-			continue
-		}
-		var changed []*book.Market
-		if msg.Op == esa.OpMCM {
-			changed = cache.Apply(&msg)
-			changes += int64(len(msg.MC))
-		}
-		b.Line(n, &msg, changed)
-		if n&4095 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-	}
-	if err := lr.Err(); err != nil {
-		if strict || ctx.Err() != nil {
-			return nil, err
-		}
-		// A corrupt or truncated member: keep what was read, say so in the
-		// files table and the summary.
-		if file.FirstError == "" {
-			file.FirstError = err.Error()
-		}
-		log.Warn("tape cut short", "err", err)
 	}
 	run.lines.Add(file.Lines)
 	run.bad.Add(file.BadLines)

@@ -6,7 +6,6 @@ import (
 	"compress/bzip2"
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -19,10 +18,10 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/tapedeck/tapedeck/internal/testenv"
-	"github.com/tapedeck/tapedeck/pipeline"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // greyhoundMembers returns the greyhound tar's members, as stored (bzip2)
@@ -75,7 +74,6 @@ func BenchmarkConvertParquet(b *testing.B) {
 			}
 			b.SetBytes(size)
 			workers := runtime.GOMAXPROCS(0)
-			log := slog.New(slog.DiscardHandler)
 			// As the command runs (runParquet sets these unless the
 			// environment does).
 			defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
@@ -99,9 +97,9 @@ func BenchmarkConvertParquet(b *testing.B) {
 							Batch: "bench-w" + string(rune('0'+w)), MaxRows: rowBudget / workers})
 						var scratch tables.Scratch
 						for i := range jobs {
-							t := pipeline.NewTape(names[i], c.data[i])
+							t := tape.NewTape(names[i], c.data[i])
 							file := tables.File{Source: "bench", Member: names[i]}
-							rows, err := convertTape(context.Background(), t, tables.Options{Grid: tables.DefaultGrid(), Scratch: &scratch}, true, &file, run, log)
+							rows, err := convertTape(context.Background(), t, tables.Options{Grid: tables.DefaultGrid(), Scratch: &scratch}, &tape.Rules{Strict: true}, &file, run)
 							if err != nil {
 								b.Error(err)
 								return

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapedeck/tapedeck/internal/shard"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
@@ -180,7 +181,7 @@ func TestParquetShards(t *testing.T) {
 	}
 	for _, f := range readFiles(t, dest) {
 		seen[f.Source+":"+f.Member]++
-		if want := []string{"s0of3", "s1of3", "s2of3"}[shardOf(f.Source, 3)]; !strings.HasPrefix(f.Batch, want+"-") {
+		if want := []string{"s0of3", "s1of3", "s2of3"}[shard.Of(f.Source, 3)]; !strings.HasPrefix(f.Batch, want+"-") {
 			t.Errorf("%s in batch %s, want shard %s", f.Source, f.Batch, want)
 		}
 	}

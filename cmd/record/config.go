@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -34,6 +39,9 @@ func configFile(path string) (credentials, error) {
 	if path == "" {
 		return c, nil
 	}
+	if err := checkPrivate(path); err != nil {
+		return c, err
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return c, &cli.UsageError{Err: fmt.Errorf("--config: %w", err)}
@@ -47,6 +55,20 @@ func configFile(path string) (credentials, error) {
 	return c, nil
 }
 
+// checkPrivate refuses a credentials file that group or others may read,
+// as ssh refuses such a private key: the password in it is then no secret.
+func checkPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return &cli.UsageError{Err: fmt.Errorf("--config: %w", err)}
+	}
+	// Windows reports no group or other bits worth checking.
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return &cli.UsageError{Err: fmt.Errorf("--config %s: mode %04o lets group or others read the password; run: chmod 600 %s", path, perm, path)}
+	}
+	return nil
+}
+
 // endpointFlags say where Betfair (or a local exchange) is.
 type endpointFlags struct {
 	jurisdiction string
@@ -55,19 +77,89 @@ type endpointFlags struct {
 	stream       string
 	ca           string
 	exchangeInfo string
+	infoWait     time.Duration
 }
 
 func (e *endpointFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&e.jurisdiction, "jurisdiction", "", "Betfair site of the account: "+strings.Join(betting.Jurisdictions(), ", ")+" (default com)")
-	f.StringVar(&e.identity, "identity-url", "", "identity (login) service base URL, overriding --jurisdiction")
-	f.StringVar(&e.betting, "betting-url", "", "Betting API base URL, overriding --jurisdiction")
+	f.StringVar(&e.identity, "identity-url", "", "identity (login) service base URL, overriding --jurisdiction (https only)")
+	f.StringVar(&e.betting, "betting-url", "", "Betting API base URL, overriding --jurisdiction (https only)")
 	f.StringVar(&e.stream, "stream-addr", "", "stream endpoint host:port, overriding --jurisdiction")
 	f.StringVar(&e.ca, "ca", "", "PEM certificate to trust for private endpoints")
-	f.StringVar(&e.exchangeInfo, "exchange-info", "", "JSON file `trade serve --info` wrote: record from that local exchange")
+	f.StringVar(&e.exchangeInfo, "exchange-info", "", "record from the local exchange whose `FILE` trade serve --info writes (loopback only; placeholder credentials are sent)")
+	f.DurationVar(&e.infoWait, "exchange-info-wait", 30*time.Second, "how long to wait for the --exchange-info file to appear")
 }
 
-// resolve returns the endpoints and CA file the flags name.
-func (e *endpointFlags) resolve(c *credentials) (betting.Endpoints, string, bool, error) {
+// exchangeInfo is what `trade serve --info` writes.
+type exchangeInfo struct{ Stream, Identity, Betting, CA string }
+
+// readExchangeInfo waits up to wait for the file trade serve writes, so that
+// `trade serve … --info FILE &` followed at once by `record run
+// --exchange-info FILE` works. trade serve writes it whole (a rename), so a
+// file that exists but does not parse is an error at once.
+func readExchangeInfo(ctx context.Context, path string, wait time.Duration) (exchangeInfo, error) {
+	var info exchangeInfo
+	deadline := time.Now().Add(wait)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			if err := json.Unmarshal(b, &info); err != nil || info.Stream == "" || info.Identity == "" {
+				return info, &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: not the JSON trade serve --info writes", path)}
+			}
+			return info, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) || !time.Now().Before(deadline) {
+			if errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("%w (waited %v for trade serve to write it)", err, wait)
+			}
+			return info, &cli.UsageError{Err: fmt.Errorf("--exchange-info: %w", err)}
+		}
+		select {
+		case <-ctx.Done():
+			return info, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// isLoopback reports whether host (a name or an address, without port) is
+// this machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkLoopback refuses a local exchange whose endpoints leave the
+// machine: an info file is easy to plant or leave stale, and whatever it
+// names receives a login.
+func checkLoopback(file string, ep betting.Endpoints) error {
+	hosts := []string{ep.Stream}
+	for _, u := range []string{ep.Identity, ep.CertIdentity, ep.Betting} {
+		p, err := url.Parse(u)
+		if err != nil {
+			return &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: endpoint %q: %w", file, u, err)}
+		}
+		hosts = append(hosts, p.Host)
+	}
+	for _, h := range hosts {
+		host := h
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			host = hh
+		}
+		if !isLoopback(host) {
+			return &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: endpoint %s is not on this machine; a local exchange must listen on loopback (127.0.0.1, ::1, localhost)", file, h)}
+		}
+	}
+	return nil
+}
+
+// resolve returns the endpoints and CA file the flags name, and whether
+// they are a local exchange's (--exchange-info). Every URL must be https,
+// and a local exchange's endpoints loopback.
+func (e *endpointFlags) resolve(ctx context.Context, c *credentials) (betting.Endpoints, string, bool, error) {
 	name := c.Jurisdiction
 	if e.jurisdiction != "" {
 		name = e.jurisdiction
@@ -82,13 +174,9 @@ func (e *endpointFlags) resolve(c *credentials) (betting.Endpoints, string, bool
 	ca := e.ca
 	local := false
 	if e.exchangeInfo != "" {
-		b, err := os.ReadFile(e.exchangeInfo)
+		info, err := readExchangeInfo(ctx, e.exchangeInfo, e.infoWait)
 		if err != nil {
-			return ep, "", false, &cli.UsageError{Err: fmt.Errorf("--exchange-info: %w", err)}
-		}
-		var info struct{ Stream, Identity, Betting, CA string }
-		if err := json.Unmarshal(b, &info); err != nil || info.Stream == "" || info.Identity == "" {
-			return ep, "", false, &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: not the JSON trade serve --info writes", e.exchangeInfo)}
+			return ep, "", false, err
 		}
 		ep = betting.Local(info.Identity, info.Betting, info.Stream)
 		if ca == "" {
@@ -104,6 +192,14 @@ func (e *endpointFlags) resolve(c *credentials) (betting.Endpoints, string, bool
 	}
 	if e.stream != "" {
 		ep.Stream = e.stream
+	}
+	if err := ep.Validate(); err != nil {
+		return ep, "", false, &cli.UsageError{Err: err}
+	}
+	if local {
+		if err := checkLoopback(e.exchangeInfo, ep); err != nil {
+			return ep, "", false, err
+		}
 	}
 	return ep, ca, local, nil
 }
@@ -122,6 +218,20 @@ func (cf *credFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&cf.c.Password, "password", "", "account password (prefer TAPEDECK_PASSWORD or --config: flags show in ps)")
 	f.StringVar(&cf.c.Cert, "cert", "", "client certificate for certificate login (or TAPEDECK_CERT)")
 	f.StringVar(&cf.c.Key, "key", "", "client certificate's private key (or TAPEDECK_KEY)")
+}
+
+// placeholders are the credentials sent to a local exchange: what the
+// command line gives, else "local". The environment and --config hold the
+// real account's secrets and are not read, so that a planted or stale
+// --exchange-info file never receives them.
+func (cf *credFlags) placeholders() credentials {
+	or := func(flag string) string {
+		if flag != "" {
+			return flag
+		}
+		return "local"
+	}
+	return credentials{AppKey: or(cf.c.AppKey), Username: or(cf.c.Username), Password: or(cf.c.Password)}
 }
 
 // resolve merges flags, environment and config file.

@@ -25,7 +25,8 @@ only once the store has confirmed it whole. Run it after record run has
 stopped (not beside a running one on the same spool).
 
 Exit codes: 0 the spool is empty; 1 some tapes could not be uploaded (they
-stay in the spool; run flush again); 2 bad flags.`,
+stay in the spool; run flush again), or --spool does not exist; 2 bad
+flags, or a recorder is running on the spool.`,
 		Example: "  record flush --spool /var/lib/tapedeck/spool --dest s3://my-bucket/tapes",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -36,14 +37,27 @@ stay in the spool; run flush again); 2 bad flags.`,
 			log := cli.NewLogger(os.Stderr, level)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			// A spool that is not there is a typo or a missing mount, not
+			// an empty spool: say so rather than create it and report
+			// success. And with nothing to flush, nothing is created.
+			waiting, err := recorder.SpoolTapes(d.spool)
+			if err != nil {
+				return fmt.Errorf("record flush: %w", err)
+			}
+			if waiting == 0 {
+				log.Info("flushed", "uploaded", 0, "dest", d.dest)
+				fmt.Fprintf(cmd.OutOrStdout(), "uploaded 0 tapes to %s (the spool %s holds none)\n", d.dest, d.spool)
+				return nil
+			}
 			cfg, err := d.config(ctx, log)
 			if err != nil {
 				return err
 			}
 			rec, err := recorder.New(cfg)
 			if err != nil {
-				return err
+				return exitError(err)
 			}
+			defer rec.Shutdown()
 			if err := rec.CloseAll(); err != nil {
 				return err
 			}

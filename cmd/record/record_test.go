@@ -482,7 +482,7 @@ func TestCredentials(t *testing.T) {
 		t.Errorf("resolved %+v, want %+v", c, want)
 	}
 	var ep endpointFlags
-	e, _, local, err := ep.resolve(&c)
+	e, _, local, err := ep.resolve(context.Background(), &c)
 	if err != nil || local || e.Identity != "https://identitysso.betfair.com.au" {
 		t.Errorf("endpoints %+v, %v", e, err)
 	}

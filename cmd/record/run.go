@@ -198,11 +198,14 @@ func (f *runFlags) subscriptionsFor(ids []string) ([]*esa.MarketSubscription, er
 }
 
 // exitError makes the errors the user must act on exit with code 2: the
-// stream's fatal refusals and a refused login.
+// stream's fatal refusals, a refused login, a server certificate that does
+// not verify (the --ca or the address is wrong; systemd units stop
+// restarting on 2) and a spool another recorder holds.
 func exitError(err error) error {
 	var st *esa.StatusError
 	var le *betting.LoginError
-	if (errors.As(err, &st) && st.Fatal()) || errors.As(err, &le) {
+	var lk *recorder.LockedError
+	if (errors.As(err, &st) && st.Fatal()) || errors.As(err, &le) || errors.As(err, &lk) || esa.IsCertError(err) {
 		return &cli.UsageError{Err: err}
 	}
 	return err
@@ -214,21 +217,22 @@ func (f *runFlags) run(parent context.Context) error {
 		return &cli.UsageError{Err: fmt.Errorf("--log-level: %w", err)}
 	}
 	log := cli.NewLogger(os.Stderr, level)
-	cred, err := f.cred.resolve()
-	if err != nil {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var cred credentials
+	var err error
+	if f.ep.exchangeInfo != "" {
+		// A local exchange takes any credentials: it gets placeholders.
+		cred = f.cred.placeholders()
+	} else if cred, err = f.cred.resolve(); err != nil {
 		return err
 	}
-	ep, ca, local, err := f.ep.resolve(&cred)
+	ep, ca, _, err := f.ep.resolve(ctx, &cred)
 	if err != nil {
-		return err
-	}
-	if local {
-		// A local exchange takes any credentials: record with none.
-		for _, p := range []*string{&cred.AppKey, &cred.Username, &cred.Password} {
-			if *p == "" {
-				*p = "local"
-			}
+		if ctx.Err() != nil {
+			return nil
 		}
+		return err
 	}
 	subs, err := f.subscriptions()
 	if err != nil {
@@ -238,8 +242,6 @@ func (f *runFlags) run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if !deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
@@ -269,7 +271,7 @@ func (f *runFlags) run(parent context.Context) error {
 	}
 	rec, err := recorder.New(rcfg)
 	if err != nil {
-		return err
+		return exitError(err)
 	}
 	if err := bc.Login(ctx); err != nil {
 		rec.Shutdown()

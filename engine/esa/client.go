@@ -8,12 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tapedeck/tapedeck/internal/backoff"
 )
 
 // Request ids the client uses: one per request kind, so that a change
@@ -273,7 +274,7 @@ func (c *Client) Run(ctx context.Context) error {
 		switch {
 		case errors.As(err, &hErr):
 			return hErr.err
-		case isCertError(err):
+		case IsCertError(err):
 			// The server's certificate does not verify: retrying cannot
 			// help until the CA file (or the address) is fixed.
 			return fmt.Errorf("%w (for a private endpoint such as trade serve, pass its certificate as the CA file)", err)
@@ -314,8 +315,10 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 }
 
-// isCertError reports a failure to verify the server's certificate.
-func isCertError(err error) bool {
+// IsCertError reports a failure to verify the server's certificate (an
+// unknown or wrong CA, a name mismatch, an expired certificate): a setting
+// to fix, which retrying cannot help.
+func IsCertError(err error) bool {
 	var ua x509.UnknownAuthorityError
 	var ci x509.CertificateInvalidError
 	var hn x509.HostnameError
@@ -325,26 +328,14 @@ func isCertError(err error) bool {
 
 // sleep waits d or until ctx ends.
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.Wait(ctx, d)
 }
 
 // backoff returns the wait before attempt n: MinBackoff doubled n times,
-// capped at MaxBackoff, then jittered down by up to half so that many
-// clients cut off together do not reconnect together.
+// capped at MaxBackoff, jittered down by up to half so that many clients
+// cut off together do not reconnect together.
 func (c *Client) backoff(n int) time.Duration {
-	d := c.cfg.MinBackoff
-	for i := 0; i < n && d < c.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.cfg.MaxBackoff)
-	return d/2 + rand.N(d/2+1)
+	return backoff.Policy{Min: c.cfg.MinBackoff, Max: c.cfg.MaxBackoff}.Delay(n)
 }
 
 type handlerError struct{ err error }

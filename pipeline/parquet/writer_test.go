@@ -18,7 +18,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/internal/testenv"
-	"github.com/tapedeck/tapedeck/pipeline"
+	"github.com/tapedeck/tapedeck/tape"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
@@ -28,7 +28,7 @@ import (
 func tapeRows(t *testing.T, inputs ...string) (rows [][]*tables.Rows, files []tables.File) {
 	t.Helper()
 	var mu sync.Mutex
-	err := pipeline.Walk(context.Background(), inputs, func(ctx context.Context, tp *pipeline.Tape) error {
+	err := tape.Walk(context.Background(), inputs, func(ctx context.Context, tp *tape.Tape) error {
 		lr, err := tp.Lines()
 		if err != nil {
 			return err

@@ -1,4 +1,4 @@
-package pipeline
+package tape
 
 import (
 	"archive/tar"

@@ -1,4 +1,4 @@
-package pipeline
+package tape
 
 import (
 	"bytes"
@@ -81,13 +81,13 @@ func TestLineReaderErrors(t *testing.T) {
 	}{
 		{"error-after-two-lines",
 			io.MultiReader(strings.NewReader("a\nb\npartial"), iotest.ErrReader(errDisk)), 0,
-			[]string{"a", "b"}, "pipeline: t.bz2 line 2: stream truncated or corrupt after this line: disk on fire"},
+			[]string{"a", "b"}, "tape: t.bz2 line 2: stream truncated or corrupt after this line: disk on fire"},
 		{"error-first",
 			iotest.ErrReader(errDisk), 0,
-			nil, "pipeline: t.bz2: stream truncated or corrupt before the first line: disk on fire"},
+			nil, "tape: t.bz2: stream truncated or corrupt before the first line: disk on fire"},
 		{"line-too-long",
 			strings.NewReader("ok\n" + strings.Repeat("x", 1<<20) + "\n"), 100 << 10,
-			[]string{"ok"}, "pipeline: t.bz2 line 2: line longer than 102400 bytes"},
+			[]string{"ok"}, "tape: t.bz2 line 2: line longer than 102400 bytes"},
 		{"no-progress",
 			io.MultiReader(strings.NewReader("a\n"), zeroReader{}), 0,
 			[]string{"a"}, "multiple Read calls return no data or error"},

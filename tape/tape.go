@@ -1,14 +1,16 @@
-// Package pipeline reads tapes wherever they are and writes what tapedeck
-// makes of them. This file and its source_* siblings are the reading side:
-// every command names its inputs the same way (a file, a directory, a glob,
-// "-" for standard input, a Betfair .tar archive, later s3://bucket/prefix),
-// and gets back Tapes, each one stream of '\n'-terminated JSON lines,
-// decompressed whatever the compression.
+// Package tape reads tapes wherever they are: every command names its
+// inputs the same way (a file, a directory, a glob with ** across any depth,
+// "-" for standard input, a Betfair .tar archive, s3://bucket/prefix through
+// a Lister the command registers) and gets back Tapes, each one stream of
+// '\n'-terminated JSON lines, decompressed whatever the compression.
 //
 // Two walks are offered: Walk visits tapes one at a time in input order, for
 // commands that need order; ForEach hands tapes to a fixed number of worker
-// goroutines with bounded memory, for commands that do not.
-package pipeline
+// goroutines with bounded memory, for commands that do not. Play is the one
+// replay loop over a tape's lines (decode, count and report bad lines, stop
+// under Strict, notice a tape cut short, honour the context), so every
+// command treats bad input by the same rule.
+package tape
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package pipeline
+package tape
 
 import (
 	"context"
@@ -79,4 +79,26 @@ func below(o store.Object, prefix string) bool {
 		return false // a console-made folder marker
 	}
 	return !skipName(path.Base(o.Key))
+}
+
+// Sources says where a command's inputs may come from besides the local
+// filesystem and standard input, which are always read.
+type Sources struct {
+	// Store configures s3:// inputs (endpoint, path style, region...).
+	Store store.Options
+	// Seen, when set, is StoreLister.Seen.
+	Seen func(url string, obj store.Object)
+}
+
+// NewWalker returns the Walker every command reads its inputs with: local
+// files, directories, globs, standard input and tar archives, s3:// inputs
+// through a StoreLister over src, workers tapes at once (for ForEach), and
+// problems with inputs handed to rules (nil: the first one stops the walk).
+func NewWalker(workers int, rules *Rules, src Sources) *Walker {
+	w := &Walker{Workers: workers, Listers: map[string]Lister{
+		"s3": &StoreLister{Options: src.Store, Seen: src.Seen}}}
+	if rules != nil {
+		w.OnError = rules.OnError
+	}
+	return w
 }

@@ -1,4 +1,4 @@
-package pipeline
+package tape
 
 import (
 	"bytes"
@@ -204,7 +204,7 @@ func TestCorruptMember(t *testing.T) {
 					t.Errorf("%s: %d lines, %v", name, len(r.lines), r.err)
 				}
 				if !good {
-					prefix := fmt.Sprintf("pipeline: %s member PRO/a/1.2.bz2 line %d: ", p, len(r.lines))
+					prefix := fmt.Sprintf("tape: %s member PRO/a/1.2.bz2 line %d: ", p, len(r.lines))
 					if r.err == nil || !strings.HasPrefix(r.err.Error(), prefix) {
 						t.Errorf("%s: error %v, want it to start %q", name, r.err, prefix)
 					}
@@ -399,12 +399,12 @@ func TestInputErrors(t *testing.T) {
 		want  []string // substrings of the error
 		is    error
 	}{
-		{"missing", []string{missing}, []string{"pipeline: " + missing + ": ", "no such file"}, fs.ErrNotExist},
-		{"dangling-symlink-in-dir", []string{dangling}, []string{"pipeline: " + filepath.Join(dangling, "link") + ": ", "no such file"}, fs.ErrNotExist},
+		{"missing", []string{missing}, []string{"tape: " + missing + ": ", "no such file"}, fs.ErrNotExist},
+		{"dangling-symlink-in-dir", []string{dangling}, []string{"tape: " + filepath.Join(dangling, "link") + ": ", "no such file"}, fs.ErrNotExist},
 		{"bad-glob", []string{filepath.Join(dir, "[x*")}, []string{"[x*", "bad glob pattern"}, filepath.ErrBadPattern},
 		{"no-match", []string{filepath.Join(dir, "*.zst")}, []string{"*.zst", "no files match"}, nil},
 		{"no-s3-yet", []string{"s3://bucket/prefix"}, []string{"s3://bucket/prefix", "no source for s3://"}, nil},
-		{"stdin-twice", []string{"-", "-"}, []string{"pipeline: stdin: standard input named more than once"}, nil},
+		{"stdin-twice", []string{"-", "-"}, []string{"tape: stdin: standard input named more than once"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -464,7 +464,7 @@ func TestUnreadableDir(t *testing.T) {
 	locked := filepath.Join(dir, "a-locked")
 	var c collector
 	err := Walk(context.Background(), []string{dir}, c.fn)
-	if err == nil || !strings.Contains(err.Error(), "pipeline: "+locked+": ") || !errors.Is(err, fs.ErrPermission) {
+	if err == nil || !strings.Contains(err.Error(), "tape: "+locked+": ") || !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("error %v, want permission denied naming %s", err, locked)
 	}
 	var skipped []error
@@ -490,7 +490,7 @@ func runAsNobody(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	// A hidden directory, so the walk under test does not list it.
-	bin := writeFile(t, dir, ".bin/pipeline.test", data)
+	bin := writeFile(t, dir, ".bin/tape.test", data)
 	if err := os.Chmod(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}

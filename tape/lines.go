@@ -1,4 +1,4 @@
-package pipeline
+package tape
 
 import (
 	"bytes"
@@ -205,7 +205,7 @@ func (lr *LineReader) Close() error {
 // InputError is an error about one input, tape or line. Its message names
 // the file, the tar member and the line, so a user can find the bad bytes:
 //
-//	pipeline: archive.tar member PRO/2022/Mar/1/31270458/1.194373372.bz2 line 17: ...
+//	tape: archive.tar member PRO/2022/Mar/1/31270458/1.194373372.bz2 line 17: ...
 type InputError struct {
 	Path   string // the input path as given, "-" for standard input
 	Member string // the tar member, or "" when the tape is the whole file
@@ -217,9 +217,9 @@ type InputError struct {
 func (e *InputError) Error() string {
 	path := e.Path
 	if path == "-" {
-		path = "stdin" // "pipeline: -: ..." reads as a typo
+		path = "stdin" // "tape: -: ..." reads as a typo
 	}
-	s := "pipeline: " + path
+	s := "tape: " + path
 	if e.Member != "" {
 		s += " member " + e.Member
 	}
