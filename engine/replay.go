@@ -62,6 +62,9 @@ type Config struct {
 	Strict bool
 	// Sources says how s3:// inputs are read.
 	Sources tape.Sources
+	// NewObserver, when set, returns an Observer for one replayed market
+	// (or event, with EventGroup); nil records nothing and costs nothing.
+	NewObserver func() Observer
 }
 
 // MarketResult is one market's outcome for one strategy instance.
@@ -316,6 +319,7 @@ type unit struct {
 	slots []*slot
 	lat   Latency
 	cache *book.MarketCache
+	obs   Observer
 	dec   *esa.Decoder
 	msg   esa.Message
 	// markets holds, per market id, one state per slot (in slot order).
@@ -415,6 +419,9 @@ func newUnit(cfg *Config) (*unit, error) {
 		}
 		u.slots = append(u.slots, sl)
 	}
+	if cfg.NewObserver != nil {
+		u.obs = cfg.NewObserver()
+	}
 	return u, nil
 }
 
@@ -490,6 +497,11 @@ func (u *unit) message(msg *esa.Message) {
 			u.markets[bk.ID] = sts
 			u.list = append(u.list, sts)
 			u.last = sts
+		}
+		// The observer sees each book once, whatever the number of
+		// strategy instances; every instance closes with the book.
+		if u.obs != nil && !sts[0].closed {
+			u.obs.Book(bk, u.now)
 		}
 		for _, st := range sts {
 			u.cycle(st, isNew)

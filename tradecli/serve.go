@@ -50,8 +50,8 @@ Fault flags make the exchange misbehave on purpose, for tests. Counts are of
 change messages sent by the whole exchange.
 
 Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
-		Example: `  trade serve testdata/tapes/1.197931750 testdata/tapes/1.197931751 --speed 0 --info /tmp/exchange.json
-  trade serve ../shared/data/streams --speed 10 --drop-after 500 --drop-every`,
+		Example: `  tapedeck trade serve testdata/tapes/1.197931750 testdata/tapes/1.197931751 --speed 0 --info /tmp/exchange.json
+  tapedeck trade serve ../shared/data/streams --speed 10 --drop-after 500 --drop-every`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var level slog.Level

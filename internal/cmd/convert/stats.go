@@ -1,4 +1,4 @@
-package main
+package convert
 
 import (
 	"encoding/json"
@@ -39,8 +39,8 @@ and market changes per second. It is also the benchmark of that path.
 Tapes are processed in parallel (--workers, default the number of cores).
 A bad line is counted, reported and skipped; --strict stops at it with exit
 code 1.`,
-		Example: `  convert stats pro-greyhounds-2022-03-01.tar
-  convert stats --json 'tapes/**/*.zst' | jq .total`,
+		Example: `  tapedeck convert stats pro-greyhounds-2022-03-01.tar
+  tapedeck convert stats --json 'tapes/**/*.zst' | jq .total`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if workers < 1 {

@@ -1,4 +1,4 @@
-package main
+package convert
 
 import (
 	"log/slog"
@@ -32,8 +32,8 @@ Output goes to standard output, or to -o FILE, compressed by the file's
 suffix (.zst, .gz) and written under a temporary name until complete.
 A bad input line is reported (file, member, line) and skipped; --strict
 stops at it with exit code 1.`,
-		Example: `  convert books testdata/tapes/1.197931750 | jq .runners[0].ex.availableToBack[0]
-  convert books 1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
+		Example: `  tapedeck convert books testdata/tapes/1.197931750 | jq .runners[0].ex.availableToBack[0]
+  tapedeck convert books 1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w, err := cli.CreateOutput(out, cmd.OutOrStdout())

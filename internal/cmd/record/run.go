@@ -1,4 +1,4 @@
-package main
+package record
 
 import (
 	"context"
@@ -66,10 +66,10 @@ Exit codes: 0 stopped as asked; 1 failure (spool unwritable, stream lost for
 good); 2 bad flags, refused login, or the stream refused the subscription
 (SUBSCRIPTION_LIMIT_EXCEEDED, INVALID_APP_KEY, NOT_AUTHORIZED).`,
 		Example: `  TAPEDECK_APP_KEY=… TAPEDECK_USERNAME=… TAPEDECK_PASSWORD=… \
-    record run --cert client.crt --key client.key --event-type-ids 7 --country-codes GB,IE \
+    tapedeck record run --cert client.crt --key client.key --event-type-ids 7 --country-codes GB,IE \
       --dest s3://my-bucket/tapes --until 23:30
-  trade serve testdata/tapes/1.197931750 --info ex.json &
-  record run --exchange-info ex.json --dest ./tapes --duration 1m`,
+  tapedeck trade serve testdata/tapes/1.197931750 --info ex.json &
+  tapedeck record run --exchange-info ex.json --dest ./tapes --duration 1m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context()) },
 	}
@@ -89,7 +89,7 @@ good); 2 bad flags, refused login, or the stream refused the subscription
 	fl.StringVar(&f.turnInPlay, "turn-in-play", "", "true or false: only markets that turn (do not turn) in play")
 	fl.StringSliceVar(&f.fields, "fields", esa.AllMarketDataFields, "market data fields")
 	fl.IntVar(&f.ladderLevels, "ladder-levels", 0, "levels of the best-offers ladders (EX_BEST_OFFERS only)")
-	fl.Int64Var(&f.conflateMs, "conflate-ms", -1, "conflation in ms (default: the server's, none)")
+	fl.Int64Var(&f.conflateMs, "conflate-ms", -1, "conflation in ms; -1 leaves it to the server (none)")
 	fl.Int64Var(&f.heartbeatMs, "heartbeat-ms", 5000, "heartbeat interval in ms; the watchdog reconnects after twice this")
 	fl.IntVar(&f.perConnection, "markets-per-connection", 200, "split the markets into subscriptions of this many, one connection each (--market-ids, or a filter's markets as listMarketCatalogue lists them)")
 	fl.DurationVar(&f.relist, "relist", 5*time.Minute, "when a filter's markets are split over connections, list them again this often and subscribe to new ones (0: never)")

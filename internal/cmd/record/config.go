@@ -1,4 +1,4 @@
-package main
+package record
 
 import (
 	"context"
@@ -86,7 +86,7 @@ func (e *endpointFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&e.betting, "betting-url", "", "Betting API base URL, overriding --jurisdiction (https only)")
 	f.StringVar(&e.stream, "stream-addr", "", "stream endpoint host:port, overriding --jurisdiction")
 	f.StringVar(&e.ca, "ca", "", "PEM certificate to trust for private endpoints")
-	f.StringVar(&e.exchangeInfo, "exchange-info", "", "record from the local exchange whose `FILE` trade serve --info writes (loopback only; placeholder credentials are sent)")
+	f.StringVar(&e.exchangeInfo, "exchange-info", "", "record from the local exchange whose `FILE` tapedeck trade serve --info writes (loopback only; placeholder credentials are sent)")
 	f.DurationVar(&e.infoWait, "exchange-info-wait", 30*time.Second, "how long to wait for the --exchange-info file to appear")
 }
 

@@ -1,4 +1,4 @@
-package main
+package record
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ stopped (not beside a running one on the same spool).
 Exit codes: 0 the spool is empty; 1 some tapes could not be uploaded (they
 stay in the spool; run flush again), or --spool does not exist; 2 bad
 flags, or a recorder is running on the spool.`,
-		Example: "  record flush --spool /var/lib/tapedeck/spool --dest s3://my-bucket/tapes",
+		Example: "  tapedeck record flush --spool /var/lib/tapedeck/spool --dest s3://my-bucket/tapes",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level

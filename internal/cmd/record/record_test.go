@@ -1,4 +1,4 @@
-package main
+package record
 
 import (
 	"archive/tar"
@@ -502,7 +502,7 @@ func TestKilledAndRestarted(t *testing.T) {
 		t.Skip("builds the command")
 	}
 	bin := filepath.Join(t.TempDir(), "record")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/tapedeck/tapedeck/cmd/record").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	var tapes []string

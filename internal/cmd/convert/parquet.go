@@ -1,4 +1,4 @@
-package main
+package convert
 
 import (
 	"context"
@@ -77,8 +77,8 @@ runs with K = 0..N-1 over the same INPUTs cover every tape exactly once.
 --grid replaces the snapshot grid: comma-separated FROM:TO:STEP spans in
 seconds before the reference (scheduled start and the off), negative to
 reach into play; "" takes no snapshots.`,
-		Example: `  convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
-  convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
+		Example: `  tapedeck convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
+  tapedeck convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runParquet(cmd, args, f)

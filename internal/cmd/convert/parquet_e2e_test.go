@@ -1,4 +1,4 @@
-package main
+package convert
 
 // End-to-end tests of the built convert binary against the test S3 server
 // (scripts/test.sh starts it; without it these skip, or fail under CI, as
@@ -36,7 +36,7 @@ import (
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "convert")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/tapedeck/tapedeck/cmd/convert").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
