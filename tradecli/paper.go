@@ -68,7 +68,7 @@ the summary.`,
 	f.StringVarP(&o.Out, "out", "o", "", "directory for orders and markets")
 	f.StringVar(&o.Model, "model", "flumine", "execution model: flumine or queue")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
-	f.StringVar(&o.ExchangeInfo, "exchange-info", "", "JSON file `trade serve --info` wrote: trade on that local exchange's stream")
+	f.StringVar(&o.ExchangeInfo, "exchange-info", "", "trade on the local exchange whose JSON `FILE` trade serve --info wrote")
 	f.StringSliceVar(&o.MarketIDs, "market-ids", nil, "markets to subscribe to; the run ends once all have closed")
 	f.StringSliceVar(&o.EventTypeIDs, "event-type-ids", nil, "event types to subscribe to (7 horse racing, 4339 greyhounds)")
 	f.StringSliceVar(&o.MarketTypes, "market-types", nil, "market types to subscribe to (WIN, PLACE, ...)")
