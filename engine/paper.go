@@ -13,8 +13,8 @@ import (
 // PaperConfig configures Paper.
 type PaperConfig struct {
 	// Config is the strategy, the execution model and its latency, the
-	// commission and the log, as for Replay (Workers and EventGroup do not
-	// apply: one loop trades every market of the stream).
+	// commission and the log, as for Replay (Workers, EventGroup, Keep,
+	// OnMarket and Sources do not apply).
 	Config
 	// Stream is the market stream to trade on, Betfair's or a local
 	// exchange's (trade serve); Paper sets its Handler.
@@ -24,14 +24,15 @@ type PaperConfig struct {
 	MarketIDs []string
 }
 
-// Paper trades one strategy instance (or, with NewStrategies, several, each
-// with its own orders and limits) on a live market stream with
-// simulated execution: the backtest's event loop and execution model, fed
-// by the stream instead of tapes. Its clock is each message's publish
-// time, never the wall clock, so paper trading a replay of tapes gives the
-// backtest's orders, fills and profit. It runs until ctx ends, the stream
-// fails for good, or every market of cfg.MarketIDs has closed, and returns
-// what it traded.
+// Paper trades a strategy on a live market stream with simulated
+// execution: the backtest's event loop and execution model, fed by the
+// stream instead of tapes. As in a backtest, each market gets its own
+// strategy instance (or instances, with NewStrategies), started when the
+// market is first seen, so a strategy written for backtests runs
+// unchanged. The clock is each message's publish time, never the wall
+// clock, so paper trading a replay of tapes gives the backtest's orders,
+// fills and profit. It runs until ctx ends, the stream fails for good, or
+// every market of cfg.MarketIDs has closed, and returns what it traded.
 func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 	start := time.Now()
 	if cfg.NewStrategy == nil && cfg.NewStrategies == nil || cfg.NewExecution == nil {
@@ -40,16 +41,34 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 	if cfg.Latency == (Latency{}) {
 		cfg.Latency = FlumineLatency
 	}
-	u, err := newUnit(&cfg.Config)
-	if err != nil {
-		return nil, err
-	}
 	run, stop := context.WithCancel(ctx)
 	defer stop()
+	units := map[string]*unit{}
+	var list []*unit
 	done := false
+	var one esa.Message
 	cfg.Stream.Handler = func(_ []byte, m *esa.Message) error {
-		u.message(m)
-		if len(cfg.MarketIDs) > 0 && u.closed(cfg.MarketIDs) {
+		if m.Op != esa.OpMCM {
+			return nil
+		}
+		for i := range m.MC {
+			u := units[string(m.MC[i].ID)]
+			if u == nil {
+				var err error
+				if u, err = newUnit(&cfg.Config); err != nil {
+					return err
+				}
+				u.start()
+				units[string(m.MC[i].ID)] = u
+				list = append(list, u)
+			}
+			// Each market's loop sees its own changes only, as it would
+			// reading the market's tape.
+			one = *m
+			one.MC = m.MC[i : i+1]
+			u.message(&one)
+		}
+		if len(cfg.MarketIDs) > 0 && closed(units, cfg.MarketIDs) {
 			done = true
 			stop()
 		}
@@ -59,14 +78,15 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: paper stream: %w", err)
 	}
-	u.start()
 	err = c.Run(run)
-	u.finish()
 	var res Result
-	u.results(&res, func(m MarketResult, orders []*Order) {
-		res.Markets = append(res.Markets, m)
-		res.Orders = append(res.Orders, orders...)
-	})
+	for _, u := range list {
+		u.finish()
+		u.results(&res, func(m MarketResult, orders []*Order) {
+			res.Markets = append(res.Markets, m)
+			res.Orders = append(res.Orders, orders...)
+		})
+	}
 	sort.SliceStable(res.Orders, func(i, j int) bool {
 		a, b := &res.Orders[i].s, &res.Orders[j].s
 		if a.MarketID != b.MarketID {
@@ -77,7 +97,13 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 		}
 		return a.ID < b.ID
 	})
-	sort.Slice(res.Markets, func(i, j int) bool { return res.Markets[i].MarketID < res.Markets[j].MarketID })
+	sort.Slice(res.Markets, func(i, j int) bool {
+		a, b := res.Markets[i], res.Markets[j]
+		if a.MarketID != b.MarketID {
+			return a.MarketID < b.MarketID
+		}
+		return a.Slot < b.Slot
+	})
 	res.Wall = time.Since(start)
 	if done || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
 		// Asked to stop, or finished: not a failure.
@@ -87,10 +113,13 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 }
 
 // closed reports whether every market of ids has been seen and closed.
-func (u *unit) closed(ids []string) bool {
+func closed(units map[string]*unit, ids []string) bool {
 	for _, id := range ids {
-		sts := u.markets[id]
-		if len(sts) == 0 || !sts[0].closed {
+		u := units[id]
+		if u == nil {
+			return false
+		}
+		if sts := u.markets[id]; len(sts) == 0 || !sts[0].closed {
 			return false
 		}
 	}
