@@ -271,8 +271,8 @@ func (r *Recorder) Write(dir string, orders []*engine.Order) error {
 	}
 	var fills []FillRow
 	for _, o := range orders {
-		for _, f := range o.Matched {
-			fills = append(fills, FillRow{MarketID: o.MarketID, OrderID: int64(o.ID), At: f.Pt, Price: f.Price, Size: f.Size})
+		for _, f := range o.Matched() {
+			fills = append(fills, FillRow{MarketID: o.MarketID(), OrderID: int64(o.ID()), At: f.Pt, Price: f.Price, Size: f.Size})
 		}
 	}
 	if err := writeParquet(filepath.Join(dir, MarketInfoFile), infos); err != nil {
