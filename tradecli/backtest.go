@@ -134,10 +134,14 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		return err
 	}
 	if rec != nil {
-		if err := rec.Write(o.Out, res.Orders); err != nil {
+		d, err := rec.Write(o.Out, res.Orders)
+		if err != nil {
 			return err
 		}
-		if err := report.WriteFile(o.Out, o.Report); err != nil {
+		if err := report.Complete(o.Out, d); err != nil {
+			return err
+		}
+		if err := report.WriteHTML(d, o.Report); err != nil {
 			return err
 		}
 	}

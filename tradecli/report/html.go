@@ -56,6 +56,12 @@ func WriteFile(dir, path string) error {
 	if err != nil {
 		return err
 	}
+	return WriteHTML(d, path)
+}
+
+// WriteHTML renders d's report into file path, which appears only when
+// whole.
+func WriteHTML(d *Data, path string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*.html")
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
