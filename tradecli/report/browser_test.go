@@ -45,7 +45,10 @@ func browse(t *testing.T, bin, url string, flags ...string) (stdout string, cons
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0", "--window-size=1280,3000"}, flags...)
+		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0", "--window-size=1280,3000",
+		// The page unpacks its data asynchronously: let it finish (virtual
+		// time runs as fast as the page allows, this is no wait).
+		"--virtual-time-budget=30000"}, flags...)
 	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
