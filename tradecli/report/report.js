@@ -274,7 +274,11 @@
     document.querySelectorAll("#market-table tr.sel").forEach(function (r) { r.classList.remove("sel"); });
     var row = document.querySelector('#market-table tr[data-market="' + id + '"]');
     if (row) row.classList.add("sel");
-    if (h) document.getElementById("market-view").scrollIntoView();
+    // "&focus" shows the market's view alone: a link to share, a page to
+    // print or screenshot.
+    var focus = /(^|[#&])focus\b/.test(location.hash);
+    document.body.classList.toggle("focus", focus);
+    if (h && !focus) document.getElementById("market-view").scrollIntoView();
   }
   window.addEventListener("hashchange", route);
   route();
