@@ -263,10 +263,14 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		return err
 	}
 	if rec != nil {
-		if err := rec.Write(o.Out, collected); err != nil {
+		d, err := rec.Write(o.Out, collected)
+		if err != nil {
 			return err
 		}
-		if err := report.WriteFile(o.Out, o.Report); err != nil {
+		if err := report.Complete(o.Out, d); err != nil {
+			return err
+		}
+		if err := report.WriteHTML(d, o.Report); err != nil {
 			return err
 		}
 	}
