@@ -2,8 +2,11 @@ package convert
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -39,17 +42,25 @@ skipped; an input that cannot be read (missing, a glob matching nothing)
 fails the run with exit code 1, keeping the books of the others (no -o FILE
 is written when no input could be read); --strict stops at the first of any
 of these with exit code 1.`,
-		Example: `  tapedeck convert books testdata/tapes/1.197931750 | jq .runners[0].ex.availableToBack[0]
-  tapedeck convert books 1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
+		Example: `  tapedeck convert books testdata/tapes/1.197931750 | jq -c 'select(.status == "OPEN") | .runners[0].ex.availableToBack[:3]' | tail -1
+  tapedeck convert books testdata/tapes/1.205822330.bz2 --cumulative-runner-tv -o books.jsonl.zst`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// SIGINT and SIGTERM end the run through its context: the
+			// temporary file is removed, and nothing half-written appears
+			// under the output's name.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			w, err := cli.CreateOutput(out, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
 			log := cli.NewLogger(os.Stderr, slog.LevelInfo)
-			res, err := pipeline.WriteBooks(cmd.Context(), args, w, pipeline.BooksOptions{Cache: opts, Strict: strict, Log: log,
+			res, err := pipeline.WriteBooks(ctx, args, w, pipeline.BooksOptions{Cache: opts, Strict: strict, Log: log,
 				Sources: tape.Sources{Store: store.Options{S3: s3}}})
+			if err == nil && ctx.Err() != nil {
+				err = fmt.Errorf("convert books: interrupted: %w", ctx.Err())
+			}
 			if err != nil {
 				if errors.Is(err, tape.ErrUnreadable) && res.Tapes > 0 {
 					// The inputs that could be read are kept; the
