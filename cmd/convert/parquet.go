@@ -26,6 +26,7 @@ import (
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 )
 
 // Memory bounds, whatever the input size: the rows all workers hold
@@ -50,7 +51,7 @@ type parquetFlags struct {
 	shard   string
 	force   bool
 	strict  bool
-	s3      store.S3Options
+	s3      s3.Options
 }
 
 func newParquetCmd() *cobra.Command {

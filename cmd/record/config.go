@@ -15,6 +15,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/recorder"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 )
 
 // credentials are the account's secrets and where to log in. Flags win over
@@ -154,7 +155,7 @@ func (cf *credFlags) resolve() (credentials, error) {
 type destFlags struct {
 	spool, dest, layout, ordersLayout, compress string
 	attempts                                    int
-	s3                                          store.S3Options
+	s3                                          s3.Options
 }
 
 func (d *destFlags) add(f *pflag.FlagSet) {
