@@ -191,6 +191,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		return &cli.UsageError{Err: err}
 	}
 	log := cli.NewLogger(os.Stderr, slog.LevelInfo)
+	f.s3.Logger = log // the AWS SDK's lines too, at this level
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}

@@ -176,6 +176,7 @@ func (d *destFlags) config(ctx context.Context, log *slog.Logger) (recorder.Conf
 	default:
 		return recorder.Config{}, &cli.UsageError{Err: fmt.Errorf("--compress %q: want zstd, gzip or none", d.compress)}
 	}
+	d.s3.Logger = log // the AWS SDK's lines too, at the user's level
 	st, prefix, err := store.Open(ctx, d.dest, store.Options{S3: d.s3})
 	if err != nil {
 		return recorder.Config{}, &cli.UsageError{Err: fmt.Errorf("--dest: %w", err)}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -68,6 +69,11 @@ type Options struct {
 	// one part are sent with a single PutObject. Zero means
 	// DefaultPartSize; less than MinPartSize is an error.
 	PartSize int64
+	// Logger receives the AWS SDK's own log lines (retries, skipped
+	// checksum validation), each at the slog level matching the SDK's
+	// classification, so they show only at the level the user chose. Nil
+	// means slog.Default(). It is not a flag: commands pass their logger.
+	Logger *slog.Logger
 	// Concurrency is how many parts of one object upload at once while
 	// its Writer fills the next; a Writer holds up to Concurrency+1 parts
 	// in memory. Zero means DefaultConcurrency.
@@ -128,6 +134,10 @@ func New(ctx context.Context, bucket string, opt Options) (*Store, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	// The SDK's default logger writes straight to stderr, whatever level
+	// the user asked for (reading a multipart object printed "SDK … DEBUG
+	// Response has no supported checksum" lines); route it through slog.
+	cfg.Logger = sdkLogger{log: opt.Logger}
 	client := awss3.NewFromConfig(cfg, func(o *awss3.Options) {
 		if opt.Endpoint != "" {
 			o.BaseEndpoint = aws.String(opt.Endpoint)
