@@ -15,7 +15,7 @@ import (
 // Betfair archive, skipping the benchmark without it.
 func tarMembers(b *testing.B) [][]byte {
 	b.Helper()
-	needShared(b)
+	sharedTar := needShared(b)
 	f, err := os.Open(sharedTar)
 	if err != nil {
 		b.Fatal(err)
@@ -120,7 +120,7 @@ func BenchmarkTarLinesPlain(b *testing.B) {
 // BenchmarkForEachTar walks the archive file itself with ForEach and two
 // workers (the machine's cores), counting lines: the whole reading side.
 func BenchmarkForEachTar(b *testing.B) {
-	needShared(b)
+	sharedTar := needShared(b)
 	var plain, lines atomic.Int64
 	b.ReportAllocs()
 	start := time.Now()

@@ -13,11 +13,27 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/tapedeck/tapedeck/internal/testenv"
 )
 
-// sharedTar is Betfair's PRO greyhound archive in the shared data, read only
-// (no licence to copy it into testdata/).
-const sharedTar = "/work/shared/data/historic/pro-greyhounds-2022-03-01.tar"
+// sharedTarName is Betfair's PRO greyhound archive in the shared data, read
+// only (no licence to copy it into testdata/).
+const sharedTarName = "data/historic/pro-greyhounds-2022-03-01.tar"
+
+// sharedTarPath is that archive's path, or "" when the shared data is absent.
+func sharedTarPath(tb testing.TB) string {
+	tb.Helper()
+	d := testenv.SharedDir(tb)
+	if d == "" {
+		return ""
+	}
+	p := filepath.Join(d, sharedTarName)
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
 
 // sharedTarMembers is how many bz2 tapes that archive holds.
 const sharedTarMembers = 32
@@ -26,13 +42,11 @@ const sharedTarMembers = 32
 // the project's testdata when present, else the shared one.
 func realTapePath(tb testing.TB) string {
 	tb.Helper()
-	for _, p := range []string{"../testdata/tapes/1.197931750", "/work/shared/data/streams/1.197931750"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	p := testenv.Testdata(tb, "tapes/1.197931750")
+	if _, err := os.Stat(p); err != nil {
+		testenv.Missing(tb, "real tape testdata/tapes/1.197931750 absent: "+err.Error())
 	}
-	tb.Skip("real tape 1.197931750 not found in testdata/tapes or /work/shared")
-	return ""
+	return p
 }
 
 // realTape returns the bytes of the real tape.
@@ -45,12 +59,15 @@ func realTape(tb testing.TB) []byte {
 	return b
 }
 
-// needShared skips the test when the shared data is absent.
-func needShared(tb testing.TB) {
+// needShared returns the shared tar's path, skipping the test when the
+// shared data is absent (failing it under CI).
+func needShared(tb testing.TB) string {
 	tb.Helper()
-	if _, err := os.Stat(sharedTar); err != nil {
-		tb.Skipf("shared data absent (%v): skipping the test on Betfair's real tar", err)
+	p := sharedTarPath(tb)
+	if p == "" {
+		testenv.Missing(tb, "shared data absent: skipping the test on Betfair's real tar ("+sharedTarName+")")
 	}
+	return p
 }
 
 // splitLines splits data the way a LineReader should: on '\n', dropping one
