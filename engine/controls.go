@@ -47,7 +47,7 @@ func (u *unit) checkPlace(st *marketState, o *Order) string {
 	if s := st.bk.Status(); s != "OPEN" {
 		return "market is not open (" + s + ")"
 	}
-	l := u.limits
+	l := st.sl.limits
 	c := st.ctx(o.SelectionID, o.Handicap)
 	if l.MaxTradeCount > 0 && c.trades >= l.MaxTradeCount {
 		return fmt.Sprintf("trade count %d reached the limit %d", c.trades, l.MaxTradeCount)

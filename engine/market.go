@@ -120,17 +120,17 @@ type OrderRequest struct {
 func (m *Market) Place(req OrderRequest) *Order {
 	st, u := m.st, m.u
 	o := &Order{
-		ID: st.nextID, Strategy: u.name, MarketID: st.id,
+		ID: st.nextID, Slot: st.sl.idx, Strategy: st.sl.name, MarketID: st.id,
 		SelectionID: req.SelectionID, Handicap: req.Handicap, Side: req.Side, Type: req.Type,
 		Price: req.Price, Size: req.Size, Liability: req.Liability, Persistence: req.Persistence,
 		MinFillSize: req.MinFillSize, FillOrKill: req.FillOrKill,
 		CreatedAt: u.now, DeadHeat: 1,
 	}
 	st.nextID++
-	o.CustomerRef = customerRef(u.name, o.ID)
+	o.CustomerRef = customerRef(st.sl.name, o.ID)
 	if msg := u.checkPlace(st, o); msg != "" {
 		o.Status, o.Violation = Violation, msg
-		u.violations++
+		st.sl.violations++
 		st.orders = append(st.orders, o)
 		return o
 	}

@@ -116,6 +116,9 @@ type Fill struct {
 type Order struct {
 	// ID is the order's number within its market, from 0 in placement order.
 	ID int
+	// Slot is which of the replay's strategy instances placed it (its
+	// index in Config.NewStrategies' slice; 0 with one strategy).
+	Slot int
 	// CustomerRef is the customer order reference sent with it: the
 	// strategy's name and the order id, at most 32 characters.
 	CustomerRef string

@@ -12,12 +12,13 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
-	"github.com/tapedeck/tapedeck/pipeline"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // Execution carries out a market's order requests, as the exchange would.
 // The engine calls it from the market's event loop only; one value serves
-// one market. engine/sim has the simulated ones.
+// one strategy instance in one market, so strategies sharing a replay never
+// see each other's orders. engine/sim has the simulated ones.
 type Execution interface {
 	// Place runs a placement against b, the book as it stood before the
 	// update that released the request, at clock now. It sets the order's
@@ -30,8 +31,8 @@ type Execution interface {
 	// Update changes o's persistence and reports success.
 	Update(o *Order, p Persistence, b *book.Market, now int64) bool
 	// Book runs after an update (not CLOSED) is applied to b: passive fills,
-	// lapses, non-runners, starting prices, on orders (the market's orders
-	// of every strategy, in placement order).
+	// lapses, non-runners, starting prices, on orders (the strategy
+	// instance's orders in the market, in placement order).
 	Book(b *book.Market, orders []*Order, now int64)
 	// Settle sets runner status, dead heats and profit on every order at
 	// the market's CLOSED update b.
@@ -51,10 +52,30 @@ var FlumineLatency = Latency{Place: 0.120, Cancel: 0.170, Update: 0.150, Replace
 // Config configures Replay.
 type Config struct {
 	// NewStrategy returns a fresh strategy instance; it is called once per
-	// replayed market (or event, with EventGroup).
+	// replayed market (or event, with EventGroup). NewStrategies, when set,
+	// is used instead.
 	NewStrategy func() (Strategy, error)
-	// NewExecution returns a fresh execution for one market.
+	// NewStrategies returns fresh instances of several strategies (or of
+	// one strategy with different parameters) that share each market's
+	// replay: its lines are read, decoded and applied to one book once, and
+	// every instance sees that book with its own orders, limits, controls
+	// and execution, as if it ran alone. It is called once per replayed
+	// market (or event); the index of an instance in the slice is its
+	// Slot in results.
+	NewStrategies func() ([]Strategy, error)
+	// NewExecution returns a fresh execution for one strategy instance in
+	// one market.
 	NewExecution func() Execution
+	// Keep, when set, chooses the tapes to replay by name (a path, or
+	// PATH:MEMBER in a tar); the others are skipped unread where the
+	// source allows it.
+	Keep func(tape string) bool
+	// OnMarket, when set, receives each strategy instance's result and
+	// orders in each market as soon as that market's replay is done, and
+	// Result then holds only the totals: memory stays bounded by the
+	// markets in flight, whatever the number of markets. Calls are
+	// serialized, so it needs no locking; orders are in placement order.
+	OnMarket func(m MarketResult, orders []*Order)
 	// Workers is how many markets replay at once; 0 means all cores.
 	Workers int
 	// EventGroup replays the markets of one event together, merged by
@@ -66,12 +87,25 @@ type Config struct {
 	Commission float64
 	// Cache chooses how total matched is computed.
 	Cache book.Options
-	// Log receives strategy panics and bad lines; nil discards them.
+	// Log receives strategy panics and warnings about bad input; nil
+	// discards them.
 	Log *slog.Logger
+	// Strict stops the replay at the first bad line, tape cut short or
+	// unreadable input (see tape.Rules); otherwise they are reported and
+	// skipped.
+	Strict bool
+	// Sources says how s3:// inputs are read.
+	Sources tape.Sources
+	// NewObserver, when set, returns an Observer for one replayed market
+	// (or event, with EventGroup); nil records nothing and costs nothing.
+	NewObserver func() Observer
 }
 
-// MarketResult is one market's outcome for the strategy.
+// MarketResult is one market's outcome for one strategy instance.
 type MarketResult struct {
+	// Slot is the instance's index in Config.NewStrategies' slice (0 with
+	// NewStrategy).
+	Slot        int
 	MarketID    string
 	EventID     string
 	MarketType  string
@@ -87,8 +121,9 @@ type MarketResult struct {
 	StrategyErrors int
 }
 
-// Result is what Replay produced: every order (by market id, then order
-// id), every market (by id) and the totals.
+// Result is what Replay produced: every order (by market id, slot, then
+// order id), every market (by id, then slot) and the totals. With
+// Config.OnMarket set, Orders and Markets stay empty.
 type Result struct {
 	Orders  []*Order
 	Markets []MarketResult
@@ -130,8 +165,8 @@ func (r *Result) SizeMatched() float64 {
 // of one event are merged by publish time and replayed together.
 func Replay(ctx context.Context, inputs []string, cfg Config) (*Result, error) {
 	start := time.Now()
-	if cfg.NewStrategy == nil || cfg.NewExecution == nil {
-		return nil, fmt.Errorf("engine: Replay needs NewStrategy and NewExecution")
+	if cfg.NewStrategy == nil && cfg.NewStrategies == nil || cfg.NewExecution == nil {
+		return nil, fmt.Errorf("engine: Replay needs NewStrategy (or NewStrategies) and NewExecution")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
@@ -143,64 +178,78 @@ func Replay(ctx context.Context, inputs []string, cfg Config) (*Result, error) {
 		mu  sync.Mutex
 		res Result
 	)
+	emit := cfg.OnMarket
+	if emit == nil {
+		emit = func(m MarketResult, orders []*Order) {
+			res.Markets = append(res.Markets, m)
+			res.Orders = append(res.Orders, orders...)
+		}
+	}
 	collect := func(u *unit) {
 		mu.Lock()
 		defer mu.Unlock()
-		u.results(&res)
+		u.results(&res, emit)
 	}
-	w := &pipeline.Walker{Workers: cfg.Workers, OnError: func(err error) error {
-		mu.Lock()
-		res.InputErrors = append(res.InputErrors, err.Error())
-		mu.Unlock()
-		if cfg.Log != nil {
-			cfg.Log.Warn("input skipped", "err", err)
-		}
-		return nil
-	}}
+	rules := &tape.Rules{Strict: cfg.Strict, Log: cfg.Log}
+	w := tape.NewWalker(cfg.Workers, rules, cfg.Sources)
 	var err error
 	if cfg.EventGroup {
-		err = replayEvents(ctx, w, inputs, &cfg, collect)
+		err = replayEvents(ctx, w, rules, inputs, &cfg, collect)
 	} else {
-		err = w.ForEach(ctx, inputs, func(ctx context.Context, t *pipeline.Tape) error {
+		err = w.ForEach(ctx, inputs, func(ctx context.Context, t *tape.Tape) error {
+			if cfg.Keep != nil && !cfg.Keep(t.Name) {
+				return nil
+			}
 			u, err := newUnit(&cfg)
 			if err != nil {
 				return err
 			}
-			lr, err := t.Lines()
+			u.start()
+			p, err := tape.Play(ctx, t, rules, func(l *tape.Line) error {
+				u.message(l.Msg)
+				return nil
+			})
 			if err != nil {
 				return err
 			}
-			defer lr.Close()
-			u.start()
-			for lr.Next() {
-				u.line(lr.Bytes(), t.Name, lr.Line())
-				if lr.Line()&4095 == 0 && ctx.Err() != nil {
-					return ctx.Err()
-				}
-			}
+			u.badLines += p.BadLines
 			u.finish()
 			collect(u)
-			if err := lr.Err(); err != nil && cfg.Log != nil {
-				cfg.Log.Warn("tape cut short", "tape", t.Name, "err", err)
-			}
 			return nil
 		})
+	}
+	for _, e := range rules.Unreadable() {
+		res.InputErrors = append(res.InputErrors, e.Error())
+	}
+	if err == nil {
+		// Every market that could be read has been replayed; a missing
+		// input still fails the run.
+		err = rules.Err()
 	}
 	sort.SliceStable(res.Orders, func(i, j int) bool {
 		a, b := res.Orders[i], res.Orders[j]
 		if a.MarketID != b.MarketID {
 			return a.MarketID < b.MarketID
 		}
+		if a.Slot != b.Slot {
+			return a.Slot < b.Slot
+		}
 		return a.ID < b.ID
 	})
-	sort.Slice(res.Markets, func(i, j int) bool { return res.Markets[i].MarketID < res.Markets[j].MarketID })
+	sort.Slice(res.Markets, func(i, j int) bool {
+		a, b := res.Markets[i], res.Markets[j]
+		if a.MarketID != b.MarketID {
+			return a.MarketID < b.MarketID
+		}
+		return a.Slot < b.Slot
+	})
 	res.Wall = time.Since(start)
 	return &res, err
 }
 
 // replayEvents reads every tape, groups them by event id and replays each
 // group's lines merged by publish time (ties keep input order).
-func replayEvents(ctx context.Context, w *pipeline.Walker, inputs []string, cfg *Config, collect func(*unit)) error {
+func replayEvents(ctx context.Context, w *tape.Walker, rules *tape.Rules, inputs []string, cfg *Config, collect func(*unit)) error {
 	type tline struct {
 		pt   int64
 		tape int
@@ -209,34 +258,33 @@ func replayEvents(ctx context.Context, w *pipeline.Walker, inputs []string, cfg 
 	type group struct {
 		lines []tline
 		names []string
+		bad   int64
 	}
 	groups := map[string]*group{}
 	var order []string
-	dec := esa.NewDecoder()
-	var msg esa.Message
 	tapeNo := 0
-	err := w.Walk(ctx, inputs, func(ctx context.Context, t *pipeline.Tape) error {
-		lr, err := t.Lines()
-		if err != nil {
-			return err
+	err := w.Walk(ctx, inputs, func(ctx context.Context, t *tape.Tape) error {
+		if cfg.Keep != nil && !cfg.Keep(t.Name) {
+			return nil
 		}
-		defer lr.Close()
 		var lines []tline
 		event := ""
-		for lr.Next() {
-			b := append([]byte(nil), lr.Bytes()...)
-			var pt int64
-			if dec.Decode(b, &msg) == nil {
-				pt = msg.Pt
-				if event == "" {
-					for i := range msg.MC {
-						if d := msg.MC[i].Def; d != nil && d.EventID != "" {
-							event = d.EventID
-						}
+		// Bad lines are counted and left out here; the merged replay
+		// decodes only good ones.
+		p, err := tape.Play(ctx, t, rules, func(l *tape.Line) error {
+			msg := l.Msg
+			if event == "" {
+				for i := range msg.MC {
+					if d := msg.MC[i].Def; d != nil && d.EventID != "" {
+						event = d.EventID
 					}
 				}
 			}
-			lines = append(lines, tline{pt, tapeNo, b})
+			lines = append(lines, tline{msg.Pt, tapeNo, append([]byte(nil), l.Raw...)})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if event == "" {
 			event = "tape:" + t.Name
@@ -249,8 +297,9 @@ func replayEvents(ctx context.Context, w *pipeline.Walker, inputs []string, cfg 
 		}
 		g.lines = append(g.lines, lines...)
 		g.names = append(g.names, t.Name)
+		g.bad += p.BadLines
 		tapeNo++
-		return lr.Err()
+		return nil
 	})
 	if err != nil {
 		return err
@@ -272,6 +321,7 @@ func replayEvents(ctx context.Context, w *pipeline.Walker, inputs []string, cfg 
 					emu.Unlock()
 					continue
 				}
+				u.badLines += g.bad
 				u.start()
 				for i, l := range g.lines {
 					u.line(l.data, g.names[0], i+1)
@@ -295,25 +345,35 @@ func replayEvents(ctx context.Context, w *pipeline.Walker, inputs []string, cfg 
 	return firstErr
 }
 
-// unit is one replay: one strategy instance over one market's (or one
-// event's) lines.
+// unit is one replay of one market's (or one event's) lines: one book per
+// market, through which every strategy instance (slot) runs with its own
+// market state.
 type unit struct {
-	cfg     *Config
-	strat   Strategy
-	name    string
-	limits  Limits
-	lat     Latency
-	cache   *book.MarketCache
-	dec     *esa.Decoder
-	msg     esa.Message
-	markets map[string]*marketState
-	list    []*marketState
+	cfg   *Config
+	slots []*slot
+	lat   Latency
+	cache *book.MarketCache
+	obs   Observer
+	dec   *esa.Decoder
+	msg   esa.Message
+	// markets holds, per market id, one state per slot (in slot order).
+	markets map[string][]*marketState
+	list    [][]*marketState
 	// last is the market of the previous line: a tape holds one market,
 	// so this saves a map lookup (and a string hash) per line.
-	last *marketState
+	last []*marketState
 	now  int64
 
-	updates, badLines        int64
+	updates, badLines int64
+}
+
+// slot is one strategy instance of a unit and its counters.
+type slot struct {
+	idx    int
+	strat  Strategy
+	name   string
+	limits Limits
+
 	strategyErrs, violations int
 }
 
@@ -346,8 +406,10 @@ type runnerCtx struct {
 	trades, live int
 }
 
-// marketState is everything the engine keeps about one market.
+// marketState is everything the engine keeps about one market for one
+// strategy instance; the book is shared by all instances.
 type marketState struct {
+	sl      *slot
 	id      string
 	bk      *book.Market
 	exec    Execution
@@ -379,31 +441,50 @@ func (st *marketState) ctx(id int64, hc float64) *runnerCtx {
 }
 
 func newUnit(cfg *Config) (*unit, error) {
-	s, err := cfg.NewStrategy()
-	if err != nil {
-		return nil, fmt.Errorf("engine: new strategy: %w", err)
+	var strats []Strategy
+	if cfg.NewStrategies != nil {
+		var err error
+		if strats, err = cfg.NewStrategies(); err != nil {
+			return nil, fmt.Errorf("engine: new strategies: %w", err)
+		}
+		if len(strats) == 0 {
+			return nil, fmt.Errorf("engine: NewStrategies returned no strategy")
+		}
+	} else {
+		s, err := cfg.NewStrategy()
+		if err != nil {
+			return nil, fmt.Errorf("engine: new strategy: %w", err)
+		}
+		strats = []Strategy{s}
 	}
-	u := &unit{cfg: cfg, strat: s, name: s.Name(), lat: cfg.Latency,
-		cache: book.NewMarketCache(cfg.Cache), dec: esa.NewDecoder(), markets: map[string]*marketState{}}
-	if l, ok := s.(Limited); ok {
-		u.limits = l.Limits()
+	u := &unit{cfg: cfg, lat: cfg.Latency, cache: book.NewMarketCache(cfg.Cache), dec: esa.NewDecoder(),
+		markets: map[string][]*marketState{}}
+	for i, s := range strats {
+		sl := &slot{idx: i, strat: s, name: s.Name()}
+		if l, ok := s.(Limited); ok {
+			sl.limits = l.Limits()
+		}
+		u.slots = append(u.slots, sl)
+	}
+	if cfg.NewObserver != nil {
+		u.obs = cfg.NewObserver()
 	}
 	return u, nil
 }
 
-// call runs one hook, turning a panic into a logged, counted error so that
-// the market's replay goes on.
-func (u *unit) call(st *marketState, hook string, fn func()) {
+// call runs one of sl's hooks, turning a panic into a logged, counted
+// error so that the market's replay goes on.
+func (u *unit) call(sl *slot, st *marketState, hook string, fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			u.strategyErrs++
+			sl.strategyErrs++
 			id := ""
 			if st != nil {
 				st.errs++
 				id = st.id
 			}
 			if u.cfg.Log != nil {
-				u.cfg.Log.Error("strategy panic", "strategy", u.name, "market", id, "hook", hook,
+				u.cfg.Log.Error("strategy panic", "strategy", sl.name, "slot", sl.idx, "market", id, "hook", hook,
 					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			}
 		}
@@ -411,8 +492,17 @@ func (u *unit) call(st *marketState, hook string, fn func()) {
 	fn()
 }
 
-func (u *unit) start()  { u.call(nil, "Start", u.strat.Start) }
-func (u *unit) finish() { u.call(nil, "Finish", u.strat.Finish) }
+func (u *unit) start() {
+	for _, sl := range u.slots {
+		u.call(sl, nil, "Start", sl.strat.Start)
+	}
+}
+
+func (u *unit) finish() {
+	for _, sl := range u.slots {
+		u.call(sl, nil, "Finish", sl.strat.Finish)
+	}
+}
 
 // line processes one tape line: due requests against the books as they
 // stand, then the update, then each changed market's cycle.
@@ -424,47 +514,65 @@ func (u *unit) line(b []byte, tape string, n int) {
 		}
 		return
 	}
-	msg := &u.msg
+	u.message(&u.msg)
+}
+
+// message processes one decoded tape line.
+func (u *unit) message(msg *esa.Message) {
 	if msg.Op != esa.OpMCM || len(msg.MC) == 0 {
 		return
 	}
 	u.now = msg.Pt
 	for i := range msg.MC {
-		if st := u.lookup(msg.MC[i].ID); st != nil && !st.closed {
-			u.runDue(st)
+		for _, st := range u.lookup(msg.MC[i].ID) {
+			if !st.closed {
+				u.runDue(st)
+			}
 		}
 	}
 	for _, bk := range u.cache.Apply(msg) {
 		u.updates++
-		u.cycle(bk)
+		sts := u.lookup([]byte(bk.ID))
+		isNew := sts == nil
+		if isNew {
+			sts = make([]*marketState, len(u.slots))
+			for i, sl := range u.slots {
+				sts[i] = &marketState{sl: sl, id: bk.ID, bk: bk, exec: u.cfg.NewExecution()}
+			}
+			u.markets[bk.ID] = sts
+			u.list = append(u.list, sts)
+			u.last = sts
+		}
+		// The observer sees each book once, whatever the number of
+		// strategy instances; every instance closes with the book.
+		if u.obs != nil && !sts[0].closed {
+			u.obs.Book(bk, u.now)
+		}
+		for _, st := range sts {
+			u.cycle(st, isNew)
+		}
 	}
 }
 
-// lookup returns the state of market id, nil when not seen yet.
-func (u *unit) lookup(id []byte) *marketState {
-	if u.last != nil && u.last.id == string(id) {
+// lookup returns the states of market id, nil when not seen yet.
+func (u *unit) lookup(id []byte) []*marketState {
+	if u.last != nil && u.last[0].id == string(id) {
 		return u.last
 	}
-	st := u.markets[string(id)] // does not allocate
-	if st != nil {
-		u.last = st
+	sts := u.markets[string(id)] // does not allocate
+	if sts != nil {
+		u.last = sts
 	}
-	return st
+	return sts
 }
 
-// cycle is flumine's per-book cycle for one market.
-func (u *unit) cycle(bk *book.Market) {
-	st := u.lookup([]byte(bk.ID))
-	isNew := st == nil
-	if isNew {
-		st = &marketState{id: bk.ID, bk: bk, exec: u.cfg.NewExecution()}
-		u.markets[bk.ID] = st
-		u.list = append(u.list, st)
-		u.last = st
-	}
+// cycle is flumine's per-book cycle for one market and one strategy
+// instance.
+func (u *unit) cycle(st *marketState, isNew bool) {
 	if st.closed {
 		return
 	}
+	bk, sl := st.bk, st.sl
 	st.updates++
 	m := &Market{st: st, u: u}
 	if bk.Closed() {
@@ -473,21 +581,21 @@ func (u *unit) cycle(bk *book.Market) {
 		for _, o := range st.orders {
 			o.Settled = true
 		}
-		u.call(st, "ProcessClosedMarket", func() { u.strat.ProcessClosedMarket(m) })
+		u.call(sl, st, "ProcessClosedMarket", func() { sl.strat.ProcessClosedMarket(m) })
 		return
 	}
 	st.exec.Book(bk, st.orders, u.now)
 	if len(st.orders) > 0 {
 		u.housekeep(st)
-		u.call(st, "ProcessOrders", func() { u.strat.ProcessOrders(m, st.orders) })
+		u.call(sl, st, "ProcessOrders", func() { sl.strat.ProcessOrders(m, st.orders) })
 	}
 	if isNew {
-		u.call(st, "ProcessNewMarket", func() { u.strat.ProcessNewMarket(m) })
+		u.call(sl, st, "ProcessNewMarket", func() { sl.strat.ProcessNewMarket(m) })
 	}
 	var ok bool
-	u.call(st, "CheckMarketBook", func() { ok = u.strat.CheckMarketBook(m) })
+	u.call(sl, st, "CheckMarketBook", func() { ok = sl.strat.CheckMarketBook(m) })
 	if ok {
-		u.call(st, "ProcessMarketBook", func() { u.strat.ProcessMarketBook(m) })
+		u.call(sl, st, "ProcessMarketBook", func() { sl.strat.ProcessMarketBook(m) })
 	}
 }
 
@@ -571,10 +679,10 @@ func (u *unit) execute(st *marketState, r request) {
 		}
 		size := Round2(o.SizeCancelled - before)
 		u.complete(st, o)
-		n := &Order{ID: st.nextID, Strategy: o.Strategy, MarketID: o.MarketID, SelectionID: o.SelectionID,
+		n := &Order{ID: st.nextID, Slot: o.Slot, Strategy: o.Strategy, MarketID: o.MarketID, SelectionID: o.SelectionID,
 			Handicap: o.Handicap, Side: o.Side, Type: Limit, Price: o.newPrice, Size: size,
 			Persistence: o.Persistence, CreatedAt: r.at, DeadHeat: 1, Status: Pending}
-		n.CustomerRef = customerRef(u.name, n.ID)
+		n.CustomerRef = customerRef(st.sl.name, n.ID)
 		// As in flumine, the new order belongs to the original's trade: it
 		// takes no trade-count or live-trade slot, and it joins the
 		// market's orders only if the exchange accepts it.
@@ -604,30 +712,39 @@ func (u *unit) place(st *marketState, o *Order) bool {
 	return true
 }
 
-// results adds the unit's orders and markets to res.
-func (u *unit) results(res *Result) {
+// results adds the unit's counters to res and hands each strategy
+// instance's market result and orders to emit.
+func (u *unit) results(res *Result, emit func(MarketResult, []*Order)) {
 	res.Updates += u.updates
 	res.BadLines += u.badLines
-	res.StrategyErrors += u.strategyErrs
-	res.Violations += u.violations
-	for _, st := range u.list {
-		mr := MarketResult{MarketID: st.id, Status: st.bk.Status(), Orders: len(st.orders), Updates: st.updates, StrategyErrors: st.errs}
-		if d := st.bk.Def; d != nil {
-			mr.EventID, mr.MarketType = d.EventID, d.MarketType
-		}
-		var p float64
-		for _, o := range st.orders {
-			if o.SizeMatched > 0 {
-				mr.Matched++
-				mr.SizeMatched += o.SizeMatched
-				p += o.Profit
-			}
-		}
-		mr.SizeMatched = Round2(mr.SizeMatched)
-		mr.Profit = Round2(p)
-		mr.Commission = Round2(max(mr.Profit*u.cfg.Commission, 0))
-		mr.Net = Round2(mr.Profit - mr.Commission)
-		res.Markets = append(res.Markets, mr)
-		res.Orders = append(res.Orders, st.orders...)
+	for _, sl := range u.slots {
+		res.StrategyErrors += sl.strategyErrs
+		res.Violations += sl.violations
 	}
+	for _, sts := range u.list {
+		for _, st := range sts {
+			emit(u.marketResult(st), st.orders)
+		}
+	}
+}
+
+// marketResult totals one strategy instance's orders in one market.
+func (u *unit) marketResult(st *marketState) MarketResult {
+	mr := MarketResult{Slot: st.sl.idx, MarketID: st.id, Status: st.bk.Status(), Orders: len(st.orders), Updates: st.updates, StrategyErrors: st.errs}
+	if d := st.bk.Def; d != nil {
+		mr.EventID, mr.MarketType = d.EventID, d.MarketType
+	}
+	var p float64
+	for _, o := range st.orders {
+		if o.SizeMatched > 0 {
+			mr.Matched++
+			mr.SizeMatched += o.SizeMatched
+			p += o.Profit
+		}
+	}
+	mr.SizeMatched = Round2(mr.SizeMatched)
+	mr.Profit = Round2(p)
+	mr.Commission = Round2(max(mr.Profit*u.cfg.Commission, 0))
+	mr.Net = Round2(mr.Profit - mr.Commission)
+	return mr
 }

@@ -11,7 +11,9 @@ package engine
 //
 // In a backtest each market (or, with event grouping, each event) gets its
 // own instance from the strategy's factory, so an instance never sees two
-// replays at once; Start and Finish bracket that instance's work.
+// replays at once; Start and Finish bracket that instance's work. Several
+// instances (Config.NewStrategies) may share one market's replay, each with
+// its own orders, limits and execution.
 type Strategy interface {
 	// Name is the strategy's name; it prefixes every customer order
 	// reference.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // StatsOptions controls CollectStats.
@@ -19,8 +20,11 @@ type StatsOptions struct {
 	Strict bool
 	// Cache configures the market cache every line is applied to.
 	Cache book.Options
-	// Log receives one warning per bad line; nil discards them.
+	// Log receives warnings about bad input (see tape.Rules); nil discards
+	// them.
 	Log *slog.Logger
+	// Sources says how s3:// inputs are read.
+	Sources tape.Sources
 	// Progress, if set, is called after each tape with the running totals.
 	Progress func(done TapeStats)
 }
@@ -52,7 +56,9 @@ type TapeStats struct {
 	LastPt  int64 `json:"last_publish_time,omitempty"`
 
 	Markets []MarketSummary `json:"markets,omitempty"`
-	// NumMarkets counts markets; in a total it is the sum over tapes.
+	// NumMarkets counts the market ids the tape holds changes of, market
+	// or order changes (as convert parquet's markets table does); in a
+	// total it is the sum over tapes.
 	NumMarkets int `json:"n_markets"`
 
 	Wall time.Duration `json:"wall_ns"`
@@ -65,6 +71,9 @@ type MarketSummary struct {
 	ID      string  `json:"market_id"`
 	Status  string  `json:"status"`
 	Winners []int64 `json:"winners"`
+	// OrdersOnly is set for a market the tape holds order changes of but
+	// no market changes (an order tape); it has no status or winners.
+	OrdersOnly bool `json:"orders_only,omitempty"`
 }
 
 // Stats is the result of CollectStats: one entry per tape, in input order,
@@ -89,32 +98,20 @@ func (s *Stats) UpdatesPerSecond() float64 {
 
 // CollectStats reads, decompresses, decodes and applies every line of every
 // tape in inputs to fresh market and order caches, and reports what it saw.
-// Tapes are processed on opts.Workers goroutines. A bad line is counted and
-// skipped (and logged) unless opts.Strict, in which case the first one ends
-// the run with an *InputError; the stats gathered so far are still returned.
+// Tapes are processed on opts.Workers goroutines. Bad input is handled by
+// tape.Rules (counted, reported, skipped; the first one stops the run under
+// opts.Strict); an input that could not be read makes the error non-nil
+// after everything else is read. The stats gathered are returned either way.
 func CollectStats(ctx context.Context, inputs []string, opts StatsOptions) (*Stats, error) {
 	start := time.Now()
 	var (
 		mu    sync.Mutex
 		tapes []TapeStats
 	)
-	w := &Walker{Workers: max(opts.Workers, 1)}
-	var inputErrs []string
-	if !opts.Strict {
-		// A missing input or a broken archive is reported and the rest is
-		// still read.
-		w.OnError = func(err error) error {
-			mu.Lock()
-			inputErrs = append(inputErrs, err.Error())
-			mu.Unlock()
-			if opts.Log != nil {
-				opts.Log.Warn("input skipped", "err", err)
-			}
-			return nil
-		}
-	}
-	err := w.ForEach(ctx, inputs, func(ctx context.Context, t *Tape) error {
-		ts, err := tapeStats(ctx, t, opts)
+	rules := &tape.Rules{Strict: opts.Strict, Log: opts.Log}
+	w := tape.NewWalker(max(opts.Workers, 1), rules, opts.Sources)
+	err := w.ForEach(ctx, inputs, func(ctx context.Context, t *tape.Tape) error {
+		ts, err := tapeStats(ctx, t, opts, rules)
 		mu.Lock()
 		tapes = append(tapes, ts)
 		mu.Unlock()
@@ -123,9 +120,15 @@ func CollectStats(ctx context.Context, inputs []string, opts StatsOptions) (*Sta
 		}
 		return err
 	})
-	st := &Stats{Tapes: tapes, Errors: inputErrs, Wall: time.Since(start)}
+	st := &Stats{Tapes: tapes, Wall: time.Since(start)}
+	for _, e := range rules.Unreadable() {
+		st.Errors = append(st.Errors, e.Error())
+	}
 	st.sortTapes()
 	st.Total = total(st.Tapes)
+	if err == nil {
+		err = rules.Err()
+	}
 	return st, err
 }
 
@@ -158,40 +161,21 @@ func total(tapes []TapeStats) TapeStats {
 	return t
 }
 
-// tapeStats replays one tape. Its error is non-nil only when the tape could
-// not be read to the end, or under Strict at the first bad line.
-func tapeStats(ctx context.Context, t *Tape, opts StatsOptions) (TapeStats, error) {
+// tapeStats replays one tape. Its error is non-nil only when the rules
+// stop the run (--strict) or the context is done.
+func tapeStats(ctx context.Context, t *tape.Tape, opts StatsOptions, rules *tape.Rules) (TapeStats, error) {
 	start := time.Now()
 	ts := TapeStats{Name: t.Name, Path: t.Path, Member: t.Member, index: t.Index}
 	markets := book.NewMarketCache(opts.Cache)
 	orders := book.NewOrderCache()
-	dec := esa.NewDecoder()
-	var msg esa.Message
-
-	var badLine error // the bad line that stopped a --strict run
-	err := eachLine(t, func(line []byte, n int) error {
-		ts.Lines++
-		if err := dec.Decode(line, &msg); err != nil {
-			ierr := t.ErrorAt(n, err)
-			ts.BadLines++
-			if ts.FirstError == "" {
-				ts.FirstError = ierr.Error()
-			}
-			if opts.Strict {
-				badLine = ierr
-				return ierr
-			}
-			if opts.Log != nil {
-				opts.Log.Warn("bad line skipped", "err", ierr)
-			}
-			return nil
-		}
+	p, err := tape.Play(ctx, t, rules, func(l *tape.Line) error {
+		msg := l.Msg
 		switch msg.Op {
 		case esa.OpMCM:
-			markets.Apply(&msg)
+			markets.Apply(msg)
 			ts.MarketChanges += int64(len(msg.MC))
 		case esa.OpOCM:
-			orders.Apply(&msg)
+			orders.Apply(msg)
 			ts.OrderChanges += int64(len(msg.OC))
 		case esa.OpRCM, esa.OpCCM:
 			ts.Skipped++
@@ -208,27 +192,27 @@ func tapeStats(ctx context.Context, t *Tape, opts StatsOptions) (TapeStats, erro
 		}
 		return nil
 	})
+	ts.Lines, ts.BadLines = p.Lines, p.BadLines
+	if p.FirstError != nil {
+		ts.FirstError = p.FirstError.Error()
+	}
+	if p.Cut != nil {
+		ts.ReadError = p.Cut.Error()
+	}
 	ts.BytesIn, ts.BytesRaw = t.CompressedBytes(), t.DecompressedBytes()
 	for _, m := range markets.Markets() {
 		ts.Markets = append(ts.Markets, summarise(m))
 	}
+	// A market the tape holds only orders of is a market too, as in
+	// convert parquet's markets table: both count every market id met.
+	for _, om := range orders.Markets() {
+		if markets.Market(om.ID) == nil {
+			ts.Markets = append(ts.Markets, MarketSummary{ID: om.ID, Winners: []int64{}, OrdersOnly: true})
+		}
+	}
 	sort.Slice(ts.Markets, func(i, j int) bool { return ts.Markets[i].ID < ts.Markets[j].ID })
 	ts.NumMarkets = len(ts.Markets)
 	ts.Wall = time.Since(start)
-	if err != nil && err != badLine {
-		// A read error (a truncated or corrupt stream) is not a bad line,
-		// but it is this tape's problem: note it, keep what was read.
-		if ts.FirstError == "" {
-			ts.FirstError = err.Error()
-		}
-		ts.ReadError = err.Error()
-		if !opts.Strict {
-			if opts.Log != nil {
-				opts.Log.Warn("tape cut short", "err", err)
-			}
-			return ts, nil
-		}
-	}
 	return ts, err
 }
 
@@ -243,20 +227,4 @@ func summarise(m *book.Market) MarketSummary {
 		}
 	}
 	return s
-}
-
-// eachLine calls fn with each line of t and its 1-based number. It returns
-// fn's first error, or the tape's read error.
-func eachLine(t *Tape, fn func(line []byte, n int) error) error {
-	lr, err := t.Lines()
-	if err != nil {
-		return err
-	}
-	defer lr.Close()
-	for lr.Next() {
-		if err := fn(lr.Bytes(), lr.Line()); err != nil {
-			return err
-		}
-	}
-	return lr.Err()
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/tapedeck/tapedeck/internal/testenv"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // The expected figures were computed independently of tapedeck, with
@@ -192,7 +195,7 @@ func TestCollectStatsStrictStopsAtFirstBadLine(t *testing.T) {
 			t.Errorf("%s: read error %q after a strict stop at a bad line", ts.Name, ts.ReadError)
 		}
 	}
-	var ierr *InputError
+	var ierr *tape.InputError
 	if !errors.As(err, &ierr) {
 		t.Fatalf("strict: got %v, want an *InputError", err)
 	}
@@ -205,13 +208,48 @@ func TestCollectStatsMissingInput(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.bz2")
 	good := testenv.Testdata(t, "tapes/1.197931750")
 	st, err := CollectStats(context.Background(), []string{missing, good}, StatsOptions{Workers: 1})
-	if err != nil {
-		t.Fatalf("default mode: %v", err)
+	// The good input is read, and the run still fails (exit 1), so that a
+	// cron job notices the missing one (issue 13 item 4).
+	if !errors.Is(err, tape.ErrUnreadable) || !strings.Contains(err.Error(), "nope.bz2") {
+		t.Fatalf("default mode: %v, want tape.ErrUnreadable naming the input", err)
 	}
 	if len(st.Errors) != 1 || !strings.Contains(st.Errors[0], "nope.bz2") || st.Total.Lines != 166 {
 		t.Errorf("errors %q, lines %d; want the missing input named and the good one read", st.Errors, st.Total.Lines)
 	}
 	if _, err := CollectStats(context.Background(), []string{missing}, StatsOptions{Strict: true}); err == nil || !strings.Contains(err.Error(), "nope.bz2") {
 		t.Errorf("strict: %v, want an error naming the input", err)
+	}
+}
+
+// A binary file read as a tape gives thousands of bad "lines": stats and
+// books log a few of them per tape and then their count, not one warning
+// each (issue 13 item 14).
+func TestBadLineWarningsCappedPerTape(t *testing.T) {
+	bin := make([]byte, 0, 64<<10)
+	for i := range 4000 {
+		bin = append(bin, byte('A'+i%26), 0xff, 0x00, '\n')
+	}
+	path := filepath.Join(t.TempDir(), "not-a-tape.bin")
+	if err := os.WriteFile(path, bin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, run := range map[string]func(log *slog.Logger) (int64, error){
+		"stats": func(log *slog.Logger) (int64, error) {
+			st, err := CollectStats(context.Background(), []string{path}, StatsOptions{Log: log})
+			return st.Total.BadLines, err
+		},
+		"books": func(log *slog.Logger) (int64, error) {
+			res, err := WriteBooks(context.Background(), []string{path}, io.Discard, BooksOptions{Log: log})
+			return res.BadLines, err
+		},
+	} {
+		var buf bytes.Buffer
+		bad, err := run(slog.New(slog.NewTextHandler(&buf, nil)))
+		if err != nil || bad != 4000 {
+			t.Errorf("%s: %d bad lines, error %v; want 4000 counted and no error", name, bad, err)
+		}
+		if n := strings.Count(buf.String(), "\n"); n != tape.DefaultWarnings+1 || !strings.Contains(buf.String(), "count=4000") {
+			t.Errorf("%s: %d warnings, want %d and the count:\n%s", name, n, tape.DefaultWarnings+1, buf.String())
+		}
 	}
 }

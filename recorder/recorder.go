@@ -12,6 +12,11 @@
 //	done/     an empty <market_id> marker per uploaded market, so that a
 //	          restart does not start a second tape for a market already
 //	          shipped (a resubscription image repeats closed markets)
+//	quarantine/stream.jsonl
+//	          what the stream sent that names no valid market (an id not
+//	          of Betfair's form, a line that did not decode): kept, never
+//	          uploaded, never used as a path
+//	lock      flocked by the recorder using the spool; holds its pid
 //
 // A restart resumes appending to the tapes in open/; the first line after a
 // restart is the resubscription's image, which resets the market for any
@@ -27,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -73,7 +79,7 @@ type Config struct {
 	// Catalogue, if set, fetches catalogues when a market's definition
 	// version changes; otherwise catalogues are built from definitions.
 	Catalogue CatalogueFunc
-	// Upload retries: the delay doubles from MinBackoff to MaxBackoff
+	// Upload retries: the delay doubles from MinBackoff to MaxBackoff, jittered
 	// (defaults 1 s and 2 min). Attempts bounds the tries per tape in
 	// UploadClosed (0: until the context ends).
 	MinBackoff, MaxBackoff time.Duration
@@ -104,10 +110,23 @@ type Recorder struct {
 	queue   chan string      // closed tape paths for the uploader
 
 	spoolDir *os.File // held open for syncfs
+	lock     *os.File // the spool's lock file, flocked until Shutdown
+
+	quar        File  // the quarantine file, opened at its first line
+	quarantined int64 // lines written to it by this run
 }
 
-// New opens the spool (creating it), resumes its open tapes and returns a
-// recorder.
+// unlock releases the spool for another recorder.
+func (r *Recorder) unlock() {
+	if r.lock != nil {
+		r.lock.Close()
+		r.lock = nil
+	}
+}
+
+// New opens the spool (creating it), locks it against a second recorder
+// (a *LockedError names the holder), resumes its open tapes and returns a
+// recorder. Shutdown releases the lock.
 func New(cfg Config) (*Recorder, error) {
 	if cfg.Spool == "" {
 		return nil, errors.New("recorder: no spool directory")
@@ -156,12 +175,20 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if err := os.MkdirAll(cfg.Spool, 0o755); err != nil {
+		return nil, fmt.Errorf("recorder: spool: %w", err)
+	}
+	lock, err := lockSpool(cfg.Spool)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range []string{"open", "closed", "done"} {
 		if err := os.MkdirAll(filepath.Join(cfg.Spool, d), 0o755); err != nil {
+			lock.Close()
 			return nil, fmt.Errorf("recorder: spool: %w", err)
 		}
 	}
-	r := &Recorder{
+	r := &Recorder{lock: lock,
 		cfg: cfg, log: cfg.Logger, m: cfg.Metrics,
 		tapes: map[string]*tape{}, late: map[string]bool{}, pending: map[string]bool{},
 		queue: make(chan string, 1<<16),
@@ -169,11 +196,13 @@ func New(cfg Config) (*Recorder, error) {
 	r.up = &uploader{cfg: &r.cfg, log: r.log, m: r.m}
 	sd, err := os.Open(filepath.Join(cfg.Spool, "open"))
 	if err != nil {
+		r.unlock()
 		return nil, fmt.Errorf("recorder: spool: %w", err)
 	}
 	r.spoolDir = sd
 	r.m.openGauge = r.openCount
 	if err := r.resume(); err != nil {
+		r.Shutdown()
 		return nil, err
 	}
 	return r, nil
@@ -283,6 +312,15 @@ func (r *Recorder) Handle(ctx context.Context, raw []byte, m *esa.Message) error
 		if !r.cfg.Orders {
 			return nil
 		}
+	case esa.OpUnknown:
+		// A line the stream client could not decode (a change without a
+		// market id, say) belongs to no tape but is still data.
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.err != nil {
+			return r.err
+		}
+		return r.quarantine(append(append([]byte(nil), raw...), '\n'), "line not decoded")
 	default:
 		return nil
 	}
@@ -299,17 +337,70 @@ func (r *Recorder) Handle(ctx context.Context, raw []byte, m *esa.Message) error
 	}
 	for i := range m.MC {
 		mc := &m.MC[i]
+		if !esa.ValidMarketID(mc.ID) {
+			if err := r.quarantine(appendLine(nil, "mcm", m, mc.Raw), "market id "+quoteID(mc.ID)); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := r.write(now, string(mc.ID), false, "mcm", m, mc.Raw, mc.Def, false); err != nil {
 			return err
 		}
 	}
 	for i := range m.OC {
 		oc := &m.OC[i]
+		if !esa.ValidMarketID(oc.ID) {
+			if err := r.quarantine(appendLine(nil, "ocm", m, oc.Raw), "order market id "+quoteID(oc.ID)); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := r.write(now, string(oc.ID), true, "ocm", m, oc.Raw, nil, oc.Closed); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// quarantineName is the spool file holding what the stream sent that
+// belongs to no tape: changes whose market id is not of Betfair's form (it
+// would name a file, and "../../x" one outside the spool) and lines the
+// client could not decode. It is never uploaded and never deleted.
+const quarantineName = "quarantine/stream.jsonl"
+
+// quarantine appends line (newline-terminated) to the quarantine file and
+// logs why. r.mu is held.
+func (r *Recorder) quarantine(line []byte, why string) error {
+	path := filepath.Join(r.cfg.Spool, quarantineName)
+	if r.quar == nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			r.err = &SpoolError{Path: path, Market: "quarantine", Op: "open", Err: err}
+			return r.err
+		}
+		f, err := r.cfg.OpenFile(path)
+		if err != nil {
+			r.err = &SpoolError{Path: path, Market: "quarantine", Op: "open", Err: err}
+			return r.err
+		}
+		r.quar = f
+	}
+	if _, err := r.quar.Write(line); err != nil {
+		r.err = &SpoolError{Path: path, Market: "quarantine", Op: "write", Err: err}
+		return r.err
+	}
+	r.quarantined++
+	r.log.Warn("stream line kept in quarantine: it names no valid market", "why", why, "file", path, "quarantined", r.quarantined)
+	return nil
+}
+
+// quoteID quotes an id from the stream for a log line, shortened: it may
+// be anything, of any length.
+func quoteID(id []byte) string {
+	const max = 64
+	if len(id) > max {
+		return strconv.Quote(string(id[:max])) + "..."
+	}
+	return strconv.Quote(string(id))
 }
 
 // write appends one line to a tape, opening the tape if needed. r.mu is held.
@@ -536,6 +627,13 @@ func (r *Recorder) Shutdown() error {
 		}
 	}
 	r.tapes = map[string]*tape{}
+	if r.quar != nil {
+		if err := r.quar.Sync(); err != nil && first == nil {
+			first = &SpoolError{Path: filepath.Join(r.cfg.Spool, quarantineName), Market: "quarantine", Op: "sync", Err: err}
+		}
+		r.quar.Close()
+		r.quar = nil
+	}
 	if r.err == nil {
 		r.err = errors.New("recorder: shut down")
 	}
@@ -543,6 +641,7 @@ func (r *Recorder) Shutdown() error {
 		r.spoolDir.Close()
 		r.spoolDir = nil
 	}
+	r.unlock()
 	return first
 }
 

@@ -352,6 +352,7 @@ func TestRestartResumes(t *testing.T) {
 				f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 				f.Write(lines[60][:50])
 				f.Close()
+				r.unlock() // the kernel drops a killed process's flock
 			} else if err := r.Shutdown(); err != nil {
 				t.Fatal(err)
 			}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/internal/backoff"
 )
 
 // placeholders are the names a layout may use.
@@ -64,21 +65,53 @@ type TapeInfo struct {
 }
 
 // Expand fills a layout's placeholders from info; an unknown value becomes
-// "unknown".
+// "unknown". The values come from the stream, which may send anything, so
+// none can leave the key's folder: an id not of Betfair's form becomes
+// "invalid", and a market type or country code keeps only letters, digits,
+// '_', '-' and inner dots.
 func Expand(layout string, info TapeInfo) string {
-	v := func(s string) string {
-		if s == "" {
+	id := func(s string, ok func(string) bool) string {
+		switch {
+		case s == "":
 			return "unknown"
+		case !ok(s):
+			return "invalid"
 		}
 		return s
 	}
 	d := info.Date.UTC()
 	return strings.NewReplacer(
-		"{event_type_id}", v(info.EventTypeID), "{event_id}", v(info.EventID),
-		"{market_id}", v(info.MarketID), "{market_type}", v(info.MarketType),
-		"{country_code}", v(info.CountryCode),
+		"{event_type_id}", id(info.EventTypeID, esa.ValidNumericID[string]), "{event_id}", id(info.EventID, esa.ValidNumericID[string]),
+		"{market_id}", id(info.MarketID, esa.ValidMarketID[string]), "{market_type}", safeSegment(info.MarketType),
+		"{country_code}", safeSegment(info.CountryCode),
 		"{yyyy}", fmt.Sprintf("%04d", d.Year()), "{mm}", fmt.Sprintf("%02d", int(d.Month())), "{dd}", fmt.Sprintf("%02d", d.Day()),
 	).Replace(layout)
+}
+
+// safeSegment makes s usable as one segment of a key or path: bytes other
+// than ASCII letters, digits, '_', '-' and '.' become '_', and a leading dot
+// (".", "..", a hidden file) gets a '_' before it. Betfair's market types
+// and country codes ("WIN", "ASIAN_HANDICAP", "GB") pass unchanged.
+func safeSegment(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	const max = 64
+	if len(s) > max {
+		s = s[:max]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-', c == '.':
+		default:
+			b[i] = '_'
+		}
+	}
+	if b[0] == '.' {
+		return "_" + string(b)
+	}
+	return string(b)
 }
 
 // suffixFor returns the file suffix a compression gives.
@@ -281,7 +314,7 @@ func (u *uploader) upload(ctx context.Context, p string) (string, error) {
 				return key, err
 			}
 		}
-		catKey := path.Join(path.Dir(key), info.MarketID+".json")
+		catKey := path.Join(path.Dir(key), Expand("{market_id}", info)+".json")
 		if err := u.putBytes(ctx, catKey, cat); err != nil {
 			return key, err
 		}
@@ -405,10 +438,10 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-// uploadRetry uploads one tape, retrying with doubling back-off up to
-// attempts tries (0: until ctx ends).
+// uploadRetry uploads one tape, retrying with back-off (doubling, jittered,
+// from MinBackoff to MaxBackoff) up to attempts tries (0: until ctx ends).
 func (u *uploader) uploadRetry(ctx context.Context, p string, attempts int) error {
-	delay := u.cfg.MinBackoff
+	bo := backoff.Policy{Min: u.cfg.MinBackoff, Max: u.cfg.MaxBackoff}
 	for try := 1; ; try++ {
 		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 			return nil // stored meanwhile (queued and found by a scan)
@@ -427,13 +460,11 @@ func (u *uploader) uploadRetry(ctx context.Context, p string, attempts int) erro
 			u.log.Error("upload failed; the tape stays in the spool", "tape", p, "key", key, "attempts", try, "err", err)
 			return err
 		}
+		delay := bo.Delay(try - 1)
 		u.log.Warn("upload failed; retrying", "tape", p, "key", key, "attempt", try, "in", delay, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
+		if err := backoff.Wait(ctx, delay); err != nil {
+			return err
 		}
-		delay = min(2*delay, u.cfg.MaxBackoff)
 	}
 }
 

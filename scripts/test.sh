@@ -17,8 +17,28 @@ echo "== S3 server for the tests (versitygw on 127.0.0.1)"
 # and credentials, and stops it when this script exits.
 source scripts/s3server.sh
 
+echo "== chromium for the strategy report's browser test"
+# tradecli/report's test opens the HTML report in Debian's headless chromium;
+# it skips with a message when chromium is absent, and fails under $CI.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && ! command -v google-chrome >/dev/null; then
+	if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+	elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then
+		sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
+	else
+		echo "no chromium and no apt-get: the report's browser test will skip (fail under CI)"
+	fi
+fi
+
 echo "== go vet"
 go vet ./...
+
+echo "== release build: scripts/build.sh (as the Dockerfile runs it), this platform only"
+VERSION=ci-build scripts/build.sh
+"dist/$(go env GOOS)_$(go env GOARCH)/tapedeck" --version | grep -q 'version ci-build$'
+
+echo "== docs/trade.md's own-strategy recipe, as written, in an empty directory"
+scripts/recipe-test.sh > /dev/null
 
 # serial: top-level tests that run on one goroutine (decoders, caches, golden
 # comparisons), in the packages listed. The race run skips them and the plain

@@ -2,6 +2,7 @@ package tradecli
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -19,6 +21,10 @@ import (
 	"github.com/tapedeck/tapedeck/engine/sim"
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
+	"github.com/tapedeck/tapedeck/tape"
+	"github.com/tapedeck/tapedeck/tradecli/report"
 )
 
 // BacktestOptions are trade backtest's settings.
@@ -31,6 +37,14 @@ type BacktestOptions struct {
 	Commission float64
 	EventGroup bool
 	Historic   bool
+	// Report, when set, is the HTML strategy report to write; the run then
+	// also records price series, market details and fills into Out.
+	Report string
+	// Strict stops at the first bad line, tape cut short or unreadable
+	// input (tape.Rules).
+	Strict bool
+	// S3 configures s3:// inputs.
+	S3 s3.Options
 }
 
 // BacktestCommand is `trade backtest`.
@@ -44,13 +58,17 @@ compression) through one strategy with simulated execution and writes, in DIR:
 
   orders.parquet, orders.csv    one row per order
   markets.parquet, markets.csv  P&L per market
+  run.json                      how the run was made, and its summary
 
-then prints a summary. Markets replay independently and in parallel
+then prints a summary. --report FILE also writes the HTML strategy report
+(docs/report.md) and, for trade report to remake it, prices.parquet,
+fills.parquet and market_info.parquet. Markets replay independently and in parallel
 (--workers); --event-group merges each event's markets by publish time.
 --model flumine (default) reproduces flumine 2.13's simulator; --model queue
 is tapedeck's queue-aware refinement (docs/backtest.md).`,
-		Example: `  trade backtest --strategy passive-back testdata/tapes -o results
-  trade backtest --strategy lowest-layer --param max_price=2.5 --model queue tapes/ -o out`,
+		Example: `  tapedeck trade backtest --strategy passive-back testdata/tapes -o results
+  tapedeck trade backtest --strategy lowest-layer --param max_price=2.5 --model queue tapes/ -o out
+  tapedeck trade backtest --strategy passive-back testdata/tapes -o results --report results/report.html`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBacktest(cmd, reg, o, args)
@@ -65,6 +83,9 @@ is tapedeck's queue-aware refinement (docs/backtest.md).`,
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
 	f.BoolVar(&o.EventGroup, "event-group", false, "replay each event's markets together, merged by publish time")
 	f.BoolVar(&o.Historic, "historic", false, "compute total matched from traded ladders (Betfair's purchased files carry no tv)")
+	f.StringVar(&o.Report, "report", "", "write the HTML strategy report to `FILE` (and record what it needs into DIR)")
+	f.BoolVar(&o.Strict, "strict", false, "stop at the first bad line or unreadable input (exit code 1) instead of skipping it")
+	o.S3.AddFlags(f)
 	return cmd
 }
 
@@ -83,6 +104,9 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
+	if err := info.CheckParams(params); err != nil {
+		return &cli.UsageError{Err: err}
+	}
 	if _, err := info.New(params); err != nil {
 		return &cli.UsageError{Err: fmt.Errorf("strategy %s: %w", o.Strategy, err)}
 	}
@@ -93,7 +117,13 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("backtest: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
+	var rec *report.Recorder
+	var observe func() engine.Observer
+	if o.Report != "" {
+		rec = &report.Recorder{}
+		observe = rec.NewObserver
+	}
 	res, err := engine.Replay(cmd.Context(), inputs, engine.Config{
 		NewStrategy:  func() (engine.Strategy, error) { return info.New(params) },
 		NewExecution: sim.NewExecution(model),
@@ -102,15 +132,43 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		Commission:   o.Commission,
 		Cache:        book.Options{CalculateMarketTv: o.Historic, CumulativeRunnerTv: o.Historic},
 		Log:          log,
+		NewObserver:  observe,
+		Strict:       o.Strict,
+		Sources:      tape.Sources{Store: store.Options{S3: o.S3.WithLogger(log)}},
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, tape.ErrUnreadable) {
 		return fmt.Errorf("backtest: %w", err)
 	}
+	// With an input unreadable, the markets that could be read are still
+	// written, reported and summed up; the run fails after that (exit
+	// code 1).
+	unreadable := err
 	if err := WriteResults(o.Out, res); err != nil {
 		return err
 	}
-	PrintSummary(cmd.OutOrStdout(), o.Strategy, model, res)
-	return nil
+	var summary strings.Builder
+	PrintSummary(&summary, o.Strategy, model, res)
+	run := &report.Run{Command: "trade backtest", Strategy: o.Strategy, Params: o.Params, Inputs: inputs,
+		Model: model.String(), Commission: o.Commission, Summary: summary.String()}
+	if err := report.WriteRun(o.Out, run); err != nil {
+		return err
+	}
+	if rec != nil {
+		if err := rec.Write(o.Out, res.Orders); err != nil {
+			return err
+		}
+		if err := report.WriteFile(o.Out, o.Report); err != nil {
+			return err
+		}
+	}
+	_, err = io.WriteString(cmd.OutOrStdout(), summary.String())
+	if err == nil && o.Report != "" {
+		_, err = fmt.Fprintf(cmd.OutOrStdout(), "report          %s\n", o.Report)
+	}
+	if err == nil && unreadable != nil {
+		err = fmt.Errorf("backtest: %w", unreadable)
+	}
+	return err
 }
 
 // OrderRow is one row of the orders table.

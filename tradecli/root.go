@@ -40,11 +40,11 @@ func NewCommand(reg *strategies.Registry) *cobra.Command {
 over tapes, paper trading and live trading; and serves tapes as a local
 Betfair-compatible exchange for testing clients.
 
-Working today: trade backtest, trade strategies and trade serve. Paper and
+Working today: trade backtest, trade report, trade strategies and trade serve. Paper and
 live trading are coming.`,
-		Example: `  trade serve testdata/tapes/1.197931750 testdata/tapes/1.197931751 --info exchange.json
-  trade backtest --strategy passive-back ./tapes -o results
-  trade strategies`,
+		Example: `  tapedeck trade serve testdata/tapes/1.197931750 testdata/tapes/1.197931751 --info exchange.json
+  tapedeck trade backtest --strategy passive-back ./tapes -o results
+  tapedeck trade strategies`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -54,7 +54,7 @@ live trading are coming.`,
 			return nil
 		},
 	})
-	root.AddCommand(ServeCommand(), BacktestCommand(reg), ListCommand(reg))
+	root.AddCommand(ServeCommand(), BacktestCommand(reg), ReportCommand(), ListCommand(reg))
 	return root
 }
 
@@ -62,9 +62,10 @@ live trading are coming.`,
 // descriptions and parameters.
 func ListCommand(reg *strategies.Registry) *cobra.Command {
 	return &cobra.Command{
-		Use:   "strategies",
-		Short: "List the strategies trade backtest can run",
-		Args:  cobra.NoArgs,
+		Use:     "strategies",
+		Short:   "List the strategies trade backtest can run",
+		Example: "  tapedeck trade strategies",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			for _, in := range reg.List() {

@@ -2,9 +2,11 @@ package tradecli
 
 import (
 	"bytes"
-	"github.com/tapedeck/tapedeck/engine/strategies"
 	"strings"
 	"testing"
+
+	"github.com/tapedeck/tapedeck/engine/strategies"
+	"github.com/tapedeck/tapedeck/internal/cli"
 )
 
 // TestStrategiesRegistered: the root command has backtest and strategies,
@@ -24,5 +26,19 @@ func TestStrategiesRegistered(t *testing.T) {
 	}
 	if c, _, err := root.Find([]string{"backtest"}); err != nil || c.Name() != "backtest" {
 		t.Errorf("no backtest command: %v", err)
+	}
+}
+
+// TestUnknownParam: trade backtest refuses a --param the strategy does not
+// have with exit 2, naming the strategy's parameters, before reading input.
+func TestUnknownParam(t *testing.T) {
+	root := NewCommand(strategies.Builtins())
+	var stderr bytes.Buffer
+	code := cli.RunArgs(root, []string{"backtest", "--strategy", "passive-back", "--param", "foo=1", "-o", t.TempDir(), "no-such-input"}, &stderr)
+	if code != cli.ExitUsage {
+		t.Errorf("exit %d, want %d", code, cli.ExitUsage)
+	}
+	if want := "no parameter foo; it has stake, within"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr %q lacks %q", stderr.String(), want)
 	}
 }

@@ -141,6 +141,31 @@ func TestJurisdiction(t *testing.T) {
 	}
 }
 
+// TestEndpointsHTTPS: every endpoint must be https; plain http is refused
+// with a message saying why, whatever the host.
+func TestEndpointsHTTPS(t *testing.T) {
+	ok := Local("https://127.0.0.1:8443", "https://127.0.0.1:8443", "127.0.0.1:9443")
+	if err := ok.Validate(); err != nil {
+		t.Errorf("https endpoints: %v", err)
+	}
+	for _, e := range []Endpoints{
+		Local("http://127.0.0.1:8080", "https://127.0.0.1:8443", "127.0.0.1:9443"),
+		Local("https://127.0.0.1:8443", "http://127.0.0.1:8080", "127.0.0.1:9443"),
+		{Identity: "https://identitysso.betfair.com", CertIdentity: "http://identitysso-cert.betfair.com", Betting: "https://api.betfair.com"},
+	} {
+		err := e.Validate()
+		if err == nil || !strings.Contains(err.Error(), "plain http") {
+			t.Errorf("%+v: err = %v, want plain http refused", e, err)
+		}
+		if _, err := New(Config{Endpoints: e, AppKey: "k"}); err == nil {
+			t.Errorf("New accepted %+v", e)
+		}
+	}
+	if err := Local("ftp://x", "https://x", "x:1").Validate(); err == nil {
+		t.Error("ftp accepted")
+	}
+}
+
 func TestCertLoginKeepAliveLogout(t *testing.T) {
 	f := &fakeIdentity{bodies: map[string][]byte{
 		"/api/certlogin": shared(t, "cert_login.json"),

@@ -69,12 +69,17 @@ func Local(identity, bettingURL, stream string) Endpoints {
 	return Endpoints{Identity: identity, CertIdentity: identity, Betting: bettingURL, Stream: stream}
 }
 
-// Validate checks that every base URL is an absolute http(s) URL.
+// Validate checks that every base URL is an absolute https URL. Plain
+// http is refused whatever the host: the identity service receives the
+// username and password, and the others the session token.
 func (e Endpoints) Validate() error {
 	for _, f := range []struct{ name, v string }{{"identity", e.Identity}, {"cert identity", e.CertIdentity}, {"betting", e.Betting}} {
 		u, err := url.Parse(f.v)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("betting: %s endpoint %q is not an http(s) URL", f.name, f.v)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return fmt.Errorf("betting: %s endpoint %q is not an https URL", f.name, f.v)
+		}
+		if u.Scheme != "https" {
+			return fmt.Errorf("betting: %s endpoint %q is plain http: credentials and session tokens travel only over https (use https://%s)", f.name, f.v, u.Host)
 		}
 	}
 	return nil

@@ -1,10 +1,16 @@
 package book
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
 func TestAppendFloat(t *testing.T) {
@@ -51,5 +57,53 @@ func TestAppendFloat(t *testing.T) {
 		if err != nil || got != v {
 			t.Fatalf("appendFloat(%v) = %s, reads back as %v (%v)", v, s, got, err)
 		}
+	}
+}
+
+// TestBookJSONInvalidUTF8: bytes that are not UTF-8 inside a string of the
+// stream (here the venue in the market definition) are
+// written as \ufffd, as encoding/json does, so that every reader (Python's
+// json.loads too) takes the book; valid names are written unchanged.
+func TestBookJSONInvalidUTF8(t *testing.T) {
+	lines := readInput(t, testdataDir+"/tapes/1.197931750")
+	first := string(lines[0])
+	i := strings.Index(first, `"venue":"`)
+	if i < 0 {
+		t.Fatalf("no venue in the first line: %.200s", first)
+	}
+	i += len(`"venue":"`)
+	bad := []byte(first[:i] + "Caf\xe9 \xff\xfe Gold \u00e9" + first[i:])
+	d := esa.NewDecoder()
+	var msg esa.Message
+	if err := d.Decode(bad, &msg); err != nil {
+		t.Fatal(err)
+	}
+	c := NewMarketCache(Options{})
+	ms := c.Apply(&msg)
+	if len(ms) != 1 {
+		t.Fatalf("%d markets", len(ms))
+	}
+	out := ms[0].AppendLightweightJSON(nil, JSONOptions{})
+	if !utf8.Valid(out) {
+		t.Fatalf("book is not UTF-8: %q", out[:200])
+	}
+	var book map[string]any
+	if err := json.Unmarshal(out, &book); err != nil {
+		t.Fatal(err)
+	}
+	// encoding/json's own rendering of the bad name is the reference.
+	want, _ := json.Marshal("Caf\xe9 \xff\xfe Gold \u00e9")
+	if !bytes.Contains(out, want[1:len(want)-1]) {
+		t.Errorf("book holds the name as %q, want encoding/json's %s", out[bytes.Index(out, []byte("Caf")):][:30], want)
+	}
+
+	// A book of valid input is byte for byte what it was.
+	msg.Reset()
+	if err := d.Decode(lines[0], &msg); err != nil {
+		t.Fatal(err)
+	}
+	good := NewMarketCache(Options{}).Apply(&msg)[0].AppendLightweightJSON(nil, JSONOptions{})
+	if bytes.Contains(good, []byte(`\ufffd`)) {
+		t.Error("a valid line's book holds \\ufffd")
 	}
 }

@@ -1,6 +1,9 @@
 package book
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // Helpers for the few places that need raw JSON: the market-level fields of
 // a definition are written to a book exactly as Betfair sent them (so an
@@ -110,8 +113,13 @@ func skipValue(b []byte, i int) int {
 
 // appendCompact appends the JSON value raw with the whitespace outside
 // strings removed, so that a pretty-printed message still makes a one-line
-// book. Stream lines are already compact and take the fast path.
+// book, and each byte that is not UTF-8 replaced by \ufffd as encoding/json
+// does, so that every reader (Python's json.loads among them) takes the
+// line. Stream lines are compact and valid, and take the fast path.
 func appendCompact(dst, raw []byte) []byte {
+	if !utf8.Valid(raw) {
+		return appendCompact(dst, validUTF8(raw))
+	}
 	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 && bytes.IndexByte(raw, '\t') < 0 {
 		return append(dst, raw...)
 	}
@@ -132,4 +140,21 @@ func appendCompact(dst, raw []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
+}
+
+// validUTF8 returns raw with each byte that does not start a valid UTF-8
+// sequence replaced by the escape \ufffd. Such bytes can only be inside
+// strings: the decoder refuses them anywhere else.
+func validUTF8(raw []byte) []byte {
+	out := make([]byte, 0, len(raw)+16)
+	for i := 0; i < len(raw); {
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, `\ufffd`...)
+		} else {
+			out = append(out, raw[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }

@@ -8,12 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tapedeck/tapedeck/internal/backoff"
 )
 
 // Request ids the client uses: one per request kind, so that a change
@@ -64,6 +65,11 @@ type ClientConfig struct {
 	// MinBackoff and MaxBackoff bound the reconnect delay, which doubles per
 	// failed attempt with jitter (defaults 500 ms and 30 s).
 	MinBackoff, MaxBackoff time.Duration
+	// LimitTries is how many connections in a row the server may refuse
+	// with MAX_CONNECTION_LIMIT_EXCEEDED before Run gives up and returns
+	// that *StatusError (default 5): the account's connections are taken,
+	// and waiting rarely frees one.
+	LimitTries int
 	// Watchdog is how long the client waits for any line before it
 	// reconnects; default twice the subscription's heartbeatMs.
 	Watchdog time.Duration
@@ -130,7 +136,9 @@ type Stats struct {
 // INVALID_APP_KEY, NO_APP_KEY and NOT_AUTHORIZED stop Run with a
 // *StatusError (Fatal); TOO_MANY_REQUESTS and MAX_CONNECTION_LIMIT_EXCEEDED
 // reconnect after a longer back-off; INVALID_CLOCK drops the clocks and
-// subscribes afresh; any other failure reconnects.
+// subscribes afresh; any other failure reconnects. MAX_CONNECTION_LIMIT_EXCEEDED
+// on ClientConfig.LimitTries connections in a row stops Run with its
+// *StatusError.
 type Client struct {
 	cfg ClientConfig
 	log *slog.Logger
@@ -165,6 +173,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(30*time.Second, cfg.MinBackoff)
+	}
+	if cfg.LimitTries <= 0 {
+		cfg.LimitTries = 5
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, dec: NewDecoder()}
 	if c.log == nil {
@@ -258,6 +269,7 @@ func (e *errBackoff) Error() string { return e.st.Error() }
 func (c *Client) Run(ctx context.Context) error {
 	attempt := 0
 	relogged := false // the last connection followed a fresh login
+	limited := 0      // connections refused in a row for the connection limit
 	for first := true; ; first = false {
 		if !first {
 			c.reconnects.Add(1)
@@ -273,7 +285,7 @@ func (c *Client) Run(ctx context.Context) error {
 		switch {
 		case errors.As(err, &hErr):
 			return hErr.err
-		case isCertError(err):
+		case IsCertError(err):
 			// The server's certificate does not verify: retrying cannot
 			// help until the CA file (or the address) is fixed.
 			return fmt.Errorf("%w (for a private endpoint such as trade serve, pass its certificate as the CA file)", err)
@@ -299,12 +311,22 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 			relogged = true
 			continue // a fresh session: connect at once
+		case errors.As(err, &bo) && bo.st.Code == "MAX_CONNECTION_LIMIT_EXCEEDED":
+			limited++
+			if limited >= c.cfg.LimitTries {
+				c.log.Error("stream refused: connection limit", "code", bo.st.Code, "tries", limited)
+				return bo.st
+			}
+			attempt += 2
 		case errors.As(err, &bo):
 			attempt += 2 // a rate limit: wait longer than for a network error
 		case got:
 			attempt = 0 // the connection worked for a while: start over
 		}
 		relogged = false
+		if !errors.As(err, &bo) || bo.st.Code != "MAX_CONNECTION_LIMIT_EXCEEDED" {
+			limited = 0
+		}
 		d := c.backoff(attempt)
 		attempt++
 		c.log.Warn("stream disconnected; reconnecting", "err", err, "in", d)
@@ -314,8 +336,10 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 }
 
-// isCertError reports a failure to verify the server's certificate.
-func isCertError(err error) bool {
+// IsCertError reports a failure to verify the server's certificate (an
+// unknown or wrong CA, a name mismatch, an expired certificate): a setting
+// to fix, which retrying cannot help.
+func IsCertError(err error) bool {
 	var ua x509.UnknownAuthorityError
 	var ci x509.CertificateInvalidError
 	var hn x509.HostnameError
@@ -325,26 +349,14 @@ func isCertError(err error) bool {
 
 // sleep waits d or until ctx ends.
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.Wait(ctx, d)
 }
 
 // backoff returns the wait before attempt n: MinBackoff doubled n times,
-// capped at MaxBackoff, then jittered down by up to half so that many
-// clients cut off together do not reconnect together.
+// capped at MaxBackoff, jittered down by up to half so that many clients
+// cut off together do not reconnect together.
 func (c *Client) backoff(n int) time.Duration {
-	d := c.cfg.MinBackoff
-	for i := 0; i < n && d < c.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.cfg.MaxBackoff)
-	return d/2 + rand.N(d/2+1)
+	return backoff.Policy{Min: c.cfg.MinBackoff, Max: c.cfg.MaxBackoff}.Delay(n)
 }
 
 type handlerError struct{ err error }

@@ -10,7 +10,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/internal/testenv"
-	"github.com/tapedeck/tapedeck/pipeline"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 const proTar = "data/historic/pro-greyhounds-2022-03-01.tar"
@@ -21,7 +21,7 @@ func archiveBooks(tb testing.TB, path string) map[string]string {
 	cache := book.NewMarketCache(book.Options{})
 	dec := esa.NewDecoder()
 	var m esa.Message
-	err := pipeline.Walk(context.Background(), []string{path}, func(_ context.Context, t *pipeline.Tape) error {
+	err := tape.Walk(context.Background(), []string{path}, func(_ context.Context, t *tape.Tape) error {
 		lr, err := t.Lines()
 		if err != nil {
 			return err

@@ -324,8 +324,7 @@ func (d *Decoder) fastMarketChange(mc *MarketChange, b []byte, i int) (int, bool
 	}
 	i++
 	if b[i] == '}' {
-		mc.Raw = b[start : i+1 : i+1]
-		return i + 1, true
+		return i, false // no id: the careful path reports it
 	}
 	// Most elements start {"id":"...","rc":[ : matched as a whole.
 	if hasKey(b, i, `"id":"`) {
@@ -338,6 +337,9 @@ func (d *Decoder) fastMarketChange(mc *MarketChange, b []byte, i int) (int, bool
 			case ',':
 				i++
 			case '}':
+				if len(mc.ID) == 0 {
+					return i, false
+				}
 				mc.Raw = b[start : i+1 : i+1]
 				return i + 1, true
 			default:
@@ -373,6 +375,9 @@ func (d *Decoder) fastMarketChange(mc *MarketChange, b []byte, i int) (int, bool
 		case ',':
 			i++
 		case '}':
+			if len(mc.ID) == 0 {
+				return i, false // the careful path reports it
+			}
 			mc.Raw = b[start : i+1 : i+1]
 			return i + 1, true
 		default:

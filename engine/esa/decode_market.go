@@ -70,12 +70,24 @@ func (d *Decoder) marketChange(mc *MarketChange) error {
 		more, err = d.objNext()
 	}
 	mc.Raw = d.b[start:d.i:d.i]
+	if err == nil && len(mc.ID) == 0 {
+		return errNoID(start)
+	}
 	return err
 }
 
+// errNoID reports a market (or order market) change whose id is missing,
+// null or "": it belongs to no market, and keeping it would make a phantom
+// market "" in every reader.
+func errNoID(off int) error {
+	return &SyntaxError{Offset: off, Path: "id", Msg: "want the market id, a non-empty string"}
+}
+
 // idOnly decodes an object keeping only its "id" string (for DecodeShallow).
-// The other values are skipped by bracket counting, not validated.
+// The other values are skipped by bracket counting, not validated; an id
+// that is missing, null or empty is an error, as in Decode.
 func (d *Decoder) idOnly(id *[]byte) error {
+	start := d.i
 	more, err := d.objStart()
 	for more && err == nil {
 		var k []byte
@@ -91,6 +103,9 @@ func (d *Decoder) idOnly(id *[]byte) error {
 			return inKey(err, k)
 		}
 		more, err = d.objNext()
+	}
+	if err == nil && len(*id) == 0 {
+		return errNoID(start)
 	}
 	return err
 }

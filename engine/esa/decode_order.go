@@ -61,6 +61,9 @@ func (d *Decoder) orderMarketChange(oc *OrderMarketChange) error {
 		more, err = d.objNext()
 	}
 	oc.Raw = d.b[start:d.i:d.i]
+	if err == nil && len(oc.ID) == 0 {
+		return errNoID(start)
+	}
 	return err
 }
 

@@ -311,6 +311,13 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown value, brackets crossed", []byte(`{"op":"mcm","x":[1,2}}`), "x", "expected ',' or ']'", 20},
 		{"unknown value, missing comma", []byte(`{"op":"mcm","x":{"a":1 "b":2}}`), "x", "expected ',' or '}'", 23},
 		{"missing colon", []byte(`{"op" "mcm"}`), "", "expected ':'", 6},
+		// A change without a market id would make a phantom market "".
+		{"null market id", []byte(`{"op":"mcm","pt":1,"mc":[{"id":null,"rc":[{"atb":[[1.5,2]],"id":1}]}]}`), "mc[0].id", "want the market id", 25},
+		{"empty market id", []byte(`{"op":"mcm","pt":1,"mc":[{"id":"","rc":[{"atb":[[1.5,2]],"id":1}]}]}`), "mc[0].id", "want the market id", 25},
+		{"no market id", []byte(`{"op":"mcm","pt":1,"mc":[{"rc":[{"atb":[[1.5,2]],"id":1}]}]}`), "mc[0].id", "want the market id", 25},
+		{"empty market change", []byte(`{"op":"mcm","pt":1,"mc":[{}]}`), "mc[0].id", "want the market id", 25},
+		{"second market id null", []byte(`{"op":"mcm","pt":1,"mc":[{"id":"1.2"},{"id":null}]}`), "mc[1].id", "want the market id", 38},
+		{"null order market id", []byte(`{"op":"ocm","pt":1,"oc":[{"id":null,"orc":[]}]}`), "oc[0].id", "want the market id", 25},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

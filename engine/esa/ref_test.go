@@ -224,6 +224,9 @@ func refMarketChanges(raw json.RawMessage) ([]MarketChange, error) {
 				return nil, fmt.Errorf("[%d].%s: %w", i, k, err)
 			}
 		}
+		if len(mc.ID) == 0 {
+			return nil, fmt.Errorf("[%d].id: missing, null or empty", i)
+		}
 		out = append(out, mc)
 	}
 	return out, nil
@@ -630,6 +633,9 @@ func refOrderChanges(raw json.RawMessage) ([]OrderMarketChange, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
+		}
+		if len(oc.ID) == 0 {
+			return nil, errors.New("id: missing, null or empty")
 		}
 		out = append(out, oc)
 	}

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // Config configures an Exchange. Tapes is required.
@@ -65,8 +67,14 @@ type Config struct {
 	MaxConnections int
 	// Faults switch on misbehaviour for tests.
 	Faults Faults
-	// Logger receives connection events; nil discards them.
+	// Logger receives connection events and warnings about bad input; nil
+	// discards them.
 	Logger *slog.Logger
+	// Strict refuses tapes with a bad line, a cut or an unreadable input
+	// (see tape.Rules); otherwise those are reported and skipped.
+	Strict bool
+	// Sources says how s3:// tapes are read.
+	Sources tape.Sources
 }
 
 // Faults are the misbehaviours a test can ask for. Counts are of change
@@ -150,7 +158,7 @@ func New(cfg Config) (*Exchange, error) {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	var err error
-	if e.replay, err = loadReplay(context.Background(), cfg.Tapes, cfg.Catalogues); err != nil {
+	if e.replay, err = loadReplay(context.Background(), &cfg); err != nil {
 		return nil, err
 	}
 	e.certPath = cfg.CertFile

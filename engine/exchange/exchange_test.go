@@ -184,7 +184,7 @@ func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 func TestImageRoundTrip(t *testing.T) {
 	for _, name := range []string{"tapes/1.197931750", "tapes/BASIC-1.132153978", "tapes/1.205822330.bz2"} {
 		t.Run(name, func(t *testing.T) {
-			r, err := loadReplay(context.Background(), []string{testenv.Testdata(t, name)}, nil)
+			r, err := loadReplay(context.Background(), &Config{Tapes: []string{testenv.Testdata(t, name)}})
 			if err != nil {
 				t.Fatal(err)
 			}

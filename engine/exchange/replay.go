@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/tapedeck/tapedeck/engine/esa"
-	"github.com/tapedeck/tapedeck/pipeline"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // event is one market change of a tape: what the exchange sends as one
@@ -60,17 +60,18 @@ type orderEvent struct {
 	raw []byte // the oc element exactly as recorded
 }
 
-// loadReplay reads the tapes named by inputs (files, directories, globs,
-// archives: anything pipeline.Walk accepts). Files named <market_id>.json
-// are catalogues, as are those in catalogueDirs and beside each tape.
-func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, error) {
+// loadReplay reads the tapes named by cfg.Tapes (files, directories, globs,
+// archives, s3://: anything tape.Walk accepts), with bad input handled by
+// tape.Rules. Files named <market_id>.json are catalogues, as are those in
+// cfg.Catalogues and beside each local tape.
+func loadReplay(ctx context.Context, cfg *Config) (*replay, error) {
+	inputs, catalogueDirs := cfg.Tapes, cfg.Catalogues
 	r := &replay{byID: make(map[string]int32)}
-	dec := esa.NewDecoder()
-	var msg esa.Message
+	rules := &tape.Rules{Strict: cfg.Strict, Log: cfg.Logger}
 	dirs := map[string]bool{}
 	catalogues := map[string]json.RawMessage{}
 	var seq []event
-	err := pipeline.Walk(ctx, inputs, func(ctx context.Context, t *pipeline.Tape) error {
+	err := tape.NewWalker(1, rules, cfg.Sources).Walk(ctx, inputs, func(ctx context.Context, t *tape.Tape) error {
 		base := filepath.Base(t.Name)
 		if strings.HasSuffix(base, ".json") {
 			rc, err := t.Open()
@@ -87,27 +88,20 @@ func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, e
 			}
 			return nil
 		}
-		if t.Member == "" {
+		if t.Member == "" && !strings.Contains(t.Path, "://") {
 			dirs[filepath.Dir(t.Path)] = true
 		}
-		lr, err := t.Lines()
-		if err != nil {
-			return err
-		}
-		defer lr.Close()
 		start := len(seq)
-		for lr.Next() {
-			if err := dec.Decode(lr.Bytes(), &msg); err != nil {
-				return t.ErrorAt(lr.Line(), err)
-			}
+		_, err := tape.Play(ctx, t, rules, func(l *tape.Line) error {
+			msg := l.Msg
 			if msg.Op == esa.OpOCM && msg.Ct != esa.ChangeTypeHeartbeat {
 				for i := range msg.OC {
 					r.orders = append(r.orders, orderEvent{pt: msg.Pt, raw: append([]byte(nil), msg.OC[i].Raw...)})
 				}
-				continue
+				return nil
 			}
 			if msg.Op != esa.OpMCM || msg.Ct == esa.ChangeTypeHeartbeat {
-				continue
+				return nil
 			}
 			for i := range msg.MC {
 				mc := &msg.MC[i]
@@ -122,8 +116,9 @@ func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, e
 				}
 				seq = append(seq, event{pt: msg.Pt, market: mi, raw: append([]byte(nil), mc.Raw...)})
 			}
-		}
-		if err := lr.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		// Each tape is in order already; a stable sort of this tape's run
@@ -132,6 +127,9 @@ func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, e
 		sort.SliceStable(run, func(i, j int) bool { return run[i].pt < run[j].pt })
 		return nil
 	})
+	if err == nil {
+		err = rules.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("exchange: loading tapes: %w", err)
 	}
@@ -159,6 +157,11 @@ func loadReplay(ctx context.Context, inputs, catalogueDirs []string) (*replay, e
 	for _, m := range r.markets {
 		if c, ok := catalogues[m.id]; ok {
 			m.catalogue = c
+			continue
+		}
+		if !esa.ValidMarketID(m.id) {
+			// An id from a tape names a file only when it has Betfair's
+			// form: "../../x" would serve whatever JSON lies there.
 			continue
 		}
 		var candidates []string

@@ -15,7 +15,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/sim"
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/testenv"
-	"github.com/tapedeck/tapedeck/pipeline"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // benchReplay runs passive-back over inputs b.N times and reports updates
@@ -66,7 +66,7 @@ func BenchmarkPassiveBackZstd(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	err = pipeline.Walk(context.Background(), []string{tar}, func(ctx context.Context, t *pipeline.Tape) error {
+	err = tape.Walk(context.Background(), []string{tar}, func(ctx context.Context, t *tape.Tape) error {
 		lr, err := t.Lines()
 		if err != nil {
 			return err

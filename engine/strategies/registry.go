@@ -49,11 +49,38 @@ type Info struct {
 	Name string
 	// Description is one line for trade strategies.
 	Description string
-	// Params documents the parameters, name to meaning (and default).
+	// Params documents the parameters, name to meaning (and default); a
+	// --param not listed here is refused (CheckParams).
 	Params map[string]string
 	// New returns a fresh instance; the engine calls it once per replayed
 	// market (or event), so instances need no locking.
 	New func(p Params) (engine.Strategy, error)
+}
+
+// CheckParams reports a parameter p sets that the strategy does not
+// document in Params, naming the ones it has: a misspelt --param would
+// otherwise be ignored and the run made with the default.
+func (in Info) CheckParams(p Params) error {
+	var unknown []string
+	for k := range p {
+		if _, ok := in.Params[k]; !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	known := make([]string, 0, len(in.Params))
+	for k := range in.Params {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	has := "has no parameters"
+	if len(known) > 0 {
+		has = "has " + strings.Join(known, ", ")
+	}
+	return fmt.Errorf("strategy %s has no parameter %s; it %s", in.Name, strings.Join(unknown, ", "), has)
 }
 
 // Registry maps strategy names to their Info. Build one with NewRegistry or

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +39,7 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if path == "" || path == "-" {
 		return &Output{w: stdout}, nil
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := createTemp(path)
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
@@ -55,6 +57,22 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		o.enc, o.w = enc, enc
 	}
 	return o, nil
+}
+
+// createTemp creates a new hidden file beside path. Unlike os.CreateTemp,
+// which always makes 0600 files, it asks for 0666 and lets the umask decide,
+// so an output is as readable as any file the user's shell would create.
+func createTemp(path string) (*os.File, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	for range 100 {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.tmp-%d", base, rand.Uint32()))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("no free temporary name beside %s", path)
 }
 
 // Write writes p to the output.

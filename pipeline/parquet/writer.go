@@ -230,7 +230,7 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 	}
 	slices.Sort(tiers)
 	meta := w.meta(batch, strings.Join(tiers, ","))
-	dir := fmt.Sprintf("event_type_id=%s/date=%s", ms[0].EventTypeID, ms[0].Date)
+	dir := fmt.Sprintf("event_type_id=%s/date=%s", partitionValue(ms[0].EventTypeID), ms[0].Date)
 	key := func(table string) string {
 		return path.Join(w.opts.Prefix, table, dir, "part-"+batch+".parquet")
 	}

@@ -18,17 +18,17 @@ import (
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/internal/testenv"
-	"github.com/tapedeck/tapedeck/pipeline"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // tapeRows replays every tape of inputs into rows, one slice per tape.
 func tapeRows(t *testing.T, inputs ...string) (rows [][]*tables.Rows, files []tables.File) {
 	t.Helper()
 	var mu sync.Mutex
-	err := pipeline.Walk(context.Background(), inputs, func(ctx context.Context, tp *pipeline.Tape) error {
+	err := tape.Walk(context.Background(), inputs, func(ctx context.Context, tp *tape.Tape) error {
 		lr, err := tp.Lines()
 		if err != nil {
 			return err

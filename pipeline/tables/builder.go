@@ -1,10 +1,7 @@
 package tables
 
 import (
-	"cmp"
-	"slices"
-	"sort"
-	"strings"
+	"math"
 	"time"
 
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -372,7 +369,7 @@ func (st *marketState) definition(seq, pt int64, d *esa.MarketDefinition) {
 		if rd.HasAdjustment {
 			row.AdjustmentFactor = st.f.p(rd.AdjustmentFactor)
 		}
-		if rd.HasBsp {
+		if rd.HasBsp && finite(rd.Bsp) {
 			row.Bsp = st.f.p(rd.Bsp)
 		}
 		st.rows.RunnerDefinitions = append(st.rows.RunnerDefinitions, row)
@@ -481,7 +478,7 @@ func (st *marketState) trades(seq, pt int64, rc *esa.RunnerChange, rs *runnerSta
 	cleared := r != nil && r.Traded.Len() == 0 && status != "OPEN"
 	for _, ps := range rc.Trd {
 		prev := rs.trd[ps.Price]
-		delta := ps.Size - prev
+		delta := cents(ps.Size - prev)
 		reset := ps.Size == 0 && cleared
 		if ps.Size == 0 {
 			delete(rs.trd, ps.Price)
@@ -495,7 +492,8 @@ func (st *marketState) trades(seq, pt int64, rc *esa.RunnerChange, rs *runnerSta
 		}
 		st.rows.Trades.Append(Trade{
 			MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rc.ID, Handicap: rc.Hc, Price: ps.Price,
-			Tick: tickOf(ps.Price), SizeCum: ps.Size, SizeDelta: delta, InPlay: inPlay, IsSettlementReset: reset,
+			Tick: tickOf(ps.Price), SizeCum: ps.Size, SizeDelta: delta, InPlay: inPlay, MarketStatus: status,
+			IsSettlementReset: reset,
 		})
 	}
 }
@@ -528,8 +526,9 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 			s.status = code
 		}
 		s.ltp, s.hasLtp = r.LastPriceTraded, r.HasLastPriceTraded
-		s.spn, s.hasSpn = r.SPNear, r.HasSPNear
-		s.spf, s.hasSpf = r.SPFar, r.HasSPFar
+		// Betfair sends "NaN" and "Infinity" for no projection: no value.
+		s.spn, s.hasSpn = r.SPNear, r.HasSPNear && finite(r.SPNear)
+		s.spf, s.hasSpf = r.SPFar, r.HasSPFar && finite(r.SPFar)
 		s.nBack = top3(&s.back, &r.AvailableToBack, &r.BestAvailableToBack, &r.BestDisplayAvailableToBack)
 		s.nLay = top3(&s.lay, &r.AvailableToLay, &r.BestAvailableToLay, &r.BestDisplayAvailableToLay)
 		if r.AvailableToBack.Len() > 3 || r.AvailableToLay.Len() > 3 {
@@ -547,6 +546,19 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 			rs.hist.push(s)
 		}
 	}
+}
+
+// finite reports whether x is a number (not NaN or an infinity).
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// cents rounds an amount of money to Betfair's unit, the cent: sums and
+// differences of sizes otherwise carry binary noise (141.60999999999999).
+func cents(x float64) float64 {
+	r := math.Round(x*100) / 100
+	if r == 0 {
+		return 0 // not -0
+	}
+	return r
 }
 
 // top3 copies the best three prices of a side: from the full price ladder
@@ -620,370 +632,4 @@ func (b *Builder) Finish() []*Rows {
 	}
 	b.list, b.markets = nil, nil
 	return out
-}
-
-// asOf returns the index of the last snapshot with pt <= t, or -1.
-func asOfMarket(h *paged[marketSnap], t int64) int {
-	return sort.Search(h.len(), func(i int) bool { return h.at(i).pt > t }) - 1
-}
-
-func asOfRunner(h *paged[runnerSnap], t int64) int {
-	return sort.Search(h.len(), func(i int) bool { return h.at(i).pt > t }) - 1
-}
-
-// beforeSeq returns the index of the last runner snapshot from a line
-// before seq, or -1.
-func beforeSeq(h *paged[runnerSnap], seq int64) int {
-	return sort.Search(h.len(), func(i int) bool { return h.at(i).seq >= seq }) - 1
-}
-
-func (st *marketState) finish(opts Options, points []int) {
-	r := &st.rows
-	r.EventTypeID, r.DataTier = "0", TierRecorded
-	if st.firstPt != 0 {
-		r.Date = time.UnixMilli(st.firstPt).UTC().Format(time.DateOnly)
-	}
-	if st.m == nil || st.m.Def == nil {
-		return
-	}
-	d := st.m.Def
-	mk := &Market{MarketID: st.id, EventTypeID: d.EventTypeID, EventID: d.EventID, EventName: d.EventName,
-		MarketName: d.Name, MarketType: d.MarketType, BettingType: d.BettingType, CountryCode: d.CountryCode,
-		Venue: d.Venue, Timezone: d.Timezone, OpenDate: st.timePtr(d.OpenDate), SuspendTime: st.timePtr(d.SuspendTime),
-		BspReconciledTime: st.bspRecPt, CloseTime: st.closePt, SettledTime: st.timePtr(d.SettledTime),
-		TurnInPlayEnabled: d.TurnInPlayEnabled, BspMarket: d.BspMarket, NumberOfWinners: int32(d.NumberOfWinners),
-		NRunners: int32(len(d.Runners)), MarketBaseRate: d.MarketBaseRate, FinalStatus: d.Status,
-		Source: opts.Source, SourceMember: opts.Member, NUpdates: st.nUpdates, TotalMatched: st.vol}
-	if d.HasEachWayDivisor {
-		mk.EachWayDivisor = st.f.p(d.EachWayDivisor)
-	}
-	if st.hasInPlay {
-		mk.InplayTime = st.f.i(st.inPlay.ms)
-	}
-	// The off.
-	off, offSrc := timeAt{}, OffNone
-	switch {
-	case st.hasInPlay:
-		off, offSrc = st.inPlay, OffInPlay
-	case st.hasCand:
-		off, offSrc = st.cand, OffSuspended
-	}
-	hasOff := offSrc != OffNone
-	mk.OffTimeSource = offSrc
-	if hasOff {
-		mk.OffTime = st.f.i(off.ms)
-	}
-	// market_time: the last one announced before the off.
-	if len(st.marketTimes) > 0 {
-		mk.MarketTimeFirst = st.f.i(st.marketTimes[0].ms)
-		mt := st.marketTimes[len(st.marketTimes)-1]
-		if hasOff {
-			for _, x := range st.marketTimes {
-				if x.seq < off.seq {
-					mt = x
-				}
-			}
-		}
-		mk.MarketTime = st.f.i(mt.ms)
-		r.Date = time.UnixMilli(mt.ms).UTC().Format(time.DateOnly)
-	}
-	if d.EventTypeID != "" {
-		r.EventTypeID = d.EventTypeID
-	}
-	// Voided: a meeting abandoned removes every runner.
-	removed := 0
-	for _, rd := range d.Runners {
-		if strings.HasPrefix(rd.Status, "REMOVED") {
-			removed++
-		}
-	}
-	mk.Voided = len(d.Runners) > 0 && removed == len(d.Runners)
-	// Active runners at the off: the definition in force just before it.
-	if hasOff {
-		i := sort.Search(st.hist.len(), func(i int) bool { return st.hist.at(i).seq >= off.seq }) - 1
-		if i >= 0 {
-			mk.NActiveAtOff = st.hist.at(i).nActive
-		}
-	} else {
-		mk.NActiveAtOff = int32(d.NumberOfActiveRunners)
-	}
-	switch {
-	case st.recorded || st.levels:
-		mk.DataTier = TierRecorded
-	case st.deep:
-		mk.DataTier = TierPro
-	case st.ladders:
-		mk.DataTier = TierAdvanced
-	default:
-		mk.DataTier = TierBasic
-	}
-	r.DataTier = mk.DataTier
-
-	// Runner volumes from the trades, split at the off.
-	type agg struct {
-		vol, pv, min, max float64
-		n                 int
-	}
-	pp, ip := map[rkey]*agg{}, map[rkey]*agg{}
-	r.Trades.Each(func(t *Trade) {
-		if t.IsSettlementReset {
-			return
-		}
-		k := rkey{t.SelectionID, t.Handicap}
-		side := pp
-		if hasOff && t.Seq >= off.seq {
-			side = ip
-		} else {
-			mk.TotalMatchedPreplay += t.SizeDelta
-		}
-		a := side[k]
-		if a == nil {
-			a = &agg{}
-			side[k] = a
-		}
-		a.vol += t.SizeDelta
-		a.pv += t.SizeDelta * t.Price
-		if t.SizeDelta > 0 {
-			if a.n == 0 || t.Price < a.min {
-				a.min = t.Price
-			}
-			if a.n == 0 || t.Price > a.max {
-				a.max = t.Price
-			}
-			a.n++
-		}
-	})
-	r.Market = mk
-
-	defs := map[rkey]*esa.RunnerDefinition{}
-	for i := range d.Runners {
-		defs[rkey{d.Runners[i].ID, d.Runners[i].Hc}] = &d.Runners[i]
-	}
-	runners := slices.Clone(st.rlist)
-	prio := func(rs *runnerState) int {
-		if rd := defs[rs.key]; rd != nil {
-			return rd.SortPriority
-		}
-		return 1 << 30
-	}
-	slices.SortStableFunc(runners, func(a, b *runnerState) int {
-		return cmp.Or(cmp.Compare(prio(a), prio(b)), cmp.Compare(a.key.id, b.key.id), cmp.Compare(a.key.hc, b.key.hc))
-	})
-	var sched int64
-	if mk.MarketTime != nil {
-		sched = *mk.MarketTime
-	}
-	for _, rs := range runners {
-		row := Runner{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc}
-		if rd := defs[rs.key]; rd != nil {
-			row.RunnerName, row.SortPriority, row.FinalStatus = rd.Name, int32(rd.SortPriority), rd.Status
-			row.IsWinner = rd.Status == "WINNER"
-			if rd.HasBsp {
-				row.Bsp = st.f.p(rd.Bsp)
-			}
-			row.RemovalTime = st.timePtr(rd.RemovalDate)
-			if strings.HasPrefix(rd.Status, "REMOVED") {
-				row.RemovedBeforeOff = !hasOff || row.RemovalTime == nil || *row.RemovalTime <= off.ms
-			}
-		}
-		// State just before the off (or at the end when there is none).
-		at := rs.hist.len() - 1
-		if hasOff {
-			at = beforeSeq(&rs.hist, off.seq)
-		}
-		if at >= 0 {
-			s := rs.hist.at(at)
-			if s.hasAdj {
-				row.AdjustmentFactor = st.f.p(s.adj)
-			}
-			if s.hasLtp {
-				row.PpLtp = st.f.p(s.ltp)
-			}
-			if s.spLay > 0 {
-				row.SpBackStake = st.f.p(s.spLay)
-			}
-			if s.spBack > 0 {
-				row.SpLayLiability = st.f.p(s.spBack)
-			}
-			if hasOff {
-				if s.nBack > 0 {
-					row.BackPriceAtOff = st.f.p(s.back[0].Price)
-				}
-				if s.nLay > 0 {
-					row.LayPriceAtOff = st.f.p(s.lay[0].Price)
-				}
-				if s.hasSpn {
-					row.SpnAtOff = st.f.p(s.spn)
-				}
-				if s.hasSpf {
-					row.SpfAtOff = st.f.p(s.spf)
-				}
-			}
-		}
-		if row.AdjustmentFactor == nil && at < 0 {
-			if rd := defs[rs.key]; rd != nil && rd.HasAdjustment {
-				row.AdjustmentFactor = st.f.p(rd.AdjustmentFactor)
-			}
-		}
-		if mk.MarketTime != nil {
-			if i := asOfRunner(&rs.hist, sched); i >= 0 {
-				s := rs.hist.at(i)
-				if s.nBack > 0 {
-					row.BackPriceAtScheduled = st.f.p(s.back[0].Price)
-				}
-				if s.nLay > 0 {
-					row.LayPriceAtScheduled = st.f.p(s.lay[0].Price)
-				}
-			}
-		}
-		if a := pp[rs.key]; a != nil {
-			row.PpVolume = a.vol
-			if a.n > 0 {
-				row.PpMin, row.PpMax = st.f.p(a.min), st.f.p(a.max)
-			}
-			if a.vol > 0 {
-				row.PpWap = st.f.p(a.pv / a.vol)
-			}
-		}
-		if a := ip[rs.key]; a != nil {
-			row.IpVolume = a.vol
-			if a.n > 0 {
-				row.IpMin, row.IpMax = st.f.p(a.min), st.f.p(a.max)
-			}
-			if a.vol > 0 {
-				row.IpWap = st.f.p(a.pv / a.vol)
-			}
-			if n := rs.hist.len(); n > 0 && rs.hist.at(n-1).hasLtp {
-				row.IpLtp = st.f.p(rs.hist.at(n - 1).ltp)
-			}
-		}
-		r.Runners = append(r.Runners, row)
-	}
-
-	// Snapshots: refs in name order ("off" < "scheduled"), points largest
-	// first, runners by (selection_id, handicap).
-	type ref struct {
-		name string
-		t    int64
-	}
-	var refs []ref
-	if hasOff {
-		refs = append(refs, ref{RefOff, off.ms})
-	}
-	if mk.MarketTime != nil {
-		refs = append(refs, ref{RefScheduled, sched})
-	}
-	if len(points) == 0 || len(refs) == 0 || opts.NoSnapshots {
-		return
-	}
-	byID := slices.Clone(st.rlist)
-	slices.SortFunc(byID, func(a, b *runnerState) int {
-		return cmp.Or(cmp.Compare(a.key.id, b.key.id), cmp.Compare(a.key.hc, b.key.hc))
-	})
-	for _, rf := range refs {
-		for _, p := range points {
-			t := rf.t - int64(p)*1000
-			mi := asOfMarket(&st.hist, t)
-			if mi < 0 {
-				continue
-			}
-			h := st.hist.at(mi)
-			ms := MarketSnapshot{MarketID: st.id, Ref: rf.name, SecondsBefore: int32(p), SnapshotTime: t,
-				LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status, InPlay: h.inPlay, TotalMatched: h.total, NActive: h.nActive}
-			var bo, lo float64
-			var nb, nl int
-			for _, rs := range byID {
-				i := asOfRunner(&rs.hist, t)
-				if i < 0 || st.statusName(rs.hist.at(i).status) != "ACTIVE" {
-					continue
-				}
-				s := rs.hist.at(i)
-				if s.nBack > 0 && s.back[0].Price > 0 {
-					bo += 1 / s.back[0].Price
-					nb++
-				}
-				if s.nLay > 0 && s.lay[0].Price > 0 {
-					lo += 1 / s.lay[0].Price
-					nl++
-				}
-			}
-			if nb > 0 {
-				ms.BackOverround = st.f.p(bo)
-			}
-			if nl > 0 {
-				ms.LayOverround = st.f.p(lo)
-			}
-			r.MarketSnapshots = append(r.MarketSnapshots, ms)
-		}
-	}
-	for _, rs := range byID {
-		for _, rf := range refs {
-			for _, p := range points {
-				t := rf.t - int64(p)*1000
-				mi := asOfMarket(&st.hist, t)
-				i := asOfRunner(&rs.hist, t)
-				if mi < 0 || i < 0 {
-					continue
-				}
-				h, s := st.hist.at(mi), rs.hist.at(i)
-				row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc, Ref: rf.name,
-					SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: h.pt, MarketStatus: h.status,
-					InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: s.vol, Has: HasLastUpdatePt}
-				if s.hasAdj {
-					row.AdjustmentFactor = s.adj
-					row.Has |= HasAdjustmentFactor
-				}
-				if s.hasLtp {
-					row.Ltp = s.ltp
-					row.Has |= HasLtp
-				}
-				if s.vol > 0 {
-					row.Wap = s.pv / s.vol
-					row.Has |= HasWap
-				}
-				bp := [3]*float64{&row.BackPrice1, &row.BackPrice2, &row.BackPrice3}
-				bs := [3]*float64{&row.BackSize1, &row.BackSize2, &row.BackSize3}
-				lp := [3]*float64{&row.LayPrice1, &row.LayPrice2, &row.LayPrice3}
-				ls := [3]*float64{&row.LaySize1, &row.LaySize2, &row.LaySize3}
-				for k := 0; k < int(s.nBack); k++ {
-					*bp[k], *bs[k] = s.back[k].Price, s.back[k].Size
-					row.Has |= (HasBackPrice1 | HasBackSize1) << (2 * k)
-				}
-				for k := 0; k < int(s.nLay); k++ {
-					*lp[k], *ls[k] = s.lay[k].Price, s.lay[k].Size
-					row.Has |= (HasLayPrice1 | HasLaySize1) << (2 * k)
-				}
-				var backOK, layOK bool
-				if s.nBack > 0 {
-					var t int
-					t, backOK = book.Tick(s.back[0].Price)
-					if backOK {
-						row.BackTick = int32(t)
-						row.Has |= HasBackTick
-					}
-				}
-				if s.nLay > 0 {
-					var t int
-					t, layOK = book.Tick(s.lay[0].Price)
-					if layOK {
-						row.LayTick = int32(t)
-						row.Has |= HasLayTick
-					}
-				}
-				if backOK && layOK {
-					row.SpreadTicks = row.LayTick - row.BackTick
-					row.Has |= HasSpreadTicks
-				}
-				if s.hasSpn {
-					row.Spn = s.spn
-					row.Has |= HasSpn
-				}
-				if s.hasSpf {
-					row.Spf = s.spf
-					row.Has |= HasSpf
-				}
-				r.Snapshots.Append(row)
-			}
-		}
-	}
 }

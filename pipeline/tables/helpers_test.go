@@ -53,6 +53,22 @@ func greyhound(t *testing.T, marketID string) [][]byte {
 	return tarMember(t, testenv.Shared(t, greyhoundTar), "/"+marketID+".bz2")
 }
 
+// sharedBz2 returns the lines of a bzip2 tape of the shared data,
+// skipping the test when it is absent.
+func sharedBz2(t *testing.T, name string) [][]byte {
+	t.Helper()
+	f, err := os.Open(testenv.Shared(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(bzip2.NewReader(f))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return splitLines(data)
+}
+
 // testdataTape returns the lines of an uncompressed tape in testdata/tapes.
 func testdataTape(t *testing.T, name string) [][]byte {
 	t.Helper()

@@ -47,9 +47,12 @@ type Market struct {
 	EachWayDivisor    *float64 `parquet:"each_way_divisor,optional"`
 	Voided            bool     `parquet:"voided"`
 	FinalStatus       string   `parquet:"final_status,dict"`
-	// TotalMatchedPreplay and TotalMatched come from the traded ladders,
-	// settlement resets excluded (see Trade).
+	// TotalMatchedPreplay, SpTradedVolume, IpTradedVolume and TotalMatched
+	// come from the traded ladders, settlement resets excluded (see Trade),
+	// split by phase (see Runner); the three phases add up to the total.
 	TotalMatchedPreplay float64 `parquet:"total_matched_preplay"`
+	SpTradedVolume      float64 `parquet:"sp_traded_volume"`
+	IpTradedVolume      float64 `parquet:"ip_traded_volume"`
 	TotalMatched        float64 `parquet:"total_matched"`
 	DataTier            string  `parquet:"data_tier,dict"`
 	Source              string  `parquet:"source,dict"`
@@ -59,6 +62,14 @@ type Market struct {
 
 // Runner is one row of the runners table: one runner of one market, kept
 // whatever its status (a removed runner keeps its row).
+//
+// Its traded volume is split into three phases by the market's state at
+// each change of the traded ladder: in play (the definition says in play:
+// ip_*), SP-matched (not in play and not OPEN: a suspended market matches
+// nothing but Betfair's SP reconciliation, around the off: sp_*), and
+// pre-play (not in play, OPEN: pp_*). The three add up to the runner's
+// whole traded volume, and trades.in_play and trades.market_status say
+// which phase each trade is in.
 type Runner struct {
 	MarketID             string   `parquet:"market_id,dict"`
 	SelectionID          int64    `parquet:"selection_id"`
@@ -81,8 +92,9 @@ type Runner struct {
 	IpWap                *float64 `parquet:"ip_wap,optional"`
 	IpLtp                *float64 `parquet:"ip_ltp,optional"`
 	IpVolume             float64  `parquet:"ip_volume"`
-	SpBackStake          *float64 `parquet:"sp_back_stake,optional"`
-	SpLayLiability       *float64 `parquet:"sp_lay_liability,optional"`
+	SpTradedVolume       float64  `parquet:"sp_traded_volume"`
+	SpBackStake          float64  `parquet:"sp_back_stake"`
+	SpLayLiability       float64  `parquet:"sp_lay_liability"`
 	BackPriceAtOff       *float64 `parquet:"back_price_at_off,optional"`
 	LayPriceAtOff        *float64 `parquet:"lay_price_at_off,optional"`
 	SpnAtOff             *float64 `parquet:"spn_at_off,optional"`
@@ -191,6 +203,9 @@ type Trade struct {
 	SizeCum   float64 `parquet:"size_cum"`
 	SizeDelta float64 `parquet:"size_delta"`
 	InPlay    bool    `parquet:"in_play"`
+	// MarketStatus is the market's status at the change: with InPlay it
+	// gives the trade's phase (see Runner).
+	MarketStatus string `parquet:"market_status,dict"`
 	// IsSettlementReset marks a level zeroed when Betfair clears the traded
 	// ladder at settlement; such rows are left out of every volume.
 	IsSettlementReset bool `parquet:"is_settlement_reset"`
@@ -380,7 +395,7 @@ type Rows struct {
 // keeps pending: each table's row size times its rows, plus 8 bytes for
 // each value an optional column points to.
 func (r *Rows) Bytes() int64 {
-	n := int64(len(r.Runners))*(int64(unsafe.Sizeof(Runner{}))+18*8) +
+	n := int64(len(r.Runners))*(int64(unsafe.Sizeof(Runner{}))+16*8) +
 		int64(len(r.MarketDefinitions))*(int64(unsafe.Sizeof(MarketDefinition{}))+16) +
 		int64(len(r.RunnerDefinitions))*(int64(unsafe.Sizeof(RunnerDefinition{}))+24) +
 		int64(r.LadderDeltas.Len())*int64(unsafe.Sizeof(LadderDelta{})) +

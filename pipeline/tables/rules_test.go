@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,20 +19,27 @@ import (
 // definition with inPlay true, else the last OPEN->SUSPENDED that no OPEN
 // follows.
 func wantOff(raw []rawLine) (int64, string) {
-	for _, l := range raw {
+	_, pt, src := wantOffLine(raw)
+	return pt, src
+}
+
+// wantOffLine is wantOff that also returns the index of the off's line
+// (-1 with no off).
+func wantOffLine(raw []rawLine) (int, int64, string) {
+	for i, l := range raw {
 		for _, mc := range l.MC {
 			if mc.Def != nil && mc.Def.InPlay {
-				return l.Pt, tables.OffInPlay
+				return i, l.Pt, tables.OffInPlay
 			}
 		}
 	}
 	var statuses []string
-	var pts []int64
-	for _, l := range raw {
+	var lines []int
+	for i, l := range raw {
 		for _, mc := range l.MC {
 			if mc.Def != nil {
 				statuses = append(statuses, mc.Def.Status)
-				pts = append(pts, l.Pt)
+				lines = append(lines, i)
 			}
 		}
 	}
@@ -40,10 +48,10 @@ func wantOff(raw []rawLine) (int64, string) {
 			break
 		}
 		if statuses[i] == "SUSPENDED" && statuses[i-1] == "OPEN" {
-			return pts[i], tables.OffSuspended
+			return lines[i], raw[lines[i]].Pt, tables.OffSuspended
 		}
 	}
-	return 0, tables.OffNone
+	return -1, 0, tables.OffNone
 }
 
 func TestOff(t *testing.T) {
@@ -214,7 +222,7 @@ func TestSnapshotsAsOf(t *testing.T) {
 		t.Run(id, func(t *testing.T) {
 			lines := greyhound(t, id)
 			raw := decodeRaw(t, lines)
-			offPt, _ := wantOff(raw)
+			offLine, offPt, _ := wantOffLine(raw)
 			var sched int64
 			for _, l := range raw {
 				if d := l.MC[0].Def; d != nil && l.Pt < offPt {
@@ -231,16 +239,40 @@ func TestSnapshotsAsOf(t *testing.T) {
 			if len(r.MarketSnapshots) != 2*nPoints {
 				t.Errorf("%d market snapshots, want %d", len(r.MarketSnapshots), 2*nPoints)
 			}
-			cache := map[int64]rawBook{}
-			checked := 0
+			// A point at or before the off is the book before the off's
+			// line, whatever else shares its millisecond.
+			type at struct {
+				ref string
+				t   int64
+			}
+			cache := map[at]rawBook{}
+			book := func(ref string, seconds int32, t int64) rawBook {
+				k := at{ref, t}
+				if ref == tables.RefOff && seconds >= 0 {
+					k.ref = "before off"
+				}
+				b, ok := cache[k]
+				if !ok {
+					lines := raw
+					if k.ref == "before off" {
+						lines = raw[:offLine]
+					}
+					b = bookAt(lines, t)
+					cache[k] = b
+				}
+				return b
+			}
+			checked, atOff := 0, 0
 			for _, s := range r.Snapshots.All() {
 				if want := refs[s.Ref] - int64(s.SecondsBefore)*1000; s.SnapshotTime != want {
 					t.Fatalf("%s %d: snapshot_time %d, want %d", s.Ref, s.SecondsBefore, s.SnapshotTime, want)
 				}
-				b, ok := cache[s.SnapshotTime]
-				if !ok {
-					b = bookAt(raw, s.SnapshotTime)
-					cache[s.SnapshotTime] = b
+				b := book(s.Ref, s.SecondsBefore, s.SnapshotTime)
+				if s.Ref == tables.RefOff && s.SecondsBefore == 0 {
+					atOff++
+					if s.RunnerStatus == "ACTIVE" && s.MarketStatus != "OPEN" {
+						t.Errorf("%d at the off: market_status %s, want the OPEN market before the off's line", s.SelectionID, s.MarketStatus)
+					}
 				}
 				if s.Has&tables.HasLastUpdatePt == 0 || s.LastUpdatePt != b.lastPt {
 					t.Fatalf("%s %d: last_update_pt %v, want %d", s.Ref, s.SecondsBefore, s.LastUpdatePt, b.lastPt)
@@ -274,8 +306,8 @@ func TestSnapshotsAsOf(t *testing.T) {
 				}
 				checked++
 			}
-			if checked == 0 {
-				t.Fatal("no snapshots")
+			if checked == 0 || atOff == 0 {
+				t.Fatalf("%d snapshots, %d at the off", checked, atOff)
 			}
 			// Written order: (selection_id, handicap, ref, seconds_before DESC).
 			all := r.Snapshots.All()
@@ -286,7 +318,7 @@ func TestSnapshotsAsOf(t *testing.T) {
 				t.Error("snapshots not in (selection_id, handicap, ref, seconds_before DESC) order")
 			}
 			for _, ms := range r.MarketSnapshots {
-				b := cache[ms.SnapshotTime]
+				b := book(ms.Ref, ms.SecondsBefore, ms.SnapshotTime)
 				var over float64
 				n := 0
 				for id, st := range b.status {
@@ -303,18 +335,33 @@ func TestSnapshotsAsOf(t *testing.T) {
 	}
 }
 
+// phases of the traded volume, as the runners table splits it.
+const (
+	preplay = iota
+	sp
+	inPlay
+)
+
 // wantVolume replays the traded ladders from the raw JSON: per runner the
-// sum of non-reset changes, the number of non-reset decreases and the
-// number of settlement resets (a zero that empties the runner's ladder
-// while the market is not OPEN).
-func wantVolume(raw []rawLine) (vol map[int64]float64, decreases, resets int) {
-	vol = map[int64]float64{}
+// sum of non-reset changes by phase (in play when the last definition says
+// so, SP-matched when it is otherwise not OPEN, else pre-play), the number
+// of non-reset decreases and the number of settlement resets (a zero that
+// empties the runner's ladder while the market is not OPEN).
+func wantVolume(raw []rawLine) (vol map[int64]*[3]float64, decreases, resets int) {
+	vol = map[int64]*[3]float64{}
 	lad := map[int64]map[float64]float64{}
-	status := ""
+	status, inplay := "", false
 	for _, l := range raw {
 		for _, mc := range l.MC {
 			if mc.Def != nil {
-				status = mc.Def.Status
+				status, inplay = mc.Def.Status, mc.Def.InPlay
+			}
+			phase := preplay
+			switch {
+			case inplay:
+				phase = inPlay
+			case status != "OPEN":
+				phase = sp
 			}
 			for _, rc := range mc.RC {
 				if rc.Trd == nil {
@@ -322,6 +369,7 @@ func wantVolume(raw []rawLine) (vol map[int64]float64, decreases, resets int) {
 				}
 				if lad[rc.ID] == nil {
 					lad[rc.ID] = map[float64]float64{}
+					vol[rc.ID] = &[3]float64{}
 				}
 				old := map[float64]float64{}
 				for _, ps := range rc.Trd {
@@ -342,7 +390,7 @@ func wantVolume(raw []rawLine) (vol map[int64]float64, decreases, resets int) {
 					if d < 0 {
 						decreases++
 					}
-					vol[rc.ID] += d
+					vol[rc.ID][phase] += d
 				}
 			}
 		}
@@ -350,22 +398,53 @@ func wantVolume(raw []rawLine) (vol map[int64]float64, decreases, resets int) {
 	return vol, decreases, resets
 }
 
+// isCents reports whether x is a whole number of cents, as Betfair's
+// amounts are, printed without binary noise.
+func isCents(x float64) bool {
+	s := strconv.FormatFloat(x, 'f', -1, 64)
+	i := strings.IndexByte(s, '.')
+	return i < 0 || len(s)-i-1 <= 2
+}
+
 func TestTradedVolume(t *testing.T) {
-	for _, id := range []string{"1.195395421", "1.195395446", "1.195395431"} {
+	// 1.195395457 and 1.195395445 match SP after the suspension; 1.205822330
+	// (horse racing) matches SP for minutes after its off.
+	for _, id := range []string{"1.195395421", "1.195395446", "1.195395431", "1.195395457", "1.195395445", "1.205822330"} {
 		t.Run(id, func(t *testing.T) {
-			lines := greyhound(t, id)
+			var lines [][]byte
+			if id == "1.205822330" {
+				lines = sharedBz2(t, "data/historic/1.205822330.bz2")
+			} else {
+				lines = greyhound(t, id)
+			}
 			raw := decodeRaw(t, lines)
 			vol, decreases, resets := wantVolume(raw)
 			r := one(t, replay(t, lines, tables.Grid{}))
-			var total float64
+			var total [3]float64
 			for _, v := range vol {
-				total += v
+				for p := range v {
+					total[p] += v[p]
+				}
 			}
-			if math.Abs(r.Market.TotalMatched-total) > 1e-6 {
-				t.Errorf("total_matched %v, want %v", r.Market.TotalMatched, total)
+			mk := r.Market
+			for _, c := range []struct {
+				name      string
+				got, want float64
+			}{
+				{"total_matched", mk.TotalMatched, total[preplay] + total[sp] + total[inPlay]},
+				{"total_matched_preplay", mk.TotalMatchedPreplay, total[preplay]},
+				{"sp_traded_volume", mk.SpTradedVolume, total[sp]},
+				{"ip_traded_volume", mk.IpTradedVolume, total[inPlay]},
+			} {
+				if math.Abs(c.got-c.want) > 0.005 || !isCents(c.got) {
+					t.Errorf("markets.%s %v, want %v in cents", c.name, c.got, c.want)
+				}
 			}
 			gotDec, gotResets := 0, 0
 			for _, tr := range r.Trades.All() {
+				if !isCents(tr.SizeDelta) {
+					t.Fatalf("size_delta %v is not in cents", tr.SizeDelta)
+				}
 				if tr.IsSettlementReset {
 					gotResets++
 					if tr.SizeCum != 0 {
@@ -378,15 +457,61 @@ func TestTradedVolume(t *testing.T) {
 			if gotResets != resets || gotDec != decreases {
 				t.Errorf("%d resets and %d negative size_delta, want %d and %d", gotResets, gotDec, resets, decreases)
 			}
-			if resets == 0 {
+			if resets == 0 && id != "1.205822330" {
 				t.Errorf("the market has no settlement reset: a weak case")
 			}
+			var spSeen float64
 			for _, ru := range r.Runners {
-				if got := ru.PpVolume + ru.IpVolume; math.Abs(got-vol[ru.SelectionID]) > 1e-6 {
-					t.Errorf("runner %d: pp+ip volume %v, want %v", ru.SelectionID, got, vol[ru.SelectionID])
+				want := vol[ru.SelectionID]
+				if want == nil {
+					want = &[3]float64{}
 				}
+				for p, got := range []float64{ru.PpVolume, ru.SpTradedVolume, ru.IpVolume} {
+					if math.Abs(got-want[p]) > 0.005 || !isCents(got) {
+						t.Errorf("runner %d: phase %d volume %v, want %v in cents", ru.SelectionID, p, got, want[p])
+					}
+				}
+				spSeen += ru.SpTradedVolume
+			}
+			if id == "1.195395457" && spSeen == 0 {
+				t.Errorf("no SP-matched volume in a market that matched SP after its off")
 			}
 		})
+	}
+}
+
+// TestNoValue checks that Betfair's "NaN" and "Infinity" projections are
+// stored as no value (null), never as numbers.
+func TestNoValue(t *testing.T) {
+	lines := greyhound(t, "1.195395420")
+	nan := 0
+	for _, l := range lines {
+		nan += bytes.Count(l, []byte(`"NaN"`)) + bytes.Count(l, []byte(`"Infinity"`))
+	}
+	if nan == 0 {
+		t.Fatal("the case has no NaN or Infinity projection")
+	}
+	r := one(t, replay(t, lines, tables.DefaultGrid()))
+	withSP := 0
+	for _, s := range r.Snapshots.All() {
+		for i, v := range s.Optional() {
+			if s.Has&(1<<i) != 0 && (math.IsNaN(v) || math.IsInf(v, 0)) {
+				t.Fatalf("snapshot %d %s %d: %s = %v", s.SelectionID, s.Ref, s.SecondsBefore, tables.SnapshotOptional[i], v)
+			}
+		}
+		if s.Has&tables.HasSpn != 0 {
+			withSP++
+		}
+	}
+	for _, ru := range r.Runners {
+		for _, p := range []*float64{ru.SpnAtOff, ru.SpfAtOff, ru.Bsp} {
+			if p != nil && (math.IsNaN(*p) || math.IsInf(*p, 0)) {
+				t.Fatalf("runner %d: a projection or BSP of %v", ru.SelectionID, *p)
+			}
+		}
+	}
+	if withSP == 0 {
+		t.Error("no snapshot has a projected SP: a weak case")
 	}
 }
 

@@ -157,6 +157,13 @@ func (o Options) OpenBucket(ctx context.Context, bucket string) (store.Store, er
 	return s, nil
 }
 
+// WithLogger returns the options with Logger set, for commands that make
+// their logger after their flags are parsed.
+func (o Options) WithLogger(log *slog.Logger) Options {
+	o.Logger = log
+	return o
+}
+
 // castagnoli is the CRC32C table; crc32.MakeTable caches it, so this is a
 // constant in all but name.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
