@@ -20,6 +20,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/internal/shard"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 	"github.com/tapedeck/tapedeck/tape"
 	"github.com/tapedeck/tapedeck/tradecli/report"
 )
@@ -38,7 +39,7 @@ type BacktestOptions struct {
 	// options for s3:// inputs and -o.
 	Sweep []string
 	Shard string
-	S3    store.S3Options
+	S3    s3.Options
 	// Report, when set, is the HTML strategy report to write; the run then
 	// also records price series, market details and fills into Out.
 	Report string
@@ -188,7 +189,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		Cache:        book.Options{CalculateMarketTv: o.Historic, CumulativeRunnerTv: o.Historic},
 		Log:          log,
 		Keep:         sh.Keeps,
-		Sources:      tape.Sources{Store: store.Options{S3: o.S3}},
+		Sources:      tape.Sources{Store: store.Options{S3: o.S3.WithLogger(log)}},
 		NewObserver:  observe,
 		Strict:       o.Strict,
 		// Rows go out as each market finishes: nothing of a run is held

@@ -66,12 +66,12 @@ func tryBacktest(t *testing.T, args ...string) (string, error) {
 // server (skipped without it), and gets what it gets from the same tapes on
 // disk.
 func TestBacktestReadsS3(t *testing.T) {
-	src, opts, local := uploadTapes(t, "1.197931750", "1.197931751")
+	src, _, local := uploadTapes(t, "1.197931750", "1.197931751")
 	want, err := tryBacktest(t, append([]string{"-o", t.TempDir()}, local...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := tryBacktest(t, "-o", t.TempDir(), src, "--s3-endpoint", opts.S3.Endpoint, "--s3-path-style")
+	got, err := tryBacktest(t, "-o", t.TempDir(), src, "--s3-endpoint", storetest.Endpoint(t), "--s3-path-style")
 	if err != nil {
 		t.Fatalf("backtest %s: %v", src, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 	"github.com/tapedeck/tapedeck/tape"
 )
 
@@ -23,7 +24,7 @@ func ServeCommand() *cobra.Command {
 		cfg      exchange.Config
 		info     string
 		logLevel string
-		s3       store.S3Options
+		s3       s3.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "serve TAPES...",
@@ -68,8 +69,8 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 				return &cli.UsageError{Err: fmt.Errorf("--stall-after needs --stall-for")}
 			}
 			cfg.Tapes = args
-			cfg.Sources = tape.Sources{Store: store.Options{S3: s3}}
 			cfg.Logger = cli.NewLogger(os.Stderr, level)
+			cfg.Sources = tape.Sources{Store: store.Options{S3: s3.WithLogger(cfg.Logger)}}
 			ex, err := exchange.New(cfg)
 			if err != nil {
 				return err

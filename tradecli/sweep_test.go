@@ -351,7 +351,7 @@ func TestShardsToS3(t *testing.T) {
 	}
 	tapes := strings.TrimSuffix(url, prefix) + "tapes/"
 
-	base := []string{"--strategy", "passive-back", "--sweep", "stake=2,5", "--s3-endpoint", opt.S3.Endpoint, "--s3-path-style"}
+	base := []string{"--strategy", "passive-back", "--sweep", "stake=2,5", "--s3-endpoint", storetest.Endpoint(t), "--s3-path-style"}
 	whole := t.TempDir()
 	backtest(t, append(base, "-o", whole, local)...)
 	_, wantRows := readCSV(t, dirStore(t, whole), "orders.csv")

@@ -14,6 +14,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/pipeline"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 	"github.com/tapedeck/tapedeck/tape"
 )
 
@@ -22,7 +23,7 @@ func newBooksCmd() *cobra.Command {
 		out    string
 		opts   book.Options
 		strict bool
-		s3     store.S3Options
+		s3     s3.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "books INPUT...",
@@ -57,7 +58,7 @@ of these with exit code 1.`,
 			}
 			log := cli.NewLogger(os.Stderr, slog.LevelInfo)
 			res, err := pipeline.WriteBooks(ctx, args, w, pipeline.BooksOptions{Cache: opts, Strict: strict, Log: log,
-				Sources: tape.Sources{Store: store.Options{S3: s3}}})
+				Sources: tape.Sources{Store: store.Options{S3: s3.WithLogger(log)}}})
 			if err == nil && ctx.Err() != nil {
 				err = fmt.Errorf("convert books: interrupted: %w", ctx.Err())
 			}

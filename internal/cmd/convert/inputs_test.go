@@ -220,7 +220,7 @@ func TestStatsAndBooksReadS3(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	flags := []string{"--s3-endpoint", opts.S3.Endpoint, "--s3-path-style"}
+	flags := []string{"--s3-endpoint", storetest.Endpoint(t), "--s3-path-style"}
 	local, err := statsJSON(t, testenv.Testdata(t, "tapes/1.197931750"), testenv.Testdata(t, "tapes/1.205822330.bz2"))
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/pipeline"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 	"github.com/tapedeck/tapedeck/tape"
 )
 
@@ -28,7 +29,7 @@ func newStatsCmd() *cobra.Command {
 		workers int
 		strict  bool
 		opts    book.Options
-		s3      store.S3Options
+		s3      s3.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "stats INPUT...",
@@ -63,7 +64,7 @@ these with exit code 1.`,
 			progress := newProgress(os.Stderr)
 			st, err := pipeline.CollectStats(cmd.Context(), args, pipeline.StatsOptions{
 				Workers: workers, Strict: strict, Cache: opts, Log: log, Progress: progress.tape,
-				Sources: tape.Sources{Store: store.Options{S3: s3}},
+				Sources: tape.Sources{Store: store.Options{S3: s3.WithLogger(log)}},
 			})
 			progress.done()
 			if st != nil {
