@@ -18,7 +18,11 @@ import "github.com/tapedeck/tapedeck/engine/book"
 // with book bk.
 func (u *unit) newMarket(sl *slot, bk *book.Market) *marketState {
 	st := &marketState{sl: sl, id: bk.ID, bk: bk}
-	st.x = &simExecutor{st: st, model: u.cfg.NewExecution(), lat: u.lat}
+	if u.betting != nil {
+		st.x = newBettingExecutor(u.betting, st)
+	} else {
+		st.x = &simExecutor{st: st, model: u.cfg.NewExecution(), lat: u.lat}
+	}
 	st.report = func(r Report) { u.apply(st, r) }
 	return st
 }

@@ -320,8 +320,11 @@ type unit struct {
 	lat   Latency
 	cache *book.MarketCache
 	obs   Observer
-	dec   *esa.Decoder
-	msg   esa.Message
+	// betting, when set, sends orders to the Betting API instead of
+	// simulating them (live trading).
+	betting *BettingConfig
+	dec     *esa.Decoder
+	msg     esa.Message
 	// markets holds, per market id, one state per slot (in slot order).
 	markets map[string][]*marketState
 	list    [][]*marketState
@@ -552,6 +555,7 @@ func (u *unit) cycle(st *marketState, isNew bool) {
 	if ok {
 		u.call(sl, st, "ProcessMarketBook", func() { sl.strat.ProcessMarketBook(m) })
 	}
+	st.x.Flush()
 }
 
 // housekeep completes live orders with nothing left (flumine's
