@@ -105,7 +105,7 @@ func liveUnit(t *testing.T, f *betFake) (*unit, *marketState, *placer, chan stru
 		t.Fatal(err)
 	}
 	woke := make(chan struct{}, 16)
-	u.betting = &BettingConfig{Ctx: ctx, Client: c, Session: "t1", Seq: new(atomic.Uint64), Wake: func() { woke <- struct{}{} }}
+	u.bet = &BettingConfig{Ctx: ctx, Client: c, Session: "t1", Seq: new(atomic.Uint64), Wake: func() { woke <- struct{}{} }}
 	tape, err := os.Open(testenv.Shared(t, "data/streams/1.197931750"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/tape"
@@ -322,7 +323,10 @@ type unit struct {
 	obs   Observer
 	// betting, when set, sends orders to the Betting API instead of
 	// simulating them (live trading).
-	betting *BettingConfig
+	bet *BettingConfig
+	// adopted are the orders of earlier runs, by market, waiting for
+	// their market's first book.
+	adopted map[string][]betting.CurrentOrder
 	dec     *esa.Decoder
 	msg     esa.Message
 	// markets holds, per market id, one state per slot (in slot order).
