@@ -30,6 +30,13 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== release build: scripts/build.sh (as the Dockerfile runs it), this platform only"
+VERSION=ci-build scripts/build.sh
+"dist/$(go env GOOS)_$(go env GOARCH)/tapedeck" --version | grep -q 'version ci-build$'
+
+echo "== docs/trade.md's own-strategy recipe, as written, in an empty directory"
+scripts/recipe-test.sh > /dev/null
+
 echo "== go test -race ./..."
 # -count=1: never report a cached pass as a fresh one.
 go test -race -count=1 -timeout 30m ./...

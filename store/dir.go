@@ -323,3 +323,37 @@ func syncDir(dir string) error {
 	}
 	return err
 }
+
+// LockName is the file at a prefix's root that writers of a local dataset
+// flock (shared while they write, exclusive to clean up). It starts with
+// the temporary prefix so that List never shows it; RemoveTemporary keeps
+// it.
+const LockName = tmpPrefix + "lock"
+
+// RemoveTemporary removes the temporary files under prefix that writers
+// stopped by SIGKILL or a crash left behind (List never shows them) and
+// returns how many it removed. A live writer's temporary file would go
+// too: call it only when no other writer uses the prefix.
+func (d *Dir) RemoveTemporary(prefix string) (int, error) {
+	n := 0
+	root := d.path(prefix)
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), tmpPrefix) && e.Name() != LockName {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("store: %s: removing temporary files: %w", root, err)
+	}
+	return n, nil
+}

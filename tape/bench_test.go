@@ -16,7 +16,7 @@ import (
 func tarMembers(b *testing.B) [][]byte {
 	b.Helper()
 	needShared(b)
-	f, err := os.Open(sharedTar)
+	f, err := os.Open(sharedTar(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func BenchmarkForEachTar(b *testing.B) {
 	for b.Loop() {
 		plain.Store(0)
 		lines.Store(0)
-		err := ForEach(context.Background(), []string{sharedTar}, 2, func(_ context.Context, t *Tape) error {
+		err := ForEach(context.Background(), []string{sharedTar(b)}, 2, func(_ context.Context, t *Tape) error {
 			lr, err := t.Lines()
 			if err != nil {
 				return err

@@ -65,6 +65,11 @@ type ClientConfig struct {
 	// MinBackoff and MaxBackoff bound the reconnect delay, which doubles per
 	// failed attempt with jitter (defaults 500 ms and 30 s).
 	MinBackoff, MaxBackoff time.Duration
+	// LimitTries is how many connections in a row the server may refuse
+	// with MAX_CONNECTION_LIMIT_EXCEEDED before Run gives up and returns
+	// that *StatusError (default 5): the account's connections are taken,
+	// and waiting rarely frees one.
+	LimitTries int
 	// Watchdog is how long the client waits for any line before it
 	// reconnects; default twice the subscription's heartbeatMs.
 	Watchdog time.Duration
@@ -131,7 +136,9 @@ type Stats struct {
 // INVALID_APP_KEY, NO_APP_KEY and NOT_AUTHORIZED stop Run with a
 // *StatusError (Fatal); TOO_MANY_REQUESTS and MAX_CONNECTION_LIMIT_EXCEEDED
 // reconnect after a longer back-off; INVALID_CLOCK drops the clocks and
-// subscribes afresh; any other failure reconnects.
+// subscribes afresh; any other failure reconnects. MAX_CONNECTION_LIMIT_EXCEEDED
+// on ClientConfig.LimitTries connections in a row stops Run with its
+// *StatusError.
 type Client struct {
 	cfg ClientConfig
 	log *slog.Logger
@@ -166,6 +173,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(30*time.Second, cfg.MinBackoff)
+	}
+	if cfg.LimitTries <= 0 {
+		cfg.LimitTries = 5
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, dec: NewDecoder()}
 	if c.log == nil {
@@ -259,6 +269,7 @@ func (e *errBackoff) Error() string { return e.st.Error() }
 func (c *Client) Run(ctx context.Context) error {
 	attempt := 0
 	relogged := false // the last connection followed a fresh login
+	limited := 0      // connections refused in a row for the connection limit
 	for first := true; ; first = false {
 		if !first {
 			c.reconnects.Add(1)
@@ -300,12 +311,22 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 			relogged = true
 			continue // a fresh session: connect at once
+		case errors.As(err, &bo) && bo.st.Code == "MAX_CONNECTION_LIMIT_EXCEEDED":
+			limited++
+			if limited >= c.cfg.LimitTries {
+				c.log.Error("stream refused: connection limit", "code", bo.st.Code, "tries", limited)
+				return bo.st
+			}
+			attempt += 2
 		case errors.As(err, &bo):
 			attempt += 2 // a rate limit: wait longer than for a network error
 		case got:
 			attempt = 0 // the connection worked for a while: start over
 		}
 		relogged = false
+		if !errors.As(err, &bo) || bo.st.Code != "MAX_CONNECTION_LIMIT_EXCEEDED" {
+			limited = 0
+		}
 		d := c.backoff(attempt)
 		attempt++
 		c.log.Warn("stream disconnected; reconnecting", "err", err, "in", d)

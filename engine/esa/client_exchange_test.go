@@ -494,6 +494,52 @@ func TestClientConnectionLimit(t *testing.T) {
 	}
 }
 
+// TestClientConnectionLimitGivesUp: while the account's connections stay
+// taken, the client stops after LimitTries refusals in a row with the
+// MAX_CONNECTION_LIMIT_EXCEEDED status, instead of retrying until the
+// recording's end with a market never recorded.
+func TestClientConnectionLimitGivesUp(t *testing.T) {
+	ex := startExchange(t, exchange.Config{MaxConnections: 1})
+	tok := ex.NewSession()
+	session := func(context.Context) (string, error) { return tok, nil }
+	hold, cancelHold := context.WithCancel(context.Background())
+	defer cancelHold()
+	subscribed := make(chan struct{})
+	holder, err := esa.NewClient(esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "k", Session: session,
+		Order: &esa.OrderSubscription{},
+		Handler: func(_ []byte, m *esa.Message) error {
+			if m.Op == esa.OpOCM && m.Ct == esa.ChangeTypeSubImage {
+				close(subscribed)
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan error, 1)
+	go func() { held <- holder.Run(hold) }()
+	<-subscribed
+
+	c, err := esa.NewClient(esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "k", Session: session,
+		Market: &esa.MarketSubscription{}, LimitTries: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+		Handler: func([]byte, *esa.Message) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err = c.Run(ctx)
+	var st *esa.StatusError
+	if !errors.As(err, &st) || st.Code != "MAX_CONNECTION_LIMIT_EXCEEDED" {
+		t.Fatalf("Run = %v, want the MAX_CONNECTION_LIMIT_EXCEEDED status", err)
+	}
+	if n := c.Stats().Reconnects; n != 2 {
+		t.Errorf("%d reconnects, want 2 (3 tries)", n)
+	}
+	cancelHold()
+	<-held
+}
+
 // TestClientHandlerError: a handler's error stops the client at once (a
 // recorder that cannot write must not keep reading).
 func TestClientHandlerError(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -209,6 +211,7 @@ type parquetJob struct {
 	slots    chan *parquetSlot
 	objects  *sync.Map // S3 input path -> store.Object, for the files table
 	mtimes   *sync.Map // local path -> *int64 modification time
+	release  func()    // ends the claim on a local dataset (claimDataset)
 }
 
 // parquetSlot is what a worker holds while it converts a tape: its Writer,
@@ -219,7 +222,10 @@ type parquetSlot struct {
 }
 
 func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
-	ctx := cmd.Context()
+	// SIGINT and SIGTERM end the run through its context, so that writers
+	// abort and remove their temporary files.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	start := time.Now()
 	ps, err := parseParquetFlags(f)
 	if err != nil {
@@ -228,7 +234,11 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	setMemoryBounds()
 	j := &parquetJob{f: f, ps: ps, log: cli.NewLogger(os.Stderr, slog.LevelInfo), run: &parquetRun{redone: map[string]bool{}},
 		objects: &sync.Map{}, mtimes: &sync.Map{}}
-	if err := j.openDest(ctx); err != nil {
+	err = j.openDest(ctx)
+	if j.release != nil {
+		defer j.release()
+	}
+	if err != nil {
 		return err
 	}
 	j.startWriters()
@@ -279,6 +289,9 @@ func (j *parquetJob) openDest(ctx context.Context) error {
 		return err
 	}
 	j.st, j.prefix = st, prefix
+	if j.release, err = claimDataset(st, prefix, j.log); err != nil {
+		return err
+	}
 	done, err := parquet.ReadFiles(ctx, st, prefix)
 	if err != nil {
 		return fmt.Errorf("reading the files table of %s: %w", j.f.dest, err)

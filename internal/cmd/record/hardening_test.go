@@ -21,7 +21,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/engine/exchange"
+	"github.com/tapedeck/tapedeck/engine/feed"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/recorder"
+	"github.com/tapedeck/tapedeck/store"
 )
 
 // TestConfigReadableByOthers: a --config file group or others may read is
@@ -263,4 +268,54 @@ func selfSignedCA(t *testing.T) string {
 	p := filepath.Join(t.TempDir(), "other-ca.pem")
 	os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	return p
+}
+
+// TestUnrecordedMarketExit1: a market the command line selected that never
+// sends a change is named at the end, and the run exits 1 instead of 0.
+func TestUnrecordedMarketExit1(t *testing.T) {
+	info, _ := startExchange(t, exchange.Faults{})
+	dest, spool := t.TempDir(), t.TempDir()
+	st, _ := store.NewDir(dest)
+	err := record(t, st, "", spool, 1, "--exchange-info", info, "--spool", spool, "--dest", dest,
+		"--market-ids", "1.197931750,1.999999999", "--close-grace", "10ms", "--sync", "20ms", "--log-level", "error")
+	if err == nil || cli.ExitCode(err) != cli.ExitFailure || !strings.Contains(err.Error(), "1.999999999") || strings.Contains(err.Error(), "1.197931750") {
+		t.Fatalf("err = %v (exit %d), want exit 1 naming 1.999999999 only", err, cli.ExitCode(err))
+	}
+}
+
+// TestConnectionLimitAdvice: the feed's connection-limit error exits 2 and
+// names the --markets-per-connection that fits.
+func TestConnectionLimitAdvice(t *testing.T) {
+	err := exitError(fmt.Errorf("run: %w", &feed.ConnectionLimitError{
+		Err: &esa.StatusError{Code: "MAX_CONNECTION_LIMIT_EXCEEDED"}, Markets: 1500, Connections: 15, Accepted: 10, PerConnection: 150}))
+	if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "--markets-per-connection 150") || !strings.Contains(err.Error(), "MAX_CONNECTION_LIMIT_EXCEEDED") {
+		t.Errorf("err = %v (exit %d)", err, cli.ExitCode(err))
+	}
+}
+
+// TestSpoolInUseExit2: record flush (and run) beside a recorder holding the
+// spool exits 2 naming the holder's pid, and touches nothing.
+func TestSpoolInUseExit2(t *testing.T) {
+	dir := t.TempDir()
+	spool, dest := filepath.Join(dir, "spool"), filepath.Join(dir, "tapes")
+	st, _ := store.NewDir(dest)
+	holder, err := recorder.New(recorder.Config{Spool: spool, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Shutdown()
+	tape := filepath.Join(spool, "closed", "1.197931750.jsonl")
+	if err := os.WriteFile(tape, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd()
+	root.SetArgs([]string{"flush", "--spool", spool, "--dest", dest, "--log-level", "error"})
+	root.SetOut(io.Discard)
+	err = root.Execute()
+	if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) {
+		t.Errorf("err = %v (exit %d), want exit 2 naming pid %d", err, cli.ExitCode(err), os.Getpid())
+	}
+	if _, err := os.Stat(tape); err != nil {
+		t.Errorf("the waiting tape: %v", err)
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/engine/feed"
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/recorder"
 )
@@ -62,9 +63,16 @@ TAPEDECK_PASSWORD, TAPEDECK_CERT, TAPEDECK_KEY, else the --config JSON file
 ({"app_key":…, "username":…, "password":…, "cert":…, "key":…,
 "jurisdiction":"com"}). They never appear in logs.
 
+A login that fails for the network is retried with back-off until the run's
+end; a refused one is exit 2.
+
 Exit codes: 0 stopped as asked; 1 failure (spool unwritable, stream lost for
-good); 2 bad flags, refused login, or the stream refused the subscription
-(SUBSCRIPTION_LIMIT_EXCEEDED, INVALID_APP_KEY, NOT_AUTHORIZED).`,
+good), or a market the filter selected was never recorded (the last log
+line names it); 2 bad flags, refused login, a server certificate that does
+not verify, a spool another recorder holds, the stream refused the
+subscription (SUBSCRIPTION_LIMIT_EXCEEDED, INVALID_APP_KEY, NOT_AUTHORIZED),
+or MAX_CONNECTION_LIMIT_EXCEEDED five times in a row (the error says which
+--markets-per-connection fits).`,
 		Example: `  TAPEDECK_APP_KEY=… TAPEDECK_USERNAME=… TAPEDECK_PASSWORD=… \
     tapedeck record run --cert client.crt --key client.key --event-type-ids 7 --country-codes GB,IE \
       --dest s3://my-bucket/tapes --until 23:30
@@ -119,12 +127,6 @@ func parseBool(name, v string) (*bool, error) {
 	return nil, &cli.UsageError{Err: fmt.Errorf("--%s %q: want true or false", name, v)}
 }
 
-// subscriptions returns one market subscription per connection for
-// --market-ids (or the filter alone when none are given).
-func (f *runFlags) subscriptions() ([]*esa.MarketSubscription, error) {
-	return f.subscriptionsFor(f.marketIDs)
-}
-
 // hasFilter reports whether a filter flag other than --market-ids is set:
 // then the markets it matches may number more than one subscription holds.
 func (f *runFlags) hasFilter() bool {
@@ -153,9 +155,9 @@ func (f *runFlags) listMarkets(ctx context.Context, bc *betting.Client) ([]strin
 	return ids, nil
 }
 
-// subscriptionsFor returns one market subscription per connection, ids
-// split in groups of --markets-per-connection; each keeps the filter flags.
-func (f *runFlags) subscriptionsFor(ids []string) ([]*esa.MarketSubscription, error) {
+// subscription returns the market subscription the flags describe, without
+// market ids: the feed gives each connection its share of them.
+func (f *runFlags) subscription() (*esa.MarketSubscription, error) {
 	bsp, err := parseBool("bsp-market", f.bspMarket)
 	if err != nil {
 		return nil, err
@@ -167,34 +169,22 @@ func (f *runFlags) subscriptionsFor(ids []string) ([]*esa.MarketSubscription, er
 	if f.perConnection <= 0 {
 		return nil, &cli.UsageError{Err: errors.New("--markets-per-connection must be positive")}
 	}
-	mk := func(ids []string) *esa.MarketSubscription {
-		s := &esa.MarketSubscription{
-			Op: esa.OpMarketSubscription,
-			MarketFilter: &esa.MarketFilter{
-				MarketIDs: ids, EventTypeIDs: f.eventTypeIDs, EventIDs: f.eventIDs, CountryCodes: f.countryCodes,
-				MarketTypes: f.marketTypes, Venues: f.venues, BettingTypes: f.bettingTypes, RaceTypes: f.raceTypes,
-				BspMarket: bsp, TurnInPlayEnabled: tip,
-			},
-			MarketDataFilter:    &esa.MarketDataFilter{Fields: f.fields, LadderLevels: f.ladderLevels},
-			HeartbeatMs:         f.heartbeatMs,
-			SegmentationEnabled: true,
-		}
-		if f.conflateMs >= 0 {
-			c := f.conflateMs
-			s.ConflateMs = &c
-		}
-		return s
+	s := &esa.MarketSubscription{
+		Op: esa.OpMarketSubscription,
+		MarketFilter: &esa.MarketFilter{
+			EventTypeIDs: f.eventTypeIDs, EventIDs: f.eventIDs, CountryCodes: f.countryCodes,
+			MarketTypes: f.marketTypes, Venues: f.venues, BettingTypes: f.bettingTypes, RaceTypes: f.raceTypes,
+			BspMarket: bsp, TurnInPlayEnabled: tip,
+		},
+		MarketDataFilter:    &esa.MarketDataFilter{Fields: f.fields, LadderLevels: f.ladderLevels},
+		HeartbeatMs:         f.heartbeatMs,
+		SegmentationEnabled: true,
 	}
-	if len(ids) <= f.perConnection {
-		return []*esa.MarketSubscription{mk(ids)}, nil
+	if f.conflateMs >= 0 {
+		c := f.conflateMs
+		s.ConflateMs = &c
 	}
-	var subs []*esa.MarketSubscription
-	for len(ids) > 0 {
-		n := min(len(ids), f.perConnection)
-		subs = append(subs, mk(ids[:n]))
-		ids = ids[n:]
-	}
-	return subs, nil
+	return s, nil
 }
 
 // exitError makes the errors the user must act on exit with code 2: the
@@ -202,6 +192,13 @@ func (f *runFlags) subscriptionsFor(ids []string) ([]*esa.MarketSubscription, er
 // not verify (the --ca or the address is wrong; systemd units stop
 // restarting on 2) and a spool another recorder holds.
 func exitError(err error) error {
+	var cl *feed.ConnectionLimitError
+	if errors.As(err, &cl) {
+		if cl.PerConnection > 0 {
+			return &cli.UsageError{Err: fmt.Errorf("%w: record with --markets-per-connection %d (Betfair takes up to 200 markets in one subscription), or stop the account's other stream clients", err, cl.PerConnection)}
+		}
+		return &cli.UsageError{Err: fmt.Errorf("%w: no connection was taken; stop the account's other stream clients", err)}
+	}
 	var st *esa.StatusError
 	var le *betting.LoginError
 	var lk *recorder.LockedError
@@ -234,7 +231,11 @@ func (f *runFlags) run(parent context.Context) error {
 		}
 		return err
 	}
-	subs, err := f.subscriptions()
+	if cred.Username == "" || cred.Password == "" {
+		// Checked here, not at login: the login is retried with back-off.
+		return &cli.UsageError{Err: errors.New("no username or password: give TAPEDECK_USERNAME and TAPEDECK_PASSWORD, or --config")}
+	}
+	sub, err := f.subscription()
 	if err != nil {
 		return err
 	}
@@ -273,72 +274,28 @@ func (f *runFlags) run(parent context.Context) error {
 	if err != nil {
 		return exitError(err)
 	}
-	if err := bc.Login(ctx); err != nil {
-		rec.Shutdown()
-		if ctx.Err() != nil {
-			return nil
-		}
-		return exitError(err)
+	fcfg := feed.Config{
+		Addr: ep.Stream, CAFile: ca, AppKey: cred.AppKey,
+		Login: bc.Login, Session: bc.SessionToken,
+		Subscription: *sub, MarketIDs: f.marketIDs, PerConnection: f.perConnection, Relist: f.relist,
+		// Race types filter the stream but not listMarketCatalogue: then
+		// a listed market may rightly never come.
+		ListIsExact: len(f.raceTypes) == 0,
+		WholeImages: true, Logger: log,
+		Handler: func(line []byte, m *esa.Message) error { return rec.Handle(ctx, line, m) },
 	}
-
-	// A filter matching more markets than one subscription may hold (200
-	// on Betfair) is split by market id over several connections; the
-	// subscriptions keep the filter, so the stream applies it too.
-	known := map[string]bool{}
-	split := false
 	if len(f.marketIDs) == 0 && f.hasFilter() {
-		ids, err := f.listMarkets(ctx, bc)
-		switch {
-		case err != nil:
-			log.Warn("could not list the filter's markets; subscribing by the filter alone", "err", err)
-		case len(ids) > f.perConnection:
-			split = true
-			for _, id := range ids {
-				known[id] = true
-			}
-			if subs, err = f.subscriptionsFor(ids); err != nil {
-				rec.Shutdown()
-				return err
-			}
-			log.Info("filter's markets split over connections", "markets", len(ids), "connections", len(subs))
-		}
+		fcfg.List = func(ctx context.Context) ([]string, error) { return f.listMarkets(ctx, bc) }
 	}
-
-	var mu sync.Mutex // guards clients and errs, which re-listing extends
-	var clients []*esa.Client
-	newClient := func(sub *esa.MarketSubscription) (*esa.Client, error) {
-		i := len(clients)
-		cc := esa.ClientConfig{
-			Addr: ep.Stream, CAFile: ca, AppKey: cred.AppKey,
-			Session: bc.SessionToken, Relogin: bc.Login,
-			Market: sub, WholeImages: true, Logger: log.With("connection", i),
-			Handler: func(line []byte, m *esa.Message) error { return rec.Handle(ctx, line, m) },
-		}
-		if i == 0 && f.orders {
-			cc.Order = &esa.OrderSubscription{Op: esa.OpOrderSubscription, HeartbeatMs: f.heartbeatMs, SegmentationEnabled: true}
-		}
-		c, err := esa.NewClient(cc)
-		if err != nil {
-			return nil, err
-		}
-		clients = append(clients, c)
-		return c, nil
+	if f.orders {
+		fcfg.Order = &esa.OrderSubscription{Op: esa.OpOrderSubscription, HeartbeatMs: f.heartbeatMs, SegmentationEnabled: true}
 	}
-	for _, sub := range subs {
-		if _, err := newClient(sub); err != nil {
-			rec.Shutdown()
-			return &cli.UsageError{Err: err}
-		}
+	fd, err := feed.New(fcfg)
+	if err != nil {
+		rec.Shutdown()
+		return &cli.UsageError{Err: err}
 	}
-	rec.Metrics().Reconnects = func() int64 {
-		mu.Lock()
-		defer mu.Unlock()
-		var n int64
-		for _, c := range clients {
-			n += c.Stats().Reconnects
-		}
-		return n
-	}
+	rec.Metrics().Reconnects = fd.Reconnects
 	if f.metricsAddr != "" {
 		ln, err := net.Listen("tcp", f.metricsAddr)
 		if err != nil {
@@ -353,71 +310,21 @@ func (f *runFlags) run(parent context.Context) error {
 		log.Info("serving metrics", "addr", ln.Addr().String())
 	}
 
-	// The clients and the recorder stop together: a client's fatal error or
-	// a spool failure cancels the rest.
+	// The feed and the recorder stop together: the feed's fatal error (a
+	// refused login, a refused subscription) or a spool failure cancels
+	// the other.
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	feedErr := make(chan error, 1)
+	go func() {
+		err := fd.Run(runCtx)
+		var ue *feed.UnrecordedError
+		if err != nil && !errors.As(err, &ue) {
+			cancel(err)
+		}
+		feedErr <- err
+	}()
 	var wg sync.WaitGroup
-	var errs []error
-	start := func(c *esa.Client) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := c.Run(runCtx); err != nil && runCtx.Err() == nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				cancel(err)
-			}
-		}()
-	}
-	for _, c := range clients {
-		start(c)
-	}
-	if split && f.relist > 0 {
-		// Markets the filter comes to match later (tomorrow's races listed
-		// during the day) get connections of their own.
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(f.relist)
-			defer t.Stop()
-			for {
-				select {
-				case <-runCtx.Done():
-					return
-				case <-t.C:
-				}
-				ids, err := f.listMarkets(runCtx, bc)
-				if err != nil {
-					log.Warn("re-listing the filter's markets failed", "err", err)
-					continue
-				}
-				var fresh []string
-				for _, id := range ids {
-					if !known[id] {
-						known[id] = true
-						fresh = append(fresh, id)
-					}
-				}
-				if len(fresh) == 0 {
-					continue
-				}
-				subs, _ := f.subscriptionsFor(fresh)
-				mu.Lock()
-				for _, sub := range subs {
-					c, err := newClient(sub)
-					if err != nil {
-						log.Error("subscribing to new markets", "err", err)
-						continue
-					}
-					start(c)
-				}
-				mu.Unlock()
-				log.Info("new markets subscribed", "markets", len(fresh), "connections", len(subs))
-			}
-		}()
-	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -428,20 +335,26 @@ func (f *runFlags) run(parent context.Context) error {
 		cancel(recErr)
 	}
 	cancel(nil)
+	fErr := <-feedErr
 	wg.Wait()
 	lctx, lcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if err := bc.Logout(lctx); err != nil {
-		log.Warn("logout failed", "err", err)
+	if _, err := bc.SessionToken(lctx); err == nil {
+		if err := bc.Logout(lctx); err != nil {
+			log.Warn("logout failed", "err", err)
+		}
 	}
 	lcancel()
 	if recErr != nil {
 		return recErr
 	}
-	for _, err := range errs {
-		if err != nil {
-			return exitError(err)
-		}
+	var ue *feed.UnrecordedError
+	if errors.As(fErr, &ue) {
+		log.Error("recording stopped; some selected markets were never recorded", "spool", rcfg.Spool, "unrecorded", len(ue.Markets), "markets", ue.Markets)
+		return fErr
 	}
-	log.Info("recording stopped; open tapes are synced in the spool", "spool", rcfg.Spool)
+	if fErr != nil {
+		return exitError(fErr)
+	}
+	log.Info("recording stopped; open tapes are synced in the spool", "spool", rcfg.Spool, "unrecorded", 0)
 	return nil
 }

@@ -1,0 +1,13 @@
+//go:build !unix
+
+package convert
+
+import (
+	"log/slog"
+
+	"github.com/tapedeck/tapedeck/store"
+)
+
+// claimDataset does nothing where flock is unavailable: without a way to
+// tell a live run's temporary files from a dead one's, none are removed.
+func claimDataset(store.Store, string, *slog.Logger) (func(), error) { return func() {}, nil }
