@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,5 +218,38 @@ func TestCollectStatsMissingInput(t *testing.T) {
 	}
 	if _, err := CollectStats(context.Background(), []string{missing}, StatsOptions{Strict: true}); err == nil || !strings.Contains(err.Error(), "nope.bz2") {
 		t.Errorf("strict: %v, want an error naming the input", err)
+	}
+}
+
+// A binary file read as a tape gives thousands of bad "lines": stats and
+// books log a few of them per tape and then their count, not one warning
+// each (issue 13 item 14).
+func TestBadLineWarningsCappedPerTape(t *testing.T) {
+	bin := make([]byte, 0, 64<<10)
+	for i := range 4000 {
+		bin = append(bin, byte('A'+i%26), 0xff, 0x00, '\n')
+	}
+	path := filepath.Join(t.TempDir(), "not-a-tape.bin")
+	if err := os.WriteFile(path, bin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, run := range map[string]func(log *slog.Logger) (int64, error){
+		"stats": func(log *slog.Logger) (int64, error) {
+			st, err := CollectStats(context.Background(), []string{path}, StatsOptions{Log: log})
+			return st.Total.BadLines, err
+		},
+		"books": func(log *slog.Logger) (int64, error) {
+			res, err := WriteBooks(context.Background(), []string{path}, io.Discard, BooksOptions{Log: log})
+			return res.BadLines, err
+		},
+	} {
+		var buf bytes.Buffer
+		bad, err := run(slog.New(slog.NewTextHandler(&buf, nil)))
+		if err != nil || bad != 4000 {
+			t.Errorf("%s: %d bad lines, error %v; want 4000 counted and no error", name, bad, err)
+		}
+		if n := strings.Count(buf.String(), "\n"); n != tape.DefaultWarnings+1 || !strings.Contains(buf.String(), "count=4000") {
+			t.Errorf("%s: %d warnings, want %d and the count:\n%s", name, n, tape.DefaultWarnings+1, buf.String())
+		}
 	}
 }

@@ -1,18 +1,20 @@
 package recorder
 
 import (
-	"bufio"
-	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
-	"sync"
 	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 )
 
-// Metrics are the recorder's counters, written in Prometheus' text
-// exposition format by WriteTo (no client library needed).
+// Metrics are the recorder's counters, served to Prometheus through
+// client_golang together with the process (CPU, memory, open files) and Go
+// runtime (goroutines, GC, heap) collectors. The counters stay plain atomics,
+// so the hot path pays an atomic add, and are read at scrape time.
 type Metrics struct {
 	Messages       atomic.Int64 // stream lines handled
 	Bytes          atomic.Int64 // their bytes, line endings included
@@ -23,122 +25,105 @@ type Metrics struct {
 	Uploads        atomic.Int64 // tapes stored and removed from the spool
 	UploadFailures atomic.Int64 // failed upload attempts
 	// Latency observes now − pt of every change message, in seconds.
-	Latency *Histogram
+	Latency prometheus.Histogram
 
-	// Reconnects, if set, reports the stream connections' reconnects.
+	// Reconnects, if set, reports the stream connections' reconnects. Set
+	// it before serving the metrics.
 	Reconnects func() int64
 
 	closedBytes atomic.Int64
 	openGauge   func() (markets, bytes int64)
+
+	reg     *prometheus.Registry
+	handler http.Handler
 }
 
 // LatencyBuckets are the latency histogram's upper bounds in seconds.
 var LatencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 
-// NewMetrics returns zeroed metrics.
+// NewMetrics returns zeroed metrics in a registry of their own (not
+// Prometheus' global one, so two recorders in one process, as in tests, do
+// not collide).
 func NewMetrics() *Metrics {
-	return &Metrics{Latency: NewHistogram(LatencyBuckets)}
-}
-
-// Histogram counts observations into fixed buckets.
-type Histogram struct {
-	bounds []float64
-	mu     sync.Mutex
-	counts []uint64 // per bucket, not cumulative; last is +Inf
-	sum    float64
-	n      uint64
-}
-
-// NewHistogram returns a histogram with the given ascending upper bounds.
-func NewHistogram(bounds []float64) *Histogram {
-	return &Histogram{bounds: bounds, counts: make([]uint64, len(bounds)+1)}
-}
-
-// Observe adds one value.
-func (h *Histogram) Observe(v float64) {
-	i := 0
-	for i < len(h.bounds) && v > h.bounds[i] {
-		i++
+	m := &Metrics{
+		Latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tapedeck_record_latency_seconds",
+			Help:    "Time from publish (pt) to receipt.",
+			Buckets: LatencyBuckets,
+		}),
+		reg: prometheus.NewRegistry(),
 	}
-	h.mu.Lock()
-	h.counts[i]++
-	h.sum += v
-	h.n++
-	h.mu.Unlock()
-}
-
-func fmtFloat(v float64) string {
-	if math.IsInf(v, 1) {
-		return "+Inf"
+	counter := func(name, help string, v func() int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	gauge := func(name, help string, v func() int64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
+	}
+	m.reg.MustRegister(
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(),
+		counter("tapedeck_record_messages_total", "Stream lines received.", m.Messages.Load),
+		counter("tapedeck_record_bytes_total", "Bytes of stream lines received.", m.Bytes.Load),
+		counter("tapedeck_record_market_changes_total", "Tape lines written (one per market or order change).", m.Changes.Load),
+		gauge("tapedeck_record_markets_open", "Markets with an open tape.", func() int64 {
+			open, _ := m.open()
+			return open
+		}),
+		gauge("tapedeck_record_spool_bytes", "Bytes of tapes in the spool (open, and closed awaiting upload).", func() int64 {
+			_, spool := m.open()
+			return spool + m.closedBytes.Load()
+		}),
+		counter("tapedeck_record_reconnects_total", "Stream reconnections.", func() int64 {
+			if m.Reconnects == nil {
+				return 0
+			}
+			return m.Reconnects()
+		}),
+		counter("tapedeck_record_status_503_total", "Change messages flagged status 503 (stale data).", m.Status503.Load),
+		counter("tapedeck_record_conflated_total", "Change messages flagged conflated.", m.Conflated.Load),
+		counter("tapedeck_record_late_changes_total", "Changes for markets whose tape was already closed (not written).", m.Late.Load),
+		counter("tapedeck_record_uploads_total", "Tapes uploaded and verified.", m.Uploads.Load),
+		counter("tapedeck_record_upload_failures_total", "Failed upload attempts (each retried).", m.UploadFailures.Load),
+		m.Latency,
+	)
+	// Errors in collecting are served (HTTP 500 with the cause) rather
+	// than hidden, so a broken scrape shows in Prometheus.
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError})
+	return m
 }
 
-// WriteTo writes every metric in the Prometheus text format (version 0.0.4).
+// open is the open-tape gauge's reading, zero before a recorder sets it.
+func (m *Metrics) open() (markets, bytes int64) {
+	if m.openGauge == nil {
+		return 0, 0
+	}
+	return m.openGauge()
+}
+
+// Registry is where the metrics are registered, for a caller that serves
+// them together with its own or adds collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// WriteTo writes every metric in Prometheus' text exposition format
+// (version 0.0.4), as a scrape would get it.
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
-	bw := bufio.NewWriter(w)
-	cw := &countWriter{w: bw}
-	metric := func(name, typ, help string, v float64) {
-		fmt.Fprintf(cw, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, help, name, typ, name, fmtFloat(v))
+	families, err := m.reg.Gather()
+	if err != nil {
+		return 0, err
 	}
-	metric("tapedeck_record_messages_total", "counter", "Stream lines received.", float64(m.Messages.Load()))
-	metric("tapedeck_record_bytes_total", "counter", "Bytes of stream lines received.", float64(m.Bytes.Load()))
-	metric("tapedeck_record_market_changes_total", "counter", "Tape lines written (one per market or order change).", float64(m.Changes.Load()))
-	var open, spool int64
-	if m.openGauge != nil {
-		open, spool = m.openGauge()
-	}
-	metric("tapedeck_record_markets_open", "gauge", "Markets with an open tape.", float64(open))
-	metric("tapedeck_record_spool_bytes", "gauge", "Bytes of tapes in the spool (open, and closed awaiting upload).", float64(spool+m.closedBytes.Load()))
-	var rc int64
-	if m.Reconnects != nil {
-		rc = m.Reconnects()
-	}
-	metric("tapedeck_record_reconnects_total", "counter", "Stream reconnections.", float64(rc))
-	metric("tapedeck_record_status_503_total", "counter", "Change messages flagged status 503 (stale data).", float64(m.Status503.Load()))
-	metric("tapedeck_record_conflated_total", "counter", "Change messages flagged conflated.", float64(m.Conflated.Load()))
-	metric("tapedeck_record_late_changes_total", "counter", "Changes for markets whose tape was already closed (not written).", float64(m.Late.Load()))
-	metric("tapedeck_record_uploads_total", "counter", "Tapes uploaded and verified.", float64(m.Uploads.Load()))
-	metric("tapedeck_record_upload_failures_total", "counter", "Failed upload attempts (each retried).", float64(m.UploadFailures.Load()))
-
-	h := m.Latency
-	const name = "tapedeck_record_latency_seconds"
-	fmt.Fprintf(cw, "# HELP %s Time from publish (pt) to receipt.\n# TYPE %s histogram\n", name, name)
-	h.mu.Lock()
-	var cum uint64
-	for i, c := range h.counts {
-		cum += c
-		le := math.Inf(1)
-		if i < len(h.bounds) {
-			le = h.bounds[i]
+	var n int64
+	for _, f := range families {
+		k, err := expfmt.MetricFamilyToText(w, f)
+		n += int64(k)
+		if err != nil {
+			return n, err
 		}
-		fmt.Fprintf(cw, "%s_bucket{le=\"%s\"} %d\n", name, fmtFloat(le), cum)
 	}
-	fmt.Fprintf(cw, "%s_sum %s\n%s_count %d\n", name, fmtFloat(h.sum), name, h.n)
-	h.mu.Unlock()
-	if err := bw.Flush(); err != nil {
-		return cw.n, err
-	}
-	return cw.n, cw.err
+	return n, nil
 }
 
-type countWriter struct {
-	w   io.Writer
-	n   int64
-	err error
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	if err != nil && c.err == nil {
-		c.err = err
-	}
-	return n, err
-}
-
-// ServeHTTP serves the metrics for a Prometheus scrape.
-func (m *Metrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	m.WriteTo(w)
+// ServeHTTP serves the metrics for a Prometheus scrape, in whichever
+// exposition format the scraper asks for.
+func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.handler.ServeHTTP(w, r)
 }

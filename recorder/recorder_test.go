@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +23,9 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/internal/testenv"
@@ -617,6 +621,10 @@ func TestExpandLayout(t *testing.T) {
 	}
 }
 
+// The recorder's counters as a Prometheus server reads them: the exposition
+// parsed by Prometheus' own parser (expfmt), every metric of today's names
+// with its type and value, and the process and Go runtime collectors beside
+// them.
 func TestMetricsText(t *testing.T) {
 	spool := t.TempDir()
 	st, _ := store.NewDir(t.TempDir())
@@ -628,25 +636,64 @@ func TestMetricsText(t *testing.T) {
 	if _, err := r.Metrics().WriteTo(&b); err != nil {
 		t.Fatal(err)
 	}
-	text := b.String()
-	for _, want := range []string{
-		"# TYPE tapedeck_record_messages_total counter\ntapedeck_record_messages_total 10\n",
-		"tapedeck_record_markets_open 1\n",
-		"tapedeck_record_reconnects_total 3\n",
-		"# TYPE tapedeck_record_latency_seconds histogram\n",
-		`tapedeck_record_latency_seconds_bucket{le="+Inf"} 10` + "\n",
-		"tapedeck_record_latency_seconds_count 10\n",
-		"tapedeck_record_uploads_total 0\n",
-		"tapedeck_record_spool_bytes ",
-		"tapedeck_record_status_503_total 0\n",
-		"tapedeck_record_conflated_total 0\n",
-		"tapedeck_record_upload_failures_total 0\n",
-		"tapedeck_record_bytes_total ",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("metrics lack %q:\n%s", want, text)
+	families := parseExposition(t, &b)
+	cases := []struct {
+		name string
+		typ  dto.MetricType
+		want float64 // -1: any value
+	}{
+		{"tapedeck_record_messages_total", dto.MetricType_COUNTER, 10},
+		{"tapedeck_record_bytes_total", dto.MetricType_COUNTER, -1},
+		{"tapedeck_record_market_changes_total", dto.MetricType_COUNTER, -1},
+		{"tapedeck_record_markets_open", dto.MetricType_GAUGE, 1},
+		{"tapedeck_record_spool_bytes", dto.MetricType_GAUGE, -1},
+		{"tapedeck_record_reconnects_total", dto.MetricType_COUNTER, 3},
+		{"tapedeck_record_status_503_total", dto.MetricType_COUNTER, 0},
+		{"tapedeck_record_conflated_total", dto.MetricType_COUNTER, 0},
+		{"tapedeck_record_late_changes_total", dto.MetricType_COUNTER, 0},
+		{"tapedeck_record_uploads_total", dto.MetricType_COUNTER, 0},
+		{"tapedeck_record_upload_failures_total", dto.MetricType_COUNTER, 0},
+		{"go_goroutines", dto.MetricType_GAUGE, -1},
+	}
+	if runtime.GOOS == "linux" {
+		cases = append(cases, struct {
+			name string
+			typ  dto.MetricType
+			want float64
+		}{"process_cpu_seconds_total", dto.MetricType_COUNTER, -1})
+	}
+	for _, c := range cases {
+		f, ok := families[c.name]
+		if !ok {
+			t.Errorf("no %s in the exposition", c.name)
+			continue
+		}
+		if f.GetType() != c.typ || len(f.Metric) != 1 {
+			t.Errorf("%s: type %v with %d series, want %v with one", c.name, f.GetType(), len(f.Metric), c.typ)
+			continue
+		}
+		m := f.Metric[0]
+		v := m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		if c.want >= 0 && v != c.want {
+			t.Errorf("%s = %v, want %v", c.name, v, c.want)
 		}
 	}
+	h := families["tapedeck_record_latency_seconds"]
+	if h.GetType() != dto.MetricType_HISTOGRAM || h.Metric[0].GetHistogram().GetSampleCount() != 10 {
+		t.Errorf("latency histogram: %v", h)
+	}
+}
+
+// parseExposition reads Prometheus' text format as a Prometheus server would,
+// failing the test on anything it would reject.
+func parseExposition(t *testing.T, r io.Reader) map[string]*dto.MetricFamily {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		t.Fatalf("the exposition does not parse: %v", err)
+	}
+	return families
 }
 
 // TestNeverReplaceStored: a second recording of a market already stored
@@ -856,7 +903,8 @@ func TestDiskFullTmpfs(t *testing.T) {
 	}
 }
 
-// TestMetricsHTTP scrapes the metrics over HTTP as Prometheus would.
+// TestMetricsHTTP scrapes the metrics over HTTP as Prometheus would, and
+// checks the latency histogram's buckets.
 func TestMetricsHTTP(t *testing.T) {
 	m := NewMetrics()
 	m.Messages.Add(7)
@@ -869,21 +917,27 @@ func TestMetricsHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
 		t.Errorf("content type %q", ct)
 	}
-	for _, want := range []string{
-		"tapedeck_record_messages_total 7\n",
-		`tapedeck_record_latency_seconds_bucket{le="0.01"} 0` + "\n",
-		`tapedeck_record_latency_seconds_bucket{le="0.025"} 1` + "\n",
-		`tapedeck_record_latency_seconds_bucket{le="30"} 1` + "\n",
-		`tapedeck_record_latency_seconds_bucket{le="+Inf"} 2` + "\n",
-		"tapedeck_record_latency_seconds_sum 100.02\n",
-		"tapedeck_record_latency_seconds_count 2\n",
-	} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("scrape lacks %q:\n%s", want, b)
+	families := parseExposition(t, resp.Body)
+	if v := families["tapedeck_record_messages_total"].GetMetric()[0].GetCounter().GetValue(); v != 7 {
+		t.Errorf("messages %v, want 7", v)
+	}
+	h := families["tapedeck_record_latency_seconds"].GetMetric()[0].GetHistogram()
+	if h.GetSampleCount() != 2 || h.GetSampleSum() != 100.02 {
+		t.Errorf("latency count %d sum %v, want 2 and 100.02", h.GetSampleCount(), h.GetSampleSum())
+	}
+	want := map[float64]uint64{0.01: 0, 0.025: 1, 30: 1} // cumulative; +Inf is the count
+	for _, b := range h.GetBucket() {
+		if w, ok := want[b.GetUpperBound()]; ok {
+			if b.GetCumulativeCount() != w {
+				t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), w)
+			}
+			delete(want, b.GetUpperBound())
 		}
+	}
+	if len(want) != 0 {
+		t.Errorf("buckets missing: %v", want)
 	}
 }

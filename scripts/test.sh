@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the README's test command: installs and starts what the
-# tests need (an S3 server), then runs go vet and every test with the race
-# detector.
+# tests need (an S3 server), then runs go vet and every test: with the race
+# detector where there is concurrency, and the long single-goroutine golden
+# comparisons without it (the race detector slows them ten-fold and has
+# nothing to find in them). Nothing is dropped: every test runs in one of
+# the two runs. It ends with the slowest packages and tests.
 #
 # Needs only Go. Tests that read ../shared (reference data that is not
 # copied into this repo) skip with a message when it is absent.
@@ -30,9 +33,33 @@ fi
 echo "== go vet"
 go vet ./...
 
-echo "== go test -race ./..."
-# -count=1: never report a cached pass as a fresh one.
-go test -race -count=1 -timeout 30m ./...
+echo "== release build: scripts/build.sh (as the Dockerfile runs it), this platform only"
+VERSION=ci-build scripts/build.sh
+"dist/$(go env GOOS)_$(go env GOARCH)/tapedeck" --version | grep -q 'version ci-build$'
+
+echo "== docs/trade.md's own-strategy recipe, as written, in an empty directory"
+scripts/recipe-test.sh > /dev/null
+
+# serial: top-level tests that run on one goroutine (decoders, caches, golden
+# comparisons), in the packages listed. The race run skips them and the plain
+# run runs just them. internal/bzip2 has no goroutines at all and runs whole
+# in the plain run. TestAgreesWithFlumine runs in both: under -race over the
+# bundled tapes (testenv.RaceEnabled), without it over the greyhound tar too.
+serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestAgreesWithFlumine)$'
+serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies)
+plain_pkgs=(./internal/bzip2)
+mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2)
+
+echo "== go test -race (concurrent code), then go test (serial tests) -- see the end for timings"
+# -count=1: never report a cached pass as a fresh one. Both runs report as
+# JSON to testsummary, which prints the usual output and then the slowest.
+(
+	status=0
+	go test -json -race -count=1 -timeout 30m -skip "${serial/TestAgreesWithFlumine|/}" "${race_pkgs[@]}" || status=1
+	go test -json -count=1 -timeout 30m -run "$serial" "${serial_pkgs[@]}" || status=1
+	go test -json -count=1 -timeout 30m "${plain_pkgs[@]}" || status=1
+	exit $status
+) | go run ./internal/tools/testsummary -n 15
 
 echo "== interop: DuckDB reads the Parquet dataset (module interop/, cgo)"
 # interop/ is a separate module so the main module stays free of cgo, hence

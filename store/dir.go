@@ -69,7 +69,7 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]Object, error) {
 	start := ""
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 		start = prefix[:i]
-		if err := checkKey(start); err != nil {
+		if err := CheckKey(start); err != nil {
 			return nil, d.fail("list", prefix, err)
 		}
 	}
@@ -116,7 +116,7 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]Object, error) {
 
 // Stat describes key's file.
 func (d *Dir) Stat(ctx context.Context, key string) (Object, error) {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return Object{}, d.fail("stat", key, err)
 	}
 	info, err := os.Stat(d.path(key))
@@ -160,7 +160,7 @@ func (d *Dir) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // Delete removes key's file; a missing file is not an error.
 func (d *Dir) Delete(ctx context.Context, key string) error {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return d.fail("delete", key, err)
 	}
 	if err := os.Remove(d.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -196,7 +196,7 @@ func (d *Dir) Verify(ctx context.Context, key string, want Digest) error {
 
 // Create starts writing key into a temporary file beside its final name.
 func (d *Dir) Create(ctx context.Context, key string) (Writer, error) {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return nil, d.fail("create", key, err)
 	}
 	final := d.path(key)

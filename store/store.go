@@ -1,6 +1,11 @@
 // Package store is where tapes and datasets live: a local directory (the
-// default) or an S3 bucket. Both sit behind one small interface so the
-// recorder, the converters and the backtester never care which one they have.
+// default) or a bucket of a remote object store. Both sit behind one small
+// interface so the recorder, the converters and the backtester never care
+// which one they have.
+//
+// This package holds the interface, the directory backend and Open; the S3
+// backend is package store/s3, which a program hands to Open through
+// Options.S3, so that only programs that ask for S3 link the AWS SDK.
 //
 // Writes are all-or-nothing in both: an object appears under its final key only
 // when its Writer's Close has succeeded, and Close returns only once the stored
@@ -110,11 +115,12 @@ func DigestOf(r io.Reader) (Digest, error) {
 
 // String prints the digest the way S3 does: size and base64 big-endian CRC32C.
 func (d Digest) String() string {
-	return fmt.Sprintf("size %d crc32c %s", d.Size, crcBase64(d.CRC32C))
+	return fmt.Sprintf("size %d crc32c %s", d.Size, Base64CRC32C(d.CRC32C))
 }
 
-// crcBase64 encodes a CRC32C as S3's x-amz-checksum-crc32c header does.
-func crcBase64(c uint32) string {
+// Base64CRC32C encodes a CRC32C as S3's x-amz-checksum-crc32c header does
+// (base64 of the big-endian bytes), for backends and messages that show one.
+func Base64CRC32C(c uint32) string {
 	var b [4]byte
 	binary.BigEndian.PutUint32(b[:], c)
 	return base64.StdEncoding.EncodeToString(b[:])
@@ -144,18 +150,33 @@ func (e *Error) Error() string {
 // Unwrap returns the cause, so errors.Is(err, fs.ErrNotExist) works.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Options configures the stores Open makes. The zero value is right for a
-// local directory and for AWS S3 with the standard credential chain.
-type Options struct {
-	// S3 is used for s3:// URLs.
-	S3 S3Options
+// BucketOpener opens the store for one bucket of a remote object store.
+// store/s3's Options is one; this package holds none itself, so that a
+// program links a cloud SDK only when it asks for one.
+type BucketOpener interface {
+	// OpenBucket returns the store for bucket. It need make no request, so
+	// a wrong bucket or missing credentials may show only on first use.
+	OpenBucket(ctx context.Context, bucket string) (Store, error)
 }
+
+// Options configures the stores Open makes. The zero value opens local
+// directories and refuses s3:// URLs.
+type Options struct {
+	// S3 opens s3:// URLs: an s3.Options from package store/s3 (whose zero
+	// value is AWS S3 with the standard credential chain). Nil makes an
+	// s3:// URL an error that says so.
+	S3 BucketOpener
+}
+
+// ErrNoS3 is matched (errors.Is) by Open's error for an s3:// URL when
+// Options.S3 is nil: the program was not given the S3 backend.
+var ErrNoS3 = errors.New("no S3 backend in this program (set store.Options.S3 to an s3.Options from package store/s3)")
 
 // Open makes the store a URL names and returns it with the key prefix the URL
 // points at inside it:
 //
 //	/var/tapes, ./tapes, file:///var/tapes  -> directory store at that path, prefix ""
-//	s3://bucket/some/prefix/                -> S3 store for bucket, prefix "some/prefix/"
+//	s3://bucket/some/prefix/                -> opt.S3's store for bucket, prefix "some/prefix/"
 //
 // The local directory is created if missing. The prefix is returned exactly
 // as written after the bucket (a trailing slash is kept), so callers can both
@@ -170,7 +191,10 @@ func Open(ctx context.Context, rawURL string, opt Options) (Store, string, error
 		if bucket == "" {
 			return nil, "", fmt.Errorf("store: %s: no bucket in S3 URL (want s3://bucket/prefix)", rawURL)
 		}
-		s, err := NewS3(ctx, bucket, opt.S3)
+		if opt.S3 == nil {
+			return nil, "", fmt.Errorf("store: %s: %w", rawURL, ErrNoS3)
+		}
+		s, err := opt.S3.OpenBucket(ctx, bucket)
 		if err != nil {
 			return nil, "", err
 		}
@@ -193,11 +217,12 @@ func Open(ctx context.Context, rawURL string, opt Options) (Store, string, error
 	}
 }
 
-// checkKey rejects keys that cannot name an object in both backends the same
+// CheckKey rejects keys that cannot name an object in both backends the same
 // way: empty, absolute, with empty, "." or ".." segments, with a backslash
 // (which would be a separator on Windows but not in S3), or with a segment
-// that looks like one of the directory store's temporary files.
-func checkKey(key string) error {
+// that looks like one of the directory store's temporary files. Every backend
+// checks its keys with it.
+func CheckKey(key string) error {
 	if key == "" {
 		return errors.New("empty key")
 	}
@@ -223,8 +248,12 @@ func checkKey(key string) error {
 	return nil
 }
 
-// notExist wraps a backend's not-found error so errors.Is(err, fs.ErrNotExist)
-// holds for every store.
+// NotExist wraps a backend's not-found error so that errors.Is(err,
+// fs.ErrNotExist) holds for every store while the backend's own error stays
+// reachable through errors.As.
+func NotExist(err error) error { return notExist{err} }
+
+// notExist is NotExist's error.
 type notExist struct{ err error }
 
 // Error is the backend's message.

@@ -13,26 +13,30 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/tapedeck/tapedeck/internal/testenv"
 )
 
-// sharedTar is Betfair's PRO greyhound archive in the shared data, read only
-// (no licence to copy it into testdata/).
-const sharedTar = "/work/shared/data/historic/pro-greyhounds-2022-03-01.tar"
+// sharedTar returns the path of Betfair's PRO greyhound archive in the
+// shared data (read only, never copied), found through internal/testenv, or
+// "" when the shared data is absent.
+func sharedTar(tb testing.TB) string {
+	tb.Helper()
+	d := testenv.SharedDir(tb)
+	if d == "" {
+		return ""
+	}
+	return filepath.Join(d, "data", "historic", "pro-greyhounds-2022-03-01.tar")
+}
 
 // sharedTarMembers is how many bz2 tapes that archive holds.
 const sharedTarMembers = 32
 
-// realTapePath returns flumine's recording of market 1.197931750: the copy in
-// the project's testdata when present, else the shared one.
+// realTapePath returns flumine's recording of market 1.197931750, as the
+// project's testdata holds it.
 func realTapePath(tb testing.TB) string {
 	tb.Helper()
-	for _, p := range []string{"../testdata/tapes/1.197931750", "/work/shared/data/streams/1.197931750"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	tb.Skip("real tape 1.197931750 not found in testdata/tapes or /work/shared")
-	return ""
+	return testenv.Testdata(tb, "tapes/1.197931750")
 }
 
 // realTape returns the bytes of the real tape.
@@ -48,7 +52,7 @@ func realTape(tb testing.TB) []byte {
 // needShared skips the test when the shared data is absent.
 func needShared(tb testing.TB) {
 	tb.Helper()
-	if _, err := os.Stat(sharedTar); err != nil {
+	if _, err := os.Stat(sharedTar(tb)); err != nil {
 		tb.Skipf("shared data absent (%v): skipping the test on Betfair's real tar", err)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -67,6 +69,9 @@ func (l localLister) List(ctx context.Context, input string, fn func(Object, err
 // glob lists the matches of a pattern in name order, walking matched
 // directories; hidden files and catalogues are skipped as in a directory.
 func (l localLister) glob(ctx context.Context, pattern string, fn func(Object, error) error) error {
+	if hasDoubleStar(pattern) {
+		return l.globStar(ctx, pattern, fn)
+	}
 	matches, err := filepath.Glob(pattern)
 	if err != nil {
 		return fn(Object{Path: pattern}, fmt.Errorf("bad glob pattern: %w", err))
@@ -98,6 +103,86 @@ func (l localLister) glob(ctx context.Context, pattern string, fn func(Object, e
 		}
 	}
 	return nil
+}
+
+// hasDoubleStar reports whether pattern has a "**" path element.
+func hasDoubleStar(pattern string) bool {
+	return slices.Contains(strings.Split(filepath.ToSlash(pattern), "/"), "**")
+}
+
+// globStar lists the files matching a pattern with "**" elements, which
+// match any number of directories (none included), as in git and most
+// shells' globstar: 'tapes/**/*.zst' finds the recorder's
+// tapes/<event type>/<yyyy>/<mm>/<dd>/<event>/<market>.jsonl.zst at any
+// depth. It walks the directory before the first element with glob syntax
+// in name order, skipping hidden entries and catalogues as a directory walk
+// does; only files are listed (a matched directory is not walked twice).
+func (l localLister) globStar(ctx context.Context, pattern string, fn func(Object, error) error) error {
+	parts := strings.Split(filepath.ToSlash(pattern), "/")
+	for _, p := range parts {
+		if _, err := path.Match(p, ""); err != nil {
+			return fn(Object{Path: pattern}, fmt.Errorf("bad glob pattern: %w", err))
+		}
+	}
+	i := slices.IndexFunc(parts, hasGlobMeta)
+	root := filepath.FromSlash(strings.Join(parts[:i], "/"))
+	if i == 0 {
+		root = "."
+	} else if root == "" {
+		root = string(filepath.Separator) // the pattern is absolute: "/**/x"
+	}
+	pat := parts[i:]
+	found := 0
+	err := l.dir(ctx, root, func(obj Object, err error) error {
+		rel, rerr := filepath.Rel(root, obj.Path)
+		if rerr != nil {
+			rel = obj.Path
+		}
+		if err == nil && !matchParts(pat, strings.Split(filepath.ToSlash(rel), "/")) {
+			return nil
+		}
+		if err != nil && errors.Is(err, fs.ErrNotExist) && obj.Path == root {
+			return nil // no root: nothing matches, said below
+		}
+		found++
+		return fn(obj, err)
+	})
+	if err != nil {
+		return err
+	}
+	if found == 0 {
+		return fn(Object{Path: pattern}, errors.New("no files match this pattern"))
+	}
+	return nil
+}
+
+// matchParts matches path elements against pattern elements, "**" standing
+// for any number of elements.
+func matchParts(pat, name []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			for len(pat) > 0 && pat[0] == "**" {
+				pat = pat[1:]
+			}
+			if len(pat) == 0 {
+				return true
+			}
+			for k := range name {
+				if matchParts(pat, name[k:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(name) == 0 {
+			return false
+		}
+		if ok, _ := path.Match(pat[0], name[0]); !ok {
+			return false
+		}
+		pat, name = pat[1:], name[1:]
+	}
+	return len(name) == 0
 }
 
 // dir walks root recursively in name order, listing regular files (and

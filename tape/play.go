@@ -23,10 +23,12 @@ const DefaultWarnings = 5
 //     Warnings per tape, then a count at the tape's end) and skipped;
 //   - a tape cut short (a truncated or corrupt compressed stream, a tar
 //     archive ending inside a member) keeps every line before the damage
-//     and is warned about;
+//     and is warned about; so is a tar archive cut short between members,
+//     whose members before the cut are kept;
 //   - an input that cannot be read at all (does not exist, a glob matching
-//     nothing, unreadable, a tar broken between members) is warned about,
-//     the other inputs are still read, and Err makes the run fail (exit 1);
+//     nothing, unreadable, a tar whose structure is corrupt) is warned
+//     about, the other inputs are still read, and Err makes the run fail
+//     (exit 1);
 //   - under Strict the first of any of these stops the run with its error.
 //
 // One Rules value serves one run; it is safe for concurrent use.
@@ -56,6 +58,19 @@ func (r *Rules) OnError(err error) error {
 	r.mu.Unlock()
 	if r.Log != nil {
 		r.Log.Warn("input skipped", "err", err)
+	}
+	return nil
+}
+
+// OnCut is a Walker.OnCut that applies the rules to a tar archive cut
+// short between members: the members before it are kept and the archive is
+// reported as a tape cut short is (under Strict it stops the walk).
+func (r *Rules) OnCut(err error) error {
+	if r.Strict {
+		return err
+	}
+	if r.Log != nil {
+		r.Log.Warn("archive cut short; the members before the damage are kept", "err", err)
 	}
 	return nil
 }
@@ -127,6 +142,9 @@ func Play(ctx context.Context, t *Tape, rules *Rules, fn func(*Line) error) (Pla
 		rules = &Rules{Warnings: -1}
 	}
 	var p Played
+	if ctx.Err() != nil {
+		return p, context.Cause(ctx)
+	}
 	lr, err := t.Lines()
 	if err != nil {
 		return p, p.cut(ctx, t, rules, err)

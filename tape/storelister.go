@@ -98,7 +98,7 @@ func NewWalker(workers int, rules *Rules, src Sources) *Walker {
 	w := &Walker{Workers: workers, Listers: map[string]Lister{
 		"s3": &StoreLister{Options: src.Store, Seen: src.Seen}}}
 	if rules != nil {
-		w.OnError = rules.OnError
+		w.OnError, w.OnCut = rules.OnError, rules.OnCut
 	}
 	return w
 }

@@ -36,8 +36,11 @@ type Tape struct {
 
 	ctx  context.Context
 	dec  *decoders
-	data []byte    // a buffered tar member: can be opened any number of times
-	raw  io.Reader // else the one-shot stream, nil once opened
+	data []byte // a buffered tar member: can be opened any number of times
+	// cut, with data, says the archive ended inside this member: data is
+	// what there was, and reading it ends with cut instead of io.EOF.
+	cut error
+	raw io.Reader // else the one-shot stream, nil once opened
 	// closer closes what raw reads from (a file), and br is raw's pooled
 	// buffer when raw is one; both are owned by the tape until Open hands
 	// them to the returned reader.
@@ -78,7 +81,11 @@ func (t *Tape) Open() (io.ReadCloser, error) {
 	var br *bufio.Reader
 	switch {
 	case t.data != nil:
-		br = t.dec.getBufio(&countingReader{r: bytes.NewReader(t.data), n: &t.compressed})
+		var r io.Reader = bytes.NewReader(t.data)
+		if t.cut != nil {
+			r = io.MultiReader(r, errReader{t.cut})
+		}
+		br = t.dec.getBufio(&countingReader{r: r, n: &t.compressed})
 	case t.br != nil:
 		br = t.br // already counting: see Walker.object
 		t.raw, t.br = nil, nil
@@ -218,3 +225,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n.Add(int64(n))
 	return n, err
 }
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+// Read returns the error.
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

@@ -48,6 +48,12 @@ type Walker struct {
 	// returns an error, or OnError is nil, the walk stops with that error.
 	// Errors from the callback itself always stop the walk.
 	OnError func(error) error
+	// OnCut is called when a tar archive ends early (a truncated
+	// download) between members, every member before it whole: the
+	// archive ends there and, if OnCut returns nil, the walk goes on. nil
+	// means OnError. (An archive ending inside a member needs no call: that
+	// member is a tape cut short, which its reader reports.)
+	OnCut func(error) error
 }
 
 // Walk calls fn for each tape of inputs, one at a time in input order:
@@ -320,6 +326,9 @@ func (w *Walker) tar(ctx context.Context, archive string, r io.Reader, dec *deco
 	}
 	tr := tar.NewReader(r)
 	last := ""
+	// cut points at the error that ended the last streamed member's
+	// reads, if any.
+	var cut *error
 	for {
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
@@ -329,15 +338,27 @@ func (w *Walker) tar(ctx context.Context, archive string, r io.Reader, dec *deco
 			return nil
 		}
 		if err != nil {
-			// The archive's structure is broken; nothing after this
-			// point can be found, so the archive ends here.
 			where := "at its start"
 			if last != "" {
 				where = "after member " + last
 			}
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				if cut != nil && errors.Is(*cut, io.ErrUnexpectedEOF) {
+					// The archive ended inside the last member,
+					// whose reader has reported it.
+					return nil
+				}
+				ierr := &InputError{Path: archive, Err: fmt.Errorf("tar archive truncated %s: %w", where, err)}
+				if w.OnCut != nil {
+					return w.OnCut(ierr)
+				}
+				return ierr
+			}
+			// The archive's structure is broken; nothing after this
+			// point can be found, so the archive ends here.
 			return &InputError{Path: archive, Err: fmt.Errorf("tar archive broken %s: %w", where, err)}
 		}
-		last = hdr.Name
+		last, cut = hdr.Name, nil
 		if hdr.Typeflag != tar.TypeReg || skipName(path.Base(hdr.Name)) {
 			continue
 		}
@@ -350,17 +371,48 @@ func (w *Walker) tar(ctx context.Context, archive string, r io.Reader, dec *deco
 			n := hdr.Size
 			t.release = func() { bud.release(n) }
 			t.data = make([]byte, hdr.Size)
-			if _, err := io.ReadFull(tr, t.data); err != nil {
-				t.finish()
-				return t.ErrorAt(0, fmt.Errorf("tar archive truncated in this member: %w", err))
+			if got, err := io.ReadFull(tr, t.data); err != nil {
+				if !errors.Is(err, io.ErrUnexpectedEOF) {
+					t.finish()
+					return t.ErrorAt(0, fmt.Errorf("reading tar member: %w", err))
+				}
+				// The archive ends inside this member: it is a tape
+				// cut short, whose lines up to the cut are read like
+				// any other's, and the archive ends with it.
+				t.data, t.cut = t.data[:got], fmt.Errorf("%s: %w", errTarTruncated, err)
+				return emit(t)
 			}
 		} else {
-			t.raw = tr
+			mr := &memberReader{r: tr}
+			t.raw, cut = mr, &mr.err
 		}
 		if err := emit(t); err != nil {
 			return err
 		}
 	}
+}
+
+// errTarTruncated starts the error of a member the archive ends inside.
+const errTarTruncated = "tar archive truncated in this member"
+
+// memberReader reads a streamed tar member, noting the error that ended
+// it, so that the walker can tell an archive cut inside the member (which
+// the member's reader has reported) from one broken after it.
+type memberReader struct {
+	r   io.Reader
+	err error
+}
+
+// Read reads the member; an archive ending inside it reads as a truncation.
+func (m *memberReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if err != nil && err != io.EOF {
+		m.err = err
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("%s: %w", errTarTruncated, err)
+		}
+	}
+	return n, err
 }
 
 // budget is a byte-weighted semaphore bounding buffered member bytes. Only

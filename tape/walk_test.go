@@ -114,7 +114,7 @@ func TestTruncated(t *testing.T) {
 // it as a tar by content even under another name and from standard input.
 func TestSharedTar(t *testing.T) {
 	needShared(t)
-	data, err := os.ReadFile(sharedTar)
+	data, err := os.ReadFile(sharedTar(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestSharedTar(t *testing.T) {
 		w     Walker
 		full  bool
 	}{
-		{"by-name", sharedTar, Walker{}, true},
+		{"by-name", sharedTar(t), Walker{}, true},
 		{"by-content", renamed, Walker{}, false},
 		{"stdin-pipe", "-", Walker{Stdin: pr}, false},
 	}
@@ -521,12 +521,12 @@ func forEachInputs(t *testing.T, withShared bool) ([]string, int) {
 	dir := t.TempDir()
 	inputs := []string{}
 	n := 0
-	if _, err := os.Stat(sharedTar); err != nil {
+	if _, err := os.Stat(sharedTar(t)); err != nil {
 		t.Logf("shared data absent (%v): ForEach runs on generated inputs only", err)
 	} else if testing.Short() {
 		t.Log("-short: ForEach runs on generated inputs only")
 	} else if withShared {
-		inputs = append(inputs, sharedTar)
+		inputs = append(inputs, sharedTar(t))
 		n += sharedTarMembers
 	}
 	for i, c := range []Compression{Plain, Gzip, Zstd, Bzip2, Zstd, Gzip} {

@@ -26,8 +26,8 @@ runner's prices (docs/report.md).
 Price charts, venues and fill times need a run made with --report, which
 records prices.parquet, market_info.parquet and fills.parquet; without them
 the report shows the rest.`,
-		Example: `  trade backtest --strategy passive-back testdata/tapes -o results --report results/report.html
-  trade report results -o report.html`,
+		Example: `  tapedeck trade backtest --strategy passive-back testdata/tapes -o results --report results/report.html
+  tapedeck trade report results -o report.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {

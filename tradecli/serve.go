@@ -12,6 +12,9 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 // ServeCommand is `trade serve`: tapes served as a local Betfair-compatible
@@ -21,13 +24,14 @@ func ServeCommand() *cobra.Command {
 		cfg      exchange.Config
 		info     string
 		logLevel string
+		s3       s3.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "serve TAPES...",
 		Short: "Serve tapes as a local Betfair-compatible exchange (stream API, login, listMarketCatalogue)",
 		Long: `serve replays tapes over Betfair's Exchange Stream API protocol on a local TLS
 socket, so that any stream client or recorder can be tested against real data
-with no Betfair account. TAPES are files, directories, globs or archives, as
+with no Betfair account. TAPES are files, directories, globs, archives or s3://, as
 for convert. Changes are replayed in publish-time order across all tapes at
 --speed (1 = real time, 0 = as fast as each client reads).
 
@@ -66,6 +70,7 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 			}
 			cfg.Tapes = args
 			cfg.Logger = cli.NewLogger(os.Stderr, level)
+			cfg.Sources = tape.Sources{Store: store.Options{S3: s3.WithLogger(cfg.Logger)}}
 			ex, err := exchange.New(cfg)
 			if err != nil {
 				return err
@@ -106,5 +111,7 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 	f.DurationVar(&cfg.Faults.StallFor, "stall-for", 10*time.Second, "fault: how long --stall-after stalls")
 	f.BoolVar(&cfg.Faults.RefuseLogin, "refuse-login", false, "fault: refuse every login and every stream session")
 	f.BoolVar(&cfg.Faults.SubscriptionLimit, "subscription-limit", false, "fault: answer market subscriptions with SUBSCRIPTION_LIMIT_EXCEEDED")
+	f.BoolVar(&cfg.Strict, "strict", false, "refuse to start on a bad line or unreadable tape instead of skipping it")
+	s3.AddFlags(f)
 	return cmd
 }

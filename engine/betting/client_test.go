@@ -454,6 +454,9 @@ func TestSecretsNeverLogged(t *testing.T) {
 // TestKeepAliveLoop: the loop keeps the session alive and logs in again
 // when a keep-alive is refused (an expired session).
 func TestKeepAliveLoop(t *testing.T) {
+	// Read the answers here: shared may skip the test, which only the
+	// test's own goroutine may do, never a handler's.
+	loginOK, keepOK := shared(t, "login_success.json"), shared(t, "keep_alive_success.json")
 	var mu sync.Mutex
 	logins, keeps := 0, 0
 	enough := make(chan struct{})
@@ -462,7 +465,7 @@ func TestKeepAliveLoop(t *testing.T) {
 		mu.Lock()
 		logins++
 		mu.Unlock()
-		w.Write(shared(t, "login_success.json"))
+		w.Write(loginOK)
 	})
 	mux.HandleFunc("/api/keepAlive", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -472,7 +475,7 @@ func TestKeepAliveLoop(t *testing.T) {
 		case keeps == 2:
 			w.Write([]byte(`{"token":"","product":"x","status":"FAIL","error":"NO_SESSION"}`))
 		default:
-			w.Write(shared(t, "keep_alive_success.json"))
+			w.Write(keepOK)
 		}
 		if keeps == 4 {
 			close(enough)

@@ -23,14 +23,15 @@ var benchFiles = []string{
 // benchLines loads the non-blank lines of a sample file.
 func benchLines(b *testing.B, name string) [][]byte {
 	var path string
-	for _, dir := range []string{repoTestdata + "/tapes", sharedData + "/streams", sharedData + "/historic"} {
+	shared := sharedData(b)
+	for _, dir := range []string{repoTestdata + "/tapes", shared + "/streams", shared + "/historic"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			path = filepath.Join(dir, name)
 			break
 		}
 	}
 	if path == "" {
-		b.Skipf("%s not found in %s or %s", name, repoTestdata, sharedData)
+		b.Skipf("%s not found in %s or %s", name, repoTestdata, shared)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -47,14 +48,15 @@ func benchLines(b *testing.B, name string) [][]byte {
 // definition the cache may keep); allocs/op counts them for the whole file.
 func BenchmarkDecode(b *testing.B) {
 	files := append([]string(nil), benchFiles...)
-	if _, err := os.Stat(sharedData + "/historic/pro-greyhounds-2022-03-01.tar"); err == nil {
+	shared := sharedData(b)
+	if _, err := os.Stat(shared + "/historic/pro-greyhounds-2022-03-01.tar"); err == nil {
 		files = append(files, "pro-greyhounds-2022-03-01.tar")
 	}
 	for _, name := range files {
 		b.Run(strings.TrimSuffix(name, ".bz2"), func(b *testing.B) {
 			var lines [][]byte
 			if strings.HasSuffix(name, ".tar") {
-				data, err := os.ReadFile(sharedData + "/historic/" + name)
+				data, err := os.ReadFile(shared + "/historic/" + name)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tapedeck/tapedeck/internal/testenv"
 )
 
 // loadLine returns sample number idx of a real data file, looked up in the
@@ -17,14 +19,14 @@ import (
 func loadLine(t *testing.T, name string, idx int) []byte {
 	t.Helper()
 	var path string
-	for _, dir := range []string{repoTestdata, sharedData} {
+	for _, dir := range []string{repoTestdata, sharedData(t)} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			path = filepath.Join(dir, name)
 			break
 		}
 	}
 	if path == "" {
-		t.Skipf("%s not found in %s or %s", name, repoTestdata, sharedData)
+		testenv.Missing(t, name+" not found in "+repoTestdata+" or the shared data")
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -139,7 +141,7 @@ func TestDecodeRealLines(t *testing.T) {
 			eq(t, "spf", math.IsInf(rc.Spf, 1), true)
 			eq(t, "spfRaw", string(rc.SpfRaw), "Infinity")
 		}},
-		{"messages/mcm_resub_delta.jsonl", 0, func(t *testing.T, m *Message) { // selection ids as strings
+		{"messages/mcm_resub_delta.json", 0, func(t *testing.T, m *Message) { // selection ids as strings
 			eq(t, "ct", m.Ct, ChangeTypeResubDelta)
 			rc := &m.MC[0].RC[0]
 			eq(t, "id", rc.ID, 42153)

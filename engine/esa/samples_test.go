@@ -12,15 +12,25 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tapedeck/tapedeck/internal/testenv"
 )
 
 // Real stream data the tests run over. The repository's own testdata (MIT
 // and BSD samples, see testdata/NOTICE) is always used; Betfair data in
-// ../shared is used when present and skipped with a message when not.
-const (
-	repoTestdata = "../../testdata"
-	sharedData   = "/work/shared/data"
-)
+// ../shared (found by internal/testenv) is used when present, and its absence
+// is logged locally and a failure under CI.
+const repoTestdata = "../../testdata"
+
+// sharedData is the shared data directory, or a path that does not exist
+// when there is none (so globs under it match nothing).
+func sharedData(tb testing.TB) string {
+	tb.Helper()
+	if d := testenv.SharedDir(tb); d != "" {
+		return filepath.Join(d, "data")
+	}
+	return filepath.Join(repoTestdata, "no-shared-data")
+}
 
 // sample is one stream line (or one pretty-printed message) from a file.
 type sample struct {
@@ -30,23 +40,27 @@ type sample struct {
 
 // sampleFiles lists the files of real stream data available here.
 func sampleFiles(tb testing.TB) []string {
+	shared := sharedData(tb)
 	var files []string
 	for _, pat := range []string{
 		repoTestdata + "/messages/*",
 		repoTestdata + "/tapes/*",
-		sharedData + "/messages/*",
-		sharedData + "/streams/*",
-		sharedData + "/historic/*",
+		shared + "/messages/*",
+		shared + "/streams/*",
+		shared + "/historic/*",
 	} {
 		m, _ := filepath.Glob(pat)
 		files = append(files, m...)
 	}
-	if _, err := os.Stat(sharedData); err != nil {
-		tb.Logf("%s is missing: testing with %s only", sharedData, repoTestdata)
+	if testenv.SharedDir(tb) == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("shared data (../shared) is missing and CI is set: the samples must include Betfair's")
+		}
+		tb.Logf("shared data (../shared) is missing: testing with %s only", repoTestdata)
 	}
 	sort.Strings(files)
 	if len(files) == 0 {
-		tb.Skipf("no stream data found in %s or %s", repoTestdata, sharedData)
+		tb.Skipf("no stream data found in %s or %s", repoTestdata, shared)
 	}
 	return files
 }

@@ -38,9 +38,6 @@ func BenchmarkDecode(b *testing.B) {
 	b.Run("tapedeck", func(b *testing.B) {
 		run(b, func(r io.Reader) io.Reader { return NewReader(r) })
 	})
-	b.Run("tapedeck-concurrent-2", func(b *testing.B) {
-		run(b, func(r io.Reader) io.Reader { return NewReaderConcurrency(r, 2) })
-	})
 	b.Run("stdlib", func(b *testing.B) {
 		run(b, stdbzip2.NewReader)
 	})

@@ -16,22 +16,19 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+
+	"github.com/tapedeck/tapedeck/internal/testenv"
 )
 
-// historicDirs are where the project's shared Betfair data may be.
-var historicDirs = []string{"/work/shared/data/historic", "../../../shared/data/historic"}
-
+// historicTar is Betfair's PRO greyhound archive in the shared data's
+// data/historic, beside its single .bz2 files.
 const historicTar = "pro-greyhounds-2022-03-01.tar"
 
+// historicDir is the shared data's directory of Betfair's historic files; a
+// test that needs it is skipped without it (failed under CI).
 func historicDir(tb testing.TB) string {
 	tb.Helper()
-	for _, d := range historicDirs {
-		if _, err := os.Stat(filepath.Join(d, historicTar)); err == nil {
-			return d
-		}
-	}
-	tb.Skipf("shared data absent (looked in %v): skipping the test on Betfair's historic files", historicDirs)
-	return ""
+	return filepath.Dir(testenv.Shared(tb, "data/historic/"+historicTar))
 }
 
 // compress runs the bzip2 command at level (1..9) over data.
@@ -527,10 +524,9 @@ func corruptSamples(t *testing.T) map[string][]byte {
 		"run of 259":    compressed(t, "run of 259", input("run of 259"), 9),
 		"one byte":      compressed(t, "one byte", input("one byte"), 9),
 	}
-	for _, d := range historicDirs {
-		if b, err := os.ReadFile(filepath.Join(d, "1.164917629.bz2")); err == nil {
+	if d := testenv.SharedDir(t); d != "" {
+		if b, err := os.ReadFile(filepath.Join(d, "data", "historic", "1.164917629.bz2")); err == nil {
 			s["historic 1.164917629"] = b
-			break
 		}
 	}
 	return s

@@ -40,10 +40,20 @@ func ExitCode(err error) int {
 	return ExitFailure
 }
 
-// Version reports the module version the binary was built from ("devel"
-// for a plain `go build` inside the work tree), with the VCS revision when
-// the build recorded one.
+// version is the release version scripts/build.sh stamps in at link time
+// (-ldflags "-X github.com/tapedeck/tapedeck/internal/cli.version=v1.2.3").
+// It is a variable only because the linker can set nothing else; nothing
+// assigns it at run time.
+var version string
+
+// Version reports the version the binary was built as: the one
+// scripts/build.sh stamped in, else the module version ("devel" for a plain
+// `go build` inside the work tree) with the VCS revision when the build
+// recorded one.
 func Version() string {
+	if version != "" {
+		return version
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "devel"
@@ -117,6 +127,7 @@ func prepare(c *cobra.Command) {
 	if c.HasSubCommands() && !c.Runnable() {
 		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 		c.Args = unknownCommand
+		c.DisableFlagsInUseLine = true // a group takes a command, not flags of its own
 	}
 	if check := c.Args; check != nil {
 		c.Args = func(cmd *cobra.Command, args []string) error {

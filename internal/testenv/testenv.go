@@ -52,17 +52,29 @@ func SharedDir(tb testing.TB) string {
 }
 
 // Shared returns the path of name under the shared data directory (for
-// example "data/historic/pro-greyhounds-2022-03-01.tar"), or skips the test
-// with a message when the shared data or that file is absent.
+// example "data/historic/pro-greyhounds-2022-03-01.tar"). When the shared
+// data or that file is absent it skips the test with a message, or, when
+// $CI is set, fails it: CI must never pass by skipping.
 func Shared(tb testing.TB, name string) string {
 	tb.Helper()
 	d := SharedDir(tb)
 	if d == "" {
-		tb.Skipf("shared reference data not found (../shared beside the repository, or $TAPEDECK_SHARED): skipping the test that reads %s", name)
+		Missing(tb, "shared reference data not found (../shared beside the repository, or $TAPEDECK_SHARED): the test reads "+name)
 	}
 	p := filepath.Join(d, name)
 	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("shared reference file %s absent: %v", name, err)
+		Missing(tb, "shared reference file "+name+" absent: "+err.Error())
 	}
 	return p
+}
+
+// Missing reports that something a test needs is not here: a skip with msg
+// on a developer's machine, a failure when $CI is set.
+func Missing(tb testing.TB, msg string) {
+	tb.Helper()
+	if os.Getenv("CI") != "" {
+		tb.Fatal(msg + " (CI is set, so this is a failure, not a skip)")
+		return // Fatal does not return; a fake TB's may
+	}
+	tb.Skip(msg)
 }

@@ -1,6 +1,7 @@
-// Package storetest gives other packages' tests an S3 store on the test S3
-// server that scripts/test.sh starts (scripts/s3server.sh), each in a fresh
-// bucket that is emptied and removed when the test ends.
+// Package storetest holds what tests of stores share: the contract every
+// store.Store must pass (Run), and an S3 store on the test S3 server that
+// scripts/test.sh starts (scripts/s3server.sh), each in a fresh bucket that is
+// emptied and removed when the test ends.
 //
 // When TAPEDECK_TEST_S3_ENDPOINT is unset the calling test is skipped with a
 // message saying to run scripts/test.sh; when CI is also set it fails
@@ -17,11 +18,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 )
 
 // EnvEndpoint is the environment variable holding the test S3 server's URL.
@@ -46,32 +48,32 @@ func Endpoint(t testing.TB) string {
 // addressing, and the smallest part size S3 allows, so multipart uploads
 // happen at a few MiB. Credentials come from the environment the server
 // script exported.
-func Options(t testing.TB) store.S3Options {
+func Options(t testing.TB) s3.Options {
 	t.Helper()
-	return store.S3Options{
+	return s3.Options{
 		Endpoint:  Endpoint(t),
 		PathStyle: true,
-		PartSize:  store.MinPartSize,
+		PartSize:  s3.MinPartSize,
 	}
 }
 
 // S3 returns a store on the test server in a new, empty bucket that is
 // removed (with everything in it) when the test ends.
-func S3(t testing.TB) *store.S3 {
+func S3(t testing.TB) *s3.Store {
 	t.Helper()
 	return S3With(t, Options(t))
 }
 
 // S3With is S3 with the caller's options; an empty Endpoint is filled in with
 // the test server's, and PathStyle is always on.
-func S3With(t testing.TB, opt store.S3Options) *store.S3 {
+func S3With(t testing.TB, opt s3.Options) *s3.Store {
 	t.Helper()
 	if opt.Endpoint == "" {
 		opt.Endpoint = Endpoint(t)
 	}
 	opt.PathStyle = true
 	bucket := NewBucketName(t)
-	s, err := store.NewS3(context.Background(), bucket, opt)
+	s, err := s3.New(context.Background(), bucket, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func S3With(t testing.TB, opt store.S3Options) *store.S3 {
 }
 
 // URL returns an s3:// URL in a new bucket on the test server, and the
-// store.Options to pass with it to store.Open.
+// store.Options (with the S3 backend) to pass with it to store.Open.
 func URL(t testing.TB, prefix string) (string, store.Options) {
 	t.Helper()
 	s := S3(t)
@@ -99,11 +101,11 @@ func NewBucketName(t testing.TB) string {
 
 // CreateBucket creates bucket with client and registers its removal (objects,
 // unfinished multipart uploads, then the bucket) for the end of the test.
-func CreateBucket(t testing.TB, client *s3.Client, bucket string) {
+func CreateBucket(t testing.TB, client *awss3.Client, bucket string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	if _, err := client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatalf("storetest: create bucket %s: %v", bucket, err)
 	}
 	t.Cleanup(func() {
@@ -117,31 +119,31 @@ func CreateBucket(t testing.TB, client *s3.Client, bucket string) {
 }
 
 // removeBucket empties bucket and deletes it.
-func removeBucket(ctx context.Context, client *s3.Client, bucket string) error {
-	ups, err := client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+func removeBucket(ctx context.Context, client *awss3.Client, bucket string) error {
+	ups, err := client.ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
 	if err != nil {
 		return err
 	}
 	for _, u := range ups.Uploads {
-		if _, err := client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		if _, err := client.AbortMultipartUpload(ctx, &awss3.AbortMultipartUploadInput{
 			Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId,
 		}); err != nil {
 			return err
 		}
 	}
-	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	p := awss3.NewListObjectsV2Paginator(client, &awss3.ListObjectsV2Input{Bucket: aws.String(bucket)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return err
 		}
 		for _, o := range page.Contents {
-			if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: o.Key}); err != nil {
+			if _, err := client.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String(bucket), Key: o.Key}); err != nil {
 				return err
 			}
 		}
 	}
-	_, err = client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	_, err = client.DeleteBucket(ctx, &awss3.DeleteBucketInput{Bucket: aws.String(bucket)})
 	var nsb *types.NoSuchBucket
 	var ae smithy.APIError
 	if errors.As(err, &nsb) || (errors.As(err, &ae) && ae.ErrorCode() == "NoSuchBucket") {

@@ -27,6 +27,7 @@ import (
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 	"github.com/tapedeck/tapedeck/tape"
 )
 
@@ -53,7 +54,7 @@ type parquetFlags struct {
 	shard   string
 	force   bool
 	strict  bool
-	s3      store.S3Options
+	s3      s3.Options
 }
 
 func newParquetCmd() *cobra.Command {
@@ -252,7 +253,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	}
 	j.startWriters()
 	j.rules = &tape.Rules{Strict: f.strict, Log: j.log, Warnings: 1}
-	j.walker = tape.NewWalker(f.workers, j.rules, tape.Sources{Store: store.Options{S3: f.s3},
+	j.walker = tape.NewWalker(f.workers, j.rules, tape.Sources{Store: store.Options{S3: f.s3.WithLogger(j.log)},
 		Seen: func(url string, o store.Object) { j.objects.Store(url, o) }})
 	j.topts = tables.Options{Grid: ps.grid, PostOff: ps.postOff, NoLadderDeltas: !ps.sel[parquet.TableLadderDeltas],
 		NoSnapshots:     !ps.sel[parquet.TableSnapshots] && !ps.sel[parquet.TableMarketSnapshots],
@@ -294,7 +295,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 // batches that no files-table part lists, and batches superseded by later
 // ones.
 func (j *parquetJob) openDest(ctx context.Context) error {
-	st, prefix, err := store.Open(ctx, j.f.dest, store.Options{S3: j.f.s3})
+	st, prefix, err := store.Open(ctx, j.f.dest, store.Options{S3: j.f.s3.WithLogger(j.log)})
 	if err != nil {
 		return err
 	}

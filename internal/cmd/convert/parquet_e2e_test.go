@@ -28,6 +28,7 @@ import (
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
 	"github.com/tapedeck/tapedeck/store"
+	s3store "github.com/tapedeck/tapedeck/store/s3"
 	"github.com/tapedeck/tapedeck/store/storetest"
 )
 
@@ -250,7 +251,7 @@ func TestParquetE2EKillResume(t *testing.T) {
 	bin := buildBinary(t)
 	dest := "s3://" + st.Bucket() + "/out"
 	args := []string{"parquet", tar, "-o", dest, "--workers", "1", "--grid", "3600:-600:1",
-		"--s3-endpoint", os.Getenv(storetest.EnvEndpoint), "--s3-path-style", "--s3-part-size", strconv.Itoa(int(store.MinPartSize))}
+		"--s3-endpoint", os.Getenv(storetest.EnvEndpoint), "--s3-path-style", "--s3-part-size", strconv.Itoa(int(s3store.MinPartSize))}
 
 	// Kill as soon as the first batch's files part exists: the run has
 	// finished some inputs and is in the middle of the others.

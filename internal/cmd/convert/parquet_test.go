@@ -284,7 +284,7 @@ func TestParquetS3(t *testing.T) {
 		}
 	}
 	dest := strings.TrimSuffix(src, "tapes/") + "dataset"
-	flags := []string{"--s3-endpoint", opts.S3.Endpoint, "--s3-path-style"}
+	flags := []string{"--s3-endpoint", storetest.Endpoint(t), "--s3-path-style"}
 	out, err := runConvert(t, append([]string{"parquet", src, "-o", dest}, flags...)...)
 	if err != nil || !strings.HasPrefix(out, "5 inputs converted") {
 		t.Fatalf("%v: %s", err, out)

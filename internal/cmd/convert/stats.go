@@ -18,6 +18,9 @@ import (
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/pipeline"
+	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 func newStatsCmd() *cobra.Command {
@@ -26,19 +29,23 @@ func newStatsCmd() *cobra.Command {
 		workers int
 		strict  bool
 		opts    book.Options
+		s3      s3.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "stats INPUT...",
 		Short: "Read every line, rebuild every market, and report what the inputs hold",
 		Long: `stats reads, decompresses, decodes and applies every line of every input to
-the market and order caches, and reports per tape and in total: markets,
-lines, market changes, bytes in (compressed and not), bad lines, first and
+the market and order caches, and reports per tape and in total: markets
+(every market id with market or order changes, as convert parquet's markets
+table counts them), lines, market changes, bytes in (compressed and not), bad lines, first and
 last publish time, each market's final status and winners, and the wall time
 and market changes per second. It is also the benchmark of that path.
 
 Tapes are processed in parallel (--workers, default the number of cores).
-A bad line is counted, reported and skipped; --strict stops at it with exit
-code 1.`,
+A bad line or a tape cut short is counted, reported and skipped; an input
+that cannot be read (missing, a glob matching nothing) fails the run with
+exit code 1 after the rest is read; --strict stops at the first of any of
+these with exit code 1.`,
 		Example: `  tapedeck convert stats pro-greyhounds-2022-03-01.tar
   tapedeck convert stats --json 'tapes/**/*.zst' | jq .total`,
 		Args: cli.RequireInputs,
@@ -57,6 +64,7 @@ code 1.`,
 			progress := newProgress(os.Stderr)
 			st, err := pipeline.CollectStats(cmd.Context(), args, pipeline.StatsOptions{
 				Workers: workers, Strict: strict, Cache: opts, Log: log, Progress: progress.tape,
+				Sources: tape.Sources{Store: store.Options{S3: s3.WithLogger(log)}},
 			})
 			progress.done()
 			if st != nil {
@@ -77,7 +85,8 @@ code 1.`,
 	f := cmd.Flags()
 	f.BoolVar(&asJSON, "json", false, "print the statistics as JSON")
 	f.IntVar(&workers, "workers", runtime.NumCPU(), "tapes processed at once")
-	f.BoolVar(&strict, "strict", false, "stop at the first bad line (exit code 1) instead of skipping it")
+	f.BoolVar(&strict, "strict", false, "stop at the first bad line or unreadable input (exit code 1) instead of skipping it")
+	s3.AddFlags(f)
 	f.BoolVar(&opts.CumulativeRunnerTv, "cumulative-runner-tv", false, "runner total matched = sum of its traded ladder")
 	f.BoolVar(&opts.CalculateMarketTv, "calculate-market-tv", false, "market total matched = sum of the runners' traded ladders")
 	return cmd
@@ -105,7 +114,11 @@ func printStats(w io.Writer, st *pipeline.Stats) {
 			for i, id := range m.Winners {
 				ws[i] = fmt.Sprint(id)
 			}
-			fmt.Fprintf(mw, "%s\t%s\t%s\t%s\n", m.ID, m.Status, strings.Join(ws, ","), t.Name)
+			status := m.Status
+			if m.OrdersOnly {
+				status = "(orders only)"
+			}
+			fmt.Fprintf(mw, "%s\t%s\t%s\t%s\n", m.ID, status, strings.Join(ws, ","), t.Name)
 		}
 	}
 	mw.Flush()

@@ -20,6 +20,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/recorder"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 )
 
 // credentials are the account's secrets and where to log in. Flags win over
@@ -264,7 +265,7 @@ func (cf *credFlags) resolve() (credentials, error) {
 type destFlags struct {
 	spool, dest, layout, ordersLayout, compress string
 	attempts                                    int
-	s3                                          store.S3Options
+	s3                                          s3.Options
 }
 
 func (d *destFlags) add(f *pflag.FlagSet) {
@@ -285,6 +286,7 @@ func (d *destFlags) config(ctx context.Context, log *slog.Logger) (recorder.Conf
 	default:
 		return recorder.Config{}, &cli.UsageError{Err: fmt.Errorf("--compress %q: want zstd, gzip or none", d.compress)}
 	}
+	d.s3.Logger = log // the AWS SDK's lines too, at the user's level
 	st, prefix, err := store.Open(ctx, d.dest, store.Options{S3: d.s3})
 	if err != nil {
 		return recorder.Config{}, &cli.UsageError{Err: fmt.Errorf("--dest: %w", err)}

@@ -237,7 +237,7 @@ func TestEndToEndS3(t *testing.T) {
 	}
 	spool := t.TempDir()
 	err = record(t, st, prefix, spool, len(sources), "--exchange-info", info, "--spool", spool, "--dest", url,
-		"--s3-endpoint", opt.S3.Endpoint, "--s3-path-style", "--close-grace", "10ms", "--sync", "20ms", "--log-level", "error")
+		"--s3-endpoint", storetest.Endpoint(t), "--s3-path-style", "--close-grace", "10ms", "--sync", "20ms", "--log-level", "error")
 	if err != nil {
 		t.Fatalf("record run: %v", err)
 	}

@@ -3,9 +3,12 @@
 # source trees (package directories only) exported from local git clones, and
 # Debian's packages for flumine's pure-Python dependencies. No PyPI.
 #
-#   FLUMINE_GIT=/work/.mirror/betcode-org+flumine/repo \
-#   BFLW_GIT=/work/.mirror/betcode-org+betfair/repo \
+#   FLUMINE_GIT=path/to/flumine.git \
+#   BFLW_GIT=path/to/betfair.git \
 #   FLUMINE_ROOT=/tmp/fl8 scripts/golden/flumine/prepare.sh
+#
+# FLUMINE_GIT and BFLW_GIT: git clones (or bare mirrors) of betcode-org/flumine
+# and betcode-org/betfair.
 set -euo pipefail
 
 root="${FLUMINE_ROOT:-/tmp/fl8}"

@@ -1,4 +1,4 @@
-package store
+package s3
 
 import "github.com/spf13/pflag"
 
@@ -15,7 +15,7 @@ import "github.com/spf13/pflag"
 // Credentials are deliberately not flags: they come from the AWS standard
 // chain (environment, profiles, roles), so they never show in ps or shell
 // history.
-func (o *S3Options) AddFlags(fs *pflag.FlagSet) {
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Endpoint, "s3-endpoint", o.Endpoint, "base URL of an S3-compatible server (default: AWS, or $AWS_ENDPOINT_URL_S3)")
 	fs.BoolVar(&o.PathStyle, "s3-path-style", o.PathStyle, "address buckets as <endpoint>/<bucket>/<key> (most self-hosted S3 servers need this)")
 	fs.StringVar(&o.Region, "s3-region", o.Region, "S3 region (default: from the AWS configuration, else "+DefaultRegion+")")

@@ -1,35 +1,34 @@
-package store_test
+package s3_test
 
 import (
 	"bytes"
 	"fmt"
 	"hash/crc32"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/spf13/pflag"
 
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 	"github.com/tapedeck/tapedeck/store/storetest"
 )
 
 func TestAddFlags(t *testing.T) {
 	cases := []struct {
 		args []string
-		want store.S3Options
+		want s3.Options
 	}{
-		{nil, store.S3Options{}},
+		{nil, s3.Options{}},
 		{
 			[]string{"--s3-endpoint", "http://127.0.0.1:9000", "--s3-path-style", "--s3-region", "eu-west-1", "--s3-max-attempts", "7", "--s3-part-size", "16777216", "--s3-concurrency", "3"},
-			store.S3Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1", MaxAttempts: 7, PartSize: 16 << 20, Concurrency: 3},
+			s3.Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1", MaxAttempts: 7, PartSize: 16 << 20, Concurrency: 3},
 		},
 	}
 	for _, c := range cases {
-		var o store.S3Options
+		var o s3.Options
 		fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 		o.AddFlags(fs)
 		if err := fs.Parse(c.args); err != nil {
@@ -42,25 +41,8 @@ func TestAddFlags(t *testing.T) {
 }
 
 func TestNewS3RejectsSmallParts(t *testing.T) {
-	if _, err := store.NewS3(t.Context(), "b", store.S3Options{PartSize: store.MinPartSize - 1}); err == nil {
+	if _, err := s3.New(t.Context(), "b", s3.Options{PartSize: s3.MinPartSize - 1}); err == nil {
 		t.Error("a part size below S3's minimum was accepted")
-	}
-}
-
-// Committed files are readable by others, like os.Create's, not 0600 like
-// the temporary file they started as.
-func TestDirFileMode(t *testing.T) {
-	d, err := store.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, d, "m/1.1.zst", []byte("x"))
-	info, err := os.Stat(filepath.Join(d.URL(), "m", "1.1.zst"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644", info.Mode().Perm())
 	}
 }
 
@@ -70,7 +52,7 @@ func TestDirFileMode(t *testing.T) {
 func TestS3CompositeChecksum(t *testing.T) {
 	s := storetest.S3(t)
 	ctx, c, bucket, key := t.Context(), s.Client(), aws.String(s.Bucket()), aws.String("composite/1.1.zst")
-	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+	up, err := c.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{
 		Bucket: bucket, Key: key,
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
 		ChecksumType:      types.ChecksumTypeComposite,
@@ -78,12 +60,12 @@ func TestS3CompositeChecksum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := payload(store.MinPartSize + 3000)
-	chunks := [][]byte{data[:store.MinPartSize], data[store.MinPartSize:]}
+	data := storetest.Payload(s3.MinPartSize + 3000)
+	chunks := [][]byte{data[:s3.MinPartSize], data[s3.MinPartSize:]}
 	var sums []uint32
 	var parts []types.CompletedPart
 	for i, chunk := range chunks {
-		out, err := c.UploadPart(ctx, &s3.UploadPartInput{
+		out, err := c.UploadPart(ctx, &awss3.UploadPartInput{
 			Bucket: bucket, Key: key, UploadId: up.UploadId,
 			PartNumber:        aws.Int32(int32(i + 1)),
 			Body:              bytes.NewReader(chunk),
@@ -95,17 +77,17 @@ func TestS3CompositeChecksum(t *testing.T) {
 		sums = append(sums, crc32.Checksum(chunk, crc32.MakeTable(crc32.Castagnoli)))
 		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(int32(i + 1)), ChecksumCRC32C: out.ChecksumCRC32C})
 	}
-	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	if _, err := c.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{
 		Bucket: bucket, Key: key, UploadId: up.UploadId,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: key, ChecksumMode: types.ChecksumModeEnabled})
+	h, err := c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: bucket, Key: key, ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := aws.ToString(h.ChecksumCRC32C), store.CompositeCRC(sums); got != want {
+	if got, want := aws.ToString(h.ChecksumCRC32C), s3.CompositeCRC(sums); got != want {
 		t.Errorf("server's composite CRC32C %q, CompositeCRC %q (type %q)", got, want, h.ChecksumType)
 	}
 	d := store.Digest{Size: int64(len(data)), CRC32C: crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))}
@@ -121,12 +103,12 @@ func TestS3CompositeChecksum(t *testing.T) {
 // Parts uploaded several at a time still land in order, whatever order they
 // finish in.
 func TestS3Concurrency(t *testing.T) {
-	data := payload(5*store.MinPartSize + 777)
+	data := storetest.Payload(5*s3.MinPartSize + 777)
 	for _, conc := range []int{1, 4} {
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
-			s := storetest.S3With(t, store.S3Options{PartSize: store.MinPartSize, Concurrency: conc})
-			put(t, s, "c/1.1.zst", data)
-			if got := read(t, s, "c/1.1.zst"); !bytes.Equal(got, data) {
+			s := storetest.S3With(t, s3.Options{PartSize: s3.MinPartSize, Concurrency: conc})
+			storetest.Put(t, s, "c/1.1.zst", data)
+			if got := storetest.Read(t, s, "c/1.1.zst"); !bytes.Equal(got, data) {
 				t.Errorf("read back %d bytes differing from the %d written", len(got), len(data))
 			}
 		})

@@ -1,4 +1,4 @@
-package store_test
+package s3_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/s3"
 	"github.com/tapedeck/tapedeck/store/storetest"
 )
 
@@ -49,7 +50,7 @@ func kind(r *http.Request) string {
 
 // through starts the proxy and returns a store for bucket that talks to the
 // test server only through it.
-func (p *faultProxy) through(t *testing.T, bucket string, opt store.S3Options) *store.S3 {
+func (p *faultProxy) through(t *testing.T, bucket string, opt s3.Options) *s3.Store {
 	t.Helper()
 	target, err := url.Parse(storetest.Endpoint(t))
 	if err != nil {
@@ -90,9 +91,9 @@ func (p *faultProxy) through(t *testing.T, bucket string, opt store.S3Options) *
 	opt.Endpoint = srv.URL
 	opt.PathStyle = true
 	if opt.PartSize == 0 {
-		opt.PartSize = store.MinPartSize
+		opt.PartSize = s3.MinPartSize
 	}
-	s, err := store.NewS3(t.Context(), bucket, opt)
+	s, err := s3.New(t.Context(), bucket, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,9 +119,9 @@ func TestS3RetriesTransientErrors(t *testing.T) {
 	}{
 		{"put recovers", 100, "PutObject", 2, 3, true, 3},
 		{"put gives up", 100, "PutObject", 5, 2, false, 2},
-		{"part recovers", store.MinPartSize + 100, "UploadPart", 1, 3, true, 3}, // 1 failure + 2 parts
-		{"complete recovers", store.MinPartSize + 100, "CompleteMultipartUpload", 1, 2, true, 2},
-		{"complete gives up", store.MinPartSize + 100, "CompleteMultipartUpload", 3, 3, false, 3},
+		{"part recovers", s3.MinPartSize + 100, "UploadPart", 1, 3, true, 3}, // 1 failure + 2 parts
+		{"complete recovers", s3.MinPartSize + 100, "CompleteMultipartUpload", 1, 2, true, 2},
+		{"complete gives up", s3.MinPartSize + 100, "CompleteMultipartUpload", 3, 3, false, 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -131,12 +132,12 @@ func TestS3RetriesTransientErrors(t *testing.T) {
 				}
 				return 0, ""
 			}}
-			s := p.through(t, direct.Bucket(), store.S3Options{MaxAttempts: c.maxAttempts})
+			s := p.through(t, direct.Bucket(), s3.Options{MaxAttempts: c.maxAttempts})
 			w, err := s.Create(t.Context(), "retry/1.5.zst")
 			if err != nil {
 				t.Fatal(err)
 			}
-			data := payload(c.size)
+			data := storetest.Payload(c.size)
 			_, werr := w.Write(data)
 			err = errors.Join(werr, w.Close())
 			if got := p.count(c.op); got != c.wantTries {
@@ -146,7 +147,7 @@ func TestS3RetriesTransientErrors(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Close after transient errors: %v", err)
 				}
-				if got := read(t, direct, "retry/1.5.zst"); string(got) != string(data) {
+				if got := storetest.Read(t, direct, "retry/1.5.zst"); string(got) != string(data) {
 					t.Errorf("stored %d bytes, want the %d written", len(got), len(data))
 				}
 				return
@@ -178,8 +179,8 @@ func TestS3CloseVerifiesStoredObject(t *testing.T) {
 	}{
 		{"size", 100, func(h http.Header) { h.Set("Content-Length", "99") }},
 		{"checksum", 100, func(h http.Header) { h.Set("X-Amz-Checksum-Crc32c", "AAAAAA==") }},
-		{"multipart size", store.MinPartSize + 1, func(h http.Header) { h.Set("Content-Length", "5") }},
-		{"multipart checksum", store.MinPartSize + 1, func(h http.Header) { h.Set("X-Amz-Checksum-Crc32c", "AAAAAA==") }},
+		{"multipart size", s3.MinPartSize + 1, func(h http.Header) { h.Set("Content-Length", "5") }},
+		{"multipart checksum", s3.MinPartSize + 1, func(h http.Header) { h.Set("X-Amz-Checksum-Crc32c", "AAAAAA==") }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -189,12 +190,12 @@ func TestS3CloseVerifiesStoredObject(t *testing.T) {
 					c.tamper(r.Header)
 				}
 			}}
-			s := p.through(t, direct.Bucket(), store.S3Options{})
+			s := p.through(t, direct.Bucket(), s3.Options{})
 			w, err := s.Create(t.Context(), "v/1.6.zst")
 			if err != nil {
 				t.Fatal(err)
 			}
-			writeChunks(t, w, payload(c.size))
+			storetest.WriteChunks(t, w, storetest.Payload(c.size))
 			err = w.Close()
 			if !errors.Is(err, store.ErrIncomplete) {
 				t.Fatalf("Close = %v, want ErrIncomplete", err)
@@ -229,12 +230,12 @@ func TestS3PermanentFailureAbortsUpload(t *testing.T) {
 				}
 				return 0, ""
 			}}
-			s := p.through(t, direct.Bucket(), store.S3Options{})
+			s := p.through(t, direct.Bucket(), s3.Options{})
 			w, err := s.Create(t.Context(), "p/1.7.zst")
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, werr := w.Write(payload(2*store.MinPartSize + 1))
+			_, werr := w.Write(storetest.Payload(2*s3.MinPartSize + 1))
 			err = errors.Join(werr, w.Close())
 			if err == nil {
 				t.Fatal("no error though the server refused a request")
@@ -262,7 +263,7 @@ func TestS3ErrorsCarryNoCredentials(t *testing.T) {
 	const secret = "tapedeck-test-not-the-secret-0123456789abcdef"
 	accessKey := os.Getenv("AWS_ACCESS_KEY_ID")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
-	s, err := store.NewS3(t.Context(), direct.Bucket(), storetest.Options(t))
+	s, err := s3.New(t.Context(), direct.Bucket(), storetest.Options(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,19 +320,19 @@ func TestS3OpenDetectsCorruption(t *testing.T) {
 		size int
 	}{
 		{"single part", 1000},
-		{"multipart", store.MinPartSize + 1000},
+		{"multipart", s3.MinPartSize + 1000},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			direct := storetest.S3(t)
-			data := payload(c.size)
-			put(t, direct, "g/1.9.zst", data)
+			data := storetest.Payload(c.size)
+			storetest.Put(t, direct, "g/1.9.zst", data)
 			p := &faultProxy{tamper: func(r *http.Response) {
 				if r.Request.Method == http.MethodGet {
 					r.Body = &flipByte{body: r.Body, at: c.size / 2}
 				}
 			}}
-			s := p.through(t, direct.Bucket(), store.S3Options{})
+			s := p.through(t, direct.Bucket(), s3.Options{})
 			r, err := s.Open(t.Context(), "g/1.9.zst")
 			if err != nil {
 				t.Fatal(err)

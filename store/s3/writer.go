@@ -1,4 +1,4 @@
-package store
+package s3
 
 import (
 	"bytes"
@@ -11,14 +11,16 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/tapedeck/tapedeck/store"
 )
 
 // Create returns a Writer for key. No request is made until a part is full or
 // the Writer is closed. The Writer is not safe for concurrent use.
-func (s *S3) Create(ctx context.Context, key string) (Writer, error) {
-	if err := checkKey(key); err != nil {
+func (s *Store) Create(ctx context.Context, key string) (store.Writer, error) {
+	if err := store.CheckKey(key); err != nil {
 		return nil, s.fail("create", key, err)
 	}
 	return &s3Writer{
@@ -36,7 +38,7 @@ func (s *S3) Create(ctx context.Context, key string) (Writer, error) {
 // cap(slots) at a time.
 type s3Writer struct {
 	ctx      context.Context
-	s        *S3
+	s        *Store
 	key      string
 	buf      []byte // the part being filled; grows to partSize
 	uploadID string // "" until the first part is sent, and again once completed or aborted
@@ -85,14 +87,14 @@ func (w *s3Writer) Write(p []byte) (int, error) {
 }
 
 // Digest is the size and CRC32C of what was written.
-func (w *s3Writer) Digest() Digest { return Digest{Size: w.n, CRC32C: w.full.Sum32()} }
+func (w *s3Writer) Digest() store.Digest { return store.Digest{Size: w.n, CRC32C: w.full.Sum32()} }
 
 // sendPart starts uploading the buffer as the next part, first starting the
 // multipart upload if this is the first part. It waits while cap(slots)
 // parts are already on the wire, and reports an earlier part's failure.
 func (w *s3Writer) sendPart() error {
 	if w.uploadID == "" {
-		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{
+		out, err := w.s.client.CreateMultipartUpload(w.ctx, &awss3.CreateMultipartUploadInput{
 			Bucket: aws.String(w.s.bucket),
 			Key:    aws.String(w.key),
 			// A whole-object CRC32C lets Close and Verify compare the
@@ -130,14 +132,14 @@ func (w *s3Writer) uploadPart(num int32, body []byte) {
 	defer w.wg.Done()
 	defer func() { <-w.slots }()
 	sum := crc32.Checksum(body, castagnoli)
-	out, err := w.s.client.UploadPart(w.ctx, &s3.UploadPartInput{
+	out, err := w.s.client.UploadPart(w.ctx, &awss3.UploadPartInput{
 		Bucket:         aws.String(w.s.bucket),
 		Key:            aws.String(w.key),
 		UploadId:       aws.String(w.uploadID),
 		PartNumber:     aws.Int32(num),
 		Body:           bytes.NewReader(body),
 		ContentLength:  aws.Int64(int64(len(body))),
-		ChecksumCRC32C: aws.String(crcBase64(sum)),
+		ChecksumCRC32C: aws.String(store.Base64CRC32C(sum)),
 	})
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -154,7 +156,7 @@ func (w *s3Writer) uploadPart(num int32, body []byte) {
 	w.parts[num-1] = types.CompletedPart{
 		ETag:           out.ETag,
 		PartNumber:     aws.Int32(num),
-		ChecksumCRC32C: aws.String(crcBase64(sum)),
+		ChecksumCRC32C: aws.String(store.Base64CRC32C(sum)),
 	}
 	w.partSums[num-1] = sum
 	w.free = append(w.free, body[:0])
@@ -195,7 +197,7 @@ func (w *s3Writer) fail(err error) error {
 
 // abortUpload aborts the multipart upload, if one was started. It runs even
 // when the Writer's context is cancelled, as cleanup; no part upload of this
-// Writer may be in flight.
+// store.Writer may be in flight.
 //
 // S3 warns that a part still being written when the abort arrives can land
 // afterwards and keep the upload (and its storage) alive; that happens when
@@ -211,13 +213,13 @@ func (w *s3Writer) abortUpload() error {
 	w.uploadID = ""
 	const tries = 4
 	for try := 1; ; try++ {
-		_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		_, err := w.s.client.AbortMultipartUpload(ctx, &awss3.AbortMultipartUploadInput{
 			Bucket: aws.String(w.s.bucket), Key: aws.String(w.key), UploadId: id,
 		})
 		if err != nil && !isNoSuchUpload(err) {
 			return err
 		}
-		_, err = w.s.client.ListParts(ctx, &s3.ListPartsInput{
+		_, err = w.s.client.ListParts(ctx, &awss3.ListPartsInput{
 			Bucket: aws.String(w.s.bucket), Key: aws.String(w.key), UploadId: id, MaxParts: aws.Int32(1),
 		})
 		if err != nil {
@@ -252,12 +254,12 @@ func (w *s3Writer) Close() error {
 	want := w.Digest()
 	var etag string
 	if w.uploadID == "" {
-		out, err := w.s.client.PutObject(w.ctx, &s3.PutObjectInput{
+		out, err := w.s.client.PutObject(w.ctx, &awss3.PutObjectInput{
 			Bucket:         aws.String(w.s.bucket),
 			Key:            aws.String(w.key),
 			Body:           bytes.NewReader(w.buf),
 			ContentLength:  aws.Int64(int64(len(w.buf))),
-			ChecksumCRC32C: aws.String(crcBase64(want.CRC32C)),
+			ChecksumCRC32C: aws.String(store.Base64CRC32C(want.CRC32C)),
 		})
 		if err != nil {
 			return w.fail(w.s.fail("put", w.key, err))
@@ -273,12 +275,12 @@ func (w *s3Writer) Close() error {
 		if err := w.partFailure(); err != nil {
 			return w.fail(err)
 		}
-		out, err := w.s.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+		out, err := w.s.client.CompleteMultipartUpload(w.ctx, &awss3.CompleteMultipartUploadInput{
 			Bucket:          aws.String(w.s.bucket),
 			Key:             aws.String(w.key),
 			UploadId:        aws.String(w.uploadID),
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
-			ChecksumCRC32C:  aws.String(crcBase64(want.CRC32C)),
+			ChecksumCRC32C:  aws.String(store.Base64CRC32C(want.CRC32C)),
 			ChecksumType:    types.ChecksumTypeFullObject,
 			// The server refuses to complete if the parts add up to
 			// anything else.
