@@ -10,8 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"math"
+	"strings"
 )
 
 type priceSize struct {
@@ -35,14 +35,17 @@ type bookLine struct {
 	PublishTime      int64        `json:"publishTime"`
 	Runners          []bookRunner `json:"runners"`
 	MarketDefinition *struct {
-		Status  string `json:"status"`
-		InPlay  bool   `json:"inPlay"`
-		Venue   string `json:"venue"`
-		Runners []struct {
+		Status      string `json:"status"`
+		InPlay      bool   `json:"inPlay"`
+		Venue       string `json:"venue"`
+		MarketType  string `json:"marketType"`
+		EventTypeID string `json:"eventTypeId"`
+		Runners     []struct {
 			ID     int64    `json:"id"`
 			Hc     float64  `json:"hc"`
 			Status string   `json:"status"`
 			Bsp    *float64 `json:"bsp"`
+			Name   string   `json:"name"`
 		} `json:"runners"`
 	} `json:"marketDefinition"`
 }
@@ -71,15 +74,24 @@ type point struct {
 
 // refMarket is everything the checks need about one market.
 type refMarket struct {
-	id      string
-	venue   string
-	points  []point
-	winners map[runnerKey]bool
-	bsp     map[runnerKey]*float64
+	id    string
+	venue string
+	// marketType, status and voided are the final definition's; voided
+	// when it removes every runner (an abandoned meeting).
+	marketType, status, eventTypeID string
+	voided                          bool
+	// finalStatus and name of each runner in the final definition.
+	finalStatus, name map[runnerKey]string
+	points            []point
+	winners           map[runnerKey]bool
+	bsp               map[runnerKey]*float64
 	// last non-empty traded ladder of each runner (Betfair empties it at
-	// settlement), and the ladders before the first in-play line.
-	traded, preplay map[runnerKey]map[float64]float64
-	inPlaySeen      bool
+	// settlement).
+	traded map[runnerKey]map[float64]float64
+	// phased is the traded volume at each price by phase: what the
+	// ladder gained on lines in play [2], on lines neither in play nor OPEN
+	// (SP reconciliation) [1], and on the rest (pre-play) [0].
+	phased map[runnerKey]map[float64]*[3]float64
 }
 
 // readBooks reads `convert books` output into markets by id.
@@ -99,14 +111,11 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 		}
 		m := markets[b.MarketID]
 		if m == nil {
-			m = &refMarket{id: b.MarketID, traded: map[runnerKey]map[float64]float64{}}
+			m = &refMarket{id: b.MarketID, traded: map[runnerKey]map[float64]float64{},
+				phased: map[runnerKey]map[float64]*[3]float64{}}
 			markets[b.MarketID] = m
 		}
 		d := b.MarketDefinition
-		if d.InPlay && !m.inPlaySeen {
-			m.inPlaySeen = true
-			m.preplay = cloneLadders(m.traded)
-		}
 		p := point{pt: b.PublishTime, status: d.Status, inPlay: d.InPlay}
 		for _, r := range b.Runners {
 			k := runnerKey{r.SelectionID, r.Handicap}
@@ -124,83 +133,128 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 					l[ps.Price] = ps.Size
 					ra.traded += ps.Size
 				}
+				m.addPhased(k, l, phaseOf(d.InPlay, d.Status))
 				m.traded[k] = l
 			}
 			p.runners = append(p.runners, ra)
 		}
 		m.points = append(m.points, p)
 		// The final definition wins: venue, winners, BSPs.
-		m.venue = d.Venue
+		m.venue, m.marketType, m.status, m.eventTypeID = d.Venue, d.MarketType, d.Status, d.EventTypeID
+		m.finalStatus, m.name = map[runnerKey]string{}, map[runnerKey]string{}
 		m.winners = map[runnerKey]bool{}
 		m.bsp = map[runnerKey]*float64{}
+		removed := 0
 		for _, r := range d.Runners {
 			k := runnerKey{r.ID, r.Hc}
 			m.winners[k] = r.Status == "WINNER"
 			m.bsp[k] = r.Bsp
+			m.finalStatus[k], m.name[k] = r.Status, r.Name
+			if strings.HasPrefix(r.Status, "REMOVED") {
+				removed++
+			}
 		}
+		m.voided = len(d.Runners) > 0 && removed == len(d.Runners)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("books line %d: %w", n+1, err)
 	}
-	for _, m := range markets {
-		if m.preplay == nil {
-			m.preplay = m.traded
-		}
-	}
 	return markets, nil
 }
 
-func cloneLadders(in map[runnerKey]map[float64]float64) map[runnerKey]map[float64]float64 {
-	out := make(map[runnerKey]map[float64]float64, len(in))
-	for k, l := range in {
-		out[k] = maps.Clone(l)
+// phaseOf is the phase of a line's trades: 2 in play, 1 SP-matched (not
+// in play, not OPEN), 0 pre-play.
+func phaseOf(inPlay bool, status string) int {
+	switch {
+	case inPlay:
+		return 2
+	case status != "OPEN":
+		return 1
 	}
-	return out
+	return 0
 }
 
-// off is the time of the off by the issue's rule: the first line in play;
-// else the last OPEN→SUSPENDED that no OPEN follows.
-func (m *refMarket) off() (int64, bool) {
-	for _, p := range m.points {
-		if p.inPlay {
-			return p.pt, true
+// addPhased credits what a runner's traded ladder gained (or lost) since
+// its last non-empty state to phase; an emptied ladder (settlement) is
+// never passed in.
+func (m *refMarket) addPhased(k runnerKey, now map[float64]float64, phase int) {
+	prev := m.traded[k]
+	if m.phased[k] == nil {
+		m.phased[k] = map[float64]*[3]float64{}
+	}
+	add := func(price, d float64) {
+		if d == 0 {
+			return
+		}
+		x := m.phased[k][price]
+		if x == nil {
+			x = &[3]float64{}
+			m.phased[k][price] = x
+		}
+		x[phase] += d
+	}
+	for price, size := range now {
+		add(price, size-prev[price])
+	}
+	for price, size := range prev {
+		if _, ok := now[price]; !ok {
+			add(price, -size)
 		}
 	}
-	var cand int64
-	found := false
+}
+
+// off is the off by the issue's rule: the first line in play; else the
+// last OPEN→SUSPENDED that no OPEN follows. It returns the off's time and
+// the index of its line in points.
+func (m *refMarket) off() (int64, int, bool) {
+	for i, p := range m.points {
+		if p.inPlay {
+			return p.pt, i, true
+		}
+	}
+	cand := -1
 	prev := ""
-	for _, p := range m.points {
+	for i, p := range m.points {
 		switch {
 		case prev == "OPEN" && p.status == "SUSPENDED":
-			cand, found = p.pt, true
+			cand = i
 		case p.status == "OPEN":
-			found = false
+			cand = -1
 		}
 		prev = p.status
 	}
-	return cand, found
+	if cand < 0 {
+		return 0, -1, false
+	}
+	return m.points[cand].pt, cand, true
 }
 
-// asOf is the book after the last line with pt <= t, or nil before the
-// first line.
-func (m *refMarket) asOf(t int64) *point {
+// asOf is the book after the last of points with pt <= t, or nil before
+// the first.
+func asOf(points []point, t int64) *point {
 	var at *point
-	for i := range m.points {
-		if m.points[i].pt > t {
+	for i := range points {
+		if points[i].pt > t {
 			break
 		}
-		at = &m.points[i]
+		at = &points[i]
 	}
 	return at
 }
 
-// atOff is the book seconds before the off, or nil.
+// atOff is the book seconds before the off, or nil. At and before the off
+// it is the book before the off's line: that line (the suspension) and
+// what shares its millisecond are the market after the off.
 func (m *refMarket) atOff(seconds int64) *point {
-	off, ok := m.off()
+	t, i, ok := m.off()
 	if !ok {
 		return nil
 	}
-	return m.asOf(off - seconds*1000)
+	points := m.points
+	if seconds >= 0 {
+		points = points[:i]
+	}
+	return asOf(points, t-seconds*1000)
 }
 
 // ladderCents lists Betfair's standard price ladder in hundredths:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,6 +71,7 @@ var checks = []check{
 	{"volume at each price", checkVolume},
 	{"volume curve", checkCurve},
 	{"Tick movement", checkTicks},
+	{"by trap", checkTraps},
 }
 
 // TestREADMEQueries converts the bundled sample tapes (and, unless -short,
@@ -82,6 +84,13 @@ func TestREADMEQueries(t *testing.T) {
 	if err != nil || len(inputs) == 0 {
 		t.Fatalf("no sample tapes: %v", err)
 	}
+	// The flumine golden inputs turn in play (the shared files never do);
+	// testdata/tapes already holds the AU horse race 1.205822330.
+	inPlay, err := filepath.Glob(filepath.Join(root, "testdata", "golden", "flumine", "inputs", "*.zst"))
+	if err != nil || len(inPlay) == 0 {
+		t.Fatalf("no in-play inputs under testdata/golden/flumine/inputs: %v", err)
+	}
+	inputs = append(inputs, inPlay...)
 	switch tar := sharedFile(root, greyhoundTar); {
 	case tar == "":
 		t.Logf("%s not found beside the repo: checking the bundled samples only", greyhoundTar)
@@ -319,12 +328,15 @@ func checkWinRate(t *testing.T, res *Result, ms map[string]*refMarket) {
 	type bucket struct{ runners, winners int }
 	b := map[float64]*bucket{}
 	for _, m := range ms {
+		if m.marketType != "WIN" || m.voided || m.status != "CLOSED" {
+			continue
+		}
 		p := m.atOff(0)
 		if p == nil {
 			continue
 		}
 		for _, r := range p.runners {
-			if r.back == nil {
+			if r.back == nil || r.status != "ACTIVE" {
 				continue
 			}
 			pct := math.Floor(100 / *r.back / 10) * 10
@@ -347,23 +359,33 @@ func checkWinRate(t *testing.T, res *Result, ms map[string]*refMarket) {
 func checkVolume(t *testing.T, res *Result, ms map[string]*refMarket) {
 	want := map[string]float64{}
 	for _, m := range ms {
-		for k, l := range m.traded {
-			for price, size := range l {
+		for k, l := range m.phased {
+			for price, v := range l {
 				key := fmt.Sprintf("%s|%d|%s", m.id, k.sel, FormatValue(price))
-				pre := m.preplay[k][price]
-				want[key+"|preplay"] += pre
-				want[key+"|inplay"] += size - pre
+				want[key+"|preplay"] += v[0]
+				want[key+"|sp"] += v[1]
+				want[key+"|inplay"] += v[2]
 			}
 		}
 	}
 	got := map[string]float64{}
 	keys := rowKeys(t, res, "market_id", "selection_id", "price")
-	pre, in := col(t, res, "preplay"), col(t, res, "inplay")
+	pre, sp, in := col(t, res, "preplay"), col(t, res, "sp"), col(t, res, "inplay")
 	for i, k := range keys {
 		got[k+"|preplay"] += num(pre[i])
+		got[k+"|sp"] += num(sp[i])
 		got[k+"|inplay"] += num(in[i])
 	}
 	sameNumbers(t, got, want, 0.011)
+	var spTotal float64
+	for k, v := range want {
+		if strings.HasSuffix(k, "|sp") {
+			spTotal += v
+		}
+	}
+	if spTotal == 0 {
+		t.Error("no SP-matched volume in the reference: a weak case")
+	}
 }
 
 func checkCurve(t *testing.T, res *Result, ms map[string]*refMarket) {
@@ -423,4 +445,39 @@ func checkTicks(t *testing.T, res *Result, ms map[string]*refMarket) {
 		}
 	}
 	sameRows(t, rowKeys(t, res, "market_id", "selection_id", "tick_10m", "tick_off", "ticks_moved"), want)
+}
+
+// trapRE reads a greyhound's trap from its name ("1. Gotham Prince"), as
+// the reference side's own regular expression.
+var trapRE = regexp.MustCompile(`^([1-9][0-9]?)\. \S`)
+
+func checkTraps(t *testing.T, res *Result, ms map[string]*refMarket) {
+	type bucket struct{ runners, winners int }
+	b := map[string]*bucket{}
+	for _, m := range ms {
+		if m.eventTypeID != "4339" || m.marketType != "WIN" || m.status != "CLOSED" || m.voided {
+			continue
+		}
+		for k, st := range m.finalStatus {
+			if st != "WINNER" && st != "LOSER" {
+				continue
+			}
+			trap := "NULL"
+			if x := trapRE.FindStringSubmatch(m.name[k]); x != nil {
+				trap = x[1]
+			}
+			if b[trap] == nil {
+				b[trap] = &bucket{}
+			}
+			b[trap].runners++
+			if st == "WINNER" {
+				b[trap].winners++
+			}
+		}
+	}
+	var want []string
+	for trap, x := range b {
+		want = append(want, fmt.Sprintf("%s|%d|%d", trap, x.runners, x.winners))
+	}
+	sameRows(t, rowKeys(t, res, "trap", "runners", "winners"), want)
 }

@@ -10,6 +10,7 @@
 #   BENCHTIME=2s scripts/bench.sh     longer go test -bench runs
 #   SKIP_GO_BENCH=1 scripts/bench.sh  only the side-by-side command runs
 #   SKIP_RECORD=1 scripts/bench.sh    without the recorder benchmark
+#   SKIP_SWEEP=1 scripts/bench.sh     without the backtest sweep runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -79,6 +80,28 @@ rm -rf "$work/pq"
 "$convert" parquet --workers 2 "$tarfile" -o "$work/pq" > /dev/null
 echo
 echo "parquet output: $(du -sb "$work/pq" | cut -f1) bytes from $(stat -c %s "$tarfile") bytes of tar ($(du -cb "$work"/zst/*.zst | tail -1 | cut -f1) bytes as zstd tapes)"
+
+if [ -z "${SKIP_SWEEP:-}" ]; then
+	# Issue 15: a 12-combination sweep reads and decodes each market once,
+	# so it should take well under 12 runs' time (target: under 3 runs').
+	# Peak RSS should not grow with markets (10 copies of the tar) nor much
+	# with combinations (120).
+	echo
+	echo "== trade backtest --sweep on $(basename "$tarfile"), workers 2; best of $runs"
+	bt="'$trade' backtest --strategy passive-back --historic --workers 2"
+	sweep12="--sweep stake=2,5,10 --sweep within=30,60,120,180"
+	sweep120="--sweep stake=2,3,4,5,6,7,8,9,10,11 --sweep within=15,30,45,60,75,90,105,120,150,180,240,300"
+	sep12="for s in 2 5 10; do for w in 30 60 120 180; do $bt --param stake=\$s --param within=\$w '$tarfile' -o '$work/bt' > /dev/null || exit 1; done; done"
+	{
+		printf 'run\twall s\tcpu s\tpeak RSS MiB\n'
+		best "1 run" sh -c "rm -rf '$work/bt'; $bt '$tarfile' -o '$work/bt' > /dev/null"
+		best "--sweep, 12 combinations" sh -c "rm -rf '$work/bt'; $bt $sweep12 '$tarfile' -o '$work/bt' > /dev/null"
+		best "12 separate runs" sh -c "rm -rf '$work/bt'; $sep12"
+		best "--sweep, 120 combinations" sh -c "rm -rf '$work/bt'; $bt $sweep120 '$tarfile' -o '$work/bt' > /dev/null"
+		best "--sweep, 12 combinations, 10 copies of the tar" sh -c "rm -rf '$work/bt'; $bt $sweep12 '$work/copies' -o '$work/bt' > /dev/null"
+	} | column -t -s$'\t'
+	echo "(the machine is shared: compare cpu s when wall s is noisy; uptime: $(uptime | sed 's/.*load/load/'))"
+fi
 
 if [ -z "${SKIP_RECORD:-}" ]; then
 	echo

@@ -1,19 +1,16 @@
 package tradecli
 
 import (
-	"encoding/csv"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
 	"github.com/spf13/cobra"
 
 	"github.com/tapedeck/tapedeck/engine"
@@ -21,6 +18,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/sim"
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/internal/shard"
 	"github.com/tapedeck/tapedeck/store"
 	"github.com/tapedeck/tapedeck/store/s3"
 	"github.com/tapedeck/tapedeck/tape"
@@ -37,21 +35,24 @@ type BacktestOptions struct {
 	Commission float64
 	EventGroup bool
 	Historic   bool
+	// Sweep holds the --sweep flags, Shard the --shard flag, S3 the --s3-*
+	// options for s3:// inputs and -o.
+	Sweep []string
+	Shard string
+	S3    s3.Options
 	// Report, when set, is the HTML strategy report to write; the run then
 	// also records price series, market details and fills into Out.
 	Report string
 	// Strict stops at the first bad line, tape cut short or unreadable
 	// input (tape.Rules).
 	Strict bool
-	// S3 configures s3:// inputs.
-	S3 s3.Options
 }
 
 // BacktestCommand is `trade backtest`.
 func BacktestCommand(reg *strategies.Registry) *cobra.Command {
 	var o BacktestOptions
 	cmd := &cobra.Command{
-		Use:   "backtest --strategy NAME [--param k=v ...] INPUT... -o DIR",
+		Use:   "backtest --strategy NAME [--param k=v ...] [--sweep k=v1,v2 ...] [--shard K/N] INPUT... -o DIR",
 		Short: "Run a strategy over tapes with simulated execution; write orders and per-market P&L",
 		Long: `backtest replays tapes (files, directories, globs, Betfair .tar archives, any
 compression) through one strategy with simulated execution and writes, in DIR:
@@ -64,11 +65,25 @@ then prints a summary. --report FILE also writes the HTML strategy report
 (docs/report.md) and, for trade report to remake it, prices.parquet,
 fills.parquet and market_info.parquet. Markets replay independently and in parallel
 (--workers); --event-group merges each event's markets by publish time.
+
+--sweep k=v1,v2,... (repeatable) runs every combination of the values in one
+pass: each market is read and decoded once and replayed through one strategy
+instance per combination, each with its own orders, limits and execution.
+Both tables gain a params column ("k=v,k=v") and one column per swept
+parameter, and the summary ranks the combinations by net profit.
+
+--shard K/N replays only the tapes whose name hashes to K of N (K from 0), as
+convert parquet does, and writes DIR/orders/sKofN.parquet (and .csv, and
+markets/...) so that N shards share one DIR, s3:// included, and read as one
+dataset (docs/scale.md). Files appear only when whole; a rerun replaces them.
+
 --model flumine (default) reproduces flumine 2.13's simulator; --model queue
 is tapedeck's queue-aware refinement (docs/backtest.md).`,
 		Example: `  tapedeck trade backtest --strategy passive-back testdata/tapes -o results
   tapedeck trade backtest --strategy lowest-layer --param max_price=2.5 --model queue tapes/ -o out
-  tapedeck trade backtest --strategy passive-back testdata/tapes -o results --report results/report.html`,
+  tapedeck trade backtest --strategy passive-back testdata/tapes -o results --report results/report.html
+  tapedeck trade backtest --strategy passive-back --sweep stake=2,5,10 --sweep within=60,120,180 tapes/ -o sweep
+  tapedeck trade backtest --strategy passive-back --shard 3/8 tapes.tar -o s3://bucket/results/run-1`,
 		Args: cli.RequireInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBacktest(cmd, reg, o, args)
@@ -77,15 +92,17 @@ is tapedeck's queue-aware refinement (docs/backtest.md).`,
 	f := cmd.Flags()
 	f.StringVar(&o.Strategy, "strategy", "", "strategy to run (trade strategies lists them)")
 	f.StringArrayVar(&o.Params, "param", nil, "strategy parameter key=value (repeatable)")
-	f.StringVarP(&o.Out, "out", "o", "", "directory for orders and markets")
+	f.StringVarP(&o.Out, "out", "o", "", "directory or s3://bucket/prefix for orders and markets")
 	f.IntVar(&o.Workers, "workers", runtime.GOMAXPROCS(0), "markets replayed at once")
 	f.StringVar(&o.Model, "model", "flumine", "execution model: flumine or queue")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
 	f.BoolVar(&o.EventGroup, "event-group", false, "replay each event's markets together, merged by publish time")
 	f.BoolVar(&o.Historic, "historic", false, "compute total matched from traded ladders (Betfair's purchased files carry no tv)")
+	f.StringArrayVar(&o.Sweep, "sweep", nil, "parameter key=v1,v2,... to sweep (repeatable: every combination, in one pass)")
+	f.StringVar(&o.Shard, "shard", "", "K/N: replay only tapes whose name hashes to K of N (K from 0)")
+	o.S3.AddFlags(f)
 	f.StringVar(&o.Report, "report", "", "write the HTML strategy report to `FILE` (and record what it needs into DIR)")
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first bad line or unreadable input (exit code 1) instead of skipping it")
-	o.S3.AddFlags(f)
 	return cmd
 }
 
@@ -110,54 +127,151 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	if _, err := info.New(params); err != nil {
 		return &cli.UsageError{Err: fmt.Errorf("strategy %s: %w", o.Strategy, err)}
 	}
+	sw, err := ParseSweep(o.Sweep, params)
+	if err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	n := 1
+	if sw != nil {
+		n = len(sw.Combos)
+		for i := range n {
+			if err := info.CheckParams(sw.Params(params, i)); err != nil {
+				return &cli.UsageError{Err: fmt.Errorf("--sweep: %w", err)}
+			}
+			if _, err := info.New(sw.Params(params, i)); err != nil {
+				return &cli.UsageError{Err: fmt.Errorf("strategy %s with %s: %w", o.Strategy, sw.Label(i), err)}
+			}
+		}
+	}
+	sh, err := shard.Parse(o.Shard)
+	if err != nil {
+		return &cli.UsageError{Err: err}
+	}
 	model, err := sim.ParseModel(o.Model)
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+	if o.Report != "" && (sw != nil || o.Shard != "" || strings.Contains(o.Out, "://")) {
+		return &cli.UsageError{Err: fmt.Errorf("--report is for one run into a local directory: not with --sweep, --shard or an s3:// -o")}
+	}
+	ctx := cmd.Context()
+	st, prefix, err := store.Open(ctx, o.Out, store.Options{S3: o.S3})
+	if err != nil {
 		return fmt.Errorf("backtest: %w", err)
 	}
+	layout := Layout{}
+	if o.Shard != "" {
+		layout.Tag = sh.Tag()
+	}
+	out, err := NewResultWriter(ctx, st, prefix, layout, sw)
+	if err != nil {
+		return err
+	}
+	totals := make([]Totals, n)
+	var writeErr error
 	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
-	var rec *report.Recorder
-	var observe func() engine.Observer
+	// The report needs every order and each market's prices: it is for
+	// one local run, not a sweep or a shard (checked above).
+	var (
+		rec       *report.Recorder
+		observe   func() engine.Observer
+		collected []*engine.Order
+	)
 	if o.Report != "" {
 		rec = &report.Recorder{}
 		observe = rec.NewObserver
 	}
-	res, err := engine.Replay(cmd.Context(), inputs, engine.Config{
-		NewStrategy:  func() (engine.Strategy, error) { return info.New(params) },
+	cfg := engine.Config{
 		NewExecution: sim.NewExecution(model),
 		Workers:      o.Workers,
 		EventGroup:   o.EventGroup,
 		Commission:   o.Commission,
 		Cache:        book.Options{CalculateMarketTv: o.Historic, CumulativeRunnerTv: o.Historic},
 		Log:          log,
+		Keep:         sh.Keeps,
+		Sources:      tape.Sources{Store: store.Options{S3: o.S3.WithLogger(log)}},
 		NewObserver:  observe,
 		Strict:       o.Strict,
-		Sources:      tape.Sources{Store: store.Options{S3: o.S3.WithLogger(log)}},
-	})
-	if err != nil && !errors.Is(err, tape.ErrUnreadable) {
-		return fmt.Errorf("backtest: %w", err)
+		// Rows go out as each market finishes: nothing of a run is held
+		// but the markets in flight and the combinations' totals.
+		OnMarket: func(m engine.MarketResult, orders []*engine.Order) {
+			totals[m.Slot].Add(m, orders)
+			if writeErr == nil {
+				writeErr = out.Market(m, orders)
+			}
+			if rec != nil {
+				collected = append(collected, orders...)
+			}
+		},
 	}
+	if sw == nil {
+		cfg.NewStrategy = func() (engine.Strategy, error) { return info.New(params) }
+	} else {
+		all := make([]strategies.Params, n)
+		for i := range all {
+			all[i] = sw.Params(params, i)
+		}
+		cfg.NewStrategies = func() ([]engine.Strategy, error) {
+			s := make([]engine.Strategy, len(all))
+			for i, p := range all {
+				var err error
+				if s[i], err = info.New(p); err != nil {
+					return nil, fmt.Errorf("%s: %w", sw.Label(i), err)
+				}
+			}
+			return s, nil
+		}
+	}
+	res, err := engine.Replay(ctx, inputs, cfg)
 	// With an input unreadable, the markets that could be read are still
 	// written, reported and summed up; the run fails after that (exit
 	// code 1).
-	unreadable := err
-	if err := WriteResults(o.Out, res); err != nil {
+	var unreadable error
+	if errors.Is(err, tape.ErrUnreadable) {
+		unreadable, err = err, nil
+	}
+	if err == nil {
+		err = writeErr
+	}
+	if err != nil {
+		out.Abort()
+		return fmt.Errorf("backtest: %w", err)
+	}
+	if err := out.Close(); err != nil {
 		return err
 	}
+	var all Totals
+	for _, t := range totals {
+		all.Markets += t.Markets
+		all.Orders += t.Orders
+		all.Matched += t.Matched
+		all.Violations += t.Violations
+		all.StrategyErrors += t.StrategyErrors
+		all.SizeMatched += t.SizeMatched
+		all.Profit += t.Profit
+		all.Commission += t.Commission
+		all.Net += t.Net
+	}
 	var summary strings.Builder
-	PrintSummary(&summary, o.Strategy, model, res)
-	run := &report.Run{Command: "trade backtest", Strategy: o.Strategy, Params: o.Params, Inputs: inputs,
-		Model: model.String(), Commission: o.Commission, Summary: summary.String()}
-	if err := report.WriteRun(o.Out, run); err != nil {
+	printSummary(&summary, o.Strategy, model, res, all.round(), all.Markets/n)
+	if sw != nil {
+		fmt.Fprintf(&summary, "combinations    %d (the totals above are their sum)\n", n)
+		PrintRanking(&summary, sw, totals)
+	}
+	run := &report.Run{Command: "trade backtest", Strategy: o.Strategy, Params: o.Params, Sweep: o.Sweep, Shard: o.Shard,
+		Inputs: inputs, Model: model.String(), Commission: o.Commission, Summary: summary.String()}
+	if err := writeRun(ctx, st, layout.Key(prefix, "run", "json"), run); err != nil {
 		return err
 	}
 	if rec != nil {
-		if err := rec.Write(o.Out, res.Orders); err != nil {
+		d, err := rec.Write(o.Out, collected)
+		if err != nil {
 			return err
 		}
-		if err := report.WriteFile(o.Out, o.Report); err != nil {
+		if err := report.Complete(o.Out, d); err != nil {
+			return err
+		}
+		if err := report.WriteHTML(d, o.Report); err != nil {
 			return err
 		}
 	}
@@ -219,42 +333,68 @@ type MarketRow struct {
 func Rows(res *engine.Result) ([]OrderRow, []MarketRow) {
 	orders := make([]OrderRow, len(res.Orders))
 	for i, o := range res.Orders {
-		placed := o.PlacedAt
-		if placed == 0 {
-			placed = o.CreatedAt
-		}
-		orders[i] = OrderRow{
-			MarketID: o.MarketID, SelectionID: o.SelectionID, Handicap: o.Handicap, Strategy: o.Strategy,
-			OrderID: int64(o.ID), CustomerRef: o.CustomerRef, Side: o.Side.String(), OrderType: o.Type.String(),
-			Persistence: o.Persistence.String(), Price: o.Price, Size: o.Size, Liability: o.Liability,
-			PlacedAt: placed, Status: o.Status.String(), Violation: o.Violation, ErrorCode: o.ErrorCode,
-			SizeMatched: o.SizeMatched, AveragePriceMatched: o.AvgPriceMatched, SizeCancelled: engine.Round2(o.SizeCancelled),
-			SizeLapsed: engine.Round2(o.SizeLapsed), SizeVoided: engine.Round2(o.SizeVoided), RunnerStatus: o.RunnerStatus,
-			Profit: o.Profit, QueueAheadAtPlace: o.QueueAheadAtPlace,
-		}
+		orders[i] = orderRow(o)
 	}
 	markets := make([]MarketRow, len(res.Markets))
 	for i, m := range res.Markets {
-		markets[i] = MarketRow{MarketID: m.MarketID, EventID: m.EventID, MarketType: m.MarketType, Status: m.Status,
-			Updates: m.Updates, Orders: int64(m.Orders), OrdersMatched: int64(m.Matched), SizeMatched: m.SizeMatched,
-			Profit: m.Profit, Commission: m.Commission, Net: m.Net, StrategyErrors: int64(m.StrategyErrors)}
+		markets[i] = marketRow(m)
 	}
 	return orders, markets
 }
 
-// WriteResults writes orders and markets as Parquet and CSV into dir.
+func orderRow(ro *engine.Order) OrderRow {
+	o := ro.State()
+	placed := o.PlacedAt
+	if placed == 0 {
+		placed = o.CreatedAt
+	}
+	return OrderRow{
+		MarketID: o.MarketID, SelectionID: o.SelectionID, Handicap: o.Handicap, Strategy: o.Strategy,
+		OrderID: int64(o.ID), CustomerRef: o.CustomerRef, Side: o.Side.String(), OrderType: o.Type.String(),
+		Persistence: o.Persistence.String(), Price: o.Price, Size: o.Size, Liability: o.Liability,
+		PlacedAt: placed, Status: o.Status.String(), Violation: o.Violation, ErrorCode: o.ErrorCode,
+		SizeMatched: o.SizeMatched, AveragePriceMatched: o.AvgPriceMatched, SizeCancelled: engine.Round2(o.SizeCancelled),
+		SizeLapsed: engine.Round2(o.SizeLapsed), SizeVoided: engine.Round2(o.SizeVoided), RunnerStatus: string(o.RunnerStatus),
+		Profit: o.Profit, QueueAheadAtPlace: o.QueueAheadAtPlace,
+	}
+}
+
+func marketRow(m engine.MarketResult) MarketRow {
+	return MarketRow{MarketID: m.MarketID, EventID: m.EventID, MarketType: m.MarketType, Status: string(m.Status),
+		Updates: m.Updates, Orders: int64(m.Orders), OrdersMatched: int64(m.Matched), SizeMatched: m.SizeMatched,
+		Profit: m.Profit, Commission: m.Commission, Net: m.Net, StrategyErrors: int64(m.StrategyErrors)}
+}
+
+// WriteResults writes a collected result's orders and markets as Parquet
+// and CSV into dir (the layout of a whole run).
 func WriteResults(dir string, res *engine.Result) error {
-	orders, markets := Rows(res)
-	if err := parquet.WriteFile(filepath.Join(dir, "orders.parquet"), orders); err != nil {
-		return fmt.Errorf("backtest: write %s: %w", filepath.Join(dir, "orders.parquet"), err)
+	st, err := store.NewDir(dir)
+	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
 	}
-	if err := parquet.WriteFile(filepath.Join(dir, "markets.parquet"), markets); err != nil {
-		return fmt.Errorf("backtest: write %s: %w", filepath.Join(dir, "markets.parquet"), err)
-	}
-	if err := writeCSV(filepath.Join(dir, "orders.csv"), orderHeader, len(orders), func(i int) []string { return orders[i].record() }); err != nil {
+	w, err := NewResultWriter(context.Background(), st, "", Layout{}, nil)
+	if err != nil {
 		return err
 	}
-	return writeCSV(filepath.Join(dir, "markets.csv"), marketHeader, len(markets), func(i int) []string { return markets[i].record() })
+	// One market's result and then its orders, as a streamed run writes
+	// them: res.Orders is sorted by market, as res.Markets is.
+	i := 0
+	for _, m := range res.Markets {
+		j := i
+		for j < len(res.Orders) && res.Orders[j].MarketID() == m.MarketID && res.Orders[j].Slot() == m.Slot {
+			j++
+		}
+		if err := w.Market(m, res.Orders[i:j]); err != nil {
+			w.Abort()
+			return err
+		}
+		i = j
+	}
+	if i != len(res.Orders) {
+		w.Abort()
+		return fmt.Errorf("backtest: write %s: %d orders belong to no market of the result", dir, len(res.Orders)-i)
+	}
+	return w.Close()
 }
 
 var orderHeader = []string{"market_id", "selection_id", "handicap", "strategy", "order_id", "customer_order_ref", "side", "order_type",
@@ -278,48 +418,38 @@ func (r *MarketRow) record() []string {
 		strconv.FormatInt(r.OrdersMatched, 10), ff(r.SizeMatched), ff(r.Profit), ff(r.Commission), ff(r.Net), strconv.FormatInt(r.StrategyErrors, 10)}
 }
 
-func writeCSV(path string, header []string, n int, row func(int) []string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("backtest: %w", err)
+// PrintSummary prints a collected result's summary: markets, orders,
+// matched volume, P&L, updates/s, strategy errors.
+func PrintSummary(w io.Writer, strategy string, model sim.Model, res *engine.Result) {
+	var t Totals
+	for _, m := range res.Markets {
+		t.Markets++
+		t.Orders += m.Orders
+		t.Matched += m.Matched
+		t.StrategyErrors += m.StrategyErrors
 	}
-	w := csv.NewWriter(f)
-	_ = w.Write(header)
-	for i := range n {
-		_ = w.Write(row(i))
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return fmt.Errorf("backtest: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("backtest: write %s: %w", path, err)
-	}
-	return nil
+	t.SizeMatched = res.SizeMatched()
+	t.Profit, t.Commission, t.Net = res.Profit()
+	t.Violations = res.Violations
+	printSummary(w, strategy, model, res, t, t.Markets)
 }
 
-// PrintSummary prints the run's summary: markets, orders, matched volume,
-// P&L, updates/s, strategy errors.
-func PrintSummary(w io.Writer, strategy string, model sim.Model, res *engine.Result) {
-	profit, comm, net := res.Profit()
-	matched := 0
-	for _, m := range res.Markets {
-		matched += m.Matched
-	}
+// printSummary prints totals t of a run that replayed markets markets
+// (with a sweep, t covers every combination).
+func printSummary(w io.Writer, strategy string, model sim.Model, res *engine.Result, t Totals, markets int) {
 	secs := res.Wall.Seconds()
 	rate := 0.0
 	if secs > 0 {
 		rate = float64(res.Updates) / secs
 	}
 	fmt.Fprintf(w, "strategy        %s (model %s)\n", strategy, model)
-	fmt.Fprintf(w, "markets         %d\n", len(res.Markets))
-	fmt.Fprintf(w, "orders          %d (%d matched, %d violations)\n", len(res.Orders), matched, res.Violations)
-	fmt.Fprintf(w, "matched volume  %.2f\n", res.SizeMatched())
-	fmt.Fprintf(w, "profit          %.2f\n", profit)
-	fmt.Fprintf(w, "commission      %.2f\n", comm)
-	fmt.Fprintf(w, "net             %.2f\n", net)
-	fmt.Fprintf(w, "updates         %d in %.2fs (%.0f updates/s, %.1f markets/s)\n", res.Updates, secs, rate, float64(len(res.Markets))/max(secs, 1e-9))
+	fmt.Fprintf(w, "markets         %d\n", markets)
+	fmt.Fprintf(w, "orders          %d (%d matched, %d violations)\n", t.Orders, t.Matched, t.Violations)
+	fmt.Fprintf(w, "matched volume  %.2f\n", t.SizeMatched)
+	fmt.Fprintf(w, "profit          %.2f\n", t.Profit)
+	fmt.Fprintf(w, "commission      %.2f\n", t.Commission)
+	fmt.Fprintf(w, "net             %.2f\n", t.Net)
+	fmt.Fprintf(w, "updates         %d in %.2fs (%.0f updates/s, %.1f markets/s)\n", res.Updates, secs, rate, float64(markets)/max(secs, 1e-9))
 	fmt.Fprintf(w, "strategy errors %d\n", res.StrategyErrors)
 	if res.BadLines > 0 || len(res.InputErrors) > 0 {
 		fmt.Fprintf(w, "bad lines       %d, unreadable inputs %d\n", res.BadLines, len(res.InputErrors))

@@ -50,8 +50,9 @@ func uploadTapes(t *testing.T, names ...string) (string, store.Options, []string
 	return src, opts, local
 }
 
-// backtest runs trade backtest with args and returns its summary.
-func backtest(t *testing.T, args ...string) (string, error) {
+// tryBacktest runs trade backtest of passive-back with args and returns its
+// summary and error.
+func tryBacktest(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	cmd := tradecli.BacktestCommand(strategies.Builtins())
 	var stdout bytes.Buffer
@@ -66,11 +67,11 @@ func backtest(t *testing.T, args ...string) (string, error) {
 // disk.
 func TestBacktestReadsS3(t *testing.T) {
 	src, _, local := uploadTapes(t, "1.197931750", "1.197931751")
-	want, err := backtest(t, append([]string{"-o", t.TempDir()}, local...)...)
+	want, err := tryBacktest(t, append([]string{"-o", t.TempDir()}, local...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := backtest(t, "-o", t.TempDir(), src, "--s3-endpoint", storetest.Endpoint(t), "--s3-path-style")
+	got, err := tryBacktest(t, "-o", t.TempDir(), src, "--s3-endpoint", storetest.Endpoint(t), "--s3-path-style")
 	if err != nil {
 		t.Fatalf("backtest %s: %v", src, err)
 	}
@@ -83,7 +84,7 @@ func TestBacktestReadsS3(t *testing.T) {
 // the markets that could be read are written (issue 13 item 4's rule).
 func TestBacktestMissingInput(t *testing.T) {
 	out := t.TempDir()
-	_, err := backtest(t, "-o", out, filepath.Join(t.TempDir(), "nope"), testenv.Testdata(t, "tapes/1.197931750"))
+	_, err := tryBacktest(t, "-o", out, filepath.Join(t.TempDir(), "nope"), testenv.Testdata(t, "tapes/1.197931750"))
 	if !errors.Is(err, tape.ErrUnreadable) {
 		t.Fatalf("error %v, want tape.ErrUnreadable", err)
 	}
@@ -91,7 +92,7 @@ func TestBacktestMissingInput(t *testing.T) {
 	if err != nil || len(markets) != 1 || markets[0].MarketID != "1.197931750" {
 		t.Errorf("markets written: %+v, %v; want the good input's market", markets, err)
 	}
-	if _, err := backtest(t, "-o", t.TempDir(), "--strict", filepath.Join(t.TempDir(), "nope")); err == nil {
+	if _, err := tryBacktest(t, "-o", t.TempDir(), "--strict", filepath.Join(t.TempDir(), "nope")); err == nil {
 		t.Error("--strict accepted a missing input")
 	}
 }

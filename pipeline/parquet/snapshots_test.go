@@ -43,13 +43,15 @@ type snapshotRead struct {
 	SpreadTicks      *int32   `parquet:"spread_ticks,optional"`
 	Spn              *float64 `parquet:"spn,optional"`
 	Spf              *float64 `parquet:"spf,optional"`
+	SpBackStake      float64  `parquet:"sp_back_stake"`
+	SpLayLiability   float64  `parquet:"sp_lay_liability"`
 }
 
 // readableSnapshot is s as a reader sees it.
 func readableSnapshot(s tables.Snapshot) snapshotRead {
 	r := snapshotRead{MarketID: s.MarketID, SelectionID: s.SelectionID, Handicap: s.Handicap, Ref: s.Ref,
 		SecondsBefore: s.SecondsBefore, SnapshotTime: s.SnapshotTime, MarketStatus: s.MarketStatus, InPlay: s.InPlay,
-		RunnerStatus: s.RunnerStatus, TradedVolume: s.TradedVolume}
+		RunnerStatus: s.RunnerStatus, TradedVolume: s.TradedVolume, SpBackStake: s.SpBackStake, SpLayLiability: s.SpLayLiability}
 	set := func(f tables.SnapshotFields) bool { return s.Has&f != 0 }
 	if set(tables.HasLastUpdatePt) {
 		r.LastUpdatePt = &s.LastUpdatePt

@@ -40,6 +40,7 @@ const (
 	TableLadderDeltas      = "ladder_deltas"
 	TableTrades            = "trades"
 	TableSnapshots         = "snapshots"
+	TableRunnerUpdates     = "runner_updates"
 	TableMarketSnapshots   = "market_snapshots"
 	TableOrders            = "orders"
 	TableFiles             = "files"
@@ -48,16 +49,24 @@ const (
 // TableNames returns every table's name.
 func TableNames() []string {
 	return []string{TableMarkets, TableRunners, TableMarketDefinitions, TableRunnerDefinitions,
-		TableLadderDeltas, TableTrades, TableSnapshots, TableMarketSnapshots, TableOrders, TableFiles}
+		TableLadderDeltas, TableTrades, TableSnapshots, TableRunnerUpdates, TableMarketSnapshots, TableOrders, TableFiles}
 }
 
-// ParseTables parses a comma-separated table list ("" or "all": every
-// table). The files table is always written, since resuming depends on it.
+// optInTables are the tables written only when asked for by name or by
+// "all": runner_updates costs about a third more CPU than every other
+// table together.
+var optInTables = []string{TableRunnerUpdates}
+
+// ParseTables parses a comma-separated table list: "" is every table but
+// the opt-in runner_updates, "all" every table. The files table is always
+// written, since resuming depends on it.
 func ParseTables(list string) (map[string]bool, error) {
 	set := map[string]bool{}
 	if strings.TrimSpace(list) == "" || list == "all" {
 		for _, t := range TableNames() {
-			set[t] = true
+			if list == "all" || !slices.Contains(optInTables, t) {
+				set[t] = true
+			}
 		}
 		return set, nil
 	}
@@ -78,6 +87,7 @@ const (
 	MetaVersion  = "tapedeck.version"
 	MetaDataTier = "tapedeck.data_tier"
 	MetaGrid     = "tapedeck.grid"
+	MetaPostOff  = "tapedeck.post_off_grid"
 	MetaBatch    = "tapedeck.batch"
 )
 
@@ -91,10 +101,12 @@ type Options struct {
 	// path.Join(Prefix, <table>/...).
 	Store  store.Store
 	Prefix string
-	// Tables is the set of tables to write (ParseTables); nil means all.
+	// Tables is the set of tables to write (ParseTables); nil means
+	// ParseTables("").
 	Tables map[string]bool
-	// Version and Grid are written to every file's footer.
-	Version, Grid string
+	// Version, Grid and PostOff (the snapshot grids' specs) are written to
+	// every file's footer.
+	Version, Grid, PostOff string
 	// Batch is the unique prefix of this Writer's batch names, such as
 	// "all-<run>-w0"; batches are numbered after it.
 	Batch string
@@ -120,7 +132,9 @@ type Writer struct {
 	nbytes  int64
 	batches int
 	zstd    *zstdCodec
-	// Written counts the data files committed so far.
+	// Written counts the files committed so far (data files and files-table
+	// parts): only those that exist, a table with no rows for a partition
+	// writing none.
 	Written int
 }
 
@@ -182,15 +196,11 @@ func (w *Writer) Flush(ctx context.Context) error {
 		files[i].Batch = batch
 	}
 	key := path.Join(w.opts.Prefix, TableFiles, "part-"+batch+".parquet")
-	if err := writeFile(ctx, w.file(key, w.meta(batch, "")), nil, [][][]tables.File{{files}}); err != nil {
-		return err
-	}
-	w.Written++
-	return nil
+	return writeFile(ctx, w.file(key, w.meta(batch, "")), nil, [][][]tables.File{{files}})
 }
 
 func (w *Writer) meta(batch, tier string) map[string]string {
-	m := map[string]string{MetaVersion: w.opts.Version, MetaGrid: w.opts.Grid, MetaBatch: batch}
+	m := map[string]string{MetaVersion: w.opts.Version, MetaGrid: w.opts.Grid, MetaPostOff: w.opts.PostOff, MetaBatch: batch}
 	if tier != "" {
 		m[MetaDataTier] = tier
 	}
@@ -205,17 +215,20 @@ type file struct {
 	meta        map[string]string
 	maxRows     int
 	compression compress.Codec
+	// written counts the file once committed.
+	written *int
 }
 
 // file returns the file at key with footer metadata meta.
 func (w *Writer) file(key string, meta map[string]string) file {
-	return file{store: w.opts.Store, key: key, meta: meta, maxRows: w.opts.MaxRows, compression: w.zstd}
+	return file{store: w.opts.Store, key: key, meta: meta, maxRows: w.opts.MaxRows, compression: w.zstd, written: &w.Written}
 }
 
 var (
 	byMarket  = []pq.SortingColumn{pq.Ascending("market_id")}
 	bySeq     = []pq.SortingColumn{pq.Ascending("market_id"), pq.Ascending("seq")}
 	bySnap    = []pq.SortingColumn{pq.Ascending("market_id"), pq.Ascending("selection_id"), pq.Ascending("handicap"), pq.Ascending("ref"), pq.Descending("seconds_before")}
+	byRunner  = []pq.SortingColumn{pq.Ascending("market_id"), pq.Ascending("selection_id"), pq.Ascending("handicap"), pq.Ascending("seq")}
 	byMarketS = []pq.SortingColumn{pq.Ascending("market_id"), pq.Ascending("ref"), pq.Descending("seconds_before")}
 )
 
@@ -238,9 +251,7 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 	var err error
 	do := func(table string, f func(k string) error) {
 		if err == nil && sel[table] {
-			if err = f(key(table)); err == nil {
-				w.Written++
-			}
+			err = f(key(table))
 		}
 	}
 	do(TableMarkets, func(k string) error {
@@ -296,6 +307,9 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 			return err
 		}
 		return writeFileWith[tables.Snapshot, tables.Snapshot](ctx, w.file(k, meta), bySnap, groups, nil, codec)
+	})
+	do(TableRunnerUpdates, func(k string) error {
+		return writeGroups(ctx, w.file(k, meta), byRunner, ms, func(r *tables.Rows) [][]tables.RunnerUpdate { return r.RunnerUpdates.Chunks() })
 	})
 	do(TableMarketSnapshots, func(k string) error {
 		return writeGroups(ctx, w.file(k, meta), byMarketS, ms, func(r *tables.Rows) [][]tables.MarketSnapshot { return [][]tables.MarketSnapshot{r.MarketSnapshots} })
@@ -437,6 +451,9 @@ func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingCo
 	}
 	if err := out.Close(); err != nil {
 		return fmt.Errorf("parquet: %s: %w", key, err)
+	}
+	if f.written != nil {
+		*f.written++
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package tables
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -34,6 +35,11 @@ type Options struct {
 	// Grid is where snapshots are taken; nil means DefaultGrid, an empty
 	// (non-nil) grid takes none.
 	Grid Grid
+	// PostOff is added to Grid for the off reference of markets that turn
+	// in play (a market that never does is suspended after its off, and
+	// its book no longer moves); nil means DefaultPostOff, an empty grid
+	// adds nothing.
+	PostOff Grid
 	// Source and Member name the input for markets.source and
 	// markets.source_member.
 	Source, Member string
@@ -41,6 +47,8 @@ type Options struct {
 	// costly ones) when they are not wanted; every other table is cheap and
 	// always filled, since markets and runners are computed from them.
 	NoLadderDeltas, NoSnapshots bool
+	// NoRunnerUpdates leaves runner_updates empty.
+	NoRunnerUpdates bool
 	// Scratch, if set, lends the Builder memory left by earlier ones.
 	Scratch *Scratch
 }
@@ -50,10 +58,14 @@ type Options struct {
 // cache, then call Finish once. A Builder holds one tape's markets; it is
 // not safe for concurrent use.
 type Builder struct {
-	opts    Options
-	points  []int
-	markets map[string]*marketState
-	list    []*marketState
+	opts   Options
+	zones  zones
+	points []int
+	// inPlayPoints are points and the PostOff ones, for the off of a
+	// market that turns in play.
+	inPlayPoints []int
+	markets      map[string]*marketState
+	list         []*marketState
 }
 
 // NewBuilder returns a Builder for one tape.
@@ -61,7 +73,15 @@ func NewBuilder(opts Options) *Builder {
 	if opts.Grid == nil {
 		opts.Grid = DefaultGrid()
 	}
-	return &Builder{opts: opts, points: opts.Grid.Points(), markets: map[string]*marketState{}}
+	if opts.PostOff == nil {
+		opts.PostOff = DefaultPostOff()
+	}
+	points := opts.Grid.Points()
+	var inPlayPoints []int
+	if len(opts.PostOff) > 0 && len(points) > 0 {
+		inPlayPoints = append(slices.Clone(opts.Grid), opts.PostOff...).Points()
+	}
+	return &Builder{opts: opts, points: points, inPlayPoints: inPlayPoints, markets: map[string]*marketState{}, zones: zones{}}
 }
 
 type rkey struct {
@@ -149,6 +169,7 @@ type marketState struct {
 	otherStatus string
 
 	times map[string]int64 // parsed RFC 3339 strings
+	zones zones            // shared by the Builder's markets
 	f     floats
 }
 
@@ -199,6 +220,7 @@ func (b *Builder) state(id string, m *book.Market) *marketState {
 			runners:    map[rkey]*runnerState{},
 			defRunners: map[rkey]esa.RunnerDefinition{},
 			times:      map[string]int64{},
+			zones:      b.zones,
 		}
 		st.rows.MarketID = id
 		st.scratch = b.opts.Scratch
@@ -301,7 +323,7 @@ func (b *Builder) marketLine(seq int64, msg *esa.Message, changed []*book.Market
 		if recorded {
 			st.recorded = true
 		}
-		status := m.Status()
+		status := string(m.Status())
 		inPlay := m.Def != nil && m.Def.InPlay
 		allRunners := false
 		if mc.Def != nil {
@@ -352,7 +374,7 @@ func (st *marketState) definition(seq, pt int64, d *esa.MarketDefinition) {
 	st.rows.MarketDefinitions = append(st.rows.MarketDefinitions, MarketDefinition{
 		MarketID: st.id, Pt: pt, Seq: seq, Version: d.Version, Status: d.Status, InPlay: d.InPlay,
 		BetDelay: int32(d.BetDelay), MarketTime: st.timePtr(d.MarketTime), SuspendTime: st.timePtr(d.SuspendTime),
-		NumberOfActiveRunners: int32(d.NumberOfActiveRunners), BspReconciled: d.BspReconciled, Complete: d.Complete,
+		NActiveRunners: int32(d.NumberOfActiveRunners), BspReconciled: d.BspReconciled, Complete: d.Complete,
 	})
 	for _, rd := range d.Runners {
 		k := rkey{rd.ID, rd.Hc}
@@ -365,7 +387,7 @@ func (st *marketState) definition(seq, pt int64, d *esa.MarketDefinition) {
 		}
 		st.defRunners[k] = rd
 		row := RunnerDefinition{MarketID: st.id, Pt: pt, Seq: seq, SelectionID: rd.ID, Handicap: rd.Hc,
-			Status: rd.Status, RemovalDate: st.timePtr(rd.RemovalDate)}
+			Status: rd.Status, RemovalTime: st.timePtr(rd.RemovalDate)}
 		if rd.HasAdjustment {
 			row.AdjustmentFactor = st.f.p(rd.AdjustmentFactor)
 		}
@@ -500,7 +522,7 @@ func (st *marketState) trades(seq, pt int64, rc *esa.RunnerChange, rs *runnerSta
 
 // snap records the market's and the touched runners' state after a line.
 func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
-	ms := marketSnap{pt: pt, seq: seq, status: m.Status(), total: st.vol}
+	ms := marketSnap{pt: pt, seq: seq, status: string(m.Status()), total: st.vol}
 	if m.Def != nil {
 		ms.inPlay = m.Def.InPlay
 		ms.nActive = int32(m.Def.NumberOfActiveRunners)
@@ -603,10 +625,10 @@ func (b *Builder) orderLine(seq int64, msg *esa.Message) {
 					SizeRemaining: o.SizeRemaining, SizeLapsed: o.SizeLapsed, SizeCancelled: o.SizeCancelled,
 					SizeVoided: o.SizeVoided, CustomerStrategyRef: o.CustomerStrategyRef, CustomerOrderRef: o.CustomerOrderRef}
 				if o.PlacedDate != 0 {
-					row.PlacedDate = st.f.i(o.PlacedDate)
+					row.PlacedTime = st.f.i(o.PlacedDate)
 				}
 				if o.MatchedDate != 0 {
-					row.MatchedDate = st.f.i(o.MatchedDate)
+					row.MatchedTime = st.f.i(o.MatchedDate)
 				}
 				st.rows.Orders = append(st.rows.Orders, row)
 			}
@@ -619,7 +641,7 @@ func (b *Builder) orderLine(seq int64, msg *esa.Message) {
 func (b *Builder) Finish() []*Rows {
 	out := make([]*Rows, 0, len(b.list))
 	for _, st := range b.list {
-		st.finish(b.opts, b.points)
+		st.finish(b.opts, b.points, b.inPlayPoints)
 		// The histories are spent: their pages go to the next Builder.
 		st.hist.release()
 		for _, rs := range st.rlist {

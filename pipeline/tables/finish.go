@@ -4,8 +4,12 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	// The zone database travels in the binary: local times must not
+	// depend on the machine (distroless and scratch images have none).
+	_ "time/tzdata"
 
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
@@ -45,7 +49,7 @@ func (o offAt) ok() bool { return o.source != OffNone }
 // market, in steps that each read what the earlier ones settled: the off,
 // the market row (with its partition and data tier), the runner rows, then
 // the snapshots.
-func (st *marketState) finish(opts Options, points []int) {
+func (st *marketState) finish(opts Options, points, inPlayPoints []int) {
 	r := &st.rows
 	r.EventTypeID, r.DataTier = "0", TierRecorded
 	if st.firstPt != 0 {
@@ -59,10 +63,17 @@ func (st *marketState) finish(opts Options, points []int) {
 	r.Market = mk
 	r.DataTier = mk.DataTier
 	st.runnerRows(mk, off)
+	if !opts.NoRunnerUpdates {
+		st.runnerUpdates()
+	}
 	if len(points) == 0 || opts.NoSnapshots {
 		return
 	}
-	st.snapshots(mk, off, points)
+	offPoints := points
+	if off.source == OffInPlay && inPlayPoints != nil {
+		offPoints = inPlayPoints
+	}
+	st.snapshots(mk, off, points, offPoints)
 }
 
 // off returns the market's off: the first definition in play, else the
@@ -98,18 +109,18 @@ func (st *marketState) dataTier() string {
 func (st *marketState) marketRow(opts Options, off offAt) *Market {
 	r := &st.rows
 	d := st.m.Def
-	mk := &Market{MarketID: st.id, EventTypeID: d.EventTypeID, EventID: d.EventID, EventName: d.EventName,
+	mk := &Market{MarketID: st.id, EventID: d.EventID, EventName: d.EventName,
 		MarketName: d.Name, MarketType: d.MarketType, BettingType: d.BettingType, CountryCode: d.CountryCode,
-		Venue: d.Venue, Timezone: d.Timezone, OpenDate: st.timePtr(d.OpenDate), SuspendTime: st.timePtr(d.SuspendTime),
+		Venue: d.Venue, Timezone: d.Timezone, OpenTime: st.timePtr(d.OpenDate), SuspendTime: st.timePtr(d.SuspendTime),
 		BspReconciledTime: st.bspRecPt, CloseTime: st.closePt, SettledTime: st.timePtr(d.SettledTime),
-		TurnInPlayEnabled: d.TurnInPlayEnabled, BspMarket: d.BspMarket, NumberOfWinners: int32(d.NumberOfWinners),
+		TurnInPlayEnabled: d.TurnInPlayEnabled, BspMarket: d.BspMarket, NWinners: int32(d.NumberOfWinners),
 		NRunners: int32(len(d.Runners)), MarketBaseRate: d.MarketBaseRate, FinalStatus: d.Status,
 		Source: opts.Source, SourceMember: opts.Member, NUpdates: st.nUpdates}
 	if d.HasEachWayDivisor {
 		mk.EachWayDivisor = st.f.p(d.EachWayDivisor)
 	}
 	if st.hasInPlay {
-		mk.InplayTime = st.f.i(st.inPlay.ms)
+		mk.InPlayTime = st.f.i(st.inPlay.ms)
 	}
 	mk.OffTimeSource = off.source
 	if off.ok() {
@@ -129,8 +140,12 @@ func (st *marketState) marketRow(opts Options, off offAt) *Market {
 		mk.MarketTime = st.f.i(mt.ms)
 		r.Date = time.UnixMilli(mt.ms).UTC().Format(time.DateOnly)
 	}
-	if d.EventTypeID != "" {
-		r.EventTypeID = d.EventTypeID
+	// Betfair's event type ids are numbers; one that is not (none has
+	// been seen) would make the partition's type differ from the column's,
+	// so it is stored as the unknown type 0.
+	if id, err := strconv.ParseInt(d.EventTypeID, 10, 64); err == nil && id > 0 {
+		mk.EventTypeID = id
+		r.EventTypeID = strconv.FormatInt(id, 10)
 	}
 	// Voided: a meeting abandoned removes every runner.
 	removed := 0
@@ -148,8 +163,54 @@ func (st *marketState) marketRow(opts Options, off offAt) *Market {
 	} else {
 		mk.NActiveAtOff = int32(d.NumberOfActiveRunners)
 	}
+	if isRacing(mk.EventTypeID) {
+		if f, ok := parseRaceName(d.Name); ok {
+			if f.number > 0 {
+				mk.RaceNumber = &f.number
+			}
+			mk.RaceDistanceM = &f.distance
+			if f.class != "" {
+				mk.RaceClass = &f.class
+			}
+		}
+		if mk.MarketTime != nil && d.EventID != "" {
+			k := raceKey(d.EventID, *mk.MarketTime)
+			mk.RaceKey = &k
+		}
+	}
+	if loc := st.zones.get(d.Timezone); loc != nil {
+		mk.MarketTimeLocal = st.local(mk.MarketTime, loc)
+		mk.OffTimeLocal = st.local(mk.OffTime, loc)
+	}
 	mk.DataTier = st.dataTier()
 	return mk
+}
+
+// local returns the wall-clock time in loc of the instant at ms, as epoch
+// milliseconds of that wall clock read as UTC (a local timestamp), or nil.
+func (st *marketState) local(ms *int64, loc *time.Location) *int64 {
+	if ms == nil {
+		return nil
+	}
+	_, offset := time.UnixMilli(*ms).In(loc).Zone()
+	return st.f.i(*ms + int64(offset)*1000)
+}
+
+// zones caches the time zones of a tape's markets by name: loading one
+// reads and parses the zone database.
+type zones map[string]*time.Location
+
+// get returns the zone named name, or nil when it is empty or unknown.
+func (z zones) get(name string) *time.Location {
+	if name == "" {
+		return nil
+	}
+	loc, ok := z[name]
+	if !ok {
+		loc, _ = time.LoadLocation(name)
+		z[name] = loc
+	}
+	return loc
 }
 
 // tradeAgg sums one runner's trades of one phase.
@@ -209,10 +270,10 @@ func (st *marketState) volumes(mk *Market) map[rkey]*[nPhases]tradeAgg {
 		a[ph].add(t)
 		total[ph] += t.SizeDelta
 	})
-	mk.TotalMatchedPreplay = cents(total[phasePreplay])
+	mk.PpTradedVolume = cents(total[phasePreplay])
 	mk.SpTradedVolume = cents(total[phaseSP])
 	mk.IpTradedVolume = cents(total[phaseInPlay])
-	mk.TotalMatched = cents(st.vol)
+	mk.TradedVolume = cents(st.vol)
 	return aggs
 }
 
@@ -247,6 +308,13 @@ func (st *marketState) runnerRows(mk *Market, off offAt) {
 		if rd != nil {
 			row.RunnerName, row.SortPriority, row.FinalStatus = rd.Name, int32(rd.SortPriority), rd.Status
 			row.IsWinner = rd.Status == "WINNER"
+			if isRacing(mk.EventTypeID) && rd.Name != "" {
+				n, clean := parseRunnerName(rd.Name)
+				if n > 0 {
+					row.RunnerNumber = &n
+				}
+				row.RunnerNameClean = &clean
+			}
 			if rd.HasBsp && finite(rd.Bsp) {
 				row.Bsp = st.f.p(rd.Bsp)
 			}
@@ -271,10 +339,10 @@ func (st *marketState) runnerRows(mk *Market, off offAt) {
 		}
 		if a := vols[rs.key]; a != nil {
 			pp, sp, ip := &a[phasePreplay], &a[phaseSP], &a[phaseInPlay]
-			row.PpVolume = cents(pp.vol)
+			row.PpTradedVolume = cents(pp.vol)
 			row.PpMin, row.PpMax, row.PpWap = st.priceRange(pp)
 			row.SpTradedVolume = cents(sp.vol)
-			row.IpVolume = cents(ip.vol)
+			row.IpTradedVolume = cents(ip.vol)
 			row.IpMin, row.IpMax, row.IpWap = st.priceRange(ip)
 			if n := rs.hist.len(); ip.n > 0 && n > 0 && rs.hist.at(n-1).hasLtp {
 				row.IpLtp = st.f.p(rs.hist.at(n - 1).ltp)
@@ -333,15 +401,48 @@ func (st *marketState) atOff(row *Runner, rs *runnerState, off offAt) int {
 	return at
 }
 
+// runnerUpdates builds the runner_updates rows from the runners'
+// histories, runners by (selection_id, handicap), each in line order.
+func (st *marketState) runnerUpdates() {
+	byID := slices.Clone(st.rlist)
+	slices.SortFunc(byID, func(a, b *runnerState) int {
+		return cmp.Or(cmp.Compare(a.key.id, b.key.id), cmp.Compare(a.key.hc, b.key.hc))
+	})
+	for _, rs := range byID {
+		for i := range rs.hist.len() {
+			s := rs.hist.at(i)
+			u := RunnerUpdate{MarketID: st.id, Pt: s.pt, Seq: s.seq, SelectionID: rs.key.id, Handicap: rs.key.hc,
+				RunnerStatus: st.statusName(s.status), TradedVolume: cents(s.vol)}
+			if s.hasLtp {
+				u.Ltp = st.f.p(s.ltp)
+			}
+			if s.nBack > 0 {
+				u.BackPrice1, u.BackSize1 = st.f.p(s.back[0].Price), st.f.p(s.back[0].Size)
+			}
+			if s.nLay > 0 {
+				u.LayPrice1, u.LaySize1 = st.f.p(s.lay[0].Price), st.f.p(s.lay[0].Size)
+			}
+			if s.hasSpn {
+				u.Spn = st.f.p(s.spn)
+			}
+			if s.hasSpf {
+				u.Spf = st.f.p(s.spf)
+			}
+			st.rows.RunnerUpdates.Append(u)
+		}
+	}
+}
+
 // snapRef is one reference of the snapshot grid and its time. For the
 // off, seq is the off's line: a point at or before the off is the state
 // before that line, since the line itself (the suspension, or the turn in
 // play) and whatever Betfair published in the same millisecond are the
 // market after the off.
 type snapRef struct {
-	name string
-	t    int64
-	seq  int64 // 0: no line bound
+	name   string
+	t      int64
+	seq    int64 // 0: no line bound
+	points []int
 }
 
 // indexes returns the market's and the runner's history entries that are
@@ -362,15 +463,16 @@ func (st *marketState) indexes(rs *runnerState, rf snapRef, p int) (mi, ri int) 
 }
 
 // snapshots builds the market_snapshots and snapshots rows: refs in name
-// order ("off" < "scheduled"), points largest first, runners by
-// (selection_id, handicap).
-func (st *marketState) snapshots(mk *Market, off offAt, points []int) {
+// order ("off" < "scheduled"), points largest first (offPoints for the
+// off, points for the scheduled time), runners by (selection_id,
+// handicap).
+func (st *marketState) snapshots(mk *Market, off offAt, points, offPoints []int) {
 	var refs []snapRef
 	if off.ok() {
-		refs = append(refs, snapRef{RefOff, off.ms, off.seq})
+		refs = append(refs, snapRef{RefOff, off.ms, off.seq, offPoints})
 	}
 	if mk.MarketTime != nil {
-		refs = append(refs, snapRef{RefScheduled, *mk.MarketTime, 0})
+		refs = append(refs, snapRef{RefScheduled, *mk.MarketTime, 0, points})
 	}
 	if len(refs) == 0 {
 		return
@@ -380,7 +482,7 @@ func (st *marketState) snapshots(mk *Market, off offAt, points []int) {
 		return cmp.Or(cmp.Compare(a.key.id, b.key.id), cmp.Compare(a.key.hc, b.key.hc))
 	})
 	for _, rf := range refs {
-		for _, p := range points {
+		for _, p := range rf.points {
 			if ms, ok := st.marketSnapshot(byID, rf, p); ok {
 				st.rows.MarketSnapshots = append(st.rows.MarketSnapshots, ms)
 			}
@@ -388,7 +490,7 @@ func (st *marketState) snapshots(mk *Market, off offAt, points []int) {
 	}
 	for _, rs := range byID {
 		for _, rf := range refs {
-			for _, p := range points {
+			for _, p := range rf.points {
 				if row, ok := st.runnerSnapshot(rs, rf, p); ok {
 					st.rows.Snapshots.Append(row)
 				}
@@ -407,7 +509,7 @@ func (st *marketState) marketSnapshot(byID []*runnerState, rf snapRef, p int) (M
 	}
 	h := st.hist.at(mi)
 	ms := MarketSnapshot{MarketID: st.id, Ref: rf.name, SecondsBefore: int32(p), SnapshotTime: t,
-		LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status, InPlay: h.inPlay, TotalMatched: cents(h.total), NActive: h.nActive}
+		LastUpdatePt: st.f.i(h.pt), MarketStatus: h.status, InPlay: h.inPlay, TradedVolume: cents(h.total), NActiveRunners: h.nActive}
 	var bo, lo float64
 	var nb, nl int
 	for _, rs := range byID {
@@ -445,7 +547,8 @@ func (st *marketState) runnerSnapshot(rs *runnerState, rf snapRef, p int) (Snaps
 	h, s := st.hist.at(mi), rs.hist.at(i)
 	row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc, Ref: rf.name,
 		SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: h.pt, MarketStatus: h.status,
-		InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: cents(s.vol), Has: HasLastUpdatePt}
+		InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: cents(s.vol), Has: HasLastUpdatePt,
+		SpBackStake: cents(s.spLay), SpLayLiability: cents(s.spBack)}
 	if s.hasAdj {
 		row.AdjustmentFactor = s.adj
 		row.Has |= HasAdjustmentFactor

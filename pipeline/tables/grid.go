@@ -22,6 +22,16 @@ type Grid []Span
 // every second to the reference.
 const DefaultGridSpec = "3600:600:60,600:60:10,60:0:1"
 
+// DefaultPostOffSpec is the grid added, for the off reference only, to
+// markets that turn in play unless --post-off-grid replaces it: every
+// second of the first minute after the off.
+const DefaultPostOffSpec = "-1:-60:1"
+
+// DefaultPostOff returns the parsed DefaultPostOffSpec.
+func DefaultPostOff() Grid {
+	return Grid{{-1, -60, 1}}
+}
+
 // DefaultGrid returns the parsed DefaultGridSpec.
 func DefaultGrid() Grid {
 	return Grid{{3600, 600, 60}, {600, 60, 10}, {60, 0, 1}}

@@ -171,6 +171,8 @@ type rawRC struct {
 	Atb [][2]float64 `json:"atb"`
 	Atl [][2]float64 `json:"atl"`
 	Trd [][2]float64 `json:"trd"`
+	Spb [][2]float64 `json:"spb"`
+	Spl [][2]float64 `json:"spl"`
 }
 
 func decodeRaw(t *testing.T, lines [][]byte) []rawLine {

@@ -18,46 +18,63 @@ import "unsafe"
 // definition as it stood at the end of the tape, and what the replay
 // learned (the off, volumes, status).
 type Market struct {
-	MarketID          string   `parquet:"market_id,dict"`
-	EventTypeID       string   `parquet:"event_type_id,dict"`
-	EventID           string   `parquet:"event_id,dict"`
-	EventName         string   `parquet:"event_name,dict"`
-	MarketName        string   `parquet:"market_name,dict"`
-	MarketType        string   `parquet:"market_type,dict"`
-	BettingType       string   `parquet:"betting_type,dict"`
-	CountryCode       string   `parquet:"country_code,dict"`
-	Venue             string   `parquet:"venue,dict"`
-	Timezone          string   `parquet:"timezone,dict"`
-	OpenDate          *int64   `parquet:"open_date,optional,timestamp(millisecond:utc)"`
-	MarketTime        *int64   `parquet:"market_time,optional,timestamp(millisecond:utc)"`
-	MarketTimeFirst   *int64   `parquet:"market_time_first,optional,timestamp(millisecond:utc)"`
-	SuspendTime       *int64   `parquet:"suspend_time,optional,timestamp(millisecond:utc)"`
-	OffTime           *int64   `parquet:"off_time,optional,timestamp(millisecond:utc)"`
-	OffTimeSource     string   `parquet:"off_time_source,dict"`
-	InplayTime        *int64   `parquet:"inplay_time,optional,timestamp(millisecond:utc)"`
-	BspReconciledTime *int64   `parquet:"bsp_reconciled_time,optional,timestamp(millisecond:utc)"`
-	CloseTime         *int64   `parquet:"close_time,optional,timestamp(millisecond:utc)"`
-	SettledTime       *int64   `parquet:"settled_time,optional,timestamp(millisecond:utc)"`
+	MarketID string `parquet:"market_id,dict"`
+	// EventTypeID is Betfair's event type (7 horse racing, 4339 greyhound
+	// racing), an integer as the Hive partition event_type_id=<id> is, so
+	// that every reader sees one type with or without partition columns.
+	EventTypeID     int64  `parquet:"event_type_id"`
+	EventID         string `parquet:"event_id,dict"`
+	EventName       string `parquet:"event_name,dict"`
+	MarketName      string `parquet:"market_name,dict"`
+	MarketType      string `parquet:"market_type,dict"`
+	BettingType     string `parquet:"betting_type,dict"`
+	CountryCode     string `parquet:"country_code,dict"`
+	Venue           string `parquet:"venue,dict"`
+	Timezone        string `parquet:"timezone,dict"`
+	OpenTime        *int64 `parquet:"open_time,optional,timestamp(millisecond:utc)"`
+	MarketTime      *int64 `parquet:"market_time,optional,timestamp(millisecond:utc)"`
+	MarketTimeFirst *int64 `parquet:"market_time_first,optional,timestamp(millisecond:utc)"`
+	SuspendTime     *int64 `parquet:"suspend_time,optional,timestamp(millisecond:utc)"`
+	OffTime         *int64 `parquet:"off_time,optional,timestamp(millisecond:utc)"`
+	OffTimeSource   string `parquet:"off_time_source,dict"`
+	// MarketTimeLocal and OffTimeLocal are market_time and off_time as the
+	// venue's clock read them (the definition's timezone): wall-clock
+	// timestamps, not instants; null when the timezone is unknown.
+	MarketTimeLocal   *int64 `parquet:"market_time_local,optional,timestamp(millisecond:local)"`
+	OffTimeLocal      *int64 `parquet:"off_time_local,optional,timestamp(millisecond:local)"`
+	InPlayTime        *int64 `parquet:"in_play_time,optional,timestamp(millisecond:utc)"`
+	BspReconciledTime *int64 `parquet:"bsp_reconciled_time,optional,timestamp(millisecond:utc)"`
+	CloseTime         *int64 `parquet:"close_time,optional,timestamp(millisecond:utc)"`
+	SettledTime       *int64 `parquet:"settled_time,optional,timestamp(millisecond:utc)"`
+	// The race fields, parsed from the names of horse and greyhound
+	// racing markets (null when the name does not say): RaceNumber from
+	// "R1 ...", RaceDistanceM in metres, RaceClass the rest of the name
+	// ("Gr6", "Hcap", "OR"); RaceKey is the same for every market of one
+	// race (the event and the scheduled start).
+	RaceNumber        *int32   `parquet:"race_number,optional"`
+	RaceDistanceM     *int32   `parquet:"race_distance_m,optional"`
+	RaceClass         *string  `parquet:"race_class,optional,dict"`
+	RaceKey           *string  `parquet:"race_key,optional,dict"`
 	TurnInPlayEnabled bool     `parquet:"turn_in_play_enabled"`
 	BspMarket         bool     `parquet:"bsp_market"`
-	NumberOfWinners   int32    `parquet:"number_of_winners"`
+	NWinners          int32    `parquet:"n_winners"`
 	NRunners          int32    `parquet:"n_runners"`
 	NActiveAtOff      int32    `parquet:"n_active_at_off"`
 	MarketBaseRate    float64  `parquet:"market_base_rate"`
 	EachWayDivisor    *float64 `parquet:"each_way_divisor,optional"`
 	Voided            bool     `parquet:"voided"`
 	FinalStatus       string   `parquet:"final_status,dict"`
-	// TotalMatchedPreplay, SpTradedVolume, IpTradedVolume and TotalMatched
-	// come from the traded ladders, settlement resets excluded (see Trade),
-	// split by phase (see Runner); the three phases add up to the total.
-	TotalMatchedPreplay float64 `parquet:"total_matched_preplay"`
-	SpTradedVolume      float64 `parquet:"sp_traded_volume"`
-	IpTradedVolume      float64 `parquet:"ip_traded_volume"`
-	TotalMatched        float64 `parquet:"total_matched"`
-	DataTier            string  `parquet:"data_tier,dict"`
-	Source              string  `parquet:"source,dict"`
-	SourceMember        string  `parquet:"source_member,dict"`
-	NUpdates            int64   `parquet:"n_updates"`
+	// TradedVolume is the market's whole traded volume from the traded
+	// ladders, settlement resets excluded (see Trade); PpTradedVolume,
+	// SpTradedVolume and IpTradedVolume split it by phase (see Runner).
+	TradedVolume   float64 `parquet:"traded_volume"`
+	PpTradedVolume float64 `parquet:"pp_traded_volume"`
+	SpTradedVolume float64 `parquet:"sp_traded_volume"`
+	IpTradedVolume float64 `parquet:"ip_traded_volume"`
+	DataTier       string  `parquet:"data_tier,dict"`
+	Source         string  `parquet:"source,dict"`
+	SourceMember   string  `parquet:"source_member,dict"`
+	NUpdates       int64   `parquet:"n_updates"`
 }
 
 // Runner is one row of the runners table: one runner of one market, kept
@@ -71,10 +88,16 @@ type Market struct {
 // whole traded volume, and trades.in_play and trades.market_status say
 // which phase each trade is in.
 type Runner struct {
-	MarketID             string   `parquet:"market_id,dict"`
-	SelectionID          int64    `parquet:"selection_id"`
-	Handicap             float64  `parquet:"handicap"`
-	RunnerName           string   `parquet:"runner_name,dict"`
+	MarketID    string  `parquet:"market_id,dict"`
+	SelectionID int64   `parquet:"selection_id"`
+	Handicap    float64 `parquet:"handicap"`
+	RunnerName  string  `parquet:"runner_name,dict"`
+	// RunnerNumber and RunnerNameClean split a racing runner's name,
+	// "1. Gotham Prince", into its trap or saddle-cloth number and name;
+	// a name with no number has a null number and is its own clean name.
+	// Both are null outside horse and greyhound racing.
+	RunnerNumber         *int32   `parquet:"runner_number,optional"`
+	RunnerNameClean      *string  `parquet:"runner_name_clean,optional,dict"`
 	SortPriority         int32    `parquet:"sort_priority"`
 	FinalStatus          string   `parquet:"final_status,dict"`
 	IsWinner             bool     `parquet:"is_winner"`
@@ -86,12 +109,12 @@ type Runner struct {
 	PpMax                *float64 `parquet:"pp_max,optional"`
 	PpWap                *float64 `parquet:"pp_wap,optional"`
 	PpLtp                *float64 `parquet:"pp_ltp,optional"`
-	PpVolume             float64  `parquet:"pp_volume"`
+	PpTradedVolume       float64  `parquet:"pp_traded_volume"`
 	IpMin                *float64 `parquet:"ip_min,optional"`
 	IpMax                *float64 `parquet:"ip_max,optional"`
 	IpWap                *float64 `parquet:"ip_wap,optional"`
 	IpLtp                *float64 `parquet:"ip_ltp,optional"`
-	IpVolume             float64  `parquet:"ip_volume"`
+	IpTradedVolume       float64  `parquet:"ip_traded_volume"`
 	SpTradedVolume       float64  `parquet:"sp_traded_volume"`
 	SpBackStake          float64  `parquet:"sp_back_stake"`
 	SpLayLiability       float64  `parquet:"sp_lay_liability"`
@@ -106,23 +129,23 @@ type Runner struct {
 // MarketDefinition is one row of market_definitions: a market change that
 // carried a definition.
 type MarketDefinition struct {
-	MarketID              string `parquet:"market_id,dict"`
-	Pt                    int64  `parquet:"pt,timestamp(millisecond:utc)"`
-	Seq                   int64  `parquet:"seq"`
-	Version               int64  `parquet:"version"`
-	Status                string `parquet:"status,dict"`
-	InPlay                bool   `parquet:"in_play"`
-	BetDelay              int32  `parquet:"bet_delay"`
-	MarketTime            *int64 `parquet:"market_time,optional,timestamp(millisecond:utc)"`
-	SuspendTime           *int64 `parquet:"suspend_time,optional,timestamp(millisecond:utc)"`
-	NumberOfActiveRunners int32  `parquet:"number_of_active_runners"`
-	BspReconciled         bool   `parquet:"bsp_reconciled"`
-	Complete              bool   `parquet:"complete"`
+	MarketID       string `parquet:"market_id,dict"`
+	Pt             int64  `parquet:"pt,timestamp(millisecond:utc)"`
+	Seq            int64  `parquet:"seq"`
+	Version        int64  `parquet:"version"`
+	Status         string `parquet:"status,dict"`
+	InPlay         bool   `parquet:"in_play"`
+	BetDelay       int32  `parquet:"bet_delay"`
+	MarketTime     *int64 `parquet:"market_time,optional,timestamp(millisecond:utc)"`
+	SuspendTime    *int64 `parquet:"suspend_time,optional,timestamp(millisecond:utc)"`
+	NActiveRunners int32  `parquet:"n_active_runners"`
+	BspReconciled  bool   `parquet:"bsp_reconciled"`
+	Complete       bool   `parquet:"complete"`
 }
 
 // RunnerDefinition is one row of runner_definitions: a runner whose entry
 // in a market definition differs from the previous definition's (or is
-// new): status, adjustment factor, removal date or BSP.
+// new): status, adjustment factor, removal time or BSP.
 type RunnerDefinition struct {
 	MarketID         string   `parquet:"market_id,dict"`
 	Pt               int64    `parquet:"pt,timestamp(millisecond:utc)"`
@@ -131,7 +154,7 @@ type RunnerDefinition struct {
 	Handicap         float64  `parquet:"handicap"`
 	Status           string   `parquet:"status,dict"`
 	AdjustmentFactor *float64 `parquet:"adjustment_factor,optional"`
-	RemovalDate      *int64   `parquet:"removal_date,optional,timestamp(millisecond:utc)"`
+	RemovalTime      *int64   `parquet:"removal_time,optional,timestamp(millisecond:utc)"`
 	Bsp              *float64 `parquet:"bsp,optional"`
 }
 
@@ -253,6 +276,10 @@ type Snapshot struct {
 	SpreadTicks      int32   `parquet:"spread_ticks,optional"`
 	Spn              float64 `parquet:"spn,optional"`
 	Spf              float64 `parquet:"spf,optional"`
+	// SpBackStake and SpLayLiability are the SP pools: backers' stakes at
+	// SP (the spl ladder's sum) and layers' liability at SP (spb's).
+	SpBackStake    float64 `parquet:"sp_back_stake"`
+	SpLayLiability float64 `parquet:"sp_lay_liability"`
 	// Has says which optional columns are set.
 	Has SnapshotFields `parquet:"-"`
 }
@@ -302,20 +329,40 @@ func (s *Snapshot) Optional() [len(SnapshotOptional)]float64 {
 		float64(s.BackTick), float64(s.LayTick), float64(s.SpreadTicks), s.Spn, s.Spf}
 }
 
+// RunnerUpdate is one row of runner_updates: one runner's state after a
+// line that changed it (or carried a definition), so that the state at any
+// moment is an as-of join on (market_id, selection_id, handicap, pt).
+type RunnerUpdate struct {
+	MarketID     string   `parquet:"market_id,dict"`
+	Pt           int64    `parquet:"pt,timestamp(millisecond:utc),delta"`
+	Seq          int64    `parquet:"seq,delta"`
+	SelectionID  int64    `parquet:"selection_id,dict"`
+	Handicap     float64  `parquet:"handicap,dict"`
+	RunnerStatus string   `parquet:"runner_status,dict"`
+	Ltp          *float64 `parquet:"ltp,optional"`
+	TradedVolume float64  `parquet:"traded_volume"`
+	BackPrice1   *float64 `parquet:"back_price_1,optional"`
+	BackSize1    *float64 `parquet:"back_size_1,optional"`
+	LayPrice1    *float64 `parquet:"lay_price_1,optional"`
+	LaySize1     *float64 `parquet:"lay_size_1,optional"`
+	Spn          *float64 `parquet:"spn,optional"`
+	Spf          *float64 `parquet:"spf,optional"`
+}
+
 // MarketSnapshot is one row of market_snapshots: the market as of one grid
 // point.
 type MarketSnapshot struct {
-	MarketID      string   `parquet:"market_id,dict"`
-	Ref           string   `parquet:"ref,dict"`
-	SecondsBefore int32    `parquet:"seconds_before"`
-	SnapshotTime  int64    `parquet:"snapshot_time,timestamp(millisecond:utc)"`
-	LastUpdatePt  *int64   `parquet:"last_update_pt,optional,timestamp(millisecond:utc)"`
-	MarketStatus  string   `parquet:"market_status,dict"`
-	InPlay        bool     `parquet:"in_play"`
-	BackOverround *float64 `parquet:"back_overround,optional"`
-	LayOverround  *float64 `parquet:"lay_overround,optional"`
-	TotalMatched  float64  `parquet:"total_matched"`
-	NActive       int32    `parquet:"n_active"`
+	MarketID       string   `parquet:"market_id,dict"`
+	Ref            string   `parquet:"ref,dict"`
+	SecondsBefore  int32    `parquet:"seconds_before"`
+	SnapshotTime   int64    `parquet:"snapshot_time,timestamp(millisecond:utc)"`
+	LastUpdatePt   *int64   `parquet:"last_update_pt,optional,timestamp(millisecond:utc)"`
+	MarketStatus   string   `parquet:"market_status,dict"`
+	InPlay         bool     `parquet:"in_play"`
+	BackOverround  *float64 `parquet:"back_overround,optional"`
+	LayOverround   *float64 `parquet:"lay_overround,optional"`
+	TradedVolume   float64  `parquet:"traded_volume"`
+	NActiveRunners int32    `parquet:"n_active_runners"`
 }
 
 // Order is one row of orders: one unmatched-order update ("uo" entry) of
@@ -334,8 +381,8 @@ type Order struct {
 	Persistence         string  `parquet:"persistence,dict"`
 	OrderType           string  `parquet:"order_type,dict"`
 	Status              string  `parquet:"status,dict"`
-	PlacedDate          *int64  `parquet:"placed_date,optional,timestamp(millisecond:utc)"`
-	MatchedDate         *int64  `parquet:"matched_date,optional,timestamp(millisecond:utc)"`
+	PlacedTime          *int64  `parquet:"placed_time,optional,timestamp(millisecond:utc)"`
+	MatchedTime         *int64  `parquet:"matched_time,optional,timestamp(millisecond:utc)"`
 	AvgPriceMatched     float64 `parquet:"avg_price_matched"`
 	SizeMatched         float64 `parquet:"size_matched"`
 	SizeRemaining       float64 `parquet:"size_remaining"`
@@ -367,7 +414,8 @@ type File struct {
 }
 
 // Rows holds every table's rows for one market, sorted as written: by seq,
-// snapshots by (selection_id, handicap, ref, seconds_before DESC).
+// snapshots by (selection_id, handicap, ref, seconds_before DESC),
+// runner updates by (selection_id, handicap, seq).
 // Market is nil for a market seen only on an order stream.
 type Rows struct {
 	MarketID          string
@@ -380,10 +428,11 @@ type Rows struct {
 	MarketStatuses  []string
 	Trades          Chunked[Trade]
 	Snapshots       Chunked[Snapshot]
+	RunnerUpdates   Chunked[RunnerUpdate]
 	MarketSnapshots []MarketSnapshot
 	Orders          []Order
-	// EventTypeID and Date are the Hive partition: the event type ("0"
-	// when unknown) and the UTC date of market_time (of the first publish
+	// EventTypeID and Date are the Hive partition: the event type (Market's
+	// EventTypeID in decimal, "0" when unknown or not a number) and the UTC date of market_time (of the first publish
 	// time when the market has none).
 	EventTypeID string
 	Date        string
@@ -401,6 +450,7 @@ func (r *Rows) Bytes() int64 {
 		int64(r.LadderDeltas.Len())*int64(unsafe.Sizeof(LadderDelta{})) +
 		int64(r.Trades.Len())*int64(unsafe.Sizeof(Trade{})) +
 		int64(r.Snapshots.Len())*int64(unsafe.Sizeof(Snapshot{})) +
+		int64(r.RunnerUpdates.Len())*(int64(unsafe.Sizeof(RunnerUpdate{}))+6*8) +
 		int64(len(r.MarketSnapshots))*(int64(unsafe.Sizeof(MarketSnapshot{}))+16) +
 		int64(len(r.Orders))*(int64(unsafe.Sizeof(Order{}))+16)
 	if r.Market != nil {
@@ -412,7 +462,7 @@ func (r *Rows) Bytes() int64 {
 // Len is the number of rows over every table.
 func (r *Rows) Len() int {
 	n := len(r.Runners) + len(r.MarketDefinitions) + len(r.RunnerDefinitions) + r.LadderDeltas.Len() +
-		r.Trades.Len() + r.Snapshots.Len() + len(r.MarketSnapshots) + len(r.Orders)
+		r.Trades.Len() + r.Snapshots.Len() + r.RunnerUpdates.Len() + len(r.MarketSnapshots) + len(r.Orders)
 	if r.Market != nil {
 		n++
 	}

@@ -1,10 +1,15 @@
 package tables_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"cmp"
+	"compress/bzip2"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -431,8 +436,8 @@ func TestTradedVolume(t *testing.T) {
 				name      string
 				got, want float64
 			}{
-				{"total_matched", mk.TotalMatched, total[preplay] + total[sp] + total[inPlay]},
-				{"total_matched_preplay", mk.TotalMatchedPreplay, total[preplay]},
+				{"traded_volume", mk.TradedVolume, total[preplay] + total[sp] + total[inPlay]},
+				{"pp_traded_volume", mk.PpTradedVolume, total[preplay]},
 				{"sp_traded_volume", mk.SpTradedVolume, total[sp]},
 				{"ip_traded_volume", mk.IpTradedVolume, total[inPlay]},
 			} {
@@ -466,7 +471,7 @@ func TestTradedVolume(t *testing.T) {
 				if want == nil {
 					want = &[3]float64{}
 				}
-				for p, got := range []float64{ru.PpVolume, ru.SpTradedVolume, ru.IpVolume} {
+				for p, got := range []float64{ru.PpTradedVolume, ru.SpTradedVolume, ru.IpTradedVolume} {
 					if math.Abs(got-want[p]) > 0.005 || !isCents(got) {
 						t.Errorf("runner %d: phase %d volume %v, want %v in cents", ru.SelectionID, p, got, want[p])
 					}
@@ -677,4 +682,315 @@ func opt(s *tables.Snapshot, f tables.SnapshotFields, v float64) any {
 		return nil
 	}
 	return v
+}
+
+// TestLocalTime checks market_time_local and off_time_local against the
+// definition's timezone read with the standard library: an Australian
+// market (UTC+10, no summer time in Queensland) and a British one in
+// summer time.
+func TestLocalTime(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		lines func(t *testing.T) [][]byte
+		zone  string
+	}{
+		{"AU horse racing", func(t *testing.T) [][]byte { return sharedBz2(t, "data/historic/1.205822330.bz2") }, "Australia/Queensland"},
+		{"GB greyhounds in April", func(t *testing.T) [][]byte { return testdataTape(t, "1.197931750") }, "Europe/London"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lines := c.lines(t)
+			m := one(t, replay(t, lines, tables.Grid{})).Market
+			if m.Timezone != c.zone {
+				t.Fatalf("timezone %q, the case expects %q", m.Timezone, c.zone)
+			}
+			loc, err := time.LoadLocation(c.zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const wall = "2006-01-02 15:04:05.000"
+			for _, x := range []struct {
+				name       string
+				utc, local *int64
+			}{{"market_time", m.MarketTime, m.MarketTimeLocal}, {"off_time", m.OffTime, m.OffTimeLocal}} {
+				if x.utc == nil {
+					if x.local != nil {
+						t.Errorf("%s_local set without %s", x.name, x.name)
+					}
+					continue
+				}
+				want := time.UnixMilli(*x.utc).In(loc).Format(wall)
+				if x.local == nil {
+					t.Fatalf("%s_local null, want %s", x.name, want)
+				}
+				if got := time.UnixMilli(*x.local).UTC().Format(wall); got != want {
+					t.Errorf("%s_local %s, want %s (%s UTC)", x.name, got, want, time.UnixMilli(*x.utc).UTC().Format(wall))
+				}
+				if *x.local == *x.utc {
+					t.Errorf("%s_local equals the UTC time: a weak case", x.name)
+				}
+			}
+		})
+	}
+}
+
+// TestPostOffGrid checks the default grid's first minute after the off:
+// taken for a market that turns in play (its in-play book), not for one
+// that is only suspended (its book no longer moves), never for the
+// scheduled reference, and replaced by Options.PostOff.
+func TestPostOffGrid(t *testing.T) {
+	after := func(r *tables.Rows) (off, sched map[int32]bool, inPlay int) {
+		off, sched = map[int32]bool{}, map[int32]bool{}
+		for _, s := range r.Snapshots.All() {
+			if s.SecondsBefore >= 0 {
+				continue
+			}
+			if s.Ref == tables.RefOff {
+				off[s.SecondsBefore] = true
+				if s.InPlay {
+					inPlay++
+				}
+			} else {
+				sched[s.SecondsBefore] = true
+			}
+		}
+		return off, sched, inPlay
+	}
+	horse := testdataTape(t, "BASIC-1.132153978")
+	r := replayOpts(t, horse, tables.Options{})
+	if r.Market.OffTimeSource != tables.OffInPlay {
+		t.Fatalf("off_time_source %s: the case must turn in play", r.Market.OffTimeSource)
+	}
+	off, sched, inPlay := after(r)
+	if len(off) != 60 || !off[-1] || !off[-60] || len(sched) != 0 {
+		t.Errorf("in-play market: %d off points after the off (want -1..-60), %d scheduled ones (want 0)", len(off), len(sched))
+	}
+	if inPlay == 0 {
+		t.Error("no post-off snapshot is in play")
+	}
+	ms := 0
+	for _, m := range r.MarketSnapshots {
+		if m.Ref == tables.RefOff && m.SecondsBefore < 0 {
+			ms++
+		}
+	}
+	if ms != 60 {
+		t.Errorf("%d market snapshots after the off, want 60", ms)
+	}
+	r = replayOpts(t, horse, tables.Options{PostOff: tables.Grid{{-10, -30, 10}}})
+	if off, _, _ := after(r); len(off) != 3 || !off[-10] || !off[-20] || !off[-30] {
+		t.Errorf("PostOff -10:-30:10 gave off points %v", off)
+	}
+	r = replayOpts(t, horse, tables.Options{PostOff: tables.Grid{}})
+	if off, _, _ := after(r); len(off) != 0 {
+		t.Errorf("an empty PostOff gave off points %v", off)
+	}
+	r = replayOpts(t, greyhound(t, "1.195395446"), tables.Options{})
+	if off, sched, _ := after(r); len(off) != 0 || len(sched) != 0 {
+		t.Errorf("suspended-only market: points after the off %v, scheduled %v; want none", off, sched)
+	}
+}
+
+// TestRaceFieldsOnSharedData parses every market and runner name of the
+// shared greyhound tar, the AU horse race and the bundled tapes, and
+// checks each parsed value against its name: a number only where the
+// name starts with it, a distance only where the name holds it, and the
+// race key shared by the WIN and PLACE markets of one race.
+func TestRaceFieldsOnSharedData(t *testing.T) {
+	var all []*tables.Rows
+	f, err := os.Open(testenv.Shared(t, greyhoundTar))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(h.Name, ".bz2") {
+			continue
+		}
+		data, err := io.ReadAll(bzip2.NewReader(tr))
+		if err != nil {
+			t.Fatalf("%s: %v", h.Name, err)
+		}
+		all = append(all, replay(t, splitLines(data), tables.Grid{})...)
+	}
+	all = append(all, replay(t, sharedBz2(t, "data/historic/1.205822330.bz2"), tables.Grid{})...)
+	for _, name := range []string{"1.197931750", "1.197931751", "BASIC-1.132153978"} {
+		all = append(all, replay(t, testdataTape(t, name), tables.Grid{})...)
+	}
+	races := map[string]map[string]int{} // race_key -> market_type -> markets
+	var parsed, numbered int
+	for _, r := range all {
+		m := r.Market
+		if m == nil {
+			continue
+		}
+		name := m.MarketName
+		if m.RaceNumber != nil && !strings.HasPrefix(name, fmt.Sprintf("R%d ", *m.RaceNumber)) {
+			t.Errorf("%s %q: race_number %d", m.MarketID, name, *m.RaceNumber)
+		}
+		if d := m.RaceDistanceM; d != nil {
+			parsed++
+			if *d < 100 || *d > 10000 {
+				t.Errorf("%s %q: race_distance_m %d", m.MarketID, name, *d)
+			}
+			if m.MarketType == "WIN" && !strings.Contains(name, "m") {
+				t.Errorf("%s %q: a distance from a name with no unit", m.MarketID, name)
+			}
+		} else if m.RaceNumber != nil || m.RaceClass != nil {
+			t.Errorf("%s %q: race number or class without a distance", m.MarketID, name)
+		}
+		if m.MarketType == "WIN" && m.RaceDistanceM == nil && name != "" {
+			t.Errorf("%s: WIN market %q not parsed", m.MarketID, name)
+		}
+		if m.RaceKey == nil {
+			t.Errorf("%s: no race_key", m.MarketID)
+			continue
+		}
+		if races[*m.RaceKey] == nil {
+			races[*m.RaceKey] = map[string]int{}
+		}
+		races[*m.RaceKey][m.MarketType]++
+		for _, ru := range r.Runners {
+			if ru.RunnerNameClean == nil {
+				if ru.RunnerName != "" {
+					t.Errorf("%s %q: no clean name", m.MarketID, ru.RunnerName)
+				}
+				continue
+			}
+			want := *ru.RunnerNameClean
+			if ru.RunnerNumber != nil {
+				numbered++
+				want = fmt.Sprintf("%d. %s", *ru.RunnerNumber, want)
+			}
+			if want != ru.RunnerName {
+				t.Errorf("%s: runner %q parsed as %q", m.MarketID, ru.RunnerName, want)
+			}
+		}
+	}
+	pairs := 0
+	for k, types := range races {
+		if types["WIN"] > 1 || types["PLACE"] > 1 {
+			t.Errorf("race_key %s holds %v", k, types)
+		}
+		if types["WIN"] == 1 && types["PLACE"] == 1 {
+			pairs++
+		}
+	}
+	if parsed < 15 || numbered < 100 || pairs < 10 {
+		t.Errorf("%d distances, %d runner numbers, %d WIN+PLACE races: a weak case", parsed, numbered, pairs)
+	}
+	t.Logf("%d markets: %d distances, %d runner numbers, %d WIN+PLACE races", len(all), parsed, numbered, pairs)
+}
+
+// TestSPPools checks the snapshots' and runners' SP pools at the off
+// against the spb and spl ladders replayed from the raw JSON up to the
+// off's line.
+func TestSPPools(t *testing.T) {
+	lines := greyhound(t, "1.195395453")
+	raw := decodeRaw(t, lines)
+	offLine, _, _ := wantOffLine(raw)
+	spb, spl := map[int64]map[float64]float64{}, map[int64]map[float64]float64{}
+	set := func(m map[int64]map[float64]float64, id int64, l [][2]float64) {
+		if m[id] == nil {
+			m[id] = map[float64]float64{}
+		}
+		for _, ps := range l {
+			if ps[1] == 0 {
+				delete(m[id], ps[0])
+			} else {
+				m[id][ps[0]] = ps[1]
+			}
+		}
+	}
+	for _, l := range raw[:offLine] {
+		for _, mc := range l.MC {
+			for _, rc := range mc.RC {
+				set(spb, rc.ID, rc.Spb)
+				set(spl, rc.ID, rc.Spl)
+			}
+		}
+	}
+	sum := func(m map[float64]float64) float64 {
+		var s float64
+		for _, v := range m {
+			s += v
+		}
+		return math.Round(s*100) / 100
+	}
+	r := one(t, replay(t, lines, tables.DefaultGrid()))
+	checked := 0
+	for _, s := range r.Snapshots.All() {
+		if s.Ref != tables.RefOff || s.SecondsBefore != 0 {
+			continue
+		}
+		if s.SpBackStake != sum(spl[s.SelectionID]) || s.SpLayLiability != sum(spb[s.SelectionID]) {
+			t.Errorf("%d at the off: SP pools %v / %v, want %v / %v", s.SelectionID, s.SpBackStake, s.SpLayLiability,
+				sum(spl[s.SelectionID]), sum(spb[s.SelectionID]))
+		}
+		if s.SpBackStake > 0 {
+			checked++
+		}
+	}
+	for _, ru := range r.Runners {
+		if ru.SpBackStake != sum(spl[ru.SelectionID]) || ru.SpLayLiability != sum(spb[ru.SelectionID]) {
+			t.Errorf("runner %d: SP pools %v / %v, want %v / %v", ru.SelectionID, ru.SpBackStake, ru.SpLayLiability,
+				sum(spl[ru.SelectionID]), sum(spb[ru.SelectionID]))
+		}
+	}
+	if checked == 0 {
+		t.Error("no runner has an SP back stake at the off: a weak case")
+	}
+}
+
+// TestRunnerUpdatesAsOf checks that an as-of lookup in runner_updates (the
+// last row with pt <= t) gives each scheduled-reference snapshot's state,
+// which TestSnapshotsAsOf checks against the raw JSON; and that the rows
+// are in (selection_id, handicap, seq) order.
+func TestRunnerUpdatesAsOf(t *testing.T) {
+	r := one(t, replay(t, greyhound(t, "1.195395427"), tables.DefaultGrid()))
+	ups := r.RunnerUpdates.All()
+	if len(ups) == 0 {
+		t.Fatal("no runner updates")
+	}
+	if !slices.IsSortedFunc(ups, func(a, b tables.RunnerUpdate) int {
+		return cmp.Or(cmp.Compare(a.SelectionID, b.SelectionID), cmp.Compare(a.Handicap, b.Handicap), cmp.Compare(a.Seq, b.Seq))
+	}) {
+		t.Fatal("runner_updates not in (selection_id, handicap, seq) order")
+	}
+	checked := 0
+	for _, s := range r.Snapshots.All() {
+		if s.Ref != tables.RefScheduled {
+			continue
+		}
+		var at *tables.RunnerUpdate
+		for i := range ups {
+			u := &ups[i]
+			if u.SelectionID == s.SelectionID && u.Handicap == s.Handicap && u.Pt <= s.SnapshotTime {
+				at = u
+			}
+		}
+		if at == nil {
+			t.Fatalf("%d %d: no update as of the snapshot", s.SelectionID, s.SecondsBefore)
+		}
+		back := opt(&s, tables.HasBackPrice1, s.BackPrice1)
+		ltp := opt(&s, tables.HasLtp, s.Ltp)
+		if ptr(at.BackPrice1) != back || ptr(at.Ltp) != ltp || at.TradedVolume != s.TradedVolume || at.RunnerStatus != s.RunnerStatus {
+			t.Fatalf("%d %d: update %v %v %v %s, snapshot %v %v %v %s", s.SelectionID, s.SecondsBefore,
+				ptr(at.BackPrice1), ptr(at.Ltp), at.TradedVolume, at.RunnerStatus, back, ltp, s.TradedVolume, s.RunnerStatus)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no scheduled snapshots")
+	}
+	if r := replayOpts(t, greyhound(t, "1.195395427"), tables.Options{NoRunnerUpdates: true}); r.RunnerUpdates.Len() != 0 {
+		t.Errorf("NoRunnerUpdates: %d rows", r.RunnerUpdates.Len())
+	}
 }

@@ -45,7 +45,10 @@ func browse(t *testing.T, bin, url string, flags ...string) (stdout string, cons
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0", "--window-size=1280,3000"}, flags...)
+		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0", "--window-size=1280,3000",
+		// The page unpacks its data asynchronously: let it finish (virtual
+		// time runs as fast as the page allows, this is no wait).
+		"--virtual-time-budget=30000"}, flags...)
 	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -134,8 +137,9 @@ func drawn(svg string) bool {
 // sees: no console message or script error, every chart drawn, the
 // summary's figures equal to markets.csv and orders.csv to the cent, and
 // the chosen market's view listing exactly that market's orders.
-// Screenshots land in the test's temp dir; set TAPEDECK_REPORT_SCREENSHOT
-// to a path to keep the greyhound one (docs/report.png is made so).
+// Screenshots (the page's top, and the chosen market alone) land in the
+// test's temp dir; set TAPEDECK_REPORT_SCREENSHOT to a path to keep the
+// greyhound ones (docs/report.png and docs/report-market.png are made so).
 func TestReportInBrowser(t *testing.T) {
 	bin := chromium(t)
 	cases := []struct {
@@ -260,13 +264,20 @@ func TestReportInBrowser(t *testing.T) {
 			if st, err := os.Stat(shot); err != nil || st.Size() < 10000 {
 				t.Fatalf("screenshot %s: %v", shot, err)
 			}
+			marketShot := filepath.Join(filepath.Dir(shot), "market.png")
+			browse(t, bin, "file://"+file+"#market="+chosen+"&focus", "--screenshot="+marketShot, "--hide-scrollbars", "--window-size=1280,1400")
+			if st, err := os.Stat(marketShot); err != nil || st.Size() < 10000 {
+				t.Fatalf("screenshot %s: %v (a blank page is smaller)", marketShot, err)
+			}
 			if keep := os.Getenv("TAPEDECK_REPORT_SCREENSHOT"); keep != "" && c.name == "greyhounds" {
-				b, err := os.ReadFile(shot)
-				if err == nil {
-					err = os.WriteFile(keep, b, 0o644)
-				}
-				if err != nil {
-					t.Fatal(err)
+				for from, to := range map[string]string{shot: keep, marketShot: strings.TrimSuffix(keep, ".png") + "-market.png"} {
+					b, err := os.ReadFile(from)
+					if err == nil {
+						err = os.WriteFile(to, b, 0o644)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			t.Logf("report %s, screenshot %s", file, shot)

@@ -71,16 +71,10 @@ type Data struct {
 // present.
 func Load(dir string) (*Data, error) {
 	d := &Data{}
+	if err := Complete(dir, d); err != nil {
+		return nil, err
+	}
 	var err error
-	if d.Run, err = readRun(dir); err != nil {
-		return nil, err
-	}
-	if d.Orders, err = readParquet[Order](dir, "orders.parquet", true); err != nil {
-		return nil, err
-	}
-	if d.Markets, err = readParquet[Market](dir, "markets.parquet", true); err != nil {
-		return nil, err
-	}
 	if d.Info, err = readParquet[MarketInfo](dir, MarketInfoFile, false); err != nil {
 		return nil, err
 	}
@@ -91,6 +85,22 @@ func Load(dir string) (*Data, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// Complete reads into d the run, orders and markets of results directory
+// dir, as written there, so that the report's numbers are the tables'.
+func Complete(dir string, d *Data) error {
+	var err error
+	if d.Run, err = readRun(dir); err != nil {
+		return err
+	}
+	if d.Orders, err = readParquet[Order](dir, "orders.parquet", true); err != nil {
+		return err
+	}
+	if d.Markets, err = readParquet[Market](dir, "markets.parquet", true); err != nil {
+		return err
+	}
+	return nil
 }
 
 func readParquet[T any](dir, name string, required bool) ([]T, error) {

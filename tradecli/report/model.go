@@ -61,7 +61,7 @@ type page struct {
 	Fill       fillStats
 	Best       []Market
 	Worst      []Market
-	Data       template.JS
+	Data       template.HTML // gzipped JSON in base64: nothing to escape
 	CSS        template.CSS
 	Script     template.JS
 }

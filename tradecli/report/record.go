@@ -246,46 +246,71 @@ func thin(pts []point, n int) []point {
 	return append(out, pts[len(pts)-1])
 }
 
-// Write writes the recorded price series, market information and the
-// orders' fills into dir (PricesFile, MarketInfoFile, FillsFile).
-func (r *Recorder) Write(dir string, orders []*engine.Order) error {
+// Write writes into dir what the run recorded (MarketInfoFile, PricesFile
+// for the runners orders were placed on, FillsFile) and returns it as a
+// Data without orders and markets, for Complete.
+func (r *Recorder) Write(dir string, orders []*engine.Order) (*Data, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var (
-		infos  []MarketInfo
-		prices []PriceRow
-	)
+	d := &Data{Info: []MarketInfo{}, Prices: []PriceRow{}, Fills: []FillRow{}}
+	type runnerKey struct {
+		market string
+		id     int64
+		hc     float64
+	}
+	traded := map[runnerKey]bool{}
+	for _, o := range orders {
+		traded[runnerKey{o.MarketID(), o.SelectionID(), o.Handicap()}] = true
+		for _, f := range o.Matched() {
+			d.Fills = append(d.Fills, FillRow{MarketID: o.MarketID(), OrderID: int64(o.ID()), At: f.Pt, Price: f.Price, Size: f.Size})
+		}
+	}
 	var recs []*marketRec
 	for _, u := range r.units {
 		recs = append(recs, u.list...)
 	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].info.MarketID < recs[j].info.MarketID })
+	n := 0
 	for _, m := range recs {
-		infos = append(infos, m.info)
 		for _, rr := range m.runners {
+			if traded[runnerKey{m.info.MarketID, rr.id, rr.hc}] {
+				n += min(len(rr.pts), MaxPoints)
+			}
+		}
+	}
+	// Sized once: growing a slice of tens of thousands of rows cost more
+	// than writing them.
+	d.Prices = make([]PriceRow, 0, n)
+	for _, m := range recs {
+		d.Info = append(d.Info, m.info)
+		for _, rr := range m.runners {
+			// The report draws the runners the strategy traded; keeping
+			// only theirs keeps a long run's prices small.
+			if !traded[runnerKey{m.info.MarketID, rr.id, rr.hc}] {
+				continue
+			}
 			for _, p := range thin(rr.pts, MaxPoints) {
-				prices = append(prices, PriceRow{MarketID: m.info.MarketID, SelectionID: rr.id, Handicap: rr.hc, RunnerName: rr.name,
+				d.Prices = append(d.Prices, PriceRow{MarketID: m.info.MarketID, SelectionID: rr.id, Handicap: rr.hc, RunnerName: rr.name,
 					At: p.at, Back: p.back, Lay: p.lay, LTP: p.ltp})
 			}
 		}
 	}
-	var fills []FillRow
-	for _, o := range orders {
-		for _, f := range o.Matched {
-			fills = append(fills, FillRow{MarketID: o.MarketID, OrderID: int64(o.ID), At: f.Pt, Price: f.Price, Size: f.Size})
-		}
+	if err := writeParquet(filepath.Join(dir, MarketInfoFile), d.Info); err != nil {
+		return nil, err
 	}
-	if err := writeParquet(filepath.Join(dir, MarketInfoFile), infos); err != nil {
-		return err
+	if err := writeParquet(filepath.Join(dir, PricesFile), d.Prices); err != nil {
+		return nil, err
 	}
-	if err := writeParquet(filepath.Join(dir, PricesFile), prices); err != nil {
-		return err
+	if err := writeParquet(filepath.Join(dir, FillsFile), d.Fills); err != nil {
+		return nil, err
 	}
-	return writeParquet(filepath.Join(dir, FillsFile), fills)
+	return d, nil
 }
 
 func writeParquet[T any](path string, rows []T) error {
-	if err := parquet.WriteFile(path, rows, parquet.Compression(&parquet.Zstd)); err != nil {
+	// The default codec, as for orders and markets: a fresh ZSTD encoder
+	// allocates an 8 MiB window, which cost more than the whole report.
+	if err := parquet.WriteFile(path, rows); err != nil {
 		return fmt.Errorf("report: write %s: %w", path, err)
 	}
 	return nil

@@ -16,7 +16,20 @@
   var consoleError = console.error;
   console.error = function () { fail([].join.call(arguments, " ")); consoleError.apply(console, arguments); };
 
-  var D = JSON.parse(document.getElementById("report-data").textContent);
+  // The data is gzipped JSON in base64 (report.html.tmpl); start runs once
+  // it is read.
+  var src = document.getElementById("report-data").textContent.trim();
+  if (typeof DecompressionStream !== "function") {
+    fail("this browser cannot unpack the report's data (no DecompressionStream): open it in a current Chrome, Edge, Firefox or Safari");
+    return;
+  }
+  var bin = atob(src), bytes = new Uint8Array(bin.length);
+  for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text()
+    .then(function (text) { start(JSON.parse(text)); })
+    .catch(function (e) { fail(e && e.stack || e); });
+
+  function start(D) {
   var SVG = "http://www.w3.org/2000/svg";
   function col(cols) { var o = {}; cols.forEach(function (c, i) { o[c] = i; }); return o; }
   var M = col(D.mcols), O = col(D.ocols);
@@ -155,7 +168,10 @@
   // (a step line each, on the tick ladder) around the strategy's orders,
   // with its orders, their fills and the off.
   function chart(m, s, orders) {
-    var sel = s[0], hc = s[1], t = s[2], dt = s[3], bk = s[4], ly = s[5], lt = s[6];
+    var sel = s[0], hc = s[1], t = s[2], dt = s[3];
+    // Prices are changes of tick index + 1 (0 none): add them up.
+    function undelta(a) { var v = 0; return a.map(function (d) { v += d; return v - 1; }); }
+    var bk = undelta(s[4]), ly = undelta(s[5]), lt = undelta(s[6]);
     var ts = [];
     dt.forEach(function (d) { t += d * 100; ts.push(t); });
     var mine = orders.filter(function (o) { return o[O.selection_id] === sel && o[O.handicap] === hc; });
@@ -258,9 +274,17 @@
     document.querySelectorAll("#market-table tr.sel").forEach(function (r) { r.classList.remove("sel"); });
     var row = document.querySelector('#market-table tr[data-market="' + id + '"]');
     if (row) row.classList.add("sel");
-    if (h) document.getElementById("market-view").scrollIntoView();
+    // "&focus" shows the market's view alone: a link to share, a page to
+    // print or screenshot.
+    var focus = /(^|[#&])focus\b/.test(location.hash);
+    document.body.classList.toggle("focus", focus);
+    if (h && !focus) document.getElementById("market-view").scrollIntoView();
   }
   window.addEventListener("hashchange", route);
   route();
   document.documentElement.setAttribute("data-ready", "1");
+  // When the page became usable, in ms from navigation: docs/report.md
+  // quotes it for a 10,000-market report.
+  document.documentElement.setAttribute("data-ready-ms", String(Math.round(performance.now())));
+  }
 })();

@@ -16,9 +16,12 @@ const RunFile = "run.json"
 // parameters, inputs and model, and the summary exactly as the command
 // printed it. It holds no secrets: a live run's credentials never reach it.
 type Run struct {
-	Command    string   `json:"command"`
-	Strategy   string   `json:"strategy"`
-	Params     []string `json:"params,omitempty"`
+	Command  string   `json:"command"`
+	Strategy string   `json:"strategy"`
+	Params   []string `json:"params,omitempty"`
+	// Sweep and Shard are trade backtest's --sweep flags and --shard.
+	Sweep      []string `json:"sweep,omitempty"`
+	Shard      string   `json:"shard,omitempty"`
 	Inputs     []string `json:"inputs"`
 	Model      string   `json:"model"`
 	Commission float64  `json:"commission"`

@@ -49,6 +49,7 @@ type parquetFlags struct {
 	dest    string
 	tables  string
 	grid    string
+	postOff string
 	workers int
 	shard   string
 	force   bool
@@ -63,7 +64,8 @@ func newParquetCmd() *cobra.Command {
 		Short: "Turn tapes and Betfair archives into a partitioned Parquet dataset",
 		Long: `parquet replays every market of every input once through the market cache and
 writes the tables markets, runners, market_definitions, runner_definitions,
-ladder_deltas, trades, snapshots, market_snapshots, orders and files under
+ladder_deltas, trades, snapshots, runner_updates, market_snapshots, orders
+and files under
 DEST (a directory or s3://bucket/prefix) as
 
   DEST/<table>/event_type_id=<id>/date=<YYYY-MM-DD of market_time>/part-<batch>.parquet
@@ -79,7 +81,9 @@ runs with K = 0..N-1 over the same INPUTs cover every tape exactly once.
 
 --grid replaces the snapshot grid: comma-separated FROM:TO:STEP spans in
 seconds before the reference (scheduled start and the off), negative to
-reach into play; "" takes no snapshots.`,
+reach into play; "" takes no snapshots. --post-off-grid adds points after the
+off (negative) for the off reference of markets that turn in play; ""
+adds none.`,
 		Example: `  tapedeck convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
   tapedeck convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
 		Args: cli.RequireInputs,
@@ -89,8 +93,9 @@ reach into play; "" takes no snapshots.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.dest, "output", "o", "", "destination directory or s3://bucket/prefix (required)")
-	fl.StringVar(&f.tables, "tables", "all", "comma-separated tables to write (files is always written)")
+	fl.StringVar(&f.tables, "tables", "", "comma-separated tables to write, or all (default: all but runner_updates; files is always written)")
 	fl.StringVar(&f.grid, "grid", tables.DefaultGridSpec, "snapshot grid, FROM:TO:STEP,... in seconds before the reference")
+	fl.StringVar(&f.postOff, "post-off-grid", tables.DefaultPostOffSpec, "snapshot points after the off for markets that turn in play, FROM:TO:STEP,...")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "tapes processed at once")
 	fl.StringVar(&f.shard, "shard", "", "K/N: process only tapes whose name hashes to K of N (K from 0)")
 	fl.BoolVar(&f.force, "force", false, "redo inputs the files table already lists")
@@ -151,9 +156,10 @@ type parquetRun struct {
 
 // parquetSettings are the flags once checked.
 type parquetSettings struct {
-	sel   map[string]bool
-	grid  tables.Grid
-	shard shard.Shard
+	sel     map[string]bool
+	grid    tables.Grid
+	postOff tables.Grid
+	shard   shard.Shard
 }
 
 // parseParquetFlags checks the flags; its errors are usage errors (exit 2).
@@ -171,6 +177,9 @@ func parseParquetFlags(f parquetFlags) (parquetSettings, error) {
 	}
 	if ps.grid, err = tables.ParseGrid(f.grid); err != nil {
 		return ps, &cli.UsageError{Err: fmt.Errorf("--grid: %w", err)}
+	}
+	if ps.postOff, err = tables.ParseGrid(f.postOff); err != nil {
+		return ps, &cli.UsageError{Err: fmt.Errorf("--post-off-grid: %w", err)}
 	}
 	if ps.shard, err = shard.Parse(f.shard); err != nil {
 		return ps, &cli.UsageError{Err: err}
@@ -246,8 +255,9 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	j.rules = &tape.Rules{Strict: f.strict, Log: j.log, Warnings: 1}
 	j.walker = tape.NewWalker(f.workers, j.rules, tape.Sources{Store: store.Options{S3: f.s3.WithLogger(j.log)},
 		Seen: func(url string, o store.Object) { j.objects.Store(url, o) }})
-	j.topts = tables.Options{Grid: ps.grid, NoLadderDeltas: !ps.sel[parquet.TableLadderDeltas],
-		NoSnapshots: !ps.sel[parquet.TableSnapshots] && !ps.sel[parquet.TableMarketSnapshots]}
+	j.topts = tables.Options{Grid: ps.grid, PostOff: ps.postOff, NoLadderDeltas: !ps.sel[parquet.TableLadderDeltas],
+		NoSnapshots:     !ps.sel[parquet.TableSnapshots] && !ps.sel[parquet.TableMarketSnapshots],
+		NoRunnerUpdates: !ps.sel[parquet.TableRunnerUpdates]}
 
 	prog := newParquetProgress(os.Stderr, j.run, totalBytes(args), start)
 	defer prog.stop()
@@ -330,7 +340,7 @@ func (j *parquetJob) startWriters() {
 	j.all = make([]*parquet.Writer, workers)
 	for i := range j.all {
 		j.all[i] = parquet.NewWriter(parquet.Options{Store: j.st, Prefix: j.prefix, Tables: j.ps.sel, Version: cli.Version(),
-			Grid: j.ps.grid.String(), Batch: fmt.Sprintf("%s-%s-w%d", j.ps.shard.Tag(), runID, i), MaxRows: maxRows,
+			Grid: j.ps.grid.String(), PostOff: j.ps.postOff.String(), Batch: fmt.Sprintf("%s-%s-w%d", j.ps.shard.Tag(), runID, i), MaxRows: maxRows,
 			MaxBytes: byteBudget / int64(workers)})
 		j.slots <- &parquetSlot{w: j.all[i]}
 	}
