@@ -150,6 +150,10 @@ type Executor interface {
 	// Settle is called at the market's CLOSED update b; a simulated
 	// executor settles every order there.
 	Settle(b *book.Market)
+	// Flush is called at the end of each cycle of the market: what was
+	// submitted during it may go out together (one request per kind, as
+	// Betfair's instruction limits allow).
+	Flush()
 }
 
 // simRequest is a request waiting out its simulated latency.
@@ -273,3 +277,6 @@ func (x *simExecutor) Observe(b *book.Market, now int64, _ func(Report)) {
 func (x *simExecutor) Settle(b *book.Market) {
 	x.model.Settle(b, x.st.states)
 }
+
+// Flush does nothing: each simulated request waits out its own latency.
+func (x *simExecutor) Flush() {}

@@ -18,8 +18,15 @@ import "github.com/tapedeck/tapedeck/engine/book"
 // with book bk.
 func (u *unit) newMarket(sl *slot, bk *book.Market) *marketState {
 	st := &marketState{sl: sl, id: bk.ID, bk: bk}
-	st.x = &simExecutor{st: st, model: u.cfg.NewExecution(), lat: u.lat}
+	if u.bet != nil {
+		st.x = newBettingExecutor(u.bet, st)
+	} else {
+		st.x = &simExecutor{st: st, model: u.cfg.NewExecution(), lat: u.lat}
+	}
 	st.report = func(r Report) { u.apply(st, r) }
+	if u.adopted != nil {
+		u.adoptInto(st)
+	}
 	return st
 }
 

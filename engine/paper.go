@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
@@ -43,32 +44,13 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 	}
 	run, stop := context.WithCancel(ctx)
 	defer stop()
-	units := map[string]*unit{}
-	var list []*unit
+	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}}
 	done := false
-	var one esa.Message
 	cfg.Stream.Handler = func(_ []byte, m *esa.Message) error {
-		if m.Op != esa.OpMCM {
-			return nil
+		if err := d.message(m); err != nil {
+			return err
 		}
-		for i := range m.MC {
-			u := units[string(m.MC[i].ID)]
-			if u == nil {
-				var err error
-				if u, err = newUnit(&cfg.Config); err != nil {
-					return err
-				}
-				u.start()
-				units[string(m.MC[i].ID)] = u
-				list = append(list, u)
-			}
-			// Each market's loop sees its own changes only, as it would
-			// reading the market's tape.
-			one = *m
-			one.MC = m.MC[i : i+1]
-			u.message(&one)
-		}
-		if len(cfg.MarketIDs) > 0 && closed(units, cfg.MarketIDs) {
+		if len(cfg.MarketIDs) > 0 && d.closed(cfg.MarketIDs) {
 			done = true
 			stop()
 		}
@@ -79,8 +61,101 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 		return nil, fmt.Errorf("engine: paper stream: %w", err)
 	}
 	err = c.Run(run)
+	res := d.result(start)
+	if done || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		// Asked to stop, or finished: not a failure.
+		err = nil
+	}
+	return res, err
+}
+
+// streamDriver feeds a live stream to the event loop: one unit per market,
+// as a backtest replays each market's tape through its own, so that a
+// strategy written for backtests runs unchanged. Paper and Live share it;
+// they differ only in what executes the orders.
+type streamDriver struct {
+	cfg   *Config
+	units map[string]*unit
+	list  []*unit
+	// bet, when set, sends orders to the Betting API (live); adopt are
+	// the earlier run's orders to take in as markets appear.
+	bet   *BettingConfig
+	adopt []betting.CurrentOrder
+	one   esa.Message
+	// now is the latest publish time seen, the clock answers are
+	// delivered at.
+	now int64
+}
+
+// message hands one decoded stream message to the loops it concerns; the
+// order stream's changes go to the loop of their market.
+func (d *streamDriver) message(m *esa.Message) error {
+	d.now = max(d.now, m.Pt)
+	switch m.Op {
+	case esa.OpMCM:
+		for i := range m.MC {
+			u, err := d.unit(m.MC[i].ID)
+			if err != nil {
+				return err
+			}
+			// Each market's loop sees its own changes only, as it would
+			// reading the market's tape.
+			d.one = *m
+			d.one.MC = m.MC[i : i+1]
+			u.message(&d.one)
+		}
+	case esa.OpOCM:
+		for i := range m.OC {
+			if u := d.units[string(m.OC[i].ID)]; u != nil {
+				d.one = *m
+				d.one.OC = m.OC[i : i+1]
+				u.orderMessage(&d.one)
+			}
+		}
+	}
+	return nil
+}
+
+// unit returns the loop of market id, starting it on first sight.
+func (d *streamDriver) unit(id []byte) (*unit, error) {
+	if u := d.units[string(id)]; u != nil {
+		return u, nil
+	}
+	u, err := newUnit(d.cfg)
+	if err != nil {
+		return nil, err
+	}
+	u.bet = d.bet
+	var mine []betting.CurrentOrder
+	for _, c := range d.adopt {
+		if c.MarketID == string(id) {
+			mine = append(mine, c)
+		}
+	}
+	u.adopt(mine)
+	u.start()
+	d.units[string(id)] = u
+	d.list = append(d.list, u)
+	return u, nil
+}
+
+// advance hands every loop the answers its executors hold.
+func (d *streamDriver) advance() {
+	for _, u := range d.list {
+		u.now = max(u.now, d.now)
+		for _, sts := range u.list {
+			for _, st := range sts {
+				st.x.Advance(u.now, st.report)
+				st.x.Flush()
+			}
+		}
+	}
+}
+
+// result finishes every loop and collects what they traded.
+func (d *streamDriver) result(start time.Time) *Result {
 	var res Result
-	for _, u := range list {
+	for _, u := range d.list {
 		u.finish()
 		u.results(&res, func(m MarketResult, orders []*Order) {
 			res.Markets = append(res.Markets, m)
@@ -105,17 +180,13 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 		return a.Slot < b.Slot
 	})
 	res.Wall = time.Since(start)
-	if done || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
-		// Asked to stop, or finished: not a failure.
-		err = nil
-	}
-	return &res, err
+	return &res
 }
 
 // closed reports whether every market of ids has been seen and closed.
-func closed(units map[string]*unit, ids []string) bool {
+func (d *streamDriver) closed(ids []string) bool {
 	for _, id := range ids {
-		u := units[id]
+		u := d.units[id]
 		if u == nil {
 			return false
 		}

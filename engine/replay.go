@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/tape"
@@ -320,8 +321,14 @@ type unit struct {
 	lat   Latency
 	cache *book.MarketCache
 	obs   Observer
-	dec   *esa.Decoder
-	msg   esa.Message
+	// betting, when set, sends orders to the Betting API instead of
+	// simulating them (live trading).
+	bet *BettingConfig
+	// adopted are the orders of earlier runs, by market, waiting for
+	// their market's first book.
+	adopted map[string][]betting.CurrentOrder
+	dec     *esa.Decoder
+	msg     esa.Message
 	// markets holds, per market id, one state per slot (in slot order).
 	markets map[string][]*marketState
 	list    [][]*marketState
@@ -552,6 +559,7 @@ func (u *unit) cycle(st *marketState, isNew bool) {
 	if ok {
 		u.call(sl, st, "ProcessMarketBook", func() { sl.strat.ProcessMarketBook(m) })
 	}
+	st.x.Flush()
 }
 
 // housekeep completes live orders with nothing left (flumine's

@@ -577,3 +577,11 @@ func (c *Client) call(ctx context.Context, endpoint, method string, params, out 
 	}
 	return nil
 }
+
+// LimitSize is a placement instruction's limit size (0 for the BSP types).
+func (in PlaceInstruction) LimitSize() float64 {
+	if in.LimitOrder == nil {
+		return 0
+	}
+	return in.LimitOrder.Size
+}

@@ -1,0 +1,271 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/tapedeck/tapedeck/engine/betting"
+	"github.com/tapedeck/tapedeck/engine/book"
+)
+
+// BettingConfig configures the executors that send orders to Betfair's
+// Betting API (or a local exchange's) for live trading.
+type BettingConfig struct {
+	// Ctx bounds every request.
+	Ctx    context.Context
+	Client *betting.Client
+	// Session is the run's token in customerRefs (RequestRef); Seq numbers
+	// the run's requests, shared by every market.
+	Session string
+	Seq     *atomic.Uint64
+	// Attempts is how many times a placement whose answer was lost is sent
+	// (with its customerRef); default 3.
+	Attempts int
+	// Wake, when set, is called from a request's goroutine once its answer
+	// waits: the driver then lets the loop take it (Advance).
+	Wake func()
+	Log  *slog.Logger
+}
+
+// answer is what a request's goroutine brings back; the loop turns it into
+// reports on its own goroutine (a replacement's new order is made there).
+type answer struct {
+	kind   RequestKind
+	orders []*Order
+	prices []float64 // replace: the new prices
+	place  *betting.PlaceReport
+	cancel *betting.CancelReport
+	update *betting.UpdateReport
+	repl   *betting.ReplaceReport
+	err    error
+}
+
+// bettingExecutor sends one strategy instance's requests in one market:
+// what the loop submits during a cycle goes out at its end (Flush), one
+// request per kind, placements in runs of 200 and the others of 60.
+type bettingExecutor struct {
+	cfg     *BettingConfig
+	st      *marketState
+	queue   []Request
+	answers chan answer
+}
+
+var _ Executor = (*bettingExecutor)(nil)
+
+func newBettingExecutor(cfg *BettingConfig, st *marketState) *bettingExecutor {
+	return &bettingExecutor{cfg: cfg, st: st, answers: make(chan answer, 64)}
+}
+
+func (x *bettingExecutor) Submit(r Request) { x.queue = append(x.queue, r) }
+
+// Flush sends what was submitted, one goroutine per request.
+func (x *bettingExecutor) Flush() {
+	if len(x.queue) == 0 {
+		return
+	}
+	var place []placing
+	var cancel, update, replace []Request
+	for _, r := range x.queue {
+		switch r.Kind {
+		case PlaceRequest:
+			place = append(place, placing{r.Order, instruction(r.Order)})
+		case CancelRequest:
+			cancel = append(cancel, r)
+		case UpdateRequest:
+			update = append(update, r)
+		case ReplaceRequest:
+			replace = append(replace, r)
+		}
+	}
+	clear(x.queue)
+	x.queue = x.queue[:0]
+	market, sref := x.st.id, x.st.sl.ref
+	for _, b := range betting.Batches(place, betting.MaxPlaceInstructions) {
+		req := betting.PlaceRequest{MarketID: market, CustomerRef: x.ref(), CustomerStrategyRef: sref}
+		orders := make([]*Order, len(b))
+		for i, p := range b {
+			orders[i] = p.Order
+			req.Instructions = append(req.Instructions, p.Instruction)
+		}
+		x.send(func(ctx context.Context) answer {
+			rep, err := x.cfg.Client.PlaceResolved(ctx, req, max(x.cfg.Attempts, 3))
+			return answer{kind: PlaceRequest, orders: orders, place: rep, err: err}
+		})
+	}
+	for _, b := range betting.Batches(cancel, betting.MaxCancelInstructions) {
+		req := betting.CancelRequest{MarketID: market, CustomerRef: x.ref()}
+		orders := make([]*Order, len(b))
+		for i, r := range b {
+			orders[i] = r.Order
+			req.Instructions = append(req.Instructions, betting.CancelInstruction{BetID: r.Order.s.BetID, SizeReduction: r.SizeReduction})
+		}
+		x.send(func(ctx context.Context) answer {
+			rep, err := x.cfg.Client.CancelOrders(ctx, req)
+			return answer{kind: CancelRequest, orders: orders, cancel: rep, err: err}
+		})
+	}
+	for _, b := range betting.Batches(update, betting.MaxUpdateInstructions) {
+		req := betting.UpdateRequest{MarketID: market, CustomerRef: x.ref()}
+		orders := make([]*Order, len(b))
+		for i, r := range b {
+			orders[i] = r.Order
+			req.Instructions = append(req.Instructions, betting.UpdateInstruction{BetID: r.Order.s.BetID, NewPersistenceType: r.Persistence.String()})
+		}
+		x.send(func(ctx context.Context) answer {
+			rep, err := x.cfg.Client.UpdateOrders(ctx, req)
+			return answer{kind: UpdateRequest, orders: orders, update: rep, err: err}
+		})
+	}
+	for _, b := range betting.Batches(replace, betting.MaxReplaceInstructions) {
+		req := betting.ReplaceRequest{MarketID: market, CustomerRef: x.ref()}
+		orders := make([]*Order, len(b))
+		prices := make([]float64, len(b))
+		for i, r := range b {
+			orders[i], prices[i] = r.Order, r.Price
+			req.Instructions = append(req.Instructions, betting.ReplaceInstruction{BetID: r.Order.s.BetID, NewPrice: r.Price})
+		}
+		x.send(func(ctx context.Context) answer {
+			rep, err := x.cfg.Client.ReplaceOrders(ctx, req)
+			return answer{kind: ReplaceRequest, orders: orders, prices: prices, repl: rep, err: err}
+		})
+	}
+}
+
+// placing pairs an order with the instruction that places it.
+type placing struct {
+	Order       *Order
+	Instruction betting.PlaceInstruction
+}
+
+func (x *bettingExecutor) ref() string {
+	return RequestRef(x.cfg.Session, x.cfg.Seq.Add(1))
+}
+
+func (x *bettingExecutor) send(call func(context.Context) answer) {
+	go func() {
+		a := call(x.cfg.Ctx)
+		x.answers <- a
+		if x.cfg.Wake != nil {
+			x.cfg.Wake()
+		}
+	}()
+}
+
+// instruction is the placeOrders instruction of an order.
+func instruction(o *Order) betting.PlaceInstruction {
+	s := &o.s
+	in := betting.PlaceInstruction{OrderType: s.Type.String(), SelectionID: s.SelectionID, Handicap: s.Handicap,
+		Side: s.Side.String(), CustomerOrderRef: s.CustomerRef}
+	switch s.Type {
+	case Limit:
+		lo := &betting.LimitOrder{Size: s.Size, Price: s.Price, PersistenceType: s.Persistence.String(), MinFillSize: s.MinFillSize}
+		if s.FillOrKill {
+			lo.TimeInForce, lo.PersistenceType = "FILL_OR_KILL", ""
+		}
+		in.LimitOrder = lo
+	case LimitOnClose:
+		in.LimitOnCloseOrder = &betting.LimitOnCloseOrder{Liability: s.Liability, Price: s.Price}
+	case MarketOnClose:
+		in.MarketOnCloseOrder = &betting.MarketOnCloseOrder{Liability: s.Liability}
+	}
+	return in
+}
+
+// Advance delivers every answer that has arrived, on the loop's goroutine.
+func (x *bettingExecutor) Advance(now int64, report func(Report)) {
+	for {
+		select {
+		case a := <-x.answers:
+			x.deliver(a, now, report)
+		default:
+			return
+		}
+	}
+}
+
+// Observe delivers answers too: the exchange matches, the engine does not.
+func (x *bettingExecutor) Observe(_ *book.Market, now int64, report func(Report)) {
+	x.Advance(now, report)
+}
+
+// Settle does nothing: settlement comes from listClearedOrders.
+func (x *bettingExecutor) Settle(*book.Market) {}
+
+// deliver turns an answer into reports. Sizes are never taken from an
+// answer: only the exchange's cumulative views (the order stream) set
+// them, so an answer overtaken by the stream cannot count twice.
+func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
+	if a.err != nil && errors.Is(a.err, betting.ErrOutcomeUnknown) {
+		for _, o := range a.orders {
+			report(Report{Kind: NoAnswer, Order: o, At: now, Request: a.kind})
+		}
+		return
+	}
+	code := errorCode(a.err)
+	failed := map[RequestKind]ReportKind{PlaceRequest: PlaceFailed, CancelRequest: CancelFailed, UpdateRequest: UpdateFailed, ReplaceRequest: ReplaceFailed}[a.kind]
+	ok := map[RequestKind]ReportKind{PlaceRequest: Placed, CancelRequest: Cancelled, UpdateRequest: Updated}[a.kind]
+	for i, o := range a.orders {
+		var status string
+		var icode betting.InstructionErrorCode
+		switch {
+		case a.place != nil && i < len(a.place.InstructionReports):
+			ir := a.place.InstructionReports[i]
+			status, icode = ir.Status, ir.ErrorCode
+			if a.err == nil && ir.Status == "SUCCESS" {
+				if ir.BetID == "" {
+					// Placed, bet id not known yet: the order stream tells.
+					report(Report{Kind: NoAnswer, Order: o, At: now, Request: PlaceRequest})
+				} else {
+					report(Report{Kind: Placed, Order: o, At: now, BetID: ir.BetID})
+				}
+				continue
+			}
+		case a.cancel != nil && i < len(a.cancel.InstructionReports):
+			status, icode = a.cancel.InstructionReports[i].Status, a.cancel.InstructionReports[i].ErrorCode
+		case a.update != nil && i < len(a.update.InstructionReports):
+			status, icode = a.update.InstructionReports[i].Status, a.update.InstructionReports[i].ErrorCode
+		case a.repl != nil && i < len(a.repl.InstructionReports):
+			ir := a.repl.InstructionReports[i]
+			status, icode = ir.Status, ir.ErrorCode
+			if a.err == nil && ir.Status == "SUCCESS" && ir.PlaceInstructionReport != nil {
+				// The new bet is a new order of the strategy, made here on
+				// the loop's goroutine.
+				n := &Order{s: OrderState{ID: x.st.nextID, Slot: o.s.Slot, Strategy: o.s.Strategy, MarketID: o.s.MarketID,
+					SelectionID: o.s.SelectionID, Handicap: o.s.Handicap, Side: o.s.Side, Type: Limit, Price: a.prices[i],
+					Size: ir.PlaceInstructionReport.Instruction.LimitSize(), Persistence: o.s.Persistence, CreatedAt: now, DeadHeat: 1, Status: Pending}}
+				n.s.CustomerRef = OrderRef(x.st.sl.ref, n.s.ID)
+				report(Report{Kind: Replaced, Order: o, At: now, New: n, BetID: ir.PlaceInstructionReport.BetID})
+				continue
+			}
+		}
+		if a.err == nil && status == "SUCCESS" {
+			report(Report{Kind: ok, Order: o, At: now})
+			continue
+		}
+		c := code
+		if icode != "" && icode != betting.InstrErrorInOrder {
+			c = string(icode)
+		}
+		report(Report{Kind: failed, Order: o, At: now, ErrorCode: c})
+	}
+}
+
+// errorCode names a request's failure as the order's ErrorCode.
+func errorCode(err error) string {
+	var ee *betting.ExecutionError
+	var ae *betting.APIError
+	var le *betting.LimitError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ee):
+		return string(ee.Code)
+	case errors.As(err, &ae):
+		return ae.Code
+	case errors.As(err, &le):
+		return "NOT_SENT"
+	}
+	return "REQUEST_FAILED"
+}

@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/tapedeck/tapedeck/engine/betting"
+	"github.com/tapedeck/tapedeck/engine/esa"
+)
+
+// LiveConfig configures Live.
+type LiveConfig struct {
+	// Config is the strategy (NewExecution is not used: the exchange
+	// executes), the commission and the log.
+	Config
+	// Stream is the market and order stream (set both subscriptions);
+	// Live sets its Handler.
+	Stream esa.ClientConfig
+	// Betting sends the orders; Live sets its Ctx, Seq and Wake.
+	Betting BettingConfig
+	// MarketIDs, when set, end the run by itself once every one of them
+	// has closed.
+	MarketIDs []string
+}
+
+// Live trades a strategy on Betfair (or a local exchange): the market
+// stream feeds the same loop as Paper and Replay, the Betting API executes
+// the orders, and the order stream says what became of them. Before any
+// strategy runs, the orders an earlier run left (listCurrentOrders for the
+// strategies' customerStrategyRefs) are adopted. It runs until ctx ends,
+// the stream fails for good, or every market of cfg.MarketIDs has closed.
+//
+// Not yet done here: controls beyond the strategy's limits, the journal,
+// the kill switch, cancelling on stop, settlement from listClearedOrders.
+func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
+	start := time.Now()
+	if cfg.NewStrategy == nil && cfg.NewStrategies == nil || cfg.Betting.Client == nil {
+		return nil, errors.New("engine: Live needs NewStrategy (or NewStrategies) and a betting client")
+	}
+	if cfg.Stream.Market == nil || cfg.Stream.Order == nil {
+		return nil, errors.New("engine: Live needs both the market and the order subscription")
+	}
+	probe, err := newUnit(&cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, sl := range probe.slots {
+		refs = append(refs, sl.ref)
+	}
+	left, err := cfg.Betting.Client.ListCurrentOrders(ctx, betting.CurrentOrdersFilter{CustomerStrategyRefs: refs, OrderProjection: "EXECUTABLE"})
+	if err != nil {
+		return nil, fmt.Errorf("engine: live: orders left by an earlier run: %w", err)
+	}
+	run, stop := context.WithCancel(ctx)
+	defer stop()
+	wake := make(chan struct{}, 1)
+	bet := cfg.Betting
+	bet.Ctx, bet.Seq = ctx, new(atomic.Uint64)
+	bet.Wake = func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}, bet: &bet, adopt: left}
+	// The stream client reads on its own goroutine; the loop runs here, so
+	// that answers are taken between messages, not only when one comes.
+	lines := make(chan []byte, 1024)
+	cfg.Stream.Handler = func(line []byte, m *esa.Message) error {
+		if m.Op != esa.OpMCM && m.Op != esa.OpOCM {
+			return nil
+		}
+		select {
+		case lines <- append([]byte(nil), line...):
+		case <-run.Done():
+		}
+		return nil
+	}
+	c, err := esa.NewClient(cfg.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("engine: live stream: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- c.Run(run) }()
+	dec := esa.NewDecoder()
+	var msg esa.Message
+	done := false
+loop:
+	for {
+		select {
+		case line := <-lines:
+			if err := dec.Decode(line, &msg); err != nil {
+				continue // the stream client has logged it
+			}
+			if err := d.message(&msg); err != nil {
+				stop()
+				<-errc
+				return d.result(start), err
+			}
+			if len(cfg.MarketIDs) > 0 && d.closed(cfg.MarketIDs) {
+				done = true
+				stop()
+			}
+		case <-wake:
+			d.advance()
+		case err = <-errc:
+			break loop
+		}
+	}
+	d.advance()
+	res := d.result(start)
+	if done || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		err = nil
+	}
+	return res, err
+}
