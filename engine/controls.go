@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tapedeck/tapedeck/engine/book"
+	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
 // Betfair's minimums in GBP: a bet's stake, or failing that its payout
@@ -17,38 +18,38 @@ const (
 // (order validation, market validation, strategy exposure and trade counts)
 // and returns the first violation's message, or "".
 func (u *unit) checkPlace(st *marketState, o *Order) string {
-	switch o.Type {
+	switch o.s.Type {
 	case Limit:
-		if !(o.Size > 0) || Round2(o.Size) != o.Size {
-			return fmt.Sprintf("order size %g is not a positive amount of at most 2 decimals", o.Size)
+		if !(o.s.Size > 0) || Round2(o.s.Size) != o.s.Size {
+			return fmt.Sprintf("order size %g is not a positive amount of at most 2 decimals", o.s.Size)
 		}
-		if _, ok := book.Tick(o.Price); !ok {
-			return fmt.Sprintf("price %g is not on the price ladder", o.Price)
+		if _, ok := book.Tick(o.s.Price); !ok {
+			return fmt.Sprintf("price %g is not on the price ladder", o.s.Price)
 		}
-		if o.Size < MinBetSize && o.Price*o.Size < MinBetPayout {
-			return fmt.Sprintf("order size %g is below the minimum bet %g and payout %g", o.Size, MinBetSize, MinBetPayout)
+		if o.s.Size < MinBetSize && o.s.Price*o.s.Size < MinBetPayout {
+			return fmt.Sprintf("order size %g is below the minimum bet %g and payout %g", o.s.Size, MinBetSize, MinBetPayout)
 		}
-		if o.MinFillSize < 0 || o.MinFillSize > o.Size && !o.FillOrKill {
-			return fmt.Sprintf("min fill size %g is outside 0..size", o.MinFillSize)
+		if o.s.MinFillSize < 0 || o.s.MinFillSize > o.s.Size && !o.s.FillOrKill {
+			return fmt.Sprintf("min fill size %g is outside 0..size", o.s.MinFillSize)
 		}
 	case LimitOnClose:
-		if _, ok := book.Tick(o.Price); !ok {
-			return fmt.Sprintf("price %g is not on the price ladder", o.Price)
+		if _, ok := book.Tick(o.s.Price); !ok {
+			return fmt.Sprintf("price %g is not on the price ladder", o.s.Price)
 		}
 		fallthrough
 	case MarketOnClose:
-		if !(o.Liability > 0) || Round2(o.Liability) != o.Liability {
-			return fmt.Sprintf("liability %g is not a positive amount of at most 2 decimals", o.Liability)
+		if !(o.s.Liability > 0) || Round2(o.s.Liability) != o.s.Liability {
+			return fmt.Sprintf("liability %g is not a positive amount of at most 2 decimals", o.s.Liability)
 		}
 	}
-	if st.bk.Runner(o.SelectionID, o.Handicap) == nil {
-		return fmt.Sprintf("runner %d (handicap %g) is not in market %s", o.SelectionID, o.Handicap, st.id)
+	if st.bk.Runner(o.s.SelectionID, o.s.Handicap) == nil {
+		return fmt.Sprintf("runner %d (handicap %g) is not in market %s", o.s.SelectionID, o.s.Handicap, st.id)
 	}
-	if s := st.bk.Status(); s != "OPEN" {
-		return "market is not open (" + s + ")"
+	if s := st.bk.Status(); s != esa.MarketOpen {
+		return "market is not open (" + string(s) + ")"
 	}
 	l := st.sl.limits
-	c := st.ctx(o.SelectionID, o.Handicap)
+	c := st.ctx(o.s.SelectionID, o.s.Handicap)
 	if l.MaxTradeCount > 0 && c.trades >= l.MaxTradeCount {
 		return fmt.Sprintf("trade count %d reached the limit %d", c.trades, l.MaxTradeCount)
 	}
@@ -62,12 +63,12 @@ func (u *unit) checkPlace(st *marketState, o *Order) string {
 	if l.MaxSelectionExposure > 0 || l.MaxMarketExposure > 0 {
 		var sel, mkt float64
 		for _, x := range st.orders {
-			if x.Status == Pending || x.Status == Violation {
+			if x.s.Status == Pending || x.s.Status == Violation {
 				continue
 			}
 			e := x.openExposure()
 			mkt += e
-			if x.SelectionID == o.SelectionID && x.Handicap == o.Handicap {
+			if x.s.SelectionID == o.s.SelectionID && x.s.Handicap == o.s.Handicap {
 				sel += e
 			}
 		}
@@ -84,14 +85,14 @@ func (u *unit) checkPlace(st *marketState, o *Order) string {
 // openExposure is the exposure an order still carries: its matched part
 // and its unmatched remainder at its own price.
 func (o *Order) openExposure() float64 {
-	if o.Type != Limit {
-		return o.Liability
+	if o.s.Type != Limit {
+		return o.s.Liability
 	}
-	size := o.SizeMatched + o.SizeRemaining()
-	if o.Side == Lay {
-		p := o.Price
-		if o.SizeMatched > 0 && o.AvgPriceMatched > p {
-			p = o.AvgPriceMatched
+	size := o.s.SizeMatched + o.SizeRemaining()
+	if o.s.Side == Lay {
+		p := o.s.Price
+		if o.s.SizeMatched > 0 && o.s.AvgPriceMatched > p {
+			p = o.s.AvgPriceMatched
 		}
 		return (p - 1) * size
 	}

@@ -98,7 +98,7 @@ func TestDeterministic(t *testing.T) {
 			t.Fatalf("%d orders, want %d", len(r.Orders), len(a.Orders))
 		}
 		for i := range a.Orders {
-			x, y := *a.Orders[i], *r.Orders[i]
+			x, y := a.Orders[i].State(), r.Orders[i].State()
 			if !reflect.DeepEqual(x.Matched, y.Matched) || x.Profit != y.Profit || x.Status != y.Status || x.SizeLapsed != y.SizeLapsed {
 				t.Errorf("order %d differs: %v vs %v", i, &x, &y)
 			}
@@ -146,7 +146,8 @@ func TestControlsRecordViolations(t *testing.T) {
 	if len(c.orders) != len(want) {
 		t.Fatalf("%d orders", len(c.orders))
 	}
-	for i, o := range c.orders {
+	for i, oo := range c.orders {
+		o := oo.State()
 		if got := o.Status == engine.Violation; got != want[i] {
 			t.Errorf("order %d: status %s (%q), want violation %v", i, o.Status, o.Violation, want[i])
 		}
@@ -154,8 +155,8 @@ func TestControlsRecordViolations(t *testing.T) {
 			t.Errorf("order %d: violation without a reason", i)
 		}
 	}
-	if c.orders[3].CustomerRef != "controlled-3" {
-		t.Errorf("customer ref %q", c.orders[3].CustomerRef)
+	if c.orders[3].CustomerRef() != "controlled-3" {
+		t.Errorf("customer ref %q", c.orders[3].CustomerRef())
 	}
 }
 
@@ -222,16 +223,16 @@ func (v *mover) ProcessMarketBook(m *engine.Market) {
 }
 func (v *mover) ProcessOrders(m *engine.Market, _ []*engine.Order) {
 	switch {
-	case v.step == 0 && v.orig.Status == engine.Executable:
+	case v.step == 0 && v.orig.Status() == engine.Executable:
 		if m.Update(v.orig, engine.Persist) {
 			v.step++
 		}
-	case v.step == 1 && v.orig.Status == engine.Executable:
+	case v.step == 1 && v.orig.Status() == engine.Executable:
 		p, _ := engine.TicksAway(v.price, 5)
 		if m.Replace(v.orig, p) {
 			v.step++
 		}
-	case v.step == 2 && v.orig.ReplacedBy() != nil && v.orig.ReplacedBy().Status == engine.Executable:
+	case v.step == 2 && v.orig.ReplacedBy() != nil && v.orig.ReplacedBy().Status() == engine.Executable:
 		v.repl = v.orig.ReplacedBy()
 		if m.Cancel(v.repl, 0.5) {
 			v.step++
@@ -245,7 +246,7 @@ func TestUpdateReplaceCancel(t *testing.T) {
 	if v.step != 3 || v.repl == nil {
 		t.Fatalf("stopped at step %d", v.step)
 	}
-	o, n := v.orig, v.repl
+	o, n := v.orig.State(), v.repl.State()
 	// These greyhound markets have persistenceEnabled false: the update
 	// fails, as it does on Betfair, and the order keeps LAPSE.
 	if o.Status != engine.ExecutionComplete || o.SizeCancelled != 2 || o.Persistence != engine.Lapse {
@@ -299,7 +300,7 @@ func TestStartingPrice(t *testing.T) {
 		{0, 0},                             // LOC lay at 1.01: SP above the limit, nothing
 		{2, sp},                            // limit back, persistence MARKET_ON_CLOSE
 	} {
-		o := s.orders[i]
+		o := s.orders[i].State()
 		if o.Status == engine.Violation {
 			t.Fatalf("order %d: violation %s", i, o.Violation)
 		}
@@ -352,7 +353,8 @@ func TestFillOrKill(t *testing.T) {
 	if len(f.orders) != 3 {
 		t.Fatalf("%d orders", len(f.orders))
 	}
-	for i, o := range f.orders {
+	for i, oo := range f.orders {
+		o := oo.State()
 		if o.Status != engine.ExecutionComplete {
 			t.Errorf("order %d: %s, want EXECUTION_COMPLETE", i, o.Status)
 		}
@@ -364,10 +366,10 @@ func TestFillOrKill(t *testing.T) {
 		}
 	}
 	// At 1.01 a back takes whatever is offered: filled in full.
-	if o := f.orders[1]; o.SizeMatched != 2 || o.AvgPriceMatched < 1.01 {
+	if o := f.orders[1].State(); o.SizeMatched != 2 || o.AvgPriceMatched < 1.01 {
 		t.Errorf("back at 1.01: matched %g@%g", o.SizeMatched, o.AvgPriceMatched)
 	}
-	if o := f.orders[2]; o.ErrorCode != "INVALID_MIN_FILL_SIZE" || o.SizeMatched != 0 {
+	if o := f.orders[2].State(); o.ErrorCode != "INVALID_MIN_FILL_SIZE" || o.SizeMatched != 0 {
 		t.Errorf("min fill over size: error %q matched %g", o.ErrorCode, o.SizeMatched)
 	}
 }
@@ -404,7 +406,8 @@ func TestNonRunners(t *testing.T) {
 		engine.Config{NewStrategy: func() (engine.Strategy, error) { e = &early{}; return e, nil }})
 	removed := map[int64]bool{2329545: true, 49808340: true, 42011335: true}
 	voided := 0
-	for _, o := range e.orders {
+	for _, oo := range e.orders {
+		o := oo.State()
 		if removed[o.SelectionID] {
 			voided++
 			if o.SizeVoided != 2 || o.SizeMatched != 0 || len(o.Matched) != 0 || o.Profit != 0 {

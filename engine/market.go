@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -28,7 +27,7 @@ func (m *Market) Book() *book.Market { return m.st.bk }
 func (m *Market) Definition() *esa.MarketDefinition { return m.st.bk.Def }
 
 // Status returns the market status (OPEN, SUSPENDED, CLOSED...).
-func (m *Market) Status() string { return m.st.bk.Status() }
+func (m *Market) Status() esa.MarketStatus { return m.st.bk.Status() }
 
 // InPlay reports whether the latest definition says the market is in play.
 func (m *Market) InPlay() bool { return m.st.bk.Def != nil && m.st.bk.Def.InPlay }
@@ -119,28 +118,28 @@ type OrderRequest struct {
 // reason in Violation, not an error.
 func (m *Market) Place(req OrderRequest) *Order {
 	st, u := m.st, m.u
-	o := &Order{
+	o := &Order{s: OrderState{
 		ID: st.nextID, Slot: st.sl.idx, Strategy: st.sl.name, MarketID: st.id,
 		SelectionID: req.SelectionID, Handicap: req.Handicap, Side: req.Side, Type: req.Type,
 		Price: req.Price, Size: req.Size, Liability: req.Liability, Persistence: req.Persistence,
 		MinFillSize: req.MinFillSize, FillOrKill: req.FillOrKill,
 		CreatedAt: u.now, DeadHeat: 1,
-	}
+	}}
 	st.nextID++
-	o.CustomerRef = customerRef(st.sl.name, o.ID)
+	o.s.CustomerRef = OrderRef(st.sl.ref, o.s.ID)
 	if msg := u.checkPlace(st, o); msg != "" {
-		o.Status, o.Violation = Violation, msg
+		o.s.Status, o.s.Violation = Violation, msg
 		st.sl.violations++
-		st.orders = append(st.orders, o)
+		st.add(o)
 		return o
 	}
-	c := st.ctx(o.SelectionID, o.Handicap)
+	c := st.ctx(o.s.SelectionID, o.s.Handicap)
 	c.trades++
 	c.live++
-	o.Status, o.holdsLive = Pending, true
-	st.orders = append(st.orders, o)
+	o.s.Status, o.holdsLive = Pending, true
+	st.add(o)
 	st.live = append(st.live, o)
-	st.pending = append(st.pending, request{kind: reqPlace, o: o, at: u.now, delay: u.lat.Place + float64(m.BetDelay())})
+	st.x.Submit(Request{Kind: PlaceRequest, Order: o, At: u.now})
 	return o
 }
 
@@ -157,8 +156,8 @@ func (m *Market) Cancel(o *Order, sizeReduction float64) bool {
 	if !m.requestable(o) {
 		return false
 	}
-	o.Status, o.sizeReduction = Cancelling, sizeReduction
-	m.st.pending = append(m.st.pending, request{kind: reqCancel, o: o, at: m.u.now, delay: m.u.lat.Cancel})
+	o.s.Status = Cancelling
+	m.st.x.Submit(Request{Kind: CancelRequest, Order: o, At: m.u.now, SizeReduction: sizeReduction})
 	return true
 }
 
@@ -167,8 +166,8 @@ func (m *Market) Update(o *Order, p Persistence) bool {
 	if !m.requestable(o) {
 		return false
 	}
-	o.Status, o.newPersistence = Updating, p
-	m.st.pending = append(m.st.pending, request{kind: reqUpdate, o: o, at: m.u.now, delay: m.u.lat.Update})
+	o.s.Status, o.newPersistence = Updating, p
+	m.st.x.Submit(Request{Kind: UpdateRequest, Order: o, At: m.u.now, Persistence: p})
 	return true
 }
 
@@ -182,8 +181,8 @@ func (m *Market) Replace(o *Order, price float64) bool {
 	if _, ok := book.Tick(price); !ok {
 		return false
 	}
-	o.Status, o.newPrice = Replacing, price
-	m.st.pending = append(m.st.pending, request{kind: reqReplace, o: o, at: m.u.now, delay: m.u.lat.Replace + float64(m.BetDelay())})
+	o.s.Status = Replacing
+	m.st.x.Submit(Request{Kind: ReplaceRequest, Order: o, At: m.u.now, Price: price})
 	return true
 }
 
@@ -191,16 +190,13 @@ func (m *Market) Replace(o *Order, price float64) bool {
 // an executable limit order with a bet id, the market OPEN (flumine's
 // market validation control).
 func (m *Market) requestable(o *Order) bool {
-	return o != nil && o.MarketID == m.st.id && o.Status == Executable && o.Type == Limit && o.BetID != "" && m.Status() == "OPEN"
+	return o != nil && o.s.MarketID == m.st.id && o.s.Status == Executable && o.s.Type == Limit && o.s.BetID != "" && m.Status() == esa.MarketOpen
 }
 
-// customerRef builds an order's customer reference from the strategy name
-// (its first 15 characters, as flumine does) and the order id.
+// customerRef builds an order's customer order reference from the
+// strategy name and the order id (OrderRef of StrategyRef).
 func customerRef(name string, id int) string {
-	if len(name) > 15 {
-		name = name[:15]
-	}
-	return name + "-" + strconv.Itoa(id)
+	return OrderRef(StrategyRef(name), id)
 }
 
 // Available returns a runner's available-to-back or -to-lay ladder, best

@@ -20,7 +20,7 @@ type counter struct {
 
 func (c *counter) Book(b *book.Market, now int64) {
 	c.books[b.ID]++
-	c.last[b.ID] = b.Status()
+	c.last[b.ID] = string(b.Status())
 	if now < c.clock {
 		c.back = true
 	}
@@ -60,7 +60,7 @@ func TestObserverSeesEveryBook(t *testing.T) {
 			if books[m.MarketID] != m.Updates {
 				t.Errorf("event group %v: market %s: observer saw %d books, the replay counted %d updates", group, m.MarketID, books[m.MarketID], m.Updates)
 			}
-			if last[m.MarketID] != m.Status {
+			if last[m.MarketID] != string(m.Status) {
 				t.Errorf("event group %v: market %s: observer's last status %q, result's %q", group, m.MarketID, last[m.MarketID], m.Status)
 			}
 		}

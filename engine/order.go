@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
 // Side is the side of a bet: backing a selection to win, or laying it.
@@ -74,21 +76,25 @@ type Status uint8
 
 // Order statuses. Pending: accepted by the controls, waiting for its
 // placement to run; Executable: on the exchange with a part unmatched;
-// Cancelling, Updating, Replacing: a request is on its way; ExecutionComplete:
-// nothing left to match; Expired: ended by its time in force; Violation:
-// stopped by a control, never sent.
+// Cancelling, Updating, Replacing: a request is on its way; Unknown: a
+// request was sent and no answer came (a timeout, a lost reply), so the
+// order may or may not be on the exchange: it is never treated as failed
+// nor sent again, and the order stream or a lookup by its customerOrderRef
+// resolves it; ExecutionComplete: nothing left to match; Expired: ended by
+// its time in force; Violation: stopped by a control, never sent.
 const (
 	Pending Status = iota
 	Executable
 	Cancelling
 	Updating
 	Replacing
+	Unknown
 	ExecutionComplete
 	Expired
 	Violation
 )
 
-var statusNames = [...]string{"PENDING", "EXECUTABLE", "CANCELLING", "UPDATING", "REPLACING", "EXECUTION_COMPLETE", "EXPIRED", "VIOLATION"}
+var statusNames = [...]string{"PENDING", "EXECUTABLE", "CANCELLING", "UPDATING", "REPLACING", "UNKNOWN", "EXECUTION_COMPLETE", "EXPIRED", "VIOLATION"}
 
 // String returns the status's upper-case name, as flumine's enum names it.
 func (s Status) String() string {
@@ -100,7 +106,7 @@ func (s Status) String() string {
 
 // Live reports whether the order is still in play on the exchange or on its
 // way there (flumine's LIVE_STATUS).
-func (s Status) Live() bool { return s <= Replacing }
+func (s Status) Live() bool { return s <= Unknown }
 
 // Fill is one match: when (publish time of the book it came from, epoch ms),
 // at what price, for what size.
@@ -110,10 +116,12 @@ type Fill struct {
 	Size  float64
 }
 
-// Order is one order of one strategy in one market: what the strategy asked
-// for, what controls and execution made of it, and its settlement. Execution
-// models (engine/sim) change its exported state; strategies only read it.
-type Order struct {
+// OrderState is an order's ledger: what the strategy asked for, what
+// controls and execution made of it, and its settlement. Execution models
+// (engine/sim, the local exchange) change it through the pointer the event
+// loop hands them; a strategy never gets one and reads its orders through
+// Order's methods.
+type OrderState struct {
 	// ID is the order's number within its market, from 0 in placement order.
 	ID int
 	// Slot is which of the replay's strategy instances placed it (its
@@ -172,7 +180,7 @@ type Order struct {
 	// RunnerStatus is the runner's status at settlement (WINNER, LOSER,
 	// REMOVED, PLACED), DeadHeat the number of dead-heat winners (1 without
 	// a dead heat), Profit the order's settled profit before commission.
-	RunnerStatus string
+	RunnerStatus esa.RunnerStatus
 	DeadHeat     int
 	Profit       float64
 	Settled      bool
@@ -182,12 +190,16 @@ type Order struct {
 	MarketVersion int64
 	// BSPReconciled is set once the order has seen a reconciled book.
 	BSPReconciled bool
+}
 
-	// requested holds the size reduction of a pending cancel, the new
-	// persistence of a pending update, the new price of a pending replace.
-	sizeReduction  float64
+// Order is one order of one strategy in one market, as the strategy sees
+// it: every method reads, none changes it. The event loop owns its state
+// (one goroutine per loop), so strategy code needs no locks.
+type Order struct {
+	s OrderState
+
+	// newPersistence is the persistence a pending update asks for.
 	newPersistence Persistence
-	newPrice       float64
 	replacedBy     *Order
 	// holdsLive says the order counts in its runner's live trades.
 	holdsLive bool
@@ -195,7 +207,11 @@ type Order struct {
 
 // SizeRemaining is a limit order's unmatched, uncancelled, unlapsed,
 // unvoided size, rounded to 2 decimals; 0 for the BSP order types.
-func (o *Order) SizeRemaining() float64 {
+func (o *Order) SizeRemaining() float64 { return o.s.SizeRemaining() }
+
+// SizeRemaining is a limit order's unmatched, uncancelled, unlapsed,
+// unvoided size, rounded to 2 decimals; 0 for the BSP order types.
+func (o *OrderState) SizeRemaining() float64 {
 	if o.Type != Limit {
 		return 0
 	}
@@ -203,29 +219,33 @@ func (o *Order) SizeRemaining() float64 {
 }
 
 // AddFill records a match and recomputes size matched and average price.
-func (o *Order) AddFill(f Fill) {
+func (o *OrderState) AddFill(f Fill) {
 	o.Matched = append(o.Matched, f)
 	o.RecomputeMatched()
 }
 
 // RecomputeMatched recomputes SizeMatched and AvgPriceMatched from Matched
 // (after a reduction factor changed its prices, say).
-func (o *Order) RecomputeMatched() {
+func (o *OrderState) RecomputeMatched() {
 	o.SizeMatched, o.AvgPriceMatched = WAP(o.Matched)
 }
 
 // ElapsedSeconds is the time since the exchange accepted the order, by the
 // clock now (epoch ms); 0 while it is pending.
 func (o *Order) ElapsedSeconds(now int64) float64 {
-	if o.PlacedAt == 0 {
+	if o.s.PlacedAt == 0 {
 		return 0
 	}
-	return float64(now-o.PlacedAt) / 1000
+	return float64(now-o.s.PlacedAt) / 1000
 }
 
 // Exposure is the most the order can lose: its stake for a back, its
 // liability for a lay.
-func (o *Order) Exposure() float64 {
+func (o *Order) Exposure() float64 { return o.s.Exposure() }
+
+// Exposure is the most the order can lose: its stake for a back, its
+// liability for a lay.
+func (o *OrderState) Exposure() float64 {
 	switch o.Type {
 	case Limit:
 		if o.Side == Lay {
@@ -242,20 +262,22 @@ func (o *Order) ReplacedBy() *Order { return o.replacedBy }
 
 // String describes the order for logs.
 func (o *Order) String() string {
+	return o.s.String()
+}
+
+// String describes the order for logs.
+func (o *OrderState) String() string {
 	return fmt.Sprintf("%s %s/%d %s %s %g@%g %s", o.CustomerRef, o.MarketID, o.SelectionID, o.Side, o.Type, o.Size, o.Price, o.Status)
 }
 
-// complete marks the order ExecutionComplete at clock now.
-func (o *Order) complete(now int64) {
+// Complete marks the order ExecutionComplete at clock now (epoch ms);
+// execution models call it when an order can match no more.
+func (o *OrderState) Complete(now int64) {
 	if o.Status != ExecutionComplete {
 		o.Status = ExecutionComplete
 		o.CompletedAt = now
 	}
 }
-
-// Complete marks the order ExecutionComplete at clock now (epoch ms);
-// execution models call it when an order can match no more.
-func (o *Order) Complete(now int64) { o.complete(now) }
 
 // WAP returns the total size and the volume-weighted average price of fills,
 // each rounded to 2 decimals as flumine's wap does; (0, 0) when there are no

@@ -15,40 +15,6 @@ import (
 	"github.com/tapedeck/tapedeck/tape"
 )
 
-// Execution carries out a market's order requests, as the exchange would.
-// The engine calls it from the market's event loop only; one value serves
-// one strategy instance in one market, so strategies sharing a replay never
-// see each other's orders. engine/sim has the simulated ones.
-type Execution interface {
-	// Place runs a placement against b, the book as it stood before the
-	// update that released the request, at clock now. It sets the order's
-	// fills, queue-ahead, ErrorCode, and sizes voided, lapsed or cancelled,
-	// and reports whether the exchange accepted it.
-	Place(o *Order, b *book.Market, now int64) bool
-	// Cancel cancels size of o's remainder (all of it when size is 0) and
-	// reports success.
-	Cancel(o *Order, size float64, b *book.Market, now int64) bool
-	// Update changes o's persistence and reports success.
-	Update(o *Order, p Persistence, b *book.Market, now int64) bool
-	// Book runs after an update (not CLOSED) is applied to b: passive fills,
-	// lapses, non-runners, starting prices, on orders (the strategy
-	// instance's orders in the market, in placement order).
-	Book(b *book.Market, orders []*Order, now int64)
-	// Settle sets runner status, dead heats and profit on every order at
-	// the market's CLOSED update b.
-	Settle(b *book.Market, orders []*Order)
-}
-
-// Latency is how long each request takes to reach the exchange, in
-// seconds; place and replace add the market's bet delay. A request runs at
-// the first later update of its market more than that after it was made.
-type Latency struct {
-	Place, Cancel, Update, Replace float64
-}
-
-// FlumineLatency are flumine 2.13's simulated latencies (config.py).
-var FlumineLatency = Latency{Place: 0.120, Cancel: 0.170, Update: 0.150, Replace: 0.280}
-
 // Config configures Replay.
 type Config struct {
 	// NewStrategy returns a fresh strategy instance; it is called once per
@@ -109,7 +75,7 @@ type MarketResult struct {
 	MarketID    string
 	EventID     string
 	MarketType  string
-	Status      string // final status seen (CLOSED when settled)
+	Status      esa.MarketStatus // final status seen (CLOSED when settled)
 	Orders      int
 	Matched     int // orders with size matched > 0
 	SizeMatched float64
@@ -227,7 +193,7 @@ func Replay(ctx context.Context, inputs []string, cfg Config) (*Result, error) {
 		err = rules.Err()
 	}
 	sort.SliceStable(res.Orders, func(i, j int) bool {
-		a, b := res.Orders[i], res.Orders[j]
+		a, b := &res.Orders[i].s, &res.Orders[j].s
 		if a.MarketID != b.MarketID {
 			return a.MarketID < b.MarketID
 		}
@@ -372,26 +338,10 @@ type slot struct {
 	idx    int
 	strat  Strategy
 	name   string
+	ref    string // the strategy's customerStrategyRef
 	limits Limits
 
 	strategyErrs, violations int
-}
-
-type reqKind uint8
-
-const (
-	reqPlace reqKind = iota
-	reqCancel
-	reqUpdate
-	reqReplace
-)
-
-// request is an order request on its way to the exchange.
-type request struct {
-	kind  reqKind
-	o     *Order
-	at    int64   // clock when made, epoch ms
-	delay float64 // seconds
 }
 
 type runnerKey struct {
@@ -409,13 +359,16 @@ type runnerCtx struct {
 // marketState is everything the engine keeps about one market for one
 // strategy instance; the book is shared by all instances.
 type marketState struct {
-	sl      *slot
-	id      string
-	bk      *book.Market
-	exec    Execution
-	orders  []*Order
-	live    []*Order
-	pending []request
+	sl     *slot
+	id     string
+	bk     *book.Market
+	x      Executor
+	orders []*Order
+	// states are the orders' ledgers, for the execution model.
+	states []*OrderState
+	live   []*Order
+	// report applies an executor's report to this market's orders.
+	report  func(Report)
 	ctxs    []*runnerCtx
 	nextID  int
 	closed  bool
@@ -460,7 +413,7 @@ func newUnit(cfg *Config) (*unit, error) {
 	u := &unit{cfg: cfg, lat: cfg.Latency, cache: book.NewMarketCache(cfg.Cache), dec: esa.NewDecoder(),
 		markets: map[string][]*marketState{}}
 	for i, s := range strats {
-		sl := &slot{idx: i, strat: s, name: s.Name()}
+		sl := &slot{idx: i, strat: s, name: s.Name(), ref: StrategyRef(s.Name())}
 		if l, ok := s.(Limited); ok {
 			sl.limits = l.Limits()
 		}
@@ -517,7 +470,9 @@ func (u *unit) line(b []byte, tape string, n int) {
 	u.message(&u.msg)
 }
 
-// message processes one decoded tape line.
+// message processes one decoded stream message, from a tape or a live
+// stream: due requests against the books as they stand, then the update,
+// then each changed market's cycle.
 func (u *unit) message(msg *esa.Message) {
 	if msg.Op != esa.OpMCM || len(msg.MC) == 0 {
 		return
@@ -526,7 +481,7 @@ func (u *unit) message(msg *esa.Message) {
 	for i := range msg.MC {
 		for _, st := range u.lookup(msg.MC[i].ID) {
 			if !st.closed {
-				u.runDue(st)
+				st.x.Advance(u.now, st.report)
 			}
 		}
 	}
@@ -537,7 +492,7 @@ func (u *unit) message(msg *esa.Message) {
 		if isNew {
 			sts = make([]*marketState, len(u.slots))
 			for i, sl := range u.slots {
-				sts[i] = &marketState{sl: sl, id: bk.ID, bk: bk, exec: u.cfg.NewExecution()}
+				sts[i] = u.newMarket(sl, bk)
 			}
 			u.markets[bk.ID] = sts
 			u.list = append(u.list, sts)
@@ -577,14 +532,14 @@ func (u *unit) cycle(st *marketState, isNew bool) {
 	m := &Market{st: st, u: u}
 	if bk.Closed() {
 		st.closed = true
-		st.exec.Settle(bk, st.orders)
+		st.x.Settle(bk)
 		for _, o := range st.orders {
-			o.Settled = true
+			o.s.Settled = true
 		}
 		u.call(sl, st, "ProcessClosedMarket", func() { sl.strat.ProcessClosedMarket(m) })
 		return
 	}
-	st.exec.Book(bk, st.orders, u.now)
+	st.x.Observe(bk, u.now, st.report)
 	if len(st.orders) > 0 {
 		u.housekeep(st)
 		u.call(sl, st, "ProcessOrders", func() { sl.strat.ProcessOrders(m, st.orders) })
@@ -605,14 +560,14 @@ func (u *unit) housekeep(st *marketState) {
 	live := st.live[:0]
 	for _, o := range st.live {
 		switch {
-		case o.Status == ExecutionComplete || o.Status == Expired:
+		case o.s.Status == ExecutionComplete || o.s.Status == Expired:
 			u.complete(st, o)
-		case o.Status == Pending:
+		case o.s.Status == Pending:
 			live = append(live, o)
 			continue
-		case o.Type == Limit && o.SizeRemaining() == 0:
+		case o.s.Type == Limit && o.SizeRemaining() == 0:
 			u.complete(st, o)
-		case o.Type != Limit && o.BSPReconciled:
+		case o.s.Type != Limit && o.s.BSPReconciled:
 			u.complete(st, o)
 		default:
 			live = append(live, o)
@@ -625,91 +580,11 @@ func (u *unit) housekeep(st *marketState) {
 
 // complete marks o complete and frees its live trade slot.
 func (u *unit) complete(st *marketState, o *Order) {
-	o.complete(u.now)
+	o.s.Complete(u.now)
 	if o.holdsLive {
 		o.holdsLive = false
-		st.ctx(o.SelectionID, o.Handicap).live--
+		st.ctx(o.s.SelectionID, o.s.Handicap).live--
 	}
-}
-
-// runDue runs every request of the market whose latency has passed, in the
-// order they were made, against the book as it stands (the previous one).
-func (u *unit) runDue(st *marketState) {
-	if len(st.pending) == 0 {
-		return
-	}
-	keep := st.pending[:0]
-	due := make([]request, 0, len(st.pending))
-	for _, r := range st.pending {
-		// flumine compares timedelta.total_seconds() with the delay in
-		// floating point; so does this.
-		if float64((u.now-r.at)*1000)/1e6 > r.delay {
-			due = append(due, r)
-		} else {
-			keep = append(keep, r)
-		}
-	}
-	st.pending = keep
-	for _, r := range due {
-		u.execute(st, r)
-	}
-}
-
-func (u *unit) execute(st *marketState, r request) {
-	o, bk, ex := r.o, st.bk, st.exec
-	switch r.kind {
-	case reqPlace:
-		u.place(st, o)
-	case reqCancel:
-		if ex.Cancel(o, o.sizeReduction, bk, u.now) && o.SizeRemaining() == 0 {
-			u.complete(st, o)
-		} else {
-			o.Status = Executable
-		}
-	case reqUpdate:
-		if ex.Update(o, o.newPersistence, bk, u.now) {
-			o.Persistence = o.newPersistence
-		}
-		o.Status = Executable
-	case reqReplace:
-		before := o.SizeCancelled
-		if !ex.Cancel(o, 0, bk, u.now) {
-			o.Status = Executable
-			return
-		}
-		size := Round2(o.SizeCancelled - before)
-		u.complete(st, o)
-		n := &Order{ID: st.nextID, Slot: o.Slot, Strategy: o.Strategy, MarketID: o.MarketID, SelectionID: o.SelectionID,
-			Handicap: o.Handicap, Side: o.Side, Type: Limit, Price: o.newPrice, Size: size,
-			Persistence: o.Persistence, CreatedAt: r.at, DeadHeat: 1, Status: Pending}
-		n.CustomerRef = customerRef(st.sl.name, n.ID)
-		// As in flumine, the new order belongs to the original's trade: it
-		// takes no trade-count or live-trade slot, and it joins the
-		// market's orders only if the exchange accepts it.
-		if !u.place(st, n) {
-			// flumine sets the original executable again, its size cancelled.
-			o.Status = Executable
-			return
-		}
-		st.nextID++
-		o.replacedBy = n
-		st.orders = append(st.orders, n)
-		st.live = append(st.live, n)
-	}
-}
-
-// place runs a placement and sets the order's status from its outcome.
-func (u *unit) place(st *marketState, o *Order) bool {
-	ok := st.exec.Place(o, st.bk, u.now)
-	o.PlacedAt = u.now
-	o.QueueAheadAtPlace = o.QueueAhead
-	if !ok {
-		u.complete(st, o)
-		return false
-	}
-	o.BetID = fmt.Sprintf("%s-%d", st.id, o.ID)
-	o.Status = Executable
-	return true
 }
 
 // results adds the unit's counters to res and hands each strategy
@@ -736,10 +611,10 @@ func (u *unit) marketResult(st *marketState) MarketResult {
 	}
 	var p float64
 	for _, o := range st.orders {
-		if o.SizeMatched > 0 {
+		if o.s.SizeMatched > 0 {
 			mr.Matched++
-			mr.SizeMatched += o.SizeMatched
-			p += o.Profit
+			mr.SizeMatched += o.s.SizeMatched
+			p += o.s.Profit
 		}
 	}
 	mr.SizeMatched = Round2(mr.SizeMatched)

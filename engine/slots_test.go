@@ -13,7 +13,8 @@ import (
 
 // orderLine is everything a run decides about an order but its slot, for
 // comparing runs.
-func orderLine(o *engine.Order) string {
+func orderLine(ro *engine.Order) string {
+	o := ro.State()
 	return fmt.Sprintf("%s %d %s %d %g %s %s %s %g %g %g %d %d %d %s %s %s %v %g %g %g %g %g %g %s %d %g %v",
 		o.MarketID, o.ID, o.CustomerRef, o.SelectionID, o.Handicap, o.Side, o.Type, o.Persistence, o.Price, o.Size,
 		o.Liability, o.CreatedAt, o.PlacedAt, o.CompletedAt, o.Status, o.Violation, o.ErrorCode, o.Matched,
@@ -87,7 +88,7 @@ func TestSlotsEqualSeparateRuns(t *testing.T) {
 					want = append(want, orderLine(o))
 				}
 				for _, o := range shared.Orders {
-					if o.Slot == i {
+					if o.Slot() == i {
 						got = append(got, orderLine(o))
 					}
 				}

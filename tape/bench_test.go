@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tapedeck/tapedeck/internal/testenv"
 )
 
 // tarMembers returns the compressed bytes of every member of the shared
@@ -148,4 +150,46 @@ func BenchmarkForEachTar(b *testing.B) {
 	elapsed := time.Since(start)
 	b.SetBytes(plain.Load())
 	b.ReportMetric(float64(lines.Load())*float64(b.N)/elapsed.Seconds(), "lines/s")
+}
+
+// BenchmarkPlay is the one replay loop over real tapes, uncompressed so
+// that it measures reading lines and decoding them: Betfair's PRO horse
+// racing file and flumine's recording (about 146 ladder levels a line).
+func BenchmarkPlay(b *testing.B) {
+	for _, name := range []string{"1.205822330.bz2", "1.197931750"} {
+		b.Run(name, func(b *testing.B) {
+			raw, err := os.ReadFile(testenv.Testdata(b, "tapes/"+name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var plain []byte
+			if err := (&Walker{}).Walk(context.Background(), []string{testenv.Testdata(b, "tapes/"+name)}, func(_ context.Context, t *Tape) error {
+				rc, err := t.Open()
+				if err != nil {
+					return err
+				}
+				defer rc.Close()
+				plain, err = io.ReadAll(rc)
+				return err
+			}); err != nil || len(raw) == 0 {
+				b.Fatal(err)
+			}
+			var changes int64
+			b.SetBytes(int64(len(plain)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for b.Loop() {
+				changes = 0
+				_, err := Play(context.Background(), NewTape(name, plain), nil, func(l *Line) error {
+					changes += int64(len(l.Msg.MC))
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(changes)*float64(b.N)/time.Since(start).Seconds(), "changes/s")
+		})
+	}
 }

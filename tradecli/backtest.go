@@ -341,7 +341,8 @@ func Rows(res *engine.Result) ([]OrderRow, []MarketRow) {
 	return orders, markets
 }
 
-func orderRow(o *engine.Order) OrderRow {
+func orderRow(ro *engine.Order) OrderRow {
+	o := ro.State()
 	placed := o.PlacedAt
 	if placed == 0 {
 		placed = o.CreatedAt
@@ -352,13 +353,13 @@ func orderRow(o *engine.Order) OrderRow {
 		Persistence: o.Persistence.String(), Price: o.Price, Size: o.Size, Liability: o.Liability,
 		PlacedAt: placed, Status: o.Status.String(), Violation: o.Violation, ErrorCode: o.ErrorCode,
 		SizeMatched: o.SizeMatched, AveragePriceMatched: o.AvgPriceMatched, SizeCancelled: engine.Round2(o.SizeCancelled),
-		SizeLapsed: engine.Round2(o.SizeLapsed), SizeVoided: engine.Round2(o.SizeVoided), RunnerStatus: o.RunnerStatus,
+		SizeLapsed: engine.Round2(o.SizeLapsed), SizeVoided: engine.Round2(o.SizeVoided), RunnerStatus: string(o.RunnerStatus),
 		Profit: o.Profit, QueueAheadAtPlace: o.QueueAheadAtPlace,
 	}
 }
 
 func marketRow(m engine.MarketResult) MarketRow {
-	return MarketRow{MarketID: m.MarketID, EventID: m.EventID, MarketType: m.MarketType, Status: m.Status,
+	return MarketRow{MarketID: m.MarketID, EventID: m.EventID, MarketType: m.MarketType, Status: string(m.Status),
 		Updates: m.Updates, Orders: int64(m.Orders), OrdersMatched: int64(m.Matched), SizeMatched: m.SizeMatched,
 		Profit: m.Profit, Commission: m.Commission, Net: m.Net, StrategyErrors: int64(m.StrategyErrors)}
 }
@@ -379,7 +380,7 @@ func WriteResults(dir string, res *engine.Result) error {
 	i := 0
 	for _, m := range res.Markets {
 		j := i
-		for j < len(res.Orders) && res.Orders[j].MarketID == m.MarketID && res.Orders[j].Slot == m.Slot {
+		for j < len(res.Orders) && res.Orders[j].MarketID() == m.MarketID && res.Orders[j].Slot() == m.Slot {
 			j++
 		}
 		if err := w.Market(m, res.Orders[i:j]); err != nil {

@@ -40,21 +40,21 @@ func NewCommand(reg *strategies.Registry) *cobra.Command {
 over tapes, paper trading and live trading; and serves tapes as a local
 Betfair-compatible exchange for testing clients.
 
-Working today: trade backtest, trade report, trade strategies and trade serve. Paper and
-live trading are coming.`,
+Working today: trade backtest, trade paper (on a local exchange's stream),
+trade report, trade strategies and trade serve. Live trading is coming.`,
 		Example: `  tapedeck trade serve testdata/tapes/1.197931750 testdata/tapes/1.197931751 --info exchange.json
   tapedeck trade backtest --strategy passive-back ./tapes -o results
   tapedeck trade strategies`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return &cli.UsageError{Err: fmt.Errorf("unknown command %q; backtest, strategies and serve work today, paper and live are coming", args[0])}
+				return &cli.UsageError{Err: fmt.Errorf("unknown command %q; backtest, paper, report, strategies and serve work today, live is coming", args[0])}
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "trade: backtest, strategies and serve work today (trade COMMAND --help); paper and live trading are coming.")
+			fmt.Fprintln(cmd.OutOrStdout(), "trade: backtest, paper, report, strategies and serve work today (trade COMMAND --help); live trading is coming.")
 			return nil
 		},
 	})
-	root.AddCommand(ServeCommand(), BacktestCommand(reg), ReportCommand(), ListCommand(reg))
+	root.AddCommand(ServeCommand(), BacktestCommand(reg), PaperCommand(reg), ReportCommand(), ListCommand(reg))
 	return root
 }
 

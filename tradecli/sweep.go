@@ -106,7 +106,7 @@ func (t *Totals) Add(m engine.MarketResult, orders []*engine.Order) {
 	t.Commission += m.Commission
 	t.Net += m.Net
 	for _, o := range orders {
-		if o.Status == engine.Violation {
+		if o.Status() == engine.Violation {
 			t.Violations++
 		}
 	}

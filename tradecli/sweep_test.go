@@ -227,7 +227,7 @@ func TestSweepColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lo) != len(res.Orders) || len(lo) == 0 || lo[0].Swept != "x" || lo[0].Params != "status=x" || lo[0].Status != res.Orders[0].Status.String() {
+	if len(lo) != len(res.Orders) || len(lo) == 0 || lo[0].Swept != "x" || lo[0].Params != "status=x" || lo[0].Status != res.Orders[0].Status().String() {
 		t.Errorf("%d rows, first %+v", len(lo), lo[:min(1, len(lo))])
 	}
 }

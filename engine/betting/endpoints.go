@@ -1,6 +1,11 @@
 // Package betting is the client of Betfair's identity service (login,
-// keep-alive, logout) and of the Betting API's JSON-RPC endpoint, as far as
-// the recorder needs it: listMarketCatalogue.
+// keep-alive, logout) and of the Betting and Account APIs' JSON-RPC
+// endpoints: listMarketCatalogue for the recorder; placeOrders,
+// cancelOrders, replaceOrders, updateOrders, listCurrentOrders,
+// listClearedOrders and getAccountFunds for live trading. Betfair's error
+// codes come back typed (ExecutionError, InstructionErrorCode, APIError);
+// a request sent without a usable answer is an UnknownOutcomeError, never a
+// failure; requests over Betfair's instruction limits are never sent.
 //
 // Secrets (password, session token, application key, private key) never
 // appear in a log line or in an error this package returns: requests carry

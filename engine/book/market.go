@@ -312,15 +312,15 @@ func (m *Market) setDefinition(d *esa.MarketDefinition) {
 
 // Status returns the market status from the last definition ("OPEN",
 // "SUSPENDED", "CLOSED"...), "" before any definition.
-func (m *Market) Status() string {
+func (m *Market) Status() esa.MarketStatus {
 	if m.Def == nil {
 		return ""
 	}
-	return m.Def.Status
+	return esa.MarketStatus(m.Def.Status)
 }
 
 // Closed reports whether the last definition says the market is CLOSED.
-func (m *Market) Closed() bool { return m.Status() == "CLOSED" }
+func (m *Market) Closed() bool { return m.Status() == esa.MarketClosed }
 
 // Runner is one runner's current state: its definition fields, prices and
 // ladders.
@@ -423,9 +423,9 @@ func (r *Runner) applyChange(rc *esa.RunnerChange) {
 
 // Status returns the runner's status from the last definition that listed
 // it ("ACTIVE", "REMOVED", "WINNER"...), "" when none did.
-func (r *Runner) Status() string {
+func (r *Runner) Status() esa.RunnerStatus {
 	if r.Def == nil {
 		return ""
 	}
-	return r.Def.Status
+	return esa.RunnerStatus(r.Def.Status)
 }

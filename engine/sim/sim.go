@@ -71,16 +71,16 @@ type Sim struct {
 	byIndex  []*runnerTraded
 	removals []removal
 	buf      []esa.PriceSize
-	live     []*engine.Order
+	live     []*engine.OrderState
 	gen      uint64
 	// shown is, per order (queue model), the size shown at its price on its
 	// queue's side at the previous book.
-	shown map[*engine.Order]float64
+	shown map[*engine.OrderState]float64
 }
 
 // New returns a simulated exchange for one market.
 func New(model Model) *Sim {
-	return &Sim{model: model, analytics: map[key]*runnerTraded{}, shown: map[*engine.Order]float64{}}
+	return &Sim{model: model, analytics: map[key]*runnerTraded{}, shown: map[*engine.OrderState]float64{}}
 }
 
 // NewExecution returns a factory of fresh Sims for engine.Config.
@@ -115,14 +115,14 @@ type runnerTraded struct {
 var _ engine.Execution = (*Sim)(nil)
 
 // Place implements engine.Execution (flumine's SimulatedOrder.place).
-func (s *Sim) Place(o *engine.Order, b *book.Market, now int64) bool {
-	if b.Status() != "OPEN" {
+func (s *Sim) Place(o *engine.OrderState, b *book.Market, now int64) bool {
+	if b.Status() != esa.MarketOpen {
 		return s.fail(o, "ERROR_IN_ORDER", &o.SizeVoided)
 	}
 	d := b.Def
 	o.MarketVersion = d.Version
 	r := b.Runner(o.SelectionID, o.Handicap)
-	if r == nil || r.Status() == "REMOVED" {
+	if r == nil || r.Status() == esa.RunnerRemoved {
 		return s.fail(o, "RUNNER_REMOVED", &o.SizeVoided)
 	}
 	if o.Type != engine.Limit {
@@ -194,7 +194,7 @@ func (s *Sim) Place(o *engine.Order, b *book.Market, now int64) bool {
 
 // fail records a failed placement: its error code, and the remainder added
 // to the size (voided, lapsed, cancelled) it goes to.
-func (s *Sim) fail(o *engine.Order, code string, to *float64) bool {
+func (s *Sim) fail(o *engine.OrderState, code string, to *float64) bool {
 	*to += o.SizeRemaining()
 	o.ErrorCode = code
 	return false
@@ -202,7 +202,7 @@ func (s *Sim) fail(o *engine.Order, code string, to *float64) bool {
 
 // cross takes each level at or better than the order's price, at the
 // level's price, until size is matched (flumine's _process_price_matched).
-func (s *Sim) cross(o *engine.Order, pt int64, levels []esa.PriceSize, size float64) {
+func (s *Sim) cross(o *engine.OrderState, pt int64, levels []esa.PriceSize, size float64) {
 	remaining := size
 	for _, l := range levels {
 		if remaining == 0 {
@@ -224,7 +224,7 @@ func (s *Sim) cross(o *engine.Order, pt int64, levels []esa.PriceSize, size floa
 // crossVWAP takes levels while the average price stays at or better than
 // the order's price, all undone if less than minFill matched (flumine's
 // _process_price_matched_vwap, for fill-or-kill orders).
-func (s *Sim) crossVWAP(o *engine.Order, pt int64, levels []esa.PriceSize, minFill float64) {
+func (s *Sim) crossVWAP(o *engine.OrderState, pt int64, levels []esa.PriceSize, minFill float64) {
 	remaining := o.Size
 	for _, l := range levels {
 		if remaining == 0 {
@@ -252,8 +252,8 @@ func (s *Sim) crossVWAP(o *engine.Order, pt int64, levels []esa.PriceSize, minFi
 }
 
 // Cancel implements engine.Execution.
-func (s *Sim) Cancel(o *engine.Order, size float64, b *book.Market, now int64) bool {
-	if b.Status() != "OPEN" || o.Type != engine.Limit {
+func (s *Sim) Cancel(o *engine.OrderState, size float64, b *book.Market, now int64) bool {
+	if b.Status() != esa.MarketOpen || o.Type != engine.Limit {
 		return false
 	}
 	rem := o.SizeRemaining()
@@ -265,21 +265,21 @@ func (s *Sim) Cancel(o *engine.Order, size float64, b *book.Market, now int64) b
 }
 
 // Update implements engine.Execution.
-func (s *Sim) Update(o *engine.Order, p engine.Persistence, b *book.Market, now int64) bool {
-	if b.Status() != "OPEN" || (b.Def != nil && !b.Def.PersistenceEnabled) {
+func (s *Sim) Update(o *engine.OrderState, p engine.Persistence, b *book.Market, now int64) bool {
+	if b.Status() != esa.MarketOpen || (b.Def != nil && !b.Def.PersistenceEnabled) {
 		return false
 	}
 	return o.Type == engine.Limit && o.SizeRemaining() > 0
 }
 
 // Book implements engine.Execution (flumine's SimulatedMiddleware).
-func (s *Sim) Book(b *book.Market, orders []*engine.Order, now int64) {
+func (s *Sim) Book(b *book.Market, orders []*engine.OrderState, now int64) {
 	var removed []removal
 	for i, r := range b.Runners {
 		switch r.Status() {
-		case "ACTIVE":
+		case esa.RunnerActive:
 			s.follow(i, r)
-		case "REMOVED":
+		case esa.RunnerRemoved:
 			rm := removal{key: key{r.SelectionID, r.Handicap}}
 			if r.Def != nil {
 				rm.af, rm.hasAF = r.Def.AdjustmentFactor, r.Def.HasAdjustment
@@ -346,7 +346,7 @@ func (s *Sim) runner(id int64, hc float64) *runnerTraded {
 	return s.analytics[k]
 }
 
-func byRank(a, b *engine.Order) int {
+func byRank(a, b *engine.OrderState) int {
 	ra, rb := rank(a), rank(b)
 	switch {
 	case ra < rb:
@@ -358,7 +358,7 @@ func byRank(a, b *engine.Order) int {
 }
 
 // rank orders live orders as flumine's _sort_orders does.
-func rank(o *engine.Order) float64 {
+func rank(o *engine.OrderState) float64 {
 	switch {
 	case o.Type == engine.MarketOnClose:
 		return 3e6
@@ -430,7 +430,7 @@ func equal(a, b []esa.PriceSize) bool {
 }
 
 // order is flumine's SimulatedOrder.__call__ for one live order.
-func (s *Sim) order(o *engine.Order, b *book.Market, traded []esa.PriceSize, now int64) {
+func (s *Sim) order(o *engine.OrderState, b *book.Market, traded []esa.PriceSize, now int64) {
 	d := b.Def
 	if !o.BSPReconciled && d.BspReconciled {
 		if takesSP(o) {
@@ -450,13 +450,13 @@ func (s *Sim) order(o *engine.Order, b *book.Market, traded []esa.PriceSize, now
 	}
 	if d.Version != o.MarketVersion {
 		o.MarketVersion = d.Version
-		if d.Status == "SUSPENDED" && o.Persistence == engine.Lapse {
+		if esa.MarketStatus(d.Status) == esa.MarketSuspended && o.Persistence == engine.Lapse {
 			o.SizeLapsed += o.SizeRemaining()
 		}
 	}
 }
 
-func takesSP(o *engine.Order) bool {
+func takesSP(o *engine.OrderState) bool {
 	return o.Type != engine.Limit || o.Persistence == engine.PersistMarketOnClose
 }
 
@@ -464,7 +464,7 @@ func takesSP(o *engine.Order) bool {
 // better than the order's counts half (Betfair's traded ladder counts both
 // sides of a match), first against the queue ahead, then fills the order at
 // its own price; what the order used is taken off the shared copy.
-func (s *Sim) fillFromTraded(o *engine.Order, pt int64, traded []esa.PriceSize) {
+func (s *Sim) fillFromTraded(o *engine.OrderState, pt int64, traded []esa.PriceSize) {
 	for i := range traded {
 		t := &traded[i]
 		if o.Side == engine.Back && t.Price < o.Price || o.Side == engine.Lay && t.Price > o.Price {
@@ -500,7 +500,7 @@ func (s *Sim) fillFromTraded(o *engine.Order, pt int64, traded []esa.PriceSize) 
 // the cancellations at its price: the drop of the size shown there not
 // explained by what traded there, spread evenly over the queue, and never
 // more queue than is shown.
-func (s *Sim) queueCancels(o *engine.Order, b *book.Market, traded []esa.PriceSize) {
+func (s *Sim) queueCancels(o *engine.OrderState, b *book.Market, traded []esa.PriceSize) {
 	r := b.Runner(o.SelectionID, o.Handicap)
 	if r == nil {
 		return
@@ -532,7 +532,7 @@ func (s *Sim) queueCancels(o *engine.Order, b *book.Market, traded []esa.PriceSi
 
 // takeSP settles an order that takes the starting price (flumine's
 // _process_sp); without a usable SP it waits for the next book.
-func (s *Sim) takeSP(o *engine.Order, b *book.Market, pt, now int64) {
+func (s *Sim) takeSP(o *engine.OrderState, b *book.Market, pt, now int64) {
 	r := b.Runner(o.SelectionID, o.Handicap)
 	if r == nil || r.Def == nil || !r.Def.HasBsp || math.IsNaN(r.Def.Bsp) || math.IsInf(r.Def.Bsp, 0) || r.Def.Bsp == 0 {
 		return
@@ -577,7 +577,7 @@ func (s *Sim) takeSP(o *engine.Order, b *book.Market, pt, now int64) {
 // _process_runner_removal): orders on the runner are voided; other orders'
 // matched prices are reduced by the adjustment factor, and market-on-close
 // lay liabilities scaled.
-func (s *Sim) remove(b *book.Market, orders []*engine.Order, rm removal) {
+func (s *Sim) remove(b *book.Market, orders []*engine.OrderState, rm removal) {
 	mtype := ""
 	if b.Def != nil {
 		mtype = b.Def.MarketType
@@ -624,10 +624,10 @@ func (s *Sim) remove(b *book.Market, orders []*engine.Order, rm removal) {
 
 // Settle implements engine.Execution (flumine's Blotter.process_closed_market
 // and SimulatedOrder.profit).
-func (s *Sim) Settle(b *book.Market, orders []*engine.Order) {
+func (s *Sim) Settle(b *book.Market, orders []*engine.OrderState) {
 	winners := 0
 	for _, r := range b.Runners {
-		if r.Status() == "WINNER" {
+		if r.Status() == esa.RunnerWinner {
 			winners++
 		}
 	}
@@ -649,25 +649,25 @@ func (s *Sim) Settle(b *book.Market, orders []*engine.Order) {
 
 // Profit is an order's settled profit before commission, by flumine's
 // rules, from its runner status, dead heat and matched size and price.
-func Profit(o *engine.Order, d *esa.MarketDefinition) float64 {
+func Profit(o *engine.OrderState, d *esa.MarketDefinition) float64 {
 	size, avg := o.SizeMatched, o.AvgPriceMatched
 	back := o.Side == engine.Back
 	if d != nil && d.MarketType == "EACH_WAY" && d.EachWayDivisor != 0 {
 		win := size * (avg - 1)
 		place := size * ((avg - 1) * (1 / d.EachWayDivisor))
 		switch o.RunnerStatus {
-		case "WINNER":
+		case esa.RunnerWinner:
 			p := engine.Round2(win + place)
 			if back {
 				return p
 			}
 			return -p
-		case "PLACED":
+		case esa.RunnerPlaced:
 			if back {
 				return engine.Round2(place - size)
 			}
 			return engine.Round2(size - place)
-		case "LOSER":
+		case esa.RunnerLoser:
 			m := engine.Round2(size * 2)
 			if back {
 				return -m
@@ -677,7 +677,7 @@ func Profit(o *engine.Order, d *esa.MarketDefinition) float64 {
 		return 0
 	}
 	switch o.RunnerStatus {
-	case "WINNER":
+	case esa.RunnerWinner:
 		n := float64(max(o.DeadHeat, 1))
 		p := size / n * (avg - 1)
 		if n == 2 {
@@ -689,7 +689,7 @@ func Profit(o *engine.Order, d *esa.MarketDefinition) float64 {
 			p = -p
 		}
 		return engine.Round2(p)
-	case "LOSER":
+	case esa.RunnerLoser:
 		if back {
 			return -size
 		}

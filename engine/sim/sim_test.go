@@ -16,7 +16,7 @@ func TestProfit(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		side   engine.Side
-		status string
+		status esa.RunnerStatus
 		dh     int
 		size   float64
 		avg    float64
@@ -31,7 +31,7 @@ func TestProfit(t *testing.T) {
 		{"dead heat of three", engine.Back, "WINNER", 3, 3, 7, 4}, // 1*6 - 2
 		{"lay dead heat of two", engine.Lay, "WINNER", 2, 2, 5, -3},
 	} {
-		o := &engine.Order{Side: tc.side, RunnerStatus: tc.status, DeadHeat: tc.dh, SizeMatched: tc.size, AvgPriceMatched: tc.avg}
+		o := &engine.OrderState{Side: tc.side, RunnerStatus: tc.status, DeadHeat: tc.dh, SizeMatched: tc.size, AvgPriceMatched: tc.avg}
 		if got := sim.Profit(o, win); got != tc.want {
 			t.Errorf("%s: profit %g, want %g", tc.name, got, tc.want)
 		}
@@ -68,8 +68,9 @@ func TestQueueModel(t *testing.T) {
 	if len(f.Orders) != len(q.Orders) || len(q.Orders) == 0 {
 		t.Fatalf("orders: flumine %d, queue %d", len(f.Orders), len(q.Orders))
 	}
-	for i, o := range q.Orders {
-		if o.SelectionID != f.Orders[i].SelectionID || o.Price != f.Orders[i].Price {
+	for i, qo := range q.Orders {
+		o, fo := qo.State(), f.Orders[i].State()
+		if o.SelectionID != fo.SelectionID || o.Price != fo.Price {
 			t.Errorf("order %d placed differently", i)
 		}
 		if o.QueueAhead < 0 || o.SizeMatched > o.Size+1e-9 {

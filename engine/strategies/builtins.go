@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/tapedeck/tapedeck/engine"
+	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
 // Stake is the built-ins' stake per order (GBP).
@@ -59,7 +60,7 @@ func (*LowestLayer) Limits() engine.Limits { return ReferenceLimits }
 
 // CheckMarketBook implements engine.Strategy: OPEN and in play.
 func (*LowestLayer) CheckMarketBook(m *engine.Market) bool {
-	return m.Status() == "OPEN" && m.InPlay()
+	return m.Status() == esa.MarketOpen && m.InPlay()
 }
 
 // ProcessMarketBook implements engine.Strategy.
@@ -67,7 +68,7 @@ func (s *LowestLayer) ProcessMarketBook(m *engine.Market) {
 	s.prices = s.prices[:0]
 	runners := m.Runners()
 	for i, r := range runners {
-		if r.Status() == "ACTIVE" && r.HasLastPriceTraded && r.LastPriceTraded != 0 {
+		if r.Status() == esa.RunnerActive && r.HasLastPriceTraded && r.LastPriceTraded != 0 {
 			s.prices = append(s.prices, ltp{i, r.LastPriceTraded})
 		}
 	}
@@ -93,7 +94,7 @@ func (s *LowestLayer) ProcessMarketBook(m *engine.Market) {
 // CancelAfter seconds after placement.
 func (s *LowestLayer) ProcessOrders(m *engine.Market, orders []*engine.Order) {
 	for _, o := range orders {
-		if o.Status == engine.Executable && o.ElapsedSeconds(m.Now()) > s.CancelAfter {
+		if o.Status() == engine.Executable && o.ElapsedSeconds(m.Now()) > s.CancelAfter {
 			m.Cancel(o, 0)
 		}
 	}
@@ -140,13 +141,13 @@ func (*PassiveBack) Limits() engine.Limits { return ReferenceLimits }
 // the start.
 func (s *PassiveBack) CheckMarketBook(m *engine.Market) bool {
 	secs, ok := m.SecondsToStart()
-	return m.Status() == "OPEN" && !m.InPlay() && ok && secs <= s.Within
+	return m.Status() == esa.MarketOpen && !m.InPlay() && ok && secs <= s.Within
 }
 
 // ProcessMarketBook implements engine.Strategy.
 func (s *PassiveBack) ProcessMarketBook(m *engine.Market) {
 	for _, r := range m.Runners() {
-		if r.Status() != "ACTIVE" {
+		if r.Status() != esa.RunnerActive {
 			continue
 		}
 		_, _, okb := engine.BestBack(r, 0)

@@ -142,7 +142,7 @@ func TestAgreesWithFlumine(t *testing.T) {
 				bad := 0
 				var report strings.Builder
 				for i := range min(len(got), len(want)) {
-					g, w := got[i], want[i]
+					g, w := got[i].State(), want[i]
 					if g.MarketID != w.MarketID || g.SelectionID != w.SelectionID || g.Side.String() != w.Side || g.Price != w.Price || g.ID != w.Seq {
 						t.Fatalf("order %d: got %s %d %s %g #%d, flumine %s %d %s %g #%d", i,
 							g.MarketID, g.SelectionID, g.Side, g.Price, g.ID, w.MarketID, w.SelectionID, w.Side, w.Price, w.Seq)

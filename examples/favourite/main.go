@@ -66,14 +66,14 @@ func (f *Favourite) ProcessMarketBook(m *engine.Market) {
 // ProcessOrders lays off once the back has matched in full.
 func (f *Favourite) ProcessOrders(m *engine.Market, orders []*engine.Order) {
 	b := f.back
-	if b == nil || f.lay != nil || b.SizeMatched < b.Size || m.Status() != "OPEN" {
+	if b == nil || f.lay != nil || b.SizeMatched() < b.Size() || m.Status() != "OPEN" {
 		return
 	}
-	price, ok := engine.TicksAway(b.AvgPriceMatched, -2)
+	price, ok := engine.TicksAway(b.AvgPriceMatched(), -2)
 	if !ok {
 		return
 	}
-	f.lay = m.PlaceLimit(b.SelectionID, b.Handicap, engine.Lay, price, f.Stake)
+	f.lay = m.PlaceLimit(b.SelectionID(), b.Handicap(), engine.Lay, price, f.Stake)
 }
 
 // Info registers the strategy.

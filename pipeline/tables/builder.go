@@ -301,7 +301,7 @@ func (b *Builder) marketLine(seq int64, msg *esa.Message, changed []*book.Market
 		if recorded {
 			st.recorded = true
 		}
-		status := m.Status()
+		status := string(m.Status())
 		inPlay := m.Def != nil && m.Def.InPlay
 		allRunners := false
 		if mc.Def != nil {
@@ -500,7 +500,7 @@ func (st *marketState) trades(seq, pt int64, rc *esa.RunnerChange, rs *runnerSta
 
 // snap records the market's and the touched runners' state after a line.
 func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
-	ms := marketSnap{pt: pt, seq: seq, status: m.Status(), total: st.vol}
+	ms := marketSnap{pt: pt, seq: seq, status: string(m.Status()), total: st.vol}
 	if m.Def != nil {
 		ms.inPlay = m.Def.InPlay
 		ms.nActive = int32(m.Def.NumberOfActiveRunners)

@@ -260,9 +260,9 @@ func (r *Recorder) Write(dir string, orders []*engine.Order) (*Data, error) {
 	}
 	traded := map[runnerKey]bool{}
 	for _, o := range orders {
-		traded[runnerKey{o.MarketID, o.SelectionID, o.Handicap}] = true
-		for _, f := range o.Matched {
-			d.Fills = append(d.Fills, FillRow{MarketID: o.MarketID, OrderID: int64(o.ID), At: f.Pt, Price: f.Price, Size: f.Size})
+		traded[runnerKey{o.MarketID(), o.SelectionID(), o.Handicap()}] = true
+		for _, f := range o.Matched() {
+			d.Fills = append(d.Fills, FillRow{MarketID: o.MarketID(), OrderID: int64(o.ID()), At: f.Pt, Price: f.Price, Size: f.Size})
 		}
 	}
 	var recs []*marketRec

@@ -1,0 +1,176 @@
+package tradecli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tapedeck/tapedeck/engine"
+	"github.com/tapedeck/tapedeck/engine/betting"
+	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/engine/sim"
+	"github.com/tapedeck/tapedeck/engine/strategies"
+	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/tradecli/report"
+)
+
+// PaperOptions are trade paper's settings.
+type PaperOptions struct {
+	Strategy   string
+	Params     []string
+	Out        string
+	Model      string
+	Commission float64
+	// ExchangeInfo is the file trade serve --info wrote.
+	ExchangeInfo string
+	// MarketIDs, EventTypeIDs, MarketTypes and Countries filter the
+	// market subscription; with MarketIDs the run ends once all of them
+	// have closed.
+	MarketIDs, EventTypeIDs, MarketTypes, Countries []string
+	Duration                                        time.Duration
+}
+
+// PaperCommand is `trade paper`.
+func PaperCommand(reg *strategies.Registry) *cobra.Command {
+	var o PaperOptions
+	cmd := &cobra.Command{
+		Use:   "paper --strategy NAME [--param k=v ...] --exchange-info FILE -o DIR",
+		Short: "Run a strategy on a live market stream with simulated execution",
+		Long: `paper runs one strategy on a live market stream, with the execution model
+of trade backtest instead of real bets. Its clock is each message's publish
+time, never the wall clock, so paper trading a replay (trade serve) gives the
+backtest's orders, fills and profit, order for order.
+
+The stream is the local exchange trade serve --info described (--exchange-info).
+The run ends on SIGINT or SIGTERM, after --duration, or by itself once every
+market of --market-ids has closed; then it writes in DIR the files trade
+backtest writes (orders and markets as Parquet and CSV, run.json) and prints
+the summary.`,
+		Example: `  tapedeck trade serve testdata/tapes/1.197931750 --info ex.json &
+  tapedeck trade paper --strategy passive-back --exchange-info ex.json --market-ids 1.197931750 -o paper`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPaper(cmd, reg, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Strategy, "strategy", "", "strategy to run (trade strategies lists them)")
+	f.StringArrayVar(&o.Params, "param", nil, "strategy parameter key=value (repeatable)")
+	f.StringVarP(&o.Out, "out", "o", "", "directory for orders and markets")
+	f.StringVar(&o.Model, "model", "flumine", "execution model: flumine or queue")
+	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
+	f.StringVar(&o.ExchangeInfo, "exchange-info", "", "trade on the local exchange whose JSON `FILE` trade serve --info wrote")
+	f.StringSliceVar(&o.MarketIDs, "market-ids", nil, "markets to subscribe to; the run ends once all have closed")
+	f.StringSliceVar(&o.EventTypeIDs, "event-type-ids", nil, "event types to subscribe to (7 horse racing, 4339 greyhounds)")
+	f.StringSliceVar(&o.MarketTypes, "market-types", nil, "market types to subscribe to (WIN, PLACE, ...)")
+	f.StringSliceVar(&o.Countries, "countries", nil, "country codes to subscribe to (GB, IE, ...)")
+	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (0: until a signal or the markets close)")
+	return cmd
+}
+
+func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) error {
+	if o.Strategy == "" {
+		return &cli.UsageError{Err: fmt.Errorf("--strategy is required (trade strategies lists them)")}
+	}
+	info, ok := reg.Lookup(o.Strategy)
+	if !ok {
+		return &cli.UsageError{Err: fmt.Errorf("unknown strategy %q (trade strategies lists them)", o.Strategy)}
+	}
+	if o.Out == "" {
+		return &cli.UsageError{Err: fmt.Errorf("-o DIR is required")}
+	}
+	if o.ExchangeInfo == "" {
+		return &cli.UsageError{Err: fmt.Errorf("--exchange-info FILE is required: trade paper runs on a local exchange's stream (trade serve --info FILE)")}
+	}
+	params, err := strategies.ParseParams(o.Params)
+	if err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	if err := info.CheckParams(params); err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	if _, err := info.New(params); err != nil {
+		return &cli.UsageError{Err: fmt.Errorf("strategy %s: %w", o.Strategy, err)}
+	}
+	model, err := sim.ParseModel(o.Model)
+	if err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	ex, err := readInfo(o.ExchangeInfo)
+	if err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("paper: %w", err)
+	}
+	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
+	// The local exchange has no accounts: any name logs in. These are
+	// placeholders, not secrets.
+	bc, err := betting.New(betting.Config{Endpoints: betting.Local(ex.Identity, ex.Betting, ex.Stream), AppKey: "tapedeck-paper",
+		Username: "paper", Password: "paper", CAFile: ex.CA, Logger: log})
+	if err != nil {
+		return fmt.Errorf("paper: %w", err)
+	}
+	if err := bc.Login(ctx); err != nil {
+		return fmt.Errorf("paper: %w", err)
+	}
+	filter := &esa.MarketFilter{MarketIDs: o.MarketIDs, EventTypeIDs: o.EventTypeIDs, MarketTypes: o.MarketTypes, CountryCodes: o.Countries}
+	res, err := engine.Paper(ctx, engine.PaperConfig{
+		Config: engine.Config{
+			NewStrategy:  func() (engine.Strategy, error) { return info.New(params) },
+			NewExecution: sim.NewExecution(model),
+			Commission:   o.Commission,
+			Log:          log,
+		},
+		MarketIDs: o.MarketIDs,
+		Stream: esa.ClientConfig{Addr: ex.Stream, CAFile: ex.CA, AppKey: "tapedeck-paper", Session: bc.SessionToken, Relogin: bc.Login,
+			Market: &esa.MarketSubscription{MarketFilter: filter, MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
+			Logger: log},
+	})
+	if err != nil {
+		return fmt.Errorf("paper: %w", err)
+	}
+	if err := WriteResults(o.Out, res); err != nil {
+		return err
+	}
+	var summary strings.Builder
+	PrintSummary(&summary, o.Strategy, model, res)
+	run := &report.Run{Command: "trade paper", Strategy: o.Strategy, Params: o.Params, Inputs: []string{ex.Stream},
+		Model: model.String(), Commission: o.Commission, Summary: summary.String()}
+	if err := report.WriteRun(o.Out, run); err != nil {
+		return err
+	}
+	_, err = io.WriteString(cmd.OutOrStdout(), summary.String())
+	return err
+}
+
+// exchangeInfo is what trade serve --info writes.
+type exchangeInfo struct{ Stream, Identity, Betting, CA string }
+
+func readInfo(path string) (exchangeInfo, error) {
+	var in exchangeInfo
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return in, fmt.Errorf("--exchange-info: %w", err)
+	}
+	if err := json.Unmarshal(b, &in); err != nil || in.Stream == "" || in.Identity == "" {
+		return in, fmt.Errorf("--exchange-info %s: not the JSON trade serve --info writes", path)
+	}
+	return in, nil
+}
