@@ -22,7 +22,7 @@ look() { printf '\n   output: %s\n   look:   %s\n' "$1" "$2"; }
 
 # Only what this script makes is removed, so a rerun starts clean.
 rm -rf "$demo/bin" "$demo/stats.txt" "$demo/books.jsonl" "$demo/exchange.json" "$demo/serve.log" \
-	"$demo/recorded" "$demo/spool" "$demo/dataset" "$demo"/backtest-*
+	"$demo/recorded" "$demo/spool" "$demo/dataset" "$demo"/backtest-* "$demo/report.html"
 mkdir -p "$demo"
 
 step "build: the tapedeck binary into $demo/bin/"
@@ -89,9 +89,16 @@ step "tapedeck trade backtest: both reference strategies over the recording made
 # The two recorded greyhound markets never turn in play, so lowest-layer
 # (which lays in play) places nothing there; passive-back backs before the off.
 for strategy in passive-back lowest-layer; do
-	"$tapedeck" trade backtest --strategy "$strategy" "$demo/recorded" -o "$demo/backtest-$strategy"
+	"$tapedeck" trade backtest --strategy "$strategy" "$demo/recorded" -o "$demo/backtest-$strategy" \
+		--report "$demo/backtest-$strategy/report.html"
 done
 look "$demo/backtest-passive-back/" "cat $demo/backtest-passive-back/orders.csv $demo/backtest-passive-back/markets.csv"
+
+step "tapedeck trade report: passive-back's strategy report, one HTML file (docs/report.md)"
+# backtest --report wrote it already; trade report makes it again from the
+# results directory alone, as it would from any earlier run.
+"$tapedeck" trade report "$demo/backtest-passive-back" -o "$demo/report.html"
+look "$demo/report.html" "open $demo/report.html in a browser (no network needed), or #market=<id> to see one market"
 
 step "done: everything is in ./$demo/"
 ls -1 "$demo"

@@ -176,6 +176,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		rec       *report.Recorder
 		observe   func() engine.Observer
 		collected []*engine.Order
+		tables    report.Data // the rows written, for the report
 	)
 	if o.Report != "" {
 		rec = &report.Recorder{}
@@ -201,6 +202,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 			}
 			if rec != nil {
 				collected = append(collected, orders...)
+				tables.Orders, tables.Markets = reportRows(tables.Orders, tables.Markets, m, orders)
 			}
 		},
 	}
@@ -268,9 +270,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		if err != nil {
 			return err
 		}
-		if err := report.Complete(o.Out, d); err != nil {
-			return err
-		}
+		d.Run, d.Orders, d.Markets = run, tables.Orders, tables.Markets
 		if err := report.WriteHTML(d, o.Report); err != nil {
 			return err
 		}
@@ -454,4 +454,23 @@ func printSummary(w io.Writer, strategy string, model sim.Model, res *engine.Res
 	if res.BadLines > 0 || len(res.InputErrors) > 0 {
 		fmt.Fprintf(w, "bad lines       %d, unreadable inputs %d\n", res.BadLines, len(res.InputErrors))
 	}
+}
+
+// reportRows appends to orders and markets the report's copies of the rows
+// the result writer writes for market m: made by the same orderRow and
+// marketRow, so the report shows the tables' numbers without reading them
+// back (TestReportRebuilds checks trade report, which does, agrees).
+func reportRows(orders []report.Order, markets []report.Market, m engine.MarketResult, placed []*engine.Order) ([]report.Order, []report.Market) {
+	for _, o := range placed {
+		r := orderRow(o)
+		orders = append(orders, report.Order{MarketID: r.MarketID, SelectionID: r.SelectionID, Handicap: r.Handicap, OrderID: r.OrderID,
+			Side: r.Side, OrderType: r.OrderType, Persistence: r.Persistence, Price: r.Price, Size: r.Size, Liability: r.Liability,
+			PlacedAt: r.PlacedAt, Status: r.Status, Violation: r.Violation, ErrorCode: r.ErrorCode, SizeMatched: r.SizeMatched,
+			AveragePriceMatched: r.AveragePriceMatched, SizeCancelled: r.SizeCancelled, SizeLapsed: r.SizeLapsed,
+			SizeVoided: r.SizeVoided, RunnerStatus: r.RunnerStatus, Profit: r.Profit, QueueAheadAtPlace: r.QueueAheadAtPlace})
+	}
+	r := marketRow(m)
+	return orders, append(markets, report.Market{MarketID: r.MarketID, EventID: r.EventID, MarketType: r.MarketType, Status: r.Status,
+		Updates: r.Updates, Orders: r.Orders, OrdersMatched: r.OrdersMatched, SizeMatched: r.SizeMatched, Profit: r.Profit,
+		Commission: r.Commission, Net: r.Net, StrategyErrors: r.StrategyErrors})
 }

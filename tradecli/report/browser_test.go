@@ -143,12 +143,16 @@ func drawn(svg string) bool {
 func TestReportInBrowser(t *testing.T) {
 	bin := chromium(t)
 	cases := []struct {
-		name   string
-		inputs func(t *testing.T) []string
+		name, strategy string
+		inputs         func(t *testing.T) []string
 	}{
-		{"samples", func(t *testing.T) []string { return []string{testenv.Testdata(t, "tapes")} }},
-		{"greyhounds", func(t *testing.T) []string {
+		{"samples", "passive-back", func(t *testing.T) []string { return []string{testenv.Testdata(t, "tapes")} }},
+		{"greyhounds", "passive-back", func(t *testing.T) []string {
 			return []string{testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")}
+		}},
+		// lowest-layer lays in play; these two markets never turn in play.
+		{"no orders", "lowest-layer", func(t *testing.T) []string {
+			return []string{testenv.Testdata(t, "tapes/1.197931750"), testenv.Testdata(t, "tapes/1.197931751")}
 		}},
 	}
 	for _, c := range cases {
@@ -157,14 +161,24 @@ func TestReportInBrowser(t *testing.T) {
 			file := filepath.Join(dir, "report.html")
 			cmd := tradecli.NewCommand(strategies.Builtins())
 			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetArgs(append([]string{"backtest", "--strategy", "passive-back", "-o", dir, "--report", file}, c.inputs(t)...))
+			cmd.SetArgs(append([]string{"backtest", "--strategy", c.strategy, "-o", dir, "--report", file}, c.inputs(t)...))
 			if err := cmd.Execute(); err != nil {
 				t.Fatal(err)
 			}
 			markets := readCSV(t, filepath.Join(dir, "markets.csv"))
 			orders := readCSV(t, filepath.Join(dir, "orders.csv"))
 			if len(orders) == 0 {
-				t.Fatal("the backtest placed no orders: nothing to see in a report")
+				// The page must still open cleanly and say so.
+				dom, console := browse(t, bin, "file://"+file, "--dump-dom")
+				if len(console) > 0 || strings.Contains(dom, "data-errors=") || !strings.Contains(dom, `data-ready="1"`) ||
+					!strings.Contains(dom, `data-figure="orders">0<`) || !strings.Contains(dom, "placed no orders") {
+					t.Errorf("the report of a run without orders: console %q, errors %s", console,
+						regexp.MustCompile(`<div id="errors"[^>]*>[^<]*`).FindString(dom))
+				}
+				if c.name != "no orders" {
+					t.Error("the backtest placed no orders: nothing to see in a report")
+				}
+				return
 			}
 			// The market with the most orders, not the worst one the page
 			// opens at, so that choosing a market is what is tested.

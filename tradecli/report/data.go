@@ -77,7 +77,9 @@ func encodeSeries(sel int64, hc float64, pts []point) []any {
 
 // dataJSON builds the page's data.
 func dataJSON(d *Data) ([]byte, error) {
-	pd := pageData{MCols: mcols, OCols: ocols, Fills: map[string][][]any{}, Series: map[string][]any{}, Names: map[string]string{}}
+	// Empty, never null: the page's script walks them as arrays.
+	pd := pageData{MCols: mcols, OCols: ocols, Mkts: [][]any{}, Orders: [][]any{},
+		Fills: map[string][][]any{}, Series: map[string][]any{}, Names: map[string]string{}}
 	for i := range 350 {
 		pd.Ticks = append(pd.Ticks, tickPrice(i))
 	}
