@@ -2,8 +2,8 @@ package tradecli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"github.com/tapedeck/tapedeck/engine/exchange"
 	"io"
 	"log/slog"
 	"os"
@@ -32,6 +32,8 @@ type PaperOptions struct {
 	Commission float64
 	// ExchangeInfo is the file trade serve --info wrote.
 	ExchangeInfo string
+	// ExchangeInfoWait is how long to wait for that file to appear.
+	ExchangeInfoWait time.Duration
 	// MarketIDs, EventTypeIDs, MarketTypes and Countries filter the
 	// market subscription; with MarketIDs the run ends once all of them
 	// have closed.
@@ -68,7 +70,8 @@ the summary.`,
 	f.StringVarP(&o.Out, "out", "o", "", "directory for orders and markets")
 	f.StringVar(&o.Model, "model", "flumine", "execution model: flumine or queue")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
-	f.StringVar(&o.ExchangeInfo, "exchange-info", "", "trade on the local exchange whose JSON `FILE` trade serve --info wrote")
+	f.StringVar(&o.ExchangeInfo, "exchange-info", "", "trade on the local exchange whose JSON `FILE` trade serve --info wrote (loopback only)")
+	f.DurationVar(&o.ExchangeInfoWait, "exchange-info-wait", 30*time.Second, "how long to wait for the --exchange-info file to appear")
 	f.StringSliceVar(&o.MarketIDs, "market-ids", nil, "markets to subscribe to; the run ends once all have closed")
 	f.StringSliceVar(&o.EventTypeIDs, "event-type-ids", nil, "event types to subscribe to (7 horse racing, 4339 greyhounds)")
 	f.StringSliceVar(&o.MarketTypes, "market-types", nil, "market types to subscribe to (WIN, PLACE, ...)")
@@ -105,9 +108,15 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
-	ex, err := readInfo(o.ExchangeInfo)
+	ex, err := exchange.ReadInfo(cmd.Context(), o.ExchangeInfo, o.ExchangeInfoWait)
 	if err != nil {
-		return &cli.UsageError{Err: err}
+		if cmd.Context().Err() != nil {
+			return err
+		}
+		return &cli.UsageError{Err: fmt.Errorf("--exchange-info: %w", err)}
+	}
+	if err := exchange.CheckLoopback(ex.Stream, ex.Identity, ex.Betting); err != nil {
+		return &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: %w", o.ExchangeInfo, err)}
 	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("paper: %w", err)
@@ -158,19 +167,4 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 	}
 	_, err = io.WriteString(cmd.OutOrStdout(), summary.String())
 	return err
-}
-
-// exchangeInfo is what trade serve --info writes.
-type exchangeInfo struct{ Stream, Identity, Betting, CA string }
-
-func readInfo(path string) (exchangeInfo, error) {
-	var in exchangeInfo
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return in, fmt.Errorf("--exchange-info: %w", err)
-	}
-	if err := json.Unmarshal(b, &in); err != nil || in.Stream == "" || in.Identity == "" {
-		return in, fmt.Errorf("--exchange-info %s: not the JSON trade serve --info writes", path)
-	}
-	return in, nil
 }

@@ -3,12 +3,9 @@ package record
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/tapedeck/tapedeck/engine/exchange"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -91,72 +88,6 @@ func (e *endpointFlags) add(f *pflag.FlagSet) {
 	f.DurationVar(&e.infoWait, "exchange-info-wait", 30*time.Second, "how long to wait for the --exchange-info file to appear")
 }
 
-// exchangeInfo is what `trade serve --info` writes.
-type exchangeInfo struct{ Stream, Identity, Betting, CA string }
-
-// readExchangeInfo waits up to wait for the file trade serve writes, so that
-// `trade serve … --info FILE &` followed at once by `record run
-// --exchange-info FILE` works. trade serve writes it whole (a rename), so a
-// file that exists but does not parse is an error at once.
-func readExchangeInfo(ctx context.Context, path string, wait time.Duration) (exchangeInfo, error) {
-	var info exchangeInfo
-	deadline := time.Now().Add(wait)
-	for {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			if err := json.Unmarshal(b, &info); err != nil || info.Stream == "" || info.Identity == "" {
-				return info, &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: not the JSON trade serve --info writes", path)}
-			}
-			return info, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) || !time.Now().Before(deadline) {
-			if errors.Is(err, fs.ErrNotExist) {
-				err = fmt.Errorf("%w (waited %v for trade serve to write it)", err, wait)
-			}
-			return info, &cli.UsageError{Err: fmt.Errorf("--exchange-info: %w", err)}
-		}
-		select {
-		case <-ctx.Done():
-			return info, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// isLoopback reports whether host (a name or an address, without port) is
-// this machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// checkLoopback refuses a local exchange whose endpoints leave the
-// machine: an info file is easy to plant or leave stale, and whatever it
-// names receives a login.
-func checkLoopback(file string, ep betting.Endpoints) error {
-	hosts := []string{ep.Stream}
-	for _, u := range []string{ep.Identity, ep.CertIdentity, ep.Betting} {
-		p, err := url.Parse(u)
-		if err != nil {
-			return &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: endpoint %q: %w", file, u, err)}
-		}
-		hosts = append(hosts, p.Host)
-	}
-	for _, h := range hosts {
-		host := h
-		if hh, _, err := net.SplitHostPort(h); err == nil {
-			host = hh
-		}
-		if !isLoopback(host) {
-			return &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: endpoint %s is not on this machine; a local exchange must listen on loopback (127.0.0.1, ::1, localhost)", file, h)}
-		}
-	}
-	return nil
-}
-
 // resolve returns the endpoints and CA file the flags name, and whether
 // they are a local exchange's (--exchange-info). Every URL must be https,
 // and a local exchange's endpoints loopback.
@@ -175,9 +106,12 @@ func (e *endpointFlags) resolve(ctx context.Context, c *credentials) (betting.En
 	ca := e.ca
 	local := false
 	if e.exchangeInfo != "" {
-		info, err := readExchangeInfo(ctx, e.exchangeInfo, e.infoWait)
+		info, err := exchange.ReadInfo(ctx, e.exchangeInfo, e.infoWait)
 		if err != nil {
-			return ep, "", false, err
+			if ctx.Err() != nil {
+				return ep, "", false, err
+			}
+			return ep, "", false, &cli.UsageError{Err: fmt.Errorf("--exchange-info: %w", err)}
 		}
 		ep = betting.Local(info.Identity, info.Betting, info.Stream)
 		if ca == "" {
@@ -198,8 +132,8 @@ func (e *endpointFlags) resolve(ctx context.Context, c *credentials) (betting.En
 		return ep, "", false, &cli.UsageError{Err: err}
 	}
 	if local {
-		if err := checkLoopback(e.exchangeInfo, ep); err != nil {
-			return ep, "", false, err
+		if err := exchange.CheckLoopback(ep.Stream, ep.Identity, ep.CertIdentity, ep.Betting); err != nil {
+			return ep, "", false, &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: %w", e.exchangeInfo, err)}
 		}
 	}
 	return ep, ca, local, nil

@@ -116,7 +116,7 @@ func fakeIdentity(t *testing.T) (srv *httptest.Server, caFile string, got chan u
 	return srv, caFile, got
 }
 
-func writeInfo(t *testing.T, path string, info exchangeInfo) {
+func writeInfo(t *testing.T, path string, info exchange.Info) {
 	t.Helper()
 	b, _ := json.Marshal(map[string]string{"stream": info.Stream, "identity": info.Identity, "betting": info.Betting, "ca": info.CA})
 	if err := os.WriteFile(path, b, 0o644); err != nil {
@@ -144,7 +144,7 @@ func TestExchangeInfoPlaceholders(t *testing.T) {
 	os.WriteFile(cfg, []byte(`{"username":"real-user","password":"`+pass+`","app_key":"`+appKey+`"}`), 0o600)
 	srv, ca, got := fakeIdentity(t)
 	info := filepath.Join(dir, "ex.json")
-	writeInfo(t, info, exchangeInfo{Stream: "127.0.0.1:1", Identity: srv.URL, Betting: srv.URL, CA: ca})
+	writeInfo(t, info, exchange.Info{Stream: "127.0.0.1:1", Identity: srv.URL, Betting: srv.URL, CA: ca})
 	spool := filepath.Join(dir, "spool")
 	err := runRecord(t, "--exchange-info", info, "--config", cfg, "--spool", spool, "--dest", filepath.Join(dir, "tapes"), "--log-level", "error")
 	if cli.ExitCode(err) != cli.ExitUsage {
@@ -172,14 +172,14 @@ func TestExchangeInfoRefused(t *testing.T) {
 	_, ca, got := fakeIdentity(t)
 	for _, tc := range []struct {
 		name string
-		info *exchangeInfo
+		info *exchange.Info
 		args []string
 		want string
 	}{
-		{"remote stream", &exchangeInfo{Stream: "203.0.113.5:443", Identity: "https://127.0.0.1:1", Betting: "https://127.0.0.1:1", CA: ca}, nil, "not on this machine"},
-		{"remote identity", &exchangeInfo{Stream: "127.0.0.1:1", Identity: "https://exchange.example.com", Betting: "https://127.0.0.1:1", CA: ca}, nil, "not on this machine"},
-		{"http identity", &exchangeInfo{Stream: "127.0.0.1:1", Identity: "http://127.0.0.1:1", Betting: "https://127.0.0.1:1", CA: ca}, nil, "plain http"},
-		{"identity-url override", &exchangeInfo{Stream: "127.0.0.1:1", Identity: "https://127.0.0.1:1", Betting: "https://127.0.0.1:1", CA: ca}, []string{"--identity-url", "https://identitysso.betfair.com"}, "not on this machine"},
+		{"remote stream", &exchange.Info{Stream: "203.0.113.5:443", Identity: "https://127.0.0.1:1", Betting: "https://127.0.0.1:1", CA: ca}, nil, "not on this machine"},
+		{"remote identity", &exchange.Info{Stream: "127.0.0.1:1", Identity: "https://exchange.example.com", Betting: "https://127.0.0.1:1", CA: ca}, nil, "not on this machine"},
+		{"http identity", &exchange.Info{Stream: "127.0.0.1:1", Identity: "http://127.0.0.1:1", Betting: "https://127.0.0.1:1", CA: ca}, nil, "plain http"},
+		{"identity-url override", &exchange.Info{Stream: "127.0.0.1:1", Identity: "https://127.0.0.1:1", Betting: "https://127.0.0.1:1", CA: ca}, []string{"--identity-url", "https://identitysso.betfair.com"}, "not on this machine"},
 		{"http identity-url", nil, []string{"--identity-url", "http://identitysso.example.com", "--app-key", "k"}, "plain http"},
 		{"never written", nil, []string{"--exchange-info", filepath.Join(dir, "never.json"), "--exchange-info-wait", "200ms"}, "waited"},
 	} {
@@ -212,7 +212,7 @@ func TestExchangeInfoWaits(t *testing.T) {
 	go func() {
 		time.Sleep(300 * time.Millisecond)
 		tmp := info + ".tmp"
-		writeInfo(t, tmp, exchangeInfo{Stream: "127.0.0.1:1", Identity: srv.URL, Betting: srv.URL, CA: ca})
+		writeInfo(t, tmp, exchange.Info{Stream: "127.0.0.1:1", Identity: srv.URL, Betting: srv.URL, CA: ca})
 		os.Rename(tmp, info)
 	}()
 	dir := t.TempDir()
@@ -237,7 +237,7 @@ func TestTLSFailureExit2(t *testing.T) {
 	dir := t.TempDir()
 	for name, ca := range map[string]string{"no CA": "", "wrong CA": otherCA} {
 		info := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".json")
-		writeInfo(t, info, exchangeInfo{Stream: "127.0.0.1:1", Identity: srv.URL, Betting: srv.URL, CA: ca})
+		writeInfo(t, info, exchange.Info{Stream: "127.0.0.1:1", Identity: srv.URL, Betting: srv.URL, CA: ca})
 		err := runRecord(t, "--exchange-info", info, "--spool", filepath.Join(dir, "spool"), "--dest", filepath.Join(dir, "tapes"), "--log-level", "error")
 		if err == nil || cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "certificate") {
 			t.Errorf("%s: err = %v (exit %d), want exit 2 naming the certificate", name, err, cli.ExitCode(err))
