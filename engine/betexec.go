@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tapedeck/tapedeck/engine/betting"
@@ -27,6 +28,9 @@ type BettingConfig struct {
 	// waits: the driver then lets the loop take it (Advance).
 	Wake func()
 	Log  *slog.Logger
+	// InFlight, when set, counts the requests sent and not yet answered,
+	// so that a driver ending its run can wait for their answers.
+	InFlight *sync.WaitGroup
 }
 
 // answer is what a request's goroutine brings back; the loop turns it into
@@ -144,7 +148,13 @@ func (x *bettingExecutor) ref() string {
 }
 
 func (x *bettingExecutor) send(call func(context.Context) answer) {
+	if x.cfg.InFlight != nil {
+		x.cfg.InFlight.Add(1)
+	}
 	go func() {
+		if x.cfg.InFlight != nil {
+			defer x.cfg.InFlight.Done()
+		}
 		a := call(x.cfg.Ctx)
 		x.answers <- a
 		if x.cfg.Wake != nil {

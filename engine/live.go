@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,7 +60,7 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	defer stop()
 	wake := make(chan struct{}, 1)
 	bet := cfg.Betting
-	bet.Ctx, bet.Seq = ctx, new(atomic.Uint64)
+	bet.Ctx, bet.Seq, bet.InFlight = ctx, new(atomic.Uint64), new(sync.WaitGroup)
 	bet.Wake = func() {
 		select {
 		case wake <- struct{}{}:
@@ -109,6 +110,20 @@ loop:
 			d.advance()
 		case err = <-errc:
 			break loop
+		}
+	}
+	// Requests still in flight when the stream ends are answered before
+	// the run returns, so no order is left without its exchange's answer
+	// (bounded by ctx, which bounds every request).
+	answered := make(chan struct{})
+	go func() { bet.InFlight.Wait(); close(answered) }()
+wait:
+	for {
+		select {
+		case <-answered:
+			break wait
+		case <-wake:
+			d.advance()
 		}
 	}
 	d.advance()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/tapedeck/tapedeck/engine/betting"
@@ -162,23 +161,7 @@ func (d *streamDriver) result(start time.Time) *Result {
 			res.Orders = append(res.Orders, orders...)
 		})
 	}
-	sort.SliceStable(res.Orders, func(i, j int) bool {
-		a, b := &res.Orders[i].s, &res.Orders[j].s
-		if a.MarketID != b.MarketID {
-			return a.MarketID < b.MarketID
-		}
-		if a.Slot != b.Slot {
-			return a.Slot < b.Slot
-		}
-		return a.ID < b.ID
-	})
-	sort.Slice(res.Markets, func(i, j int) bool {
-		a, b := res.Markets[i], res.Markets[j]
-		if a.MarketID != b.MarketID {
-			return a.MarketID < b.MarketID
-		}
-		return a.Slot < b.Slot
-	})
+	res.sort()
 	res.Wall = time.Since(start)
 	return &res
 }

@@ -117,6 +117,29 @@ func (r *Result) Profit() (profit, commission, net float64) {
 	return Round2(profit), Round2(commission), Round2(net)
 }
 
+// sort puts orders in market, instance, order-id order and markets in
+// market, instance order: the order every driver returns them in, whatever
+// order the markets finished in.
+func (r *Result) sort() {
+	sort.SliceStable(r.Orders, func(i, j int) bool {
+		a, b := &r.Orders[i].s, &r.Orders[j].s
+		if a.MarketID != b.MarketID {
+			return a.MarketID < b.MarketID
+		}
+		if a.Slot != b.Slot {
+			return a.Slot < b.Slot
+		}
+		return a.ID < b.ID
+	})
+	sort.Slice(r.Markets, func(i, j int) bool {
+		a, b := r.Markets[i], r.Markets[j]
+		if a.MarketID != b.MarketID {
+			return a.MarketID < b.MarketID
+		}
+		return a.Slot < b.Slot
+	})
+}
+
 // SizeMatched returns the total size matched.
 func (r *Result) SizeMatched() float64 {
 	var s float64
@@ -193,23 +216,7 @@ func Replay(ctx context.Context, inputs []string, cfg Config) (*Result, error) {
 		// input still fails the run.
 		err = rules.Err()
 	}
-	sort.SliceStable(res.Orders, func(i, j int) bool {
-		a, b := &res.Orders[i].s, &res.Orders[j].s
-		if a.MarketID != b.MarketID {
-			return a.MarketID < b.MarketID
-		}
-		if a.Slot != b.Slot {
-			return a.Slot < b.Slot
-		}
-		return a.ID < b.ID
-	})
-	sort.Slice(res.Markets, func(i, j int) bool {
-		a, b := res.Markets[i], res.Markets[j]
-		if a.MarketID != b.MarketID {
-			return a.MarketID < b.MarketID
-		}
-		return a.Slot < b.Slot
-	})
+	res.sort()
 	res.Wall = time.Since(start)
 	return &res, err
 }

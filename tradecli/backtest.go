@@ -107,25 +107,12 @@ is tapedeck's queue-aware refinement (docs/backtest.md).`,
 }
 
 func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions, inputs []string) error {
-	if o.Strategy == "" {
-		return &cli.UsageError{Err: fmt.Errorf("--strategy is required (trade strategies lists them)")}
-	}
-	info, ok := reg.Lookup(o.Strategy)
-	if !ok {
-		return &cli.UsageError{Err: fmt.Errorf("unknown strategy %q (trade strategies lists them)", o.Strategy)}
+	info, params, err := strategyOf(reg, o.Strategy, o.Params)
+	if err != nil {
+		return err
 	}
 	if o.Out == "" {
 		return &cli.UsageError{Err: fmt.Errorf("-o DIR is required")}
-	}
-	params, err := strategies.ParseParams(o.Params)
-	if err != nil {
-		return &cli.UsageError{Err: err}
-	}
-	if err := info.CheckParams(params); err != nil {
-		return &cli.UsageError{Err: err}
-	}
-	if _, err := info.New(params); err != nil {
-		return &cli.UsageError{Err: fmt.Errorf("strategy %s: %w", o.Strategy, err)}
 	}
 	sw, err := ParseSweep(o.Sweep, params)
 	if err != nil {
@@ -244,15 +231,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	}
 	var all Totals
 	for _, t := range totals {
-		all.Markets += t.Markets
-		all.Orders += t.Orders
-		all.Matched += t.Matched
-		all.Violations += t.Violations
-		all.StrategyErrors += t.StrategyErrors
-		all.SizeMatched += t.SizeMatched
-		all.Profit += t.Profit
-		all.Commission += t.Commission
-		all.Net += t.Net
+		all.merge(t)
 	}
 	var summary strings.Builder
 	printSummary(&summary, o.Strategy, model, res, all.round(), all.Markets/n)

@@ -81,28 +81,15 @@ the summary.`,
 }
 
 func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) error {
-	if o.Strategy == "" {
-		return &cli.UsageError{Err: fmt.Errorf("--strategy is required (trade strategies lists them)")}
-	}
-	info, ok := reg.Lookup(o.Strategy)
-	if !ok {
-		return &cli.UsageError{Err: fmt.Errorf("unknown strategy %q (trade strategies lists them)", o.Strategy)}
+	info, params, err := strategyOf(reg, o.Strategy, o.Params)
+	if err != nil {
+		return err
 	}
 	if o.Out == "" {
 		return &cli.UsageError{Err: fmt.Errorf("-o DIR is required")}
 	}
 	if o.ExchangeInfo == "" {
 		return &cli.UsageError{Err: fmt.Errorf("--exchange-info FILE is required: trade paper runs on a local exchange's stream (trade serve --info FILE)")}
-	}
-	params, err := strategies.ParseParams(o.Params)
-	if err != nil {
-		return &cli.UsageError{Err: err}
-	}
-	if err := info.CheckParams(params); err != nil {
-		return &cli.UsageError{Err: err}
-	}
-	if _, err := info.New(params); err != nil {
-		return &cli.UsageError{Err: fmt.Errorf("strategy %s: %w", o.Strategy, err)}
 	}
 	model, err := sim.ParseModel(o.Model)
 	if err != nil {

@@ -87,3 +87,27 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// strategyOf looks up the strategy a trade command was given and checks its
+// --param values by making one instance; every error is a usage error
+// (exit 2) naming what to fix.
+func strategyOf(reg *strategies.Registry, name string, kvs []string) (strategies.Info, strategies.Params, error) {
+	if name == "" {
+		return strategies.Info{}, nil, &cli.UsageError{Err: fmt.Errorf("--strategy is required (trade strategies lists them)")}
+	}
+	info, ok := reg.Lookup(name)
+	if !ok {
+		return info, nil, &cli.UsageError{Err: fmt.Errorf("unknown strategy %q (trade strategies lists them)", name)}
+	}
+	params, err := strategies.ParseParams(kvs)
+	if err != nil {
+		return info, nil, &cli.UsageError{Err: err}
+	}
+	if err := info.CheckParams(params); err != nil {
+		return info, nil, &cli.UsageError{Err: err}
+	}
+	if _, err := info.New(params); err != nil {
+		return info, nil, &cli.UsageError{Err: fmt.Errorf("strategy %s: %w", name, err)}
+	}
+	return info, params, nil
+}

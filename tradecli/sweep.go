@@ -112,6 +112,19 @@ func (t *Totals) Add(m engine.MarketResult, orders []*engine.Order) {
 	}
 }
 
+// merge adds another set of totals (another combination's) to t.
+func (t *Totals) merge(o Totals) {
+	t.Markets += o.Markets
+	t.Orders += o.Orders
+	t.Matched += o.Matched
+	t.Violations += o.Violations
+	t.StrategyErrors += o.StrategyErrors
+	t.SizeMatched += o.SizeMatched
+	t.Profit += o.Profit
+	t.Commission += o.Commission
+	t.Net += o.Net
+}
+
 // round rounds the sums as Result.Profit does.
 func (t Totals) round() Totals {
 	t.SizeMatched, t.Profit = engine.Round2(t.SizeMatched), engine.Round2(t.Profit)
