@@ -40,13 +40,17 @@ VERSION=ci-build scripts/build.sh
 echo "== docs/trade.md's own-strategy recipe, as written, in an empty directory"
 scripts/recipe-test.sh > /dev/null
 
-# serial: top-level tests that run on one goroutine (decoders, caches, golden
-# comparisons), in the packages listed. The race run skips them and the plain
-# run runs just them. internal/bzip2 has no goroutines at all and runs whole
-# in the plain run. TestAgreesWithFlumine runs in both: under -race over the
-# bundled tapes (testenv.RaceEnabled), without it over the greyhound tar too.
-serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestAgreesWithFlumine)$'
-serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies)
+# serial: top-level tests whose cost is one long comparison or measurement
+# on one goroutine at a time (decoders, caches, golden and round-trip
+# comparisons, sweeps against separate runs, sizes and allocations), in the
+# packages listed. The race detector slows them ten-fold and has nothing to
+# find in them that the packages' other tests, run under -race, do not
+# exercise. The race run skips them and the plain run runs just them.
+# internal/bzip2 has no goroutines at all and runs whole in the plain run.
+# TestAgreesWithFlumine runs in both: under -race over the bundled tapes
+# (testenv.RaceEnabled), without it over the greyhound tar too.
+serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestAgreesWithFlumine)$'
+serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record)
 plain_pkgs=(./internal/bzip2)
 mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2)
 
@@ -55,7 +59,7 @@ echo "== go test -race (concurrent code), then go test (serial tests) -- see the
 # JSON to testsummary, which prints the usual output and then the slowest.
 (
 	status=0
-	go test -json -race -count=1 -timeout 30m -skip "${serial/TestAgreesWithFlumine|/}" "${race_pkgs[@]}" || status=1
+	go test -json -race -count=1 -timeout 30m -skip "${serial/|TestAgreesWithFlumine/}" "${race_pkgs[@]}" || status=1
 	go test -json -count=1 -timeout 30m -run "$serial" "${serial_pkgs[@]}" || status=1
 	go test -json -count=1 -timeout 30m "${plain_pkgs[@]}" || status=1
 	exit $status
