@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,7 +22,9 @@ import (
 // betFake answers the Betting API with Betfair's real bodies by method;
 // drop names methods whose connections it closes unanswered.
 type betFake struct {
-	t      *testing.T
+	// dir is ../shared's data/api, found (or the test skipped) on the
+	// test's goroutine: a handler must not skip or fail a test.
+	dir    string
 	mu     sync.Mutex
 	bodies map[string]string // method -> file under data/api
 	drop   map[string]bool
@@ -33,7 +36,7 @@ type betFake struct {
 
 func (f *betFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/api/login" {
-		w.Write(apiBody(f.t, "login_success.json"))
+		w.Write(apiBody(f.dir, "login_success.json"))
 		return
 	}
 	var req struct {
@@ -56,14 +59,13 @@ func (f *betFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(apiBody(f.t, file))
+	w.Write(apiBody(f.dir, file))
 }
 
-func apiBody(t *testing.T, name string) []byte {
-	b, err := os.ReadFile(testenv.Shared(t, "data/api/"+name))
-	if err != nil {
-		t.Error(err)
-	}
+// apiBody is a real API answer from dir; a missing one is an empty body,
+// which the client reports as an error that fails the test.
+func apiBody(dir, name string) []byte {
+	b, _ := os.ReadFile(filepath.Join(dir, name))
 	return b
 }
 
@@ -86,7 +88,9 @@ func (p *placer) ProcessMarketBook(m *Market) {
 // of a real stream so that its strategy places one order.
 func liveUnit(t *testing.T, f *betFake) (*unit, *marketState, *placer, chan struct{}) {
 	t.Helper()
-	f.t = t
+	if f.dir == "" {
+		f.dir = testenv.Shared(t, "data/api")
+	}
 	srv := httptest.NewUnstartedServer(f)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
@@ -132,7 +136,7 @@ func await(t *testing.T, u *unit, st *marketState, woke chan struct{}) {
 }
 
 func TestBettingExecutor(t *testing.T) {
-	f := &betFake{bodies: map[string]string{
+	f := &betFake{dir: testenv.Shared(t, "data/api"), bodies: map[string]string{
 		betting.MethodPlaceOrders:   "place_orders.json",
 		betting.MethodCancelOrders:  "cancel_orders.json",
 		betting.MethodReplaceOrders: "replace_orders.json",
@@ -182,7 +186,7 @@ func TestBettingExecutor(t *testing.T) {
 // the order UNKNOWN (live, not failed), sent three times with one
 // customerRef and never as a new request.
 func TestBettingExecutorUnknown(t *testing.T) {
-	f := &betFake{bodies: map[string]string{betting.MethodListCurrentOrders: "betting/list_current_orders_empty.json"},
+	f := &betFake{dir: testenv.Shared(t, "data/api"), bodies: map[string]string{betting.MethodListCurrentOrders: "betting/list_current_orders_empty.json"},
 		drop: map[string]bool{betting.MethodPlaceOrders: true}}
 	u, st, p, woke := liveUnit(t, f)
 	await(t, u, st, woke)

@@ -22,7 +22,7 @@ import (
 // references, the answers reach the strategy's orders, and the run ends
 // by itself when its markets close.
 func TestLive(t *testing.T) {
-	f := &betFake{t: t, bodies: map[string]string{
+	f := &betFake{dir: testenv.Shared(t, "data/api"), bodies: map[string]string{
 		betting.MethodPlaceOrders:       "place_orders.json",
 		betting.MethodListCurrentOrders: "betting/list_current_orders_empty.json",
 	}}

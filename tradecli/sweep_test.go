@@ -78,17 +78,17 @@ func joined(rows [][]string) []string {
 func TestSweepEqualsSeparateRuns(t *testing.T) {
 	cases := []struct {
 		name, strategy string
-		inputs         func() []string
+		inputs         func(t *testing.T) []string
 		sweeps         []string
 		combos         [][]string // --param flags of each combination, in sweep order
 	}{
-		{"bundled", "passive-back", func() []string { return []string{testenv.Testdata(t, "tapes")} },
+		{"bundled", "passive-back", func(t *testing.T) []string { return []string{testenv.Testdata(t, "tapes")} },
 			[]string{"stake=2,5", "within=60,180"},
 			[][]string{{"stake=2", "within=60"}, {"stake=2", "within=180"}, {"stake=5", "within=60"}, {"stake=5", "within=180"}}},
-		{"flumine-inputs", "lowest-layer", func() []string { return []string{testenv.Testdata(t, "golden/flumine/inputs")} },
+		{"flumine-inputs", "lowest-layer", func(t *testing.T) []string { return []string{testenv.Testdata(t, "golden/flumine/inputs")} },
 			[]string{"max_price=2,3", "cancel_after=1"},
 			[][]string{{"max_price=2", "cancel_after=1"}, {"max_price=3", "cancel_after=1"}}},
-		{"greyhound-tar", "passive-back", func() []string {
+		{"greyhound-tar", "passive-back", func(t *testing.T) []string {
 			return []string{testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")}
 		},
 			[]string{"within=30,120"},
@@ -99,7 +99,7 @@ func TestSweepEqualsSeparateRuns(t *testing.T) {
 			if testing.Short() && c.name == "greyhound-tar" {
 				t.Skip("-short: the greyhound tar takes seconds a run")
 			}
-			in := c.inputs()
+			in := c.inputs(t)
 			dir := t.TempDir()
 			args := []string{"--strategy", c.strategy, "-o", dir}
 			for _, s := range c.sweeps {
