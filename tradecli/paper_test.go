@@ -78,7 +78,7 @@ func TestPaperCommandUsage(t *testing.T) {
 		{[]string{"--strategy", "nope", "-o", "x", "--exchange-info", "e.json"}, "unknown strategy"},
 		{[]string{"--strategy", "passive-back", "--exchange-info", "e.json"}, "-o DIR"},
 		{[]string{"--strategy", "passive-back", "-o", "x"}, "--exchange-info FILE is required"},
-		{[]string{"--strategy", "passive-back", "-o", "x", "--exchange-info", filepath.Join(t.TempDir(), "none.json")}, "--exchange-info"},
+		{[]string{"--strategy", "passive-back", "-o", "x", "--exchange-info", filepath.Join(t.TempDir(), "none.json"), "--exchange-info-wait", "0s"}, "waited 0s"},
 	} {
 		cmd := tradecli.PaperCommand(strategies.Builtins())
 		cmd.SetOut(&bytes.Buffer{})
