@@ -264,49 +264,12 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 	return err
 }
 
-// OrderRow is one row of the orders table.
-type OrderRow struct {
-	MarketID            string  `parquet:"market_id"`
-	SelectionID         int64   `parquet:"selection_id"`
-	Handicap            float64 `parquet:"handicap"`
-	Strategy            string  `parquet:"strategy"`
-	OrderID             int64   `parquet:"order_id"`
-	CustomerRef         string  `parquet:"customer_order_ref"`
-	Side                string  `parquet:"side"`
-	OrderType           string  `parquet:"order_type"`
-	Persistence         string  `parquet:"persistence"`
-	Price               float64 `parquet:"price"`
-	Size                float64 `parquet:"size"`
-	Liability           float64 `parquet:"liability"`
-	PlacedAt            int64   `parquet:"placed_at,timestamp(millisecond)"`
-	Status              string  `parquet:"status"`
-	Violation           string  `parquet:"violation"`
-	ErrorCode           string  `parquet:"error_code"`
-	SizeMatched         float64 `parquet:"size_matched"`
-	AveragePriceMatched float64 `parquet:"average_price_matched"`
-	SizeCancelled       float64 `parquet:"size_cancelled"`
-	SizeLapsed          float64 `parquet:"size_lapsed"`
-	SizeVoided          float64 `parquet:"size_voided"`
-	RunnerStatus        string  `parquet:"runner_status"`
-	Profit              float64 `parquet:"profit"`
-	QueueAheadAtPlace   float64 `parquet:"queue_ahead_at_place"`
-}
+// OrderRow is one row of the orders table. Its one definition is the
+// report's, which reads the table back.
+type OrderRow = report.Order
 
-// MarketRow is one row of the markets table.
-type MarketRow struct {
-	MarketID       string  `parquet:"market_id"`
-	EventID        string  `parquet:"event_id"`
-	MarketType     string  `parquet:"market_type"`
-	Status         string  `parquet:"status"`
-	Updates        int64   `parquet:"updates"`
-	Orders         int64   `parquet:"orders"`
-	OrdersMatched  int64   `parquet:"orders_matched"`
-	SizeMatched    float64 `parquet:"size_matched"`
-	Profit         float64 `parquet:"profit"`
-	Commission     float64 `parquet:"commission"`
-	Net            float64 `parquet:"net"`
-	StrategyErrors int64   `parquet:"strategy_errors"`
-}
+// MarketRow is one row of the markets table (defined with OrderRow).
+type MarketRow = report.Market
 
 // Rows turns a result into table rows.
 func Rows(res *engine.Result) ([]OrderRow, []MarketRow) {
@@ -384,7 +347,8 @@ var marketHeader = []string{"market_id", "event_id", "market_type", "status", "u
 
 func ff(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
-func (r *OrderRow) record() []string {
+// orderRecord is an orders row as CSV fields.
+func orderRecord(r *OrderRow) []string {
 	return []string{r.MarketID, strconv.FormatInt(r.SelectionID, 10), ff(r.Handicap), r.Strategy, strconv.FormatInt(r.OrderID, 10),
 		r.CustomerRef, r.Side, r.OrderType, r.Persistence, ff(r.Price), ff(r.Size), ff(r.Liability),
 		time.UnixMilli(r.PlacedAt).UTC().Format("2006-01-02T15:04:05.000Z"), r.Status, r.Violation, r.ErrorCode,
@@ -392,7 +356,8 @@ func (r *OrderRow) record() []string {
 		r.RunnerStatus, ff(r.Profit), ff(r.QueueAheadAtPlace)}
 }
 
-func (r *MarketRow) record() []string {
+// marketRecord is a markets row as CSV fields.
+func marketRecord(r *MarketRow) []string {
 	return []string{r.MarketID, r.EventID, r.MarketType, r.Status, strconv.FormatInt(r.Updates, 10), strconv.FormatInt(r.Orders, 10),
 		strconv.FormatInt(r.OrdersMatched, 10), ff(r.SizeMatched), ff(r.Profit), ff(r.Commission), ff(r.Net), strconv.FormatInt(r.StrategyErrors, 10)}
 }
@@ -435,21 +400,13 @@ func printSummary(w io.Writer, strategy string, model sim.Model, res *engine.Res
 	}
 }
 
-// reportRows appends to orders and markets the report's copies of the rows
-// the result writer writes for market m: made by the same orderRow and
-// marketRow, so the report shows the tables' numbers without reading them
-// back (TestReportRebuilds checks trade report, which does, agrees).
-func reportRows(orders []report.Order, markets []report.Market, m engine.MarketResult, placed []*engine.Order) ([]report.Order, []report.Market) {
+// reportRows appends to orders and markets the rows the result writer
+// writes for market m (the same orderRow and marketRow), so the report
+// shows the tables' numbers without reading them back (TestReportRebuilds
+// checks that trade report, which does, agrees).
+func reportRows(orders []OrderRow, markets []MarketRow, m engine.MarketResult, placed []*engine.Order) ([]OrderRow, []MarketRow) {
 	for _, o := range placed {
-		r := orderRow(o)
-		orders = append(orders, report.Order{MarketID: r.MarketID, SelectionID: r.SelectionID, Handicap: r.Handicap, OrderID: r.OrderID,
-			Side: r.Side, OrderType: r.OrderType, Persistence: r.Persistence, Price: r.Price, Size: r.Size, Liability: r.Liability,
-			PlacedAt: r.PlacedAt, Status: r.Status, Violation: r.Violation, ErrorCode: r.ErrorCode, SizeMatched: r.SizeMatched,
-			AveragePriceMatched: r.AveragePriceMatched, SizeCancelled: r.SizeCancelled, SizeLapsed: r.SizeLapsed,
-			SizeVoided: r.SizeVoided, RunnerStatus: r.RunnerStatus, Profit: r.Profit, QueueAheadAtPlace: r.QueueAheadAtPlace})
+		orders = append(orders, orderRow(o))
 	}
-	r := marketRow(m)
-	return orders, append(markets, report.Market{MarketID: r.MarketID, EventID: r.EventID, MarketType: r.MarketType, Status: r.Status,
-		Updates: r.Updates, Orders: r.Orders, OrdersMatched: r.OrdersMatched, SizeMatched: r.SizeMatched, Profit: r.Profit,
-		Commission: r.Commission, Net: r.Net, StrategyErrors: r.StrategyErrors})
+	return orders, append(markets, marketRow(m))
 }

@@ -240,12 +240,12 @@ func NewResultWriter(ctx context.Context, st store.Store, prefix string, l Layou
 func (w *ResultWriter) Market(m engine.MarketResult, orders []*engine.Order) error {
 	for _, o := range orders {
 		r := orderRow(o)
-		if err := w.orders.add(reflect.ValueOf(r), r.record(), m.Slot); err != nil {
+		if err := w.orders.add(reflect.ValueOf(r), orderRecord(&r), m.Slot); err != nil {
 			return err
 		}
 	}
 	r := marketRow(m)
-	return w.markets.add(reflect.ValueOf(r), r.record(), m.Slot)
+	return w.markets.add(reflect.ValueOf(r), marketRecord(&r), m.Slot)
 }
 
 // Close commits the files.

@@ -10,13 +10,16 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// Order is one row of a results directory's orders table, as written by
-// tradecli.WriteResults (the columns the report shows).
+// Order is one row of a results directory's orders table. It is the one
+// definition of that table: tradecli writes it (as tradecli.OrderRow), the
+// report reads it back.
 type Order struct {
 	MarketID            string  `parquet:"market_id"`
 	SelectionID         int64   `parquet:"selection_id"`
 	Handicap            float64 `parquet:"handicap"`
+	Strategy            string  `parquet:"strategy"`
 	OrderID             int64   `parquet:"order_id"`
+	CustomerRef         string  `parquet:"customer_order_ref"`
 	Side                string  `parquet:"side"`
 	OrderType           string  `parquet:"order_type"`
 	Persistence         string  `parquet:"persistence"`
@@ -37,7 +40,8 @@ type Order struct {
 	QueueAheadAtPlace   float64 `parquet:"queue_ahead_at_place"`
 }
 
-// Market is one row of a results directory's markets table.
+// Market is one row of a results directory's markets table, written by
+// tradecli (as tradecli.MarketRow) and read back by the report.
 type Market struct {
 	MarketID       string  `parquet:"market_id"`
 	EventID        string  `parquet:"event_id"`
