@@ -58,8 +58,9 @@ var layers = []struct {
 // asks), and the test helpers only by tests (go list's Imports leave test
 // files out, so any importer found is a non-test one).
 var onlyImportedBy = map[string][]string{
-	"store/s3":        {"cmd", "internal/cmd", "tradecli", "store/storetest"},
-	"store/storetest": {},
+	"store/s3":              {"cmd", "internal/cmd", "tradecli", "store/storetest"},
+	"store/storetest":       {},
+	"tradecli/tradeclitest": {},
 }
 
 // forbidden are outside imports some packages must not have: the engine is a
