@@ -38,14 +38,7 @@ func uploadTapes(t *testing.T, names ...string) (string, store.Options, []string
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := st.Create(ctx, prefix+n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Put(t, st, prefix+n, data)
 	}
 	return src, opts, local
 }

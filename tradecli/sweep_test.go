@@ -340,14 +340,7 @@ func TestShardsToS3(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := st.Create(ctx, "tapes/"+e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(b)
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Put(t, st, "tapes/"+e.Name(), b)
 	}
 	tapes := strings.TrimSuffix(url, prefix) + "tapes/"
 

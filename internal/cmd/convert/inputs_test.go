@@ -211,14 +211,7 @@ func TestStatsAndBooksReadS3(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := st.Create(ctx, prefix+n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Put(t, st, prefix+n, data)
 	}
 	flags := []string{"--s3-endpoint", storetest.Endpoint(t), "--s3-path-style"}
 	local, err := statsJSON(t, testenv.Testdata(t, "tapes/1.197931750"), testenv.Testdata(t, "tapes/1.205822330.bz2"))

@@ -274,14 +274,7 @@ func TestParquetS3(t *testing.T) {
 	ents, _ := os.ReadDir(in)
 	for _, e := range ents {
 		data, _ := os.ReadFile(filepath.Join(in, e.Name()))
-		w, err := st.Create(ctx, prefix+e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Put(t, st, prefix+e.Name(), data)
 	}
 	dest := strings.TrimSuffix(src, "tapes/") + "dataset"
 	flags := []string{"--s3-endpoint", storetest.Endpoint(t), "--s3-path-style"}
