@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
+	"time"
 )
 
 type priceSize struct {
@@ -20,26 +22,56 @@ type priceSize struct {
 }
 
 type bookRunner struct {
-	SelectionID int64   `json:"selectionId"`
-	Handicap    float64 `json:"handicap"`
-	Status      string  `json:"status"`
-	Ex          struct {
+	SelectionID      int64    `json:"selectionId"`
+	Handicap         float64  `json:"handicap"`
+	Status           string   `json:"status"`
+	LastPriceTraded  *float64 `json:"lastPriceTraded"`
+	AdjustmentFactor *float64 `json:"adjustmentFactor"`
+	Ex               struct {
 		ATB []priceSize `json:"availableToBack"`
 		ATL []priceSize `json:"availableToLay"`
 		TV  []priceSize `json:"tradedVolume"`
 	} `json:"ex"`
+	SP struct {
+		Near              spPrice     `json:"nearPrice"`
+		Far               spPrice     `json:"farPrice"`
+		BackStakeTaken    []priceSize `json:"backStakeTaken"`
+		LayLiabilityTaken []priceSize `json:"layLiabilityTaken"`
+		ActualSP          *float64    `json:"actualSP"`
+	} `json:"sp"`
+}
+
+// spPrice is a projected SP as books write it: a number, null, or the
+// strings "NaN", "Infinity" and "-Infinity" Betfair sends for no value;
+// p is nil for all but a finite number.
+type spPrice struct{ p *float64 }
+
+func (s *spPrice) UnmarshalJSON(b []byte) error {
+	if b[0] == '"' || string(b) == "null" {
+		s.p = nil
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	s.p = &v
+	return nil
 }
 
 type bookLine struct {
 	MarketID         string       `json:"marketId"`
 	PublishTime      int64        `json:"publishTime"`
+	Status           string       `json:"status"`
+	InPlay           bool         `json:"inplay"`
 	Runners          []bookRunner `json:"runners"`
 	MarketDefinition *struct {
-		Status      string `json:"status"`
-		InPlay      bool   `json:"inPlay"`
-		Venue       string `json:"venue"`
-		MarketType  string `json:"marketType"`
-		EventTypeID string `json:"eventTypeId"`
+		MarketTime  time.Time `json:"marketTime"`
+		Status      string    `json:"status"`
+		InPlay      bool      `json:"inPlay"`
+		Venue       string    `json:"venue"`
+		MarketType  string    `json:"marketType"`
+		EventTypeID string    `json:"eventTypeId"`
 		Runners     []struct {
 			ID     int64    `json:"id"`
 			Hc     float64  `json:"hc"`
@@ -62,14 +94,23 @@ type runnerAt struct {
 	status    string
 	back, lay *float64
 	traded    float64 // sum of the traded ladder
+	// What the snapshot cells hold, as the book shows it: the traded
+	// ladder's sum of price × size (for its WAP), the three best levels a
+	// side, last traded price, reduction factor, SP projections and the SP
+	// ladders' sums.
+	tradedPV          float64
+	backs, lays       []priceSize
+	ltp, af, spn, spf *float64
+	spBack, spLay     float64
 }
 
 // point is a market's book after one line.
 type point struct {
-	pt      int64
-	status  string
-	inPlay  bool
-	runners []runnerAt
+	pt         int64
+	marketTime int64 // the definition's scheduled start, ms
+	status     string
+	inPlay     bool
+	runners    []runnerAt
 }
 
 // refMarket is everything the checks need about one market.
@@ -92,6 +133,9 @@ type refMarket struct {
 	// ladder gained on lines in play [2], on lines neither in play nor OPEN
 	// (SP reconciliation) [1], and on the rest (pre-play) [0].
 	phased map[runnerKey]map[float64]*[3]float64
+	// tut holds the books the Betfair Data Scientists' tutorials read
+	// (tutorials_test.go).
+	tut tutorialBooks
 }
 
 // readBooks reads `convert books` output into markets by id.
@@ -116,10 +160,12 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 			markets[b.MarketID] = m
 		}
 		d := b.MarketDefinition
-		p := point{pt: b.PublishTime, status: d.Status, inPlay: d.InPlay}
+		m.tut.observe(&b)
+		p := point{pt: b.PublishTime, marketTime: d.MarketTime.UnixMilli(), status: d.Status, inPlay: d.InPlay}
 		for _, r := range b.Runners {
 			k := runnerKey{r.SelectionID, r.Handicap}
-			ra := runnerAt{key: k, status: r.Status}
+			ra := runnerAt{key: k, status: r.Status, ltp: r.LastPriceTraded, af: r.AdjustmentFactor,
+				spn: r.SP.Near.p, spf: r.SP.Far.p, spBack: sumSizes(r.SP.BackStakeTaken), spLay: sumSizes(r.SP.LayLiabilityTaken)}
 			// Copies, so a point does not keep the line's whole ladders.
 			if len(r.Ex.ATB) > 0 {
 				ra.back = new(r.Ex.ATB[0].Price)
@@ -127,14 +173,25 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 			if len(r.Ex.ATL) > 0 {
 				ra.lay = new(r.Ex.ATL[0].Price)
 			}
+			ra.backs = slices.Clone(r.Ex.ATB[:min(3, len(r.Ex.ATB))])
+			ra.lays = slices.Clone(r.Ex.ATL[:min(3, len(r.Ex.ATL))])
 			if len(r.Ex.TV) > 0 {
 				l := map[float64]float64{}
 				for _, ps := range r.Ex.TV {
 					l[ps.Price] = ps.Size
 					ra.traded += ps.Size
+					ra.tradedPV += ps.Price * ps.Size
 				}
 				m.addPhased(k, l, phaseOf(d.InPlay, d.Status))
 				m.traded[k] = l
+			} else if l := m.traded[k]; l != nil && d.Status != "OPEN" {
+				// Betfair empties the ladder when it settles the market:
+				// the money stays matched (the dataset leaves these resets
+				// out of every volume), so the book keeps the last ladder.
+				for price, size := range l {
+					ra.traded += size
+					ra.tradedPV += price * size
+				}
 			}
 			p.runners = append(p.runners, ra)
 		}
@@ -160,6 +217,15 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 		return nil, fmt.Errorf("books line %d: %w", n+1, err)
 	}
 	return markets, nil
+}
+
+// sumSizes is the total size of a ladder.
+func sumSizes(l []priceSize) float64 {
+	var s float64
+	for _, ps := range l {
+		s += ps.Size
+	}
+	return s
 }
 
 // phaseOf is the phase of a line's trades: 2 in play, 1 SP-matched (not

@@ -80,64 +80,7 @@ var checks = []check{
 // README example query on the dataset with DuckDB, and checks each answer
 // against the same inputs' `convert books` output.
 func TestREADMEQueries(t *testing.T) {
-	root := repoRoot(t)
-	inputs, err := filepath.Glob(filepath.Join(root, "testdata", "tapes", "*"))
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no sample tapes: %v", err)
-	}
-	// The flumine golden inputs turn in play (the shared files never do);
-	// testdata/tapes already holds the AU horse race 1.205822330.
-	inPlay, err := filepath.Glob(filepath.Join(root, "testdata", "golden", "flumine", "inputs", "*.zst"))
-	if err != nil || len(inPlay) == 0 {
-		t.Fatalf("no in-play inputs under testdata/golden/flumine/inputs: %v", err)
-	}
-	inputs = append(inputs, inPlay...)
-	switch tar := sharedFile(root, greyhoundTar); {
-	case tar == "":
-		t.Logf("%s not found beside the repo: checking the bundled samples only", greyhoundTar)
-	case testing.Short():
-		t.Logf("-short: leaving out %s", greyhoundTar)
-	default:
-		inputs = append(inputs, tar)
-	}
-	conv := buildConvert(t, root)
-	ds := filepath.Join(t.TempDir(), "dataset")
-	// The conversion runs while the books reference is read: they are
-	// independent, and the books JSON (3 GB for the shared archive) is the
-	// slow part.
-	conversion := exec.Command(conv, append(append([]string{"parquet", "--tables", "all"}, inputs...), "-o", ds)...)
-	var convOut strings.Builder
-	conversion.Stdout, conversion.Stderr = &convOut, &convOut
-	if err := conversion.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer conversion.Process.Kill() // a no-op once it has exited
-
-	books := exec.Command(conv, append([]string{"books"}, inputs...)...)
-	books.Stderr = os.Stderr
-	stdout, err := books.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := books.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := readBooks(stdout)
-	if err != nil {
-		books.Process.Kill()
-		books.Wait()
-		t.Fatalf("convert books: %v", err)
-	}
-	if err := books.Wait(); err != nil {
-		t.Fatalf("convert books: %v", err)
-	}
-	if err := conversion.Wait(); err != nil {
-		t.Fatalf("convert parquet: %v\n%s", err, convOut.String())
-	}
-	t.Logf("convert parquet: %s", strings.TrimSpace(convOut.String()))
-	if len(ms) < 5 {
-		t.Fatalf("books gave %d markets, want the samples' 5 at least", len(ms))
-	}
+	root, ds, ms := convertWithBooks(t)
 
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
@@ -176,6 +119,81 @@ func TestREADMEQueries(t *testing.T) {
 			t.Errorf("no README example titled with %q", c.title)
 		}
 	}
+}
+
+// sampleInputs lists what the interop tests convert: the bundled sample
+// tapes (the AU horse race 1.205822330 among them), the flumine golden
+// inputs, which turn in play (the shared files never do), and, unless
+// -short, the shared greyhound archive when it is beside the repo.
+func sampleInputs(t *testing.T, root string) []string {
+	t.Helper()
+	inputs, err := filepath.Glob(filepath.Join(root, "testdata", "tapes", "*"))
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no sample tapes: %v", err)
+	}
+	inPlay, err := filepath.Glob(filepath.Join(root, "testdata", "golden", "flumine", "inputs", "*.zst"))
+	if err != nil || len(inPlay) == 0 {
+		t.Fatalf("no in-play inputs under testdata/golden/flumine/inputs: %v", err)
+	}
+	inputs = append(inputs, inPlay...)
+	switch tar := sharedFile(root, greyhoundTar); {
+	case tar == "":
+		t.Logf("%s not found beside the repo: checking the bundled samples only", greyhoundTar)
+	case testing.Short():
+		t.Logf("-short: leaving out %s", greyhoundTar)
+	default:
+		inputs = append(inputs, tar)
+	}
+	return inputs
+}
+
+// convertWithBooks converts sampleInputs with the built convert command
+// (`convert parquet --tables all`) and reads the same inputs' `convert
+// books` output as the reference. It returns the repo root, the dataset's
+// directory and the reference markets by id.
+func convertWithBooks(t *testing.T) (root, ds string, ms map[string]*refMarket) {
+	t.Helper()
+	root = repoRoot(t)
+	inputs := sampleInputs(t, root)
+	conv := buildConvert(t, root)
+	ds = filepath.Join(t.TempDir(), "dataset")
+	// The conversion runs while the books reference is read: they are
+	// independent, and the books JSON (3 GB for the shared archive) is the
+	// slow part.
+	conversion := exec.Command(conv, append(append([]string{"parquet", "--tables", "all"}, inputs...), "-o", ds)...)
+	var convOut strings.Builder
+	conversion.Stdout, conversion.Stderr = &convOut, &convOut
+	if err := conversion.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer conversion.Process.Kill() // a no-op once it has exited
+
+	books := exec.Command(conv, append([]string{"books"}, inputs...)...)
+	books.Stderr = os.Stderr
+	stdout, err := books.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := books.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ms, err = readBooks(stdout)
+	if err != nil {
+		books.Process.Kill()
+		books.Wait()
+		t.Fatalf("convert books: %v", err)
+	}
+	if err := books.Wait(); err != nil {
+		t.Fatalf("convert books: %v", err)
+	}
+	if err := conversion.Wait(); err != nil {
+		t.Fatalf("convert parquet: %v\n%s", err, convOut.String())
+	}
+	t.Logf("convert parquet: %s", strings.TrimSpace(convOut.String()))
+	if len(ms) < 5 {
+		t.Fatalf("books gave %d markets, want the samples' 5 at least", len(ms))
+	}
+	return root, ds, ms
 }
 
 // col returns the values of res's column name, one per row.
