@@ -67,6 +67,8 @@ type bookLine struct {
 	Runners          []bookRunner `json:"runners"`
 	MarketDefinition *struct {
 		MarketTime  time.Time `json:"marketTime"`
+		EventID     string    `json:"eventId"`
+		Name        string    `json:"name"`
 		Status      string    `json:"status"`
 		InPlay      bool      `json:"inPlay"`
 		Venue       string    `json:"venue"`
@@ -120,6 +122,7 @@ type refMarket struct {
 	// marketType, status and voided are the final definition's; voided
 	// when it removes every runner (an abandoned meeting).
 	marketType, status, eventTypeID string
+	eventID, marketName             string
 	voided                          bool
 	// finalStatus and name of each runner in the final definition.
 	finalStatus, name map[runnerKey]string
@@ -198,6 +201,7 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 		m.points = append(m.points, p)
 		// The final definition wins: venue, winners, BSPs.
 		m.venue, m.marketType, m.status, m.eventTypeID = d.Venue, d.MarketType, d.Status, d.EventTypeID
+		m.eventID, m.marketName = d.EventID, d.Name
 		m.finalStatus, m.name = map[runnerKey]string{}, map[runnerKey]string{}
 		m.winners = map[runnerKey]bool{}
 		m.bsp = map[runnerKey]*float64{}

@@ -73,6 +73,8 @@ var checks = []check{
 	{"Tick movement", checkTicks},
 	{"by trap", checkTraps},
 	{"as-of join", checkAsOf},
+	{"SP-matched volume per runner", checkSPVolume},
+	{"race fields", checkRaceFields},
 }
 
 // TestREADMEQueries converts the bundled sample tapes (and, unless -short,

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -589,4 +590,87 @@ func checkSnapshotCells(t *testing.T, ds string, ms map[string]*refMarket) {
 		}
 	}
 	d.report(t, "snapshots", cols)
+}
+
+// checkSPVolume checks the README's SP-volume query: each runner's volume
+// by phase, from what its traded ladder gained on lines in each phase.
+func checkSPVolume(t *testing.T, res *Result, ms map[string]*refMarket) {
+	var want []string
+	for _, m := range ms {
+		for k, l := range m.phased {
+			var v [3]float64
+			for _, x := range l {
+				for i := range v {
+					v[i] += x[i]
+				}
+			}
+			if math.Abs(v[1]) < 0.005 {
+				continue
+			}
+			want = append(want, fmt.Sprintf("%s|%d|%s|%.2f|%.2f|%.2f", m.id, k.sel, fp(m.bsp[k]), v[0], v[1], v[2]))
+		}
+	}
+	got := rowKeys(t, res, "market_id", "selection_id", "bsp")
+	for i, r := range res.Rows {
+		got[i] += fmt.Sprintf("|%.2f|%.2f|%.2f", num(r[3]), num(r[4]), num(r[5]))
+	}
+	sameRows(t, got, want)
+}
+
+// The reference's own reading of racing names: "R1 452m Gr6" (AU/NZ race
+// number, metres) and "1. Gotham Prince" (trap or saddle cloth).
+var (
+	raceNumberRE = regexp.MustCompile(`^R([0-9]+) `)
+	metresRE     = regexp.MustCompile(`(?:^| )([0-9]+)m(?: |$)`)
+	cleanNameRE  = regexp.MustCompile(`^[0-9]+\. (.+)$`)
+)
+
+// checkRaceFields checks the README's win-and-place query: each WIN
+// market joined by event and scheduled start (UTC, to the minute) to the
+// PLACE market of the same race, runner by runner, with both BSPs.
+func checkRaceFields(t *testing.T, res *Result, ms map[string]*refMarket) {
+	races := map[string][]*refMarket{}
+	for _, m := range ms {
+		if m.eventTypeID != "7" && m.eventTypeID != "4339" {
+			continue
+		}
+		key := m.eventID + "/" + time.UnixMilli(m.scheduled()).UTC().Format("2006-01-02T15:04Z")
+		races[key] = append(races[key], m)
+	}
+	var want []string
+	for key, rms := range races {
+		for _, w := range rms {
+			if w.marketType != "WIN" {
+				continue
+			}
+			number, metres := "NULL", "NULL"
+			if x := raceNumberRE.FindStringSubmatch(w.marketName); x != nil {
+				number = x[1]
+			}
+			if x := metresRE.FindStringSubmatch(w.marketName); x != nil {
+				metres = x[1]
+			}
+			for _, p := range rms {
+				if p.marketType != "PLACE" {
+					continue
+				}
+				for k, name := range w.name {
+					if _, ok := p.name[runnerKey{k.sel, 0}]; !ok {
+						continue
+					}
+					trap, clean := "NULL", name
+					if x := trapRE.FindStringSubmatch(name); x != nil {
+						trap = x[1]
+					}
+					if x := cleanNameRE.FindStringSubmatch(name); x != nil {
+						clean = x[1]
+					}
+					want = append(want, fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s", key, number, metres, trap, clean,
+						fp(w.bsp[k]), fp(p.bsp[runnerKey{k.sel, 0}])))
+				}
+			}
+		}
+	}
+	sameRows(t, rowKeys(t, res, "race_key", "race_number", "race_distance_m", "runner_number", "runner_name_clean",
+		"win_bsp", "place_bsp"), want)
 }
