@@ -64,6 +64,7 @@ func Dictionary() (string, error) {
 		slices.Sort(errs)
 		return "", fmt.Errorf("parquet: data dictionary: %s", strings.Join(errs, "; "))
 	}
+	b.WriteString(dictionaryNotes)
 	return b.String(), nil
 }
 
