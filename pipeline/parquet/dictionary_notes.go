@@ -20,7 +20,10 @@ price; ` + "`ip_*`" + ` from what the ladder gained between the turn in play and
 suspension at the end of the race, ` + "`ip_ltp`" + ` the last traded price there; a
 snapshot's ` + "`traded_volume`" + ` (the ladder's sum), ` + "`wap`" + ` (sum of price × size over
 volume), ` + "`ltp`" + `, status, reduction factor, best three prices and sizes a
-side, and SP near and far, as of its grid point. Where they differ, Betfair's
+side, and SP near and far, as of its grid point (the backtesting tutorial,
+` + "`tutorials/backtestingRatingsTutorial`" + `, takes its prices three minutes
+before the start from the first book after that moment, which looks ahead;
+a snapshot is the book as of the moment). Where they differ, Betfair's
 data decides. The tutorials read pre-play at the line that suspends the
 market, and that line can already carry SP-reconciliation trades (in the
 recorded 1.197931751 it holds the BSPs and trades at them): the dataset
