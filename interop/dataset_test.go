@@ -77,13 +77,20 @@ var checks = []check{
 	{"race fields", checkRaceFields},
 }
 
-// TestREADMEQueries converts the bundled sample tapes (and, unless -short,
-// the shared greyhound archive) with the built convert command, runs every
-// README example query on the dataset with DuckDB, and checks each answer
-// against the same inputs' `convert books` output.
-func TestREADMEQueries(t *testing.T) {
+// TestDataset converts the bundled sample tapes (and, unless -short, the
+// shared greyhound archive) with the built convert command once, reads the
+// same inputs' `convert books` output as the reference, and checks the
+// dataset against it two ways: the README's example queries (README) and
+// the Betfair Data Scientists' tutorials' definitions (Tutorials).
+func TestDataset(t *testing.T) {
 	root, ds, ms := convertWithBooks(t)
+	t.Run("README", func(t *testing.T) { testREADMEQueries(t, root, ds, ms) })
+	t.Run("Tutorials", func(t *testing.T) { testTutorials(t, ds, ms) })
+}
 
+// testREADMEQueries runs every README example query on the dataset with
+// DuckDB and checks each answer against the books reference.
+func testREADMEQueries(t *testing.T, root, ds string, ms map[string]*refMarket) {
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)

@@ -338,7 +338,7 @@ const (
 	wapTol   = 1e-6
 )
 
-// TestTutorials checks that the dataset answers what the Betfair Data
+// testTutorials checks that the dataset answers what the Betfair Data
 // Scientists' public tutorials compute by hand, with their definitions
 // applied to `convert books` output (betfairlightweight's MarketBook, as
 // the tutorials read it) on every sample market: the AU horse race
@@ -387,8 +387,7 @@ const (
 // each other never reach (after reconciliation the SP ladders hold one
 // level, at the BSP: 1.195395420's 43154446 took 219.27 of SP back stake
 // and its traded ladder did not move).
-func TestTutorials(t *testing.T) {
-	_, ds, ms := convertWithBooks(t)
+func testTutorials(t *testing.T, ds string, ms map[string]*refMarket) {
 	t.Run("runners", func(t *testing.T) { checkTutorialRunners(t, ds, ms) })
 	t.Run("snapshots", func(t *testing.T) { checkSnapshotCells(t, ds, ms) })
 }

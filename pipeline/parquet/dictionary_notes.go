@@ -1,13 +1,13 @@
 package parquet
 
 // dictionaryNotes ends docs/dataset.md: how the columns compare with the
-// figures analysts compute by hand, as interop's TestTutorials checks
+// figures analysts compute by hand, as interop's TestDataset/Tutorials checks
 // them. It lives apart from the generated tables so that it can be edited
 // without touching the schema's documentation.
 const dictionaryNotes = `
 ## Notes: the columns and the Betfair Data Scientists' tutorials
 
-interop's ` + "`TestTutorials`" + ` computes what the Betfair Data Scientists'
+interop's ` + "`TestDataset/Tutorials`" + ` computes what the Betfair Data Scientists'
 tutorials compute, JSON to CSV (betfair-datascientists.github.io
 ` + "`tutorials/jsonToCsvTutorial`" + `, code in betfair-down-under/autoHubTutorials
 ` + "`jsonToCsv/main.py`" + `) and Processing TAR Files 101
