@@ -68,6 +68,7 @@ type bookLine struct {
 	MarketDefinition *struct {
 		MarketTime  time.Time `json:"marketTime"`
 		EventID     string    `json:"eventId"`
+		CountryCode string    `json:"countryCode"`
 		Name        string    `json:"name"`
 		Status      string    `json:"status"`
 		InPlay      bool      `json:"inPlay"`

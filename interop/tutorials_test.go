@@ -11,6 +11,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -390,6 +391,7 @@ const (
 func testTutorials(t *testing.T, ds string, ms map[string]*refMarket) {
 	t.Run("runners", func(t *testing.T) { checkTutorialRunners(t, ds, ms) })
 	t.Run("snapshots", func(t *testing.T) { checkSnapshotCells(t, ds, ms) })
+	t.Run("markets", func(t *testing.T) { checkTutorialMarkets(t, ds, ms) })
 }
 
 // datasetDefect is a disagreement where Betfair's data shows the dataset
@@ -494,6 +496,11 @@ func checkTutorialRunners(t *testing.T, ds string, ms map[string]*refMarket) {
 		d.price(key, "spf_at_off", r["spf_at_off"], off.spf, priceTol)
 		d.value(key, "sp_back_stake", r["sp_back_stake"], off.spBack, moneyTol)
 		d.value(key, "sp_lay_liability", r["sp_lay_liability"], off.spLay, moneyTol)
+		af := off.af
+		if fr := runnersByKey(m.tut.final)[k]; off.status == "" || strings.HasPrefix(fr.Status, "REMOVED") {
+			af = fr.AdjustmentFactor
+		}
+		d.price(key, "adjustment_factor", r["adjustment_factor"], af, priceTol)
 		d.price(key, "back_price_at_scheduled", r["back_price_at_scheduled"], sched.back, priceTol)
 		d.price(key, "lay_price_at_scheduled", r["lay_price_at_scheduled"], sched.lay, priceTol)
 		asWrittenPP += want.ppVolumeAsWritten
@@ -523,7 +530,7 @@ func checkTutorialRunners(t *testing.T, ds string, ms map[string]*refMarket) {
 	d.report(t, "runners", []string{"final_status", "bsp", "pp_min", "pp_max", "pp_wap", "pp_ltp", "pp_traded_volume",
 		"ip_min", "ip_max", "ip_wap", "ip_ltp", "ip_traded_volume", "sp_traded_volume",
 		"back_price_at_off", "lay_price_at_off", "spn_at_off", "spf_at_off", "sp_back_stake", "sp_lay_liability",
-		"back_price_at_scheduled", "lay_price_at_scheduled"})
+		"back_price_at_scheduled", "lay_price_at_scheduled", "adjustment_factor"})
 }
 
 // scheduled is the market's scheduled start as the dataset defines
@@ -743,4 +750,33 @@ func checkRaceFields(t *testing.T, res *Result, ms map[string]*refMarket) {
 	}
 	sameRows(t, rowKeys(t, res, "race_key", "race_number", "race_distance_m", "runner_number", "runner_name_clean",
 		"win_bsp", "place_bsp"), want)
+}
+
+// checkTutorialMarkets checks the market columns of the tutorials' CSV:
+// event_date, country and track from the postplay book's definition, and
+// market_name from the final book's: the recorded tapes' definitions carry
+// the name only at the end, where the tutorials' postplay book would print
+// an empty one (they read runner names from the final book for the same
+// reason).
+func checkTutorialMarkets(t *testing.T, ds string, ms map[string]*refMarket) {
+	rows := queryMaps(t, Rewrite(`SELECT * FROM read_parquet('dataset/markets/**/*.parquet')`, ds))
+	d := newDiffs()
+	for _, r := range rows {
+		id := r["market_id"].(string)
+		m := ms[id]
+		if m == nil {
+			t.Errorf("markets: market %s is not in the books", id)
+			continue
+		}
+		if tutorialRunners(m) == nil {
+			continue
+		}
+		def := m.tut.postplay.MarketDefinition
+		d.rows++
+		d.text(id, "market_time", r["market_time"], FormatValue(def.MarketTime))
+		d.text(id, "country_code", r["country_code"], def.CountryCode)
+		d.text(id, "venue", r["venue"], def.Venue)
+		d.text(id, "market_name", r["market_name"], m.tut.final.MarketDefinition.Name)
+	}
+	d.report(t, "markets", []string{"market_time", "country_code", "venue", "market_name"})
 }
