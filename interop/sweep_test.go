@@ -68,15 +68,7 @@ func parseRanking(t *testing.T, summary string) []rankLine {
 // the one run's summary does.
 func TestSweepRankingAcrossShards(t *testing.T) {
 	root := repoRoot(t)
-	inputs := []string{filepath.Join(root, "testdata", "tapes"), filepath.Join(root, "testdata", "golden", "flumine", "inputs")}
-	switch tar := sharedFile(root, greyhoundTar); {
-	case tar == "":
-		t.Logf("%s not found beside the repo: the bundled samples only", greyhoundTar)
-	case testing.Short():
-		t.Logf("-short: leaving out %s", greyhoundTar)
-	default:
-		inputs = append(inputs, tar)
-	}
+	inputs := sampleInputs(t, root)
 	bin := filepath.Join(t.TempDir(), "trade")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/trade")
 	build.Dir = root
