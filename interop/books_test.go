@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strings"
 	"time"
 )
@@ -101,8 +100,11 @@ type runnerAt struct {
 	// ladder's sum of price × size (for its WAP), the three best levels a
 	// side, last traded price, reduction factor, SP projections and the SP
 	// ladders' sums.
-	tradedPV          float64
-	backs, lays       []priceSize
+	tradedPV float64
+	// backs and lays hold nBacks and nLays levels, inline: a point per
+	// line of a 3 GB archive adds up.
+	backs, lays       [3]priceSize
+	nBacks, nLays     int8
 	ltp, af, spn, spf *float64
 	spBack, spLay     float64
 }
@@ -177,8 +179,8 @@ func readBooks(r io.Reader) (map[string]*refMarket, error) {
 			if len(r.Ex.ATL) > 0 {
 				ra.lay = new(r.Ex.ATL[0].Price)
 			}
-			ra.backs = slices.Clone(r.Ex.ATB[:min(3, len(r.Ex.ATB))])
-			ra.lays = slices.Clone(r.Ex.ATL[:min(3, len(r.Ex.ATL))])
+			ra.nBacks = int8(copy(ra.backs[:], r.Ex.ATB))
+			ra.nLays = int8(copy(ra.lays[:], r.Ex.ATL))
 			if len(r.Ex.TV) > 0 {
 				l := map[float64]float64{}
 				for _, ps := range r.Ex.TV {

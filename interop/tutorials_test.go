@@ -638,10 +638,10 @@ func checkSnapshotCells(t *testing.T, ds string, ms map[string]*refMarket) {
 		d.price(key, "wap", r["wap"], wap, wapTol)
 		for i := range 3 {
 			var bp, bs, lp, ls *float64
-			if i < len(ra.backs) {
+			if i < int(ra.nBacks) {
 				bp, bs = &ra.backs[i].Price, &ra.backs[i].Size
 			}
-			if i < len(ra.lays) {
+			if i < int(ra.nLays) {
 				lp, ls = &ra.lays[i].Price, &ra.lays[i].Size
 			}
 			n := fmt.Sprint(i + 1)
