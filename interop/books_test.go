@@ -63,6 +63,7 @@ type bookLine struct {
 	PublishTime      int64        `json:"publishTime"`
 	Status           string       `json:"status"`
 	InPlay           bool         `json:"inplay"`
+	BspReconciled    bool         `json:"bspReconciled"`
 	Runners          []bookRunner `json:"runners"`
 	MarketDefinition *struct {
 		MarketTime  time.Time `json:"marketTime"`

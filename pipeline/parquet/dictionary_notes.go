@@ -35,7 +35,8 @@ level, at the BSP, of the stake and liability matched at SP, and SP bets
 matched against each other never reach the traded ladder, so
 ` + "`sp_traded_volume`" + ` (what the traded ladder gained at reconciliation) is a
 small part of the money matched at SP (1,496 on the samples, against 24,603
-by the tutorial's formula on the reconciled book). The tutorials skip BASIC
+by the tutorial's formula on the reconciled book; README's "SP-matched
+volume per runner" reads those from ` + "`ladder_deltas`" + `). The tutorials skip BASIC
 tapes and markets that never leave OPEN. Two differences are the dataset's
 own defects, listed in the test: ` + "`ip_ltp`" + ` takes the last traded price Betfair
 sends with the settlement line that empties the ladder, which is no trade,
