@@ -309,7 +309,8 @@ func (d *diffs) report(t *testing.T, what string, cols []string) {
 	t.Logf("%s: %d rows × %d columns compared", what, d.rows, len(cols))
 }
 
-// rowsByKey runs query and returns its rows as maps from column to value.
+// queryMaps runs query on a fresh DuckDB and returns its rows as maps
+// from column to value.
 func queryMaps(t *testing.T, query string) []map[string]any {
 	t.Helper()
 	db, err := Open()
@@ -388,7 +389,8 @@ const (
 // traded ladder gained at reconciliation, which SP bets matched against
 // each other never reach (after reconciliation the SP ladders hold one
 // level, at the BSP: 1.195395420's 43154446 took 219.27 of SP back stake
-// and its traded ladder did not move).
+// and its traded ladder did not move). The README's SP query computes
+// bsp_volume on those reconciled ladders, and checkSPVolume checks it.
 func testTutorials(t *testing.T, ds string, ms map[string]*refMarket) {
 	t.Run("runners", func(t *testing.T) { checkTutorialRunners(t, ds, ms) })
 	t.Run("snapshots", func(t *testing.T) { checkSnapshotCells(t, ds, ms) })
