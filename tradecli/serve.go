@@ -86,6 +86,13 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 			}
 			cfg.Tapes = args
 			cfg.Logger = cli.NewLogger(os.Stderr, level)
+			switch cfg.Faults.APIError {
+			case "", "TIMEOUT", "TOO_MANY_REQUESTS", "INVALID_SESSION_INFORMATION":
+			case "INVALID_SESSION":
+				cfg.Faults.APIError = "INVALID_SESSION_INFORMATION"
+			default:
+				return &cli.UsageError{Err: fmt.Errorf("--api-error %q: TIMEOUT, TOO_MANY_REQUESTS or INVALID_SESSION_INFORMATION", cfg.Faults.APIError)}
+			}
 			if bet {
 				m, err := sim.ParseModel(model)
 				if err != nil {
@@ -148,6 +155,13 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 	f.Float64Var(&lcfg.Balance, "balance", 1000, "with --betting: the account's balance, for INSUFFICIENT_FUNDS")
 	f.StringVar(&model, "model", "flumine", "with --betting: execution model, flumine or queue (as trade backtest)")
 	f.BoolVar(&cfg.Lockstep, "lockstep", false, "hold the replay after each market change until the client's heartbeat (a deterministic clock)")
+	f.IntVar(&cfg.Faults.DropOrdersAfter, "drop-orders-after", 0, "fault (--betting): close a connection with an order subscription after N order change messages (once)")
+	f.BoolVar(&cfg.Faults.StreamBeforeReply, "stream-before-reply", false, "fault (--betting): send each order change on the stream before the HTTP answer of the request that made it")
+	f.IntVar(&cfg.Faults.DropReplyAfter, "drop-reply-after", 0, "fault (--betting): carry out the Nth order request and drop its answer (once)")
+	f.StringVar(&cfg.Faults.APIError, "api-error", "", "fault (--betting): answer a betting request with TIMEOUT, TOO_MANY_REQUESTS or INVALID_SESSION_INFORMATION")
+	f.IntVar(&cfg.Faults.APIErrorAfter, "api-error-after", 1, "fault: which betting request --api-error hits (once; see --api-error-every)")
+	f.BoolVar(&cfg.Faults.APIErrorEvery, "api-error-every", false, "fault: --api-error hits every Nth betting request")
+	f.BoolVar(&cfg.Faults.RefuseOrderResume, "refuse-order-resume", false, "fault: refuse an order subscription's clock (INVALID_CLOCK), forcing a fresh image")
 	f.BoolVar(&cfg.Strict, "strict", false, "refuse to start on a bad line or unreadable tape instead of skipping it")
 	s3.AddFlags(f)
 	return cmd

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Betting takes bets for the exchange (`trade serve --betting`): the order
@@ -88,6 +89,19 @@ func (r *received) add(customerRef string) {
 	}
 }
 
+// raise sets the count to n when n is higher (for the order stream sent).
+func (r *received) raise(n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n > r.n {
+		r.n = n
+		if r.wake != nil {
+			close(r.wake)
+			r.wake = nil
+		}
+	}
+}
+
 // wait returns once n requests have been received, or ctx ends.
 func (r *received) wait(ctx context.Context, n int64) error {
 	for {
@@ -120,20 +134,57 @@ func (r *received) count() int64 {
 // says how to shape an exception.
 func (e *Exchange) betCall(w http.ResponseWriter, r *http.Request, method string, params json.RawMessage,
 	ok func(any), fail func(*APIError)) {
-	e.betRequests.Add(1)
+	n := e.betRequests.Add(1)
 	if e.cfg.Betting == nil {
 		fail(&APIError{Code: "INVALID_INPUT_DATA", Details: "this exchange takes no bets (trade serve --betting)"})
 		return
 	}
+	var p struct {
+		CustomerRef string `json:"customerRef"`
+		MarketID    string `json:"marketId"`
+	}
 	queued := func() {}
-	if orderMethods[method] {
-		var p struct {
-			CustomerRef string `json:"customerRef"`
-		}
+	isOrder := orderMethods[method]
+	if isOrder {
 		json.Unmarshal(params, &p)
 		queued = func() { e.recv.add(p.CustomerRef) }
 	}
+	f := &e.cfg.Faults
+	if code := e.apiFault(n); code != "" {
+		if code != "TIMEOUT" {
+			fail(&APIError{Code: code, Details: "fault: refused before the matcher"})
+			return
+		}
+		if !isOrder {
+			fail(&APIError{Code: "TIMEOUT_ERROR", Details: "fault: timed out"})
+			return
+		}
+		// Carried out, answered TIMEOUT: the client cannot know the outcome.
+		in := make(chan struct{})
+		go e.cfg.Betting.Call(context.WithoutCancel(r.Context()), method, params, func() { queued(); close(in) })
+		select {
+		case <-in:
+		case <-r.Context().Done():
+		}
+		ok(map[string]any{"customerRef": p.CustomerRef, "status": "TIMEOUT", "marketId": p.MarketID})
+		return
+	}
+	var seq int64
+	if isOrder {
+		seq = e.orderSeq.Add(1)
+	}
 	res, err := e.cfg.Betting.Call(r.Context(), method, params, queued)
+	if err == nil && isOrder && f.DropReplyAfter > 0 && seq >= int64(f.DropReplyAfter) && e.didDropReply.CompareAndSwap(false, true) {
+		e.log.Info("fault: order request carried out, its answer dropped", "method", method, "customer_ref", p.CustomerRef)
+		panic(http.ErrAbortHandler)
+	}
+	if err == nil && isOrder && f.StreamBeforeReply {
+		// Every order change made so far goes out on the stream first.
+		end := int64(len(e.cfg.Betting.Orders(0)))
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		e.ordSent.wait(ctx, end)
+		cancel()
+	}
 	if err != nil {
 		var ae *APIError
 		if !errors.As(err, &ae) {
@@ -143,6 +194,20 @@ func (e *Exchange) betCall(w http.ResponseWriter, r *http.Request, method string
 		return
 	}
 	ok(res)
+}
+
+// apiFault returns the API error the Nth betting request is answered
+// with by the APIError fault, or "".
+func (e *Exchange) apiFault(n int64) string {
+	f := &e.cfg.Faults
+	if f.APIError == "" {
+		return ""
+	}
+	at := int64(max(f.APIErrorAfter, 1))
+	if f.APIErrorEvery && n%at == 0 || !f.APIErrorEvery && n >= at && e.didAPIErr.CompareAndSwap(false, true) {
+		return f.APIError
+	}
+	return ""
 }
 
 // restBetting answers the REST transport of the Betting and Account APIs

@@ -111,6 +111,26 @@ type Faults struct {
 	// RefuseOrderResume answers an order subscription with a clock
 	// INVALID_CLOCK, so the client must start again from a fresh image.
 	RefuseOrderResume bool
+
+	// The betting faults (with Betting). DropOrdersAfter closes a
+	// connection with an order subscription right after the Nth order
+	// change message it is sent (once).
+	DropOrdersAfter int
+	// StreamBeforeReply holds each order request's answer until every
+	// order change made by then has been sent on the order stream.
+	StreamBeforeReply bool
+	// DropReplyAfter carries out the Nth order request (by arrival) and
+	// drops its answer: the connection closes with no reply (once).
+	DropReplyAfter int
+	// APIError answers betting requests with this error instead:
+	// TIMEOUT (an order request is carried out and answered with status
+	// TIMEOUT; any other with TIMEOUT_ERROR), TOO_MANY_REQUESTS or
+	// INVALID_SESSION_INFORMATION (nothing is done). It hits the
+	// APIErrorAfter-th betting request (default the first), once, or with
+	// APIErrorEvery every APIErrorAfter-th.
+	APIError      string
+	APIErrorAfter int
+	APIErrorEvery bool
 }
 
 // Info is where an exchange listens, as written to `trade serve --info`.
@@ -155,6 +175,13 @@ type Exchange struct {
 	betDone     []bool
 	wakeMu      sync.Mutex
 	wake        chan struct{}
+	// Fault state: order requests seen, whether the one-off faults have
+	// fired, and how far the order stream has been sent (the most any
+	// connection has sent).
+	orderSeq                        atomic.Int64
+	didDropReply, didAPIErr, didOrd atomic.Bool
+	ordSent                         received
+	ordersSentAll                   atomic.Int64
 }
 
 // New loads the tapes, generates the certificate and opens both listeners,

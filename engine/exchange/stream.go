@@ -713,7 +713,10 @@ func (c *conn) orderSubscribe(req *esa.Request) error {
 	b = insertInt(b, ptAt, pt)
 	c.ordPos = end
 	c.buf = b
-	return c.change(b)
+	if err := c.change(b); err != nil {
+		return err
+	}
+	return c.orderSent()
 }
 
 // orderFeedLen is the length of the order feed: the ledger's log, or the
@@ -773,6 +776,9 @@ func (c *conn) orderDelta() error {
 	ev := &chs[0]
 	c.ordPos++
 	if !c.orderWanted(ev) {
+		if c.e.cfg.Faults.StreamBeforeReply {
+			c.e.ordSent.raise(int64(c.ordPos))
+		}
 		return nil
 	}
 	b := append(c.buf[:0], `{"op":"ocm","id":`...)
@@ -786,7 +792,32 @@ func (c *conn) orderDelta() error {
 	b = append(b, "]}"...)
 	c.ordLast = time.Now()
 	c.buf = b
-	return c.change(b)
+	if err := c.change(b); err != nil {
+		return err
+	}
+	return c.orderSent()
+}
+
+// orderSent records how far the order stream has been sent (flushed, so
+// a StreamBeforeReply answer follows it on the wire) and applies the fault
+// that drops the order stream.
+func (c *conn) orderSent() error {
+	if c.e.cfg.Betting == nil {
+		return nil
+	}
+	f := &c.e.cfg.Faults
+	if f.StreamBeforeReply {
+		if err := c.flush(); err != nil {
+			return err
+		}
+		c.e.ordSent.raise(int64(c.ordPos))
+	}
+	if f.DropOrdersAfter > 0 && c.e.ordersSentAll.Add(1) >= int64(f.DropOrdersAfter) && c.e.didOrd.CompareAndSwap(false, true) {
+		c.e.dropped.Add(1)
+		c.flush()
+		return &errClose{fmt.Sprintf("fault: order stream dropped after %d order changes", f.DropOrdersAfter)}
+	}
+	return nil
 }
 
 // sendOrders sends every order change of the ledger not yet sent, before
