@@ -231,3 +231,39 @@ func TestPlaceCancelOrderStream(t *testing.T) {
 		t.Errorf("cancelling a settled bet: %v", err)
 	}
 }
+
+// drive runs the replay in lockstep until markets markets have closed:
+// each market change (the image included) goes to onBook with the market's
+// book as the client now has it, which returns how many order requests it
+// has sent (from goroutines it starts); each order the order stream tells
+// of goes to onOrder.
+func (s *stream) drive(markets int, onBook func(bk *book.Market, pt int64) int, onOrder func(pt int64, uo *esa.Order)) {
+	s.t.Helper()
+	cache := book.NewMarketCache(book.Options{})
+	for closed := 0; closed < markets; {
+		m := s.next()
+		switch {
+		case m.Op == esa.OpOCM:
+			for _, oc := range m.OC {
+				if oc.Closed {
+					closed++
+				}
+				for _, rc := range oc.ORC {
+					for i := range rc.UO {
+						if onOrder != nil {
+							onOrder(m.Pt, &rc.UO[i])
+						}
+					}
+				}
+			}
+		case m.Op == esa.OpMCM && len(m.MC) > 0:
+			n := 0
+			for _, bk := range cache.Apply(m) {
+				n += onBook(bk, m.Pt)
+			}
+			s.done(n)
+		case m.Op == esa.OpStatus && string(m.StatusCode) == "FAILURE":
+			s.t.Fatalf("stream: %s", s.line)
+		}
+	}
+}
