@@ -143,12 +143,17 @@ func (e *Exchange) betCall(w http.ResponseWriter, r *http.Request, method string
 		CustomerRef string `json:"customerRef"`
 		MarketID    string `json:"marketId"`
 	}
+	// Every order request counts once toward what a lockstep client says
+	// it has sent: when the ledger has queued it, or once it is refused
+	// (nothing queued, so the replay may go on).
+	var once sync.Once
 	queued := func() {}
 	isOrder := orderMethods[method]
 	if isOrder {
 		json.Unmarshal(params, &p)
-		queued = func() { e.recv.add(p.CustomerRef) }
+		queued = func() { once.Do(func() { e.recv.add(p.CustomerRef) }) }
 	}
+	defer queued()
 	f := &e.cfg.Faults
 	if code := e.apiFault(n); code != "" {
 		if code != "TIMEOUT" {
@@ -161,7 +166,15 @@ func (e *Exchange) betCall(w http.ResponseWriter, r *http.Request, method string
 		}
 		// Carried out, answered TIMEOUT: the client cannot know the outcome.
 		in := make(chan struct{})
-		go e.cfg.Betting.Call(context.WithoutCancel(r.Context()), method, params, func() { queued(); close(in) })
+		go func() {
+			e.cfg.Betting.Call(context.WithoutCancel(r.Context()), method, params, func() { queued(); close(in) })
+			queued() // refused: nothing to wait for
+			select {
+			case <-in:
+			default:
+				close(in)
+			}
+		}()
 		select {
 		case <-in:
 		case <-r.Context().Done():

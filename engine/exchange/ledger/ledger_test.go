@@ -238,9 +238,14 @@ func TestPlaceCancelOrderStream(t *testing.T) {
 // has sent (from goroutines it starts); each order the order stream tells
 // of goes to onOrder.
 func (s *stream) drive(markets int, onBook func(bk *book.Market, pt int64) int, onOrder func(pt int64, uo *esa.Order)) {
+	s.driveUntil(markets, nil, onBook, onOrder)
+}
+
+// driveUntil is drive that also stops once stop reports true.
+func (s *stream) driveUntil(markets int, stop func() bool, onBook func(bk *book.Market, pt int64) int, onOrder func(pt int64, uo *esa.Order)) {
 	s.t.Helper()
 	cache := book.NewMarketCache(book.Options{})
-	for closed := 0; closed < markets; {
+	for closed := 0; closed < markets && (stop == nil || !stop()); {
 		m := s.next()
 		switch {
 		case m.Op == esa.OpOCM:
