@@ -39,6 +39,32 @@ type Latency struct {
 	Place, Cancel, Update, Replace float64
 }
 
+// Delay is how long a request of kind k waits before it runs, in seconds,
+// in a market with betDelay seconds of bet delay (in play): the one rule of
+// the simulated executor and the local exchange (trade serve --betting).
+func (l Latency) Delay(k RequestKind, betDelay int) float64 {
+	switch k {
+	case PlaceRequest:
+		return l.Place + float64(betDelay)
+	case CancelRequest:
+		return l.Cancel
+	case UpdateRequest:
+		return l.Update
+	case ReplaceRequest:
+		return l.Replace + float64(betDelay)
+	}
+	return 0
+}
+
+// Due reports whether a request made at clock at (epoch ms) that waits
+// delay seconds runs at an update of its market at clock now: only once
+// more than its delay has passed. flumine compares
+// timedelta.total_seconds() with the delay in floating point; so does
+// this.
+func Due(at, now int64, delay float64) bool {
+	return float64((now-at)*1000)/1e6 > delay
+}
+
 // FlumineLatency are flumine 2.13's simulated latencies (config.py).
 var FlumineLatency = Latency{Place: 0.120, Cancel: 0.170, Update: 0.150, Replace: 0.280}
 
@@ -177,18 +203,7 @@ type simExecutor struct {
 var _ Executor = (*simExecutor)(nil)
 
 func (x *simExecutor) Submit(r Request) {
-	d := 0.0
-	switch r.Kind {
-	case PlaceRequest:
-		d = x.lat.Place + float64(x.betDelay())
-	case CancelRequest:
-		d = x.lat.Cancel
-	case UpdateRequest:
-		d = x.lat.Update
-	case ReplaceRequest:
-		d = x.lat.Replace + float64(x.betDelay())
-	}
-	x.pending = append(x.pending, simRequest{r, d})
+	x.pending = append(x.pending, simRequest{r, x.lat.Delay(r.Kind, x.betDelay())})
 }
 
 func (x *simExecutor) betDelay() int {
@@ -207,9 +222,7 @@ func (x *simExecutor) Advance(now int64, report func(Report)) {
 	keep := x.pending[:0]
 	due := x.due[:0]
 	for _, r := range x.pending {
-		// flumine compares timedelta.total_seconds() with the delay in
-		// floating point; so does this.
-		if float64((now-r.At)*1000)/1e6 > r.delay {
+		if Due(r.At, now, r.delay) {
 			due = append(due, r)
 		} else {
 			keep = append(keep, r)

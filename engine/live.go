@@ -25,6 +25,13 @@ type LiveConfig struct {
 	// MarketIDs, when set, end the run by itself once every one of them
 	// has closed.
 	MarketIDs []string
+	// Lockstep tells a local exchange run with --lockstep when this run
+	// has finished with each market change: after the change's cycle (its
+	// requests numbered and handed to their senders), a heartbeat whose id
+	// is the number of order requests made so far. The exchange replays
+	// nothing more until it has that heartbeat and that many requests, so
+	// a run against it makes the same orders every time.
+	Lockstep bool
 }
 
 // Live trades a strategy on Betfair (or a local exchange): the market
@@ -101,6 +108,13 @@ loop:
 				stop()
 				<-errc
 				return d.result(start), err
+			}
+			if cfg.Lockstep && msg.Op == esa.OpMCM && len(msg.MC) > 0 {
+				if err := c.Heartbeat(int64(bet.Seq.Load())); err != nil && cfg.Log != nil {
+					// The connection is gone; the stream client reconnects and
+					// the exchange waits for the next change's heartbeat.
+					cfg.Log.Debug("live: lockstep heartbeat", "err", err)
+				}
 			}
 			if len(cfg.MarketIDs) > 0 && d.closed(cfg.MarketIDs) {
 				done = true

@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tapedeck/tapedeck/engine/exchange"
+	"github.com/tapedeck/tapedeck/engine/exchange/ledger"
+	"github.com/tapedeck/tapedeck/engine/sim"
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/store"
 	"github.com/tapedeck/tapedeck/store/s3"
@@ -25,6 +27,9 @@ func ServeCommand() *cobra.Command {
 		info     string
 		logLevel string
 		s3       s3.Options
+		bet      bool
+		lcfg     ledger.Config
+		model    string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve TAPES...",
@@ -50,6 +55,17 @@ localhost) and written to --cert (default a temporary file); clients trust
 it as their CA file. --info writes the addresses and the certificate path as
 JSON for other programs to find.
 
+--betting takes bets: placeOrders, cancelOrders (one market's, or all),
+replaceOrders, updateOrders, listCurrentOrders, listClearedOrders,
+listMarketBook and getAccountFunds, with Betfair's validation and error
+codes, against a --balance. Bets are matched by the execution model of trade
+backtest (--model): a request takes effect at the first replayed change of
+its market more than its latency (plus the bet delay in play) after it
+arrived, and is answered then; the order stream is made from the ledger.
+--lockstep holds the replay after each market change until the client sends
+a heartbeat request whose id is the number of order requests it has sent,
+so a client trading against it gets the same orders every run.
+
 Fault flags make the exchange misbehave on purpose, for tests. Counts are of
 change messages sent by the whole exchange.
 
@@ -70,6 +86,26 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 			}
 			cfg.Tapes = args
 			cfg.Logger = cli.NewLogger(os.Stderr, level)
+			switch cfg.Faults.APIError {
+			case "", "TIMEOUT", "TOO_MANY_REQUESTS", "INVALID_SESSION_INFORMATION":
+			case "INVALID_SESSION":
+				cfg.Faults.APIError = "INVALID_SESSION_INFORMATION"
+			default:
+				return &cli.UsageError{Err: fmt.Errorf("--api-error %q: TIMEOUT, TOO_MANY_REQUESTS or INVALID_SESSION_INFORMATION", cfg.Faults.APIError)}
+			}
+			if bet {
+				m, err := sim.ParseModel(model)
+				if err != nil {
+					return &cli.UsageError{Err: fmt.Errorf("--model: %w", err)}
+				}
+				if lcfg.Balance <= 0 {
+					return &cli.UsageError{Err: fmt.Errorf("--balance must be above 0, got %v", lcfg.Balance)}
+				}
+				lcfg.Model, lcfg.Log = m, cfg.Logger
+				cfg.Betting = ledger.New(lcfg)
+			} else if cmd.Flags().Changed("balance") || cmd.Flags().Changed("model") {
+				return &cli.UsageError{Err: fmt.Errorf("--balance and --model need --betting")}
+			}
 			cfg.Sources = tape.Sources{Store: store.Options{S3: s3.WithLogger(cfg.Logger)}}
 			ex, err := exchange.New(cfg)
 			if err != nil {
@@ -89,7 +125,11 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 				}
 				defer os.Remove(info)
 			}
-			return ex.Serve(ctx)
+			err = ex.Serve(ctx)
+			st := ex.Stats()
+			cfg.Logger.Info("trade serve stopped", "connections", st.Connections, "changes", st.Changes,
+				"betting_requests", st.BettingRequests, "order_requests", st.OrderRequests)
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -111,6 +151,17 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 	f.DurationVar(&cfg.Faults.StallFor, "stall-for", 10*time.Second, "fault: how long --stall-after stalls")
 	f.BoolVar(&cfg.Faults.RefuseLogin, "refuse-login", false, "fault: refuse every login and every stream session")
 	f.BoolVar(&cfg.Faults.SubscriptionLimit, "subscription-limit", false, "fault: answer market subscriptions with SUBSCRIPTION_LIMIT_EXCEEDED")
+	f.BoolVar(&bet, "betting", false, "take bets: the Betting API's order methods, matching and the order stream")
+	f.Float64Var(&lcfg.Balance, "balance", 1000, "with --betting: the account's balance, for INSUFFICIENT_FUNDS")
+	f.StringVar(&model, "model", "flumine", "with --betting: execution model, flumine or queue (as trade backtest)")
+	f.BoolVar(&cfg.Lockstep, "lockstep", false, "hold the replay after each market change until the client's heartbeat (a deterministic clock)")
+	f.IntVar(&cfg.Faults.DropOrdersAfter, "drop-orders-after", 0, "fault (--betting): close a connection with an order subscription after N order change messages (once)")
+	f.BoolVar(&cfg.Faults.StreamBeforeReply, "stream-before-reply", false, "fault (--betting): send each order change on the stream before the HTTP answer of the request that made it")
+	f.IntVar(&cfg.Faults.DropReplyAfter, "drop-reply-after", 0, "fault (--betting): carry out the Nth order request and drop its answer (once)")
+	f.StringVar(&cfg.Faults.APIError, "api-error", "", "fault (--betting): answer a betting request with TIMEOUT, TOO_MANY_REQUESTS or INVALID_SESSION_INFORMATION")
+	f.IntVar(&cfg.Faults.APIErrorAfter, "api-error-after", 1, "fault: which betting request --api-error hits (once; see --api-error-every)")
+	f.BoolVar(&cfg.Faults.APIErrorEvery, "api-error-every", false, "fault: --api-error hits every Nth betting request")
+	f.BoolVar(&cfg.Faults.RefuseOrderResume, "refuse-order-resume", false, "fault: refuse an order subscription's clock (INVALID_CLOCK), forcing a fresh image")
 	f.BoolVar(&cfg.Strict, "strict", false, "refuse to start on a bad line or unreadable tape instead of skipping it")
 	s3.AddFlags(f)
 	return cmd

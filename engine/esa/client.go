@@ -155,6 +155,12 @@ type Client struct {
 	held               [][]byte // segments held back (WholeImages)
 	fr                 *FrameReader
 	mktHB, ordHB       int64 // heartbeatMs the server says it uses
+
+	// conn is the connection in use (nil between connections), for
+	// Heartbeat; wmu orders writes to it.
+	connMu sync.Mutex
+	conn   net.Conn
+	wmu    sync.Mutex
 }
 
 // NewClient checks cfg and returns a client ready to Run.
@@ -398,9 +404,14 @@ func (c *Client) session(ctx context.Context) (got bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if _, err := conn.Write(out); err != nil {
+	c.wmu.Lock()
+	_, err = conn.Write(out)
+	c.wmu.Unlock()
+	if err != nil {
 		return false, fmt.Errorf("esa: send requests to %s: %w", c.cfg.Addr, err)
 	}
+	c.setConn(conn)
+	defer c.setConn(nil)
 	c.log.Info("stream connected", "addr", c.cfg.Addr, "market", c.cfg.Market != nil, "order", c.cfg.Order != nil)
 
 	// The watchdog is a read deadline renewed before each read from the

@@ -65,6 +65,16 @@ type Config struct {
 	// MAX_CONNECTION_LIMIT_EXCEEDED (Betfair's default limit is 10 per app
 	// key), and authentication answers say how many are left.
 	MaxConnections int
+	// Betting, when set, takes bets (trade serve --betting): the Betting
+	// and Account APIs' order methods and an order stream made from its
+	// ledger instead of the tapes' recorded order changes.
+	Betting Betting
+	// Lockstep makes the replay a deterministic clock: after each market
+	// change message (the image included) a connection is sent nothing
+	// more of the replay until the client answers with a heartbeat request
+	// whose id is the number of order requests it has sent in all, and
+	// until the betting API has received that many.
+	Lockstep bool
 	// Faults switch on misbehaviour for tests.
 	Faults Faults
 	// Logger receives connection events and warnings about bad input; nil
@@ -98,6 +108,29 @@ type Faults struct {
 	// SubscriptionLimit answers every market subscription with
 	// SUBSCRIPTION_LIMIT_EXCEEDED.
 	SubscriptionLimit bool
+	// RefuseOrderResume answers an order subscription with a clock
+	// INVALID_CLOCK, so the client must start again from a fresh image.
+	RefuseOrderResume bool
+
+	// The betting faults (with Betting). DropOrdersAfter closes a
+	// connection with an order subscription right after the Nth order
+	// change message it is sent (once).
+	DropOrdersAfter int
+	// StreamBeforeReply holds each order request's answer until every
+	// order change made by then has been sent on the order stream.
+	StreamBeforeReply bool
+	// DropReplyAfter carries out the Nth order request (by arrival) and
+	// drops its answer: the connection closes with no reply (once).
+	DropReplyAfter int
+	// APIError answers betting requests with this error instead:
+	// TIMEOUT (an order request is carried out and answered with status
+	// TIMEOUT; any other with TIMEOUT_ERROR), TOO_MANY_REQUESTS or
+	// INVALID_SESSION_INFORMATION (nothing is done). It hits the
+	// APIErrorAfter-th betting request (default the first), once, or with
+	// APIErrorEvery every APIErrorAfter-th.
+	APIError      string
+	APIErrorAfter int
+	APIErrorEvery bool
 }
 
 // Info is where an exchange listens, as written to `trade serve --info`.
@@ -130,6 +163,25 @@ type Exchange struct {
 	sessions                   map[string]bool
 	conns                      sync.WaitGroup
 	connected, served, dropped atomic.Int64
+
+	// The betting side: every order request received (for lockstep), the
+	// count of all betting requests, and which replayed changes the
+	// ledger has been handed (betNext: the first of those not all before
+	// it are; betDone: changes handed early, for images).
+	recv        received
+	betRequests atomic.Int64
+	betMu       sync.Mutex
+	betNext     int
+	betDone     []bool
+	wakeMu      sync.Mutex
+	wake        chan struct{}
+	// Fault state: order requests seen, whether the one-off faults have
+	// fired, and how far the order stream has been sent (the most any
+	// connection has sent).
+	orderSeq                        atomic.Int64
+	didDropReply, didAPIErr, didOrd atomic.Bool
+	ordSent                         received
+	ordersSentAll                   atomic.Int64
 }
 
 // New loads the tapes, generates the certificate and opens both listeners,
@@ -186,6 +238,7 @@ func New(cfg Config) (*Exchange, error) {
 		e.cleanup()
 		return nil, fmt.Errorf("exchange: https listen %s: %w", cfg.HTTPAddr, err)
 	}
+	e.betDone = make([]bool, len(e.replay.events))
 	e.start = time.Now()
 	return e, nil
 }
@@ -322,9 +375,15 @@ type Stats struct {
 	Connections int64 // stream connections accepted
 	Changes     int64 // change messages sent
 	Dropped     int64 // connections dropped by the DropAfter fault
+	// BettingRequests counts every Betting and Account API call but
+	// listMarketCatalogue; OrderRequests the distinct order requests
+	// (placeOrders, cancelOrders, replaceOrders, updateOrders) queued.
+	BettingRequests int64
+	OrderRequests   int64
 }
 
 // Stats returns the counters.
 func (e *Exchange) Stats() Stats {
-	return Stats{Connections: e.connected.Load(), Changes: e.sent.Load(), Dropped: e.dropped.Load()}
+	return Stats{Connections: e.connected.Load(), Changes: e.sent.Load(), Dropped: e.dropped.Load(),
+		BettingRequests: e.betRequests.Load(), OrderRequests: e.recv.count()}
 }

@@ -19,6 +19,9 @@ func (e *Exchange) httpHandler() http.Handler {
 	mux.HandleFunc("GET /api/logout", e.logout)
 	mux.HandleFunc("POST /exchange/betting/json-rpc/v1", e.jsonRPC)
 	mux.HandleFunc("POST /exchange/betting/rest/v1.0/listMarketCatalogue/", e.restCatalogue)
+	mux.HandleFunc("POST /exchange/account/json-rpc/v1", e.jsonRPC)
+	mux.HandleFunc("POST /exchange/betting/rest/v1.0/{method}/", e.restBetting)
+	mux.HandleFunc("POST /exchange/account/rest/v1.0/{method}/", e.restBetting)
 	return mux
 }
 
@@ -129,7 +132,7 @@ func (e *Exchange) jsonRPC(w http.ResponseWriter, r *http.Request) {
 		Params  json.RawMessage `json:"params"`
 		ID      json.RawMessage `json:"id"`
 	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeJSON(w, http.StatusOK, map[string]any{"jsonrpc": "2.0", "error": map[string]any{"code": -32700, "message": "Parse error"}})
 		return
@@ -143,7 +146,18 @@ func (e *Exchange) jsonRPC(w http.ResponseWriter, r *http.Request) {
 		fail(ae)
 		return
 	}
-	if req.Method != "SportsAPING/v1.0/listMarketCatalogue" {
+	account := strings.HasPrefix(r.URL.Path, "/exchange/account/")
+	if m, ok := strings.CutPrefix(req.Method, "SportsAPING/v1.0/"); ok && !account && m != "listMarketCatalogue" && !accountMethods[m] {
+		e.betCall(w, r, m, req.Params, func(v any) { writeJSON(w, http.StatusOK, map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": v}) },
+			func(ae *APIError) { fail(&apingError{ErrorCode: ae.Code, ErrorDetails: ae.Details}) })
+		return
+	}
+	if m, ok := strings.CutPrefix(req.Method, "AccountAPING/v1.0/"); ok && account && accountMethods[m] {
+		e.betCall(w, r, m, req.Params, func(v any) { writeJSON(w, http.StatusOK, map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": v}) },
+			func(ae *APIError) { fail(&apingError{ErrorCode: ae.Code, ErrorDetails: ae.Details}) })
+		return
+	}
+	if req.Method != "SportsAPING/v1.0/listMarketCatalogue" || account {
 		writeJSON(w, http.StatusOK, map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": -32601, "message": "DSC-0021"}})
 		return
 	}

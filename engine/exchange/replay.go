@@ -48,16 +48,10 @@ type replay struct {
 	// orders are the order changes (oc elements of ocm lines) of tapes
 	// that hold them, in publish-time order; an order subscription's clock
 	// is an index into them.
-	orders []orderEvent
+	orders []OrderChange
 	// startPt is the earliest publish time of any change: the replay clock
 	// starts there.
 	startPt int64
-}
-
-// orderEvent is one order market change of a tape, sent as one ocm.
-type orderEvent struct {
-	pt  int64
-	raw []byte // the oc element exactly as recorded
 }
 
 // loadReplay reads the tapes named by cfg.Tapes (files, directories, globs,
@@ -96,7 +90,7 @@ func loadReplay(ctx context.Context, cfg *Config) (*replay, error) {
 			msg := l.Msg
 			if msg.Op == esa.OpOCM && msg.Ct != esa.ChangeTypeHeartbeat {
 				for i := range msg.OC {
-					r.orders = append(r.orders, orderEvent{pt: msg.Pt, raw: append([]byte(nil), msg.OC[i].Raw...)})
+					r.orders = append(r.orders, OrderChange{Pt: msg.Pt, OC: append([]byte(nil), msg.OC[i].Raw...), Strategy: strategyOf(&msg.OC[i])})
 				}
 				return nil
 			}
@@ -137,14 +131,14 @@ func loadReplay(ctx context.Context, cfg *Config) (*replay, error) {
 	// input order break ties.
 	sort.SliceStable(seq, func(i, j int) bool { return seq[i].pt < seq[j].pt })
 	r.events = seq
-	sort.SliceStable(r.orders, func(i, j int) bool { return r.orders[i].pt < r.orders[j].pt })
+	sort.SliceStable(r.orders, func(i, j int) bool { return r.orders[i].Pt < r.orders[j].Pt })
 	switch {
 	case len(r.events) > 0 && len(r.orders) > 0:
-		r.startPt = min(r.events[0].pt, r.orders[0].pt)
+		r.startPt = min(r.events[0].pt, r.orders[0].Pt)
 	case len(r.events) > 0:
 		r.startPt = r.events[0].pt
 	case len(r.orders) > 0:
-		r.startPt = r.orders[0].pt
+		r.startPt = r.orders[0].Pt
 	}
 	for _, m := range r.markets {
 		m.first = -1
@@ -244,3 +238,16 @@ func contains(list []string, s string) bool {
 type esaFilter = esa.MarketFilter
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// strategyOf is the customerStrategyRef of an order change's orders, the
+// first one found.
+func strategyOf(oc *esa.OrderMarketChange) string {
+	for _, rc := range oc.ORC {
+		for _, uo := range rc.UO {
+			if uo.CustomerStrategyRef != "" {
+				return uo.CustomerStrategyRef
+			}
+		}
+	}
+	return ""
+}

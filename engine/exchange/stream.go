@@ -43,7 +43,11 @@ type conn struct {
 	ordSub  int64 // order subscription id, 0 when none
 	ordHb   time.Duration
 	ordLast time.Time // when the last ocm was sent
-	ordPos  int       // next order change to send (index into replay.orders)
+	ordPos  int       // next order change to send (index into the order feed)
+	ordRefs []string  // the order filter's customerStrategyRefs
+	// held: in lockstep, a market change was sent and the client has not
+	// yet said it is done with it.
+	held    bool
 	opened  time.Time
 	buf     []byte
 	pending int // change messages written since the last flush
@@ -111,7 +115,7 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 	var wait time.Duration = -1
 	heartbeat := false
 	next := -1
-	if s := c.sub; s != nil {
+	if s := c.sub; s != nil && !c.held {
 		for s.pos < len(r.events) && !c.wanted(s.pos) {
 			s.pos++
 		}
@@ -123,6 +127,8 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 			}
 		}
 		// Heartbeats fill idle time; at speed 0 a change is always due.
+	}
+	if s := c.sub; s != nil {
 		if wait != 0 {
 			if hbAt := time.Until(s.lastSend.Add(s.hb)); wait < 0 || hbAt < wait {
 				wait, heartbeat = max(0, hbAt), true
@@ -138,10 +144,10 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 	}
 	ordHeartbeat, ordDelta := false, false
 	if c.ordSub != 0 {
-		if c.ordPos < len(r.orders) {
+		if c.ordPos < c.orderFeedLen() {
 			var ow time.Duration
-			if c.e.cfg.Speed > 0 {
-				ow = max(0, time.Until(c.dueAt(r.orders[c.ordPos].pt)))
+			if c.e.cfg.Speed > 0 && c.e.cfg.Betting == nil {
+				ow = max(0, time.Until(c.dueAt(r.orders[c.ordPos].Pt)))
 			}
 			if wait < 0 || ow < wait || (ow == 0 && heartbeat) {
 				wait, heartbeat, ordDelta = ow, false, true
@@ -193,6 +199,8 @@ func (c *conn) step(ctx context.Context, reqs <-chan []byte) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-timer:
+		return nil
+	case <-c.e.orderWake(c.ordSub != 0):
 		return nil
 	}
 }
@@ -253,6 +261,14 @@ func (c *conn) request(line []byte) error {
 	case esa.OpAuthentication:
 		return c.authenticate(req)
 	case esa.OpHeartbeat:
+		if c.e.cfg.Lockstep && c.held {
+			// The client is done with the change: once every order
+			// request it has sent is in the ledger, the replay goes on.
+			if err := c.e.recv.wait(c.ctx, req.ID); err != nil {
+				return err
+			}
+			c.held = false
+		}
 		return c.success(req.ID)
 	case esa.OpMarketSubscription, esa.OpOrderSubscription:
 		if !c.authed {
@@ -370,6 +386,12 @@ func (c *conn) resubDelta(req *esa.Request, hb int64) error {
 		end = min(end+1, len(r.events))
 	}
 	end = min(end, s.pos+1000)
+	if err := c.e.betThrough(end - 1); err != nil {
+		return err
+	}
+	if err := c.sendOrders(); err != nil {
+		return err
+	}
 	b := append(c.buf[:0], `{"op":"mcm","id":`...)
 	b = strconv.AppendInt(b, s.id, 10)
 	b = append(b, `,"initialClk":`...)
@@ -455,6 +477,18 @@ func (c *conn) image(hb int64) error {
 	}
 	if s.imageAt > 0 {
 		s.lastPt = r.events[s.imageAt-1].pt
+	}
+	// The ledger matches at what the client is shown: the changes before
+	// the image, and each market imaged from its first change.
+	if err := c.e.betThrough(s.imageAt - 1); err != nil {
+		return err
+	}
+	for i, m := range r.markets {
+		if s.matched[i] && m.first >= s.imageAt {
+			if err := c.e.betOne(m.first); err != nil {
+				return err
+			}
+		}
 	}
 	for i, m := range r.markets {
 		if s.matched[i] && m.first >= s.imageAt && !m.firstImg {
@@ -548,11 +582,19 @@ func (c *conn) image(hb int64) error {
 			return err
 		}
 	}
+	c.held = c.e.cfg.Lockstep
 	return nil
 }
 
-// delta sends change i as recorded.
+// delta sends change i as recorded: with betting, after the ledger has
+// matched at it and the order changes it made are sent.
 func (c *conn) delta(i int) error {
+	if err := c.e.betThrough(i); err != nil {
+		return err
+	}
+	if err := c.sendOrders(); err != nil {
+		return err
+	}
 	ev := &c.e.replay.events[i]
 	s := c.sub
 	b := append(c.buf[:0], `{"op":"mcm","id":`...)
@@ -566,6 +608,7 @@ func (c *conn) delta(i int) error {
 	b = append(b, "]}"...)
 	c.buf = b
 	s.pos, s.lastPt = i+1, ev.pt
+	c.held = c.e.cfg.Lockstep
 	return c.change(b)
 }
 
@@ -583,31 +626,44 @@ func (c *conn) heartbeat() error {
 	return c.change(b)
 }
 
-// orderSubscribe accepts an order subscription. The tapes' order changes
-// (ocm lines, as in ORDER-<market_id> tapes) are replayed to it like market
-// changes: a new subscription's image holds the changes already due by the
-// replay clock (none at speed 0), each as recorded, so that a client's order
-// cache applying them in turn reaches the state a merged image would give;
-// every later change follows as its own ocm, its index as the clock. A
-// resubscription with a clock gets RESUB_DELTA from there. The orderFilter is
-// not applied: the tapes hold one account's orders.
+// orderSubscribe accepts an order subscription. Its feed is the ledger's
+// order log with --betting, else the tapes' recorded order changes (ocm
+// lines, as in ORDER-<market_id> tapes), replayed like market changes. A
+// new subscription's image is, with betting, every order's full image;
+// from tapes, the recorded changes already due by the replay clock (none
+// at speed 0), each as recorded, so that a client's order cache applying
+// them in turn reaches the state a merged image would give. Every later
+// change follows as its own ocm, its index in the feed as the clock; a
+// resubscription with a clock gets RESUB_DELTA from there. The
+// orderFilter's customerStrategyRefs are applied to the ledger's orders.
 func (c *conn) orderSubscribe(req *esa.Request) error {
-	r := c.e.replay
 	hb := heartbeatMs(req.HeartbeatMs)
 	c.ordHb = time.Duration(hb) * time.Millisecond
 	c.ordLast = time.Now()
+	c.ordRefs = nil
+	if f := req.OrderFilter; f != nil {
+		c.ordRefs = f.CustomerStrategyRefs
+	}
+	n := c.orderFeedLen()
 	ct, ini, from := "SUB_IMAGE", "", 0
 	end := c.orderPosition()
+	var img []OrderChange
+	if bet := c.e.cfg.Betting; bet != nil && req.Clk == "" {
+		img, end = bet.OrderImage()
+		from = end
+	}
 	if req.Clk != "" {
-		pos, ok := decodeClk(req.Clk, len(r.orders))
-		_, ok2 := decodeClk(req.InitialClk, len(r.orders))
-		if !ok || !ok2 {
+		pos, ok := decodeClk(req.Clk, n)
+		_, ok2 := decodeClk(req.InitialClk, n)
+		if !ok || !ok2 || c.e.cfg.Faults.RefuseOrderResume {
 			return c.failure(req.ID, "INVALID_CLOCK", "Invalid clock: initialClk="+req.InitialClk+" clk="+req.Clk, true)
 		}
 		ct, ini, from = "RESUB_DELTA", req.InitialClk, pos
 		end = max(end, pos)
-		if c.e.cfg.Speed == 0 {
-			end = min(pos+1, len(r.orders))
+		if c.e.cfg.Betting != nil {
+			end = n
+		} else if c.e.cfg.Speed == 0 {
+			end = min(pos+1, n)
 		}
 	}
 	end = min(end, from+1000)
@@ -619,8 +675,8 @@ func (c *conn) orderSubscribe(req *esa.Request) error {
 		return err
 	}
 	pt := time.Now().UnixMilli()
-	if len(r.orders) > 0 {
-		pt = r.startPt
+	if len(c.e.replay.orders) > 0 || c.e.cfg.Betting != nil {
+		pt = c.e.replay.startPt
 	}
 	b := append(c.buf[:0], `{"op":"ocm","id":`...)
 	b = strconv.AppendInt(b, req.ID, 10)
@@ -635,55 +691,148 @@ func (c *conn) orderSubscribe(req *esa.Request) error {
 	b = append(b, `,"ct":"`...)
 	b = append(b, ct...)
 	b = append(b, '"')
-	if end > from {
-		b = append(b, `,"oc":[`...)
-		for i := from; i < end; i++ {
-			if i > from {
-				b = append(b, ',')
-			}
-			b = append(b, r.orders[i].raw...)
-			pt = r.orders[i].pt
+	changes := append(img, c.orderFeed(from, end)...)
+	k := 0
+	for _, ch := range changes {
+		if !c.orderWanted(&ch) {
+			continue
 		}
+		if k == 0 {
+			b = append(b, `,"oc":[`...)
+		} else {
+			b = append(b, ',')
+		}
+		b = append(b, ch.OC...)
+		pt = max(pt, ch.Pt)
+		k++
+	}
+	if k > 0 {
 		b = append(b, ']')
 	}
 	b = append(b, '}')
 	b = insertInt(b, ptAt, pt)
 	c.ordPos = end
 	c.buf = b
-	return c.change(b)
+	if err := c.change(b); err != nil {
+		return err
+	}
+	return c.orderSent()
+}
+
+// orderFeedLen is the length of the order feed: the ledger's log, or the
+// tapes' order changes.
+func (c *conn) orderFeedLen() int {
+	if bet := c.e.cfg.Betting; bet != nil {
+		return c.ordPos + len(bet.Orders(c.ordPos))
+	}
+	return len(c.e.replay.orders)
+}
+
+// orderFeed returns the order feed's changes from index from up to end
+// (end < 0: all there are).
+func (c *conn) orderFeed(from, end int) []OrderChange {
+	var all []OrderChange
+	if bet := c.e.cfg.Betting; bet != nil {
+		all = bet.Orders(from)
+	} else if from < len(c.e.replay.orders) {
+		all = c.e.replay.orders[from:]
+	}
+	if end >= 0 && end-from < len(all) {
+		all = all[:max(end-from, 0)]
+	}
+	return all
+}
+
+// orderWanted applies the order filter's customerStrategyRefs.
+func (c *conn) orderWanted(ch *OrderChange) bool {
+	return len(c.ordRefs) == 0 || ch.Strategy == "" || contains(c.ordRefs, ch.Strategy)
 }
 
 // orderPosition is how far the replay clock has got in the order changes:
-// the index of the first one not yet due (0 at speed 0).
+// the index of the first one not yet due (0 at speed 0). The ledger's
+// changes are all due as soon as they are made.
 func (c *conn) orderPosition() int {
+	if c.e.cfg.Betting != nil {
+		return c.orderFeedLen()
+	}
 	r := c.e.replay
 	if c.e.cfg.Speed == 0 {
 		return 0
 	}
 	now := time.Now()
 	i := 0
-	for i < len(r.orders) && !c.dueAt(r.orders[i].pt).After(now) {
+	for i < len(r.orders) && !c.dueAt(r.orders[i].Pt).After(now) {
 		i++
 	}
 	return i
 }
 
-// orderDelta sends the next order change as recorded.
+// orderDelta sends the next order change of the feed as its own ocm.
 func (c *conn) orderDelta() error {
-	ev := &c.e.replay.orders[c.ordPos]
+	chs := c.orderFeed(c.ordPos, c.ordPos+1)
+	if len(chs) == 0 {
+		return nil
+	}
+	ev := &chs[0]
+	c.ordPos++
+	if !c.orderWanted(ev) {
+		if c.e.cfg.Faults.StreamBeforeReply {
+			c.e.ordSent.raise(int64(c.ordPos))
+		}
+		return nil
+	}
 	b := append(c.buf[:0], `{"op":"ocm","id":`...)
 	b = strconv.AppendInt(b, c.ordSub, 10)
 	b = append(b, `,"clk":"`...)
-	b = append(b, encodeClk(c.ordPos+1)...)
+	b = append(b, encodeClk(c.ordPos)...)
 	b = append(b, `","pt":`...)
-	b = strconv.AppendInt(b, ev.pt, 10)
+	b = strconv.AppendInt(b, ev.Pt, 10)
 	b = append(b, `,"oc":[`...)
-	b = append(b, ev.raw...)
+	b = append(b, ev.OC...)
 	b = append(b, "]}"...)
-	c.ordPos++
 	c.ordLast = time.Now()
 	c.buf = b
-	return c.change(b)
+	if err := c.change(b); err != nil {
+		return err
+	}
+	return c.orderSent()
+}
+
+// orderSent records how far the order stream has been sent (flushed, so
+// a StreamBeforeReply answer follows it on the wire) and applies the fault
+// that drops the order stream.
+func (c *conn) orderSent() error {
+	if c.e.cfg.Betting == nil {
+		return nil
+	}
+	f := &c.e.cfg.Faults
+	if f.StreamBeforeReply {
+		if err := c.flush(); err != nil {
+			return err
+		}
+		c.e.ordSent.raise(int64(c.ordPos))
+	}
+	if f.DropOrdersAfter > 0 && c.e.ordersSentAll.Add(1) >= int64(f.DropOrdersAfter) && c.e.didOrd.CompareAndSwap(false, true) {
+		c.e.dropped.Add(1)
+		c.flush()
+		return &errClose{fmt.Sprintf("fault: order stream dropped after %d order changes", f.DropOrdersAfter)}
+	}
+	return nil
+}
+
+// sendOrders sends every order change of the ledger not yet sent, before
+// the market change that follows, so that a client applies what its
+// orders did at a change before it sees the change (as a backtest does).
+func (c *conn) sendOrders() error {
+	if c.ordSub == 0 || c.e.cfg.Betting == nil {
+		return nil
+	}
+	for len(c.orderFeed(c.ordPos, c.ordPos+1)) > 0 {
+		if err := c.orderDelta(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // orderHeartbeat keeps an order subscription's connection visibly alive.
