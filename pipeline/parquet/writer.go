@@ -116,6 +116,10 @@ type Options struct {
 	// MaxBytes bounds the memory pending rows hold (tables.Rows.Bytes);
 	// 0 means DefaultMaxBytes.
 	MaxBytes int64
+	// Depth is the number of price levels a side of snapshots carries
+	// (tables.Options.Depth, which must be at least this); 0 means
+	// tables.DefaultDepth.
+	Depth int
 }
 
 // DefaultMaxBytes is the pending-row memory at which a Writer writes its
@@ -148,6 +152,9 @@ func NewWriter(opts Options) *Writer {
 	}
 	if opts.Tables == nil {
 		opts.Tables, _ = ParseTables("")
+	}
+	if opts.Depth <= 0 {
+		opts.Depth = tables.DefaultDepth
 	}
 	return &Writer{opts: opts, zstd: &zstdCodec{}}
 }
@@ -217,6 +224,8 @@ type file struct {
 	compression compress.Codec
 	// written counts the file once committed.
 	written *int
+	// schema, if set, is the file's schema where it is not its row type's.
+	schema *pq.Schema
 }
 
 // file returns the file at key with footer metadata meta.
@@ -306,7 +315,13 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		if err != nil {
 			return err
 		}
-		return writeFileWith[tables.Snapshot, tables.Snapshot](ctx, w.file(k, meta), bySnap, groups, nil, codec)
+		f := w.file(k, meta)
+		if w.opts.Depth != tables.DefaultDepth {
+			if codec, f.schema, err = deepSnapshotCodec(codec, w.opts.Depth); err != nil {
+				return err
+			}
+		}
+		return writeFileWith[tables.Snapshot, tables.Snapshot](ctx, f, bySnap, groups, nil, codec)
 	})
 	do(TableRunnerUpdates, func(k string) error {
 		return writeGroups(ctx, w.file(k, meta), byRunner, ms, func(r *tables.Rows) [][]tables.RunnerUpdate { return r.RunnerUpdates.Chunks() })
@@ -370,6 +385,9 @@ func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingCo
 	// second walk over every page's values.
 	opts := []pq.WriterOption{pq.Compression(f.compression), pq.CreatedBy("tapedeck", meta[MetaVersion], ""),
 		pq.DataPageStatistics(false)}
+	if f.schema != nil {
+		opts = append(opts, f.schema)
+	}
 	if len(sorting) > 0 {
 		opts = append(opts, pq.SortingWriterConfig(pq.SortingColumns(sorting...)))
 	}

@@ -50,6 +50,7 @@ type parquetFlags struct {
 	tables  string
 	grid    string
 	postOff string
+	depth   int
 	workers int
 	shard   string
 	force   bool
@@ -83,7 +84,9 @@ runs with K = 0..N-1 over the same INPUTs cover every tape exactly once.
 seconds before the reference (scheduled start and the off), negative to
 reach into play; "" takes no snapshots. --post-off-grid adds points after the
 off (negative) for the off reference of markets that turn in play; ""
-adds none.`,
+adds none. --depth sets how many of a side's best prices and sizes
+snapshots carry (back_price_1..N, back_size_1..N, lay_price_1..N,
+lay_size_1..N); the depth-3 columns are the same at any depth.`,
 		Example: `  tapedeck convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
   tapedeck convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
 		Args: cli.RequireInputs,
@@ -96,6 +99,7 @@ adds none.`,
 	fl.StringVar(&f.tables, "tables", "", "comma-separated tables to write, or all (default: all but runner_updates; files is always written)")
 	fl.StringVar(&f.grid, "grid", tables.DefaultGridSpec, "snapshot grid, FROM:TO:STEP,... in seconds before the reference")
 	fl.StringVar(&f.postOff, "post-off-grid", tables.DefaultPostOffSpec, "snapshot points after the off for markets that turn in play, FROM:TO:STEP,...")
+	fl.IntVar(&f.depth, "depth", tables.DefaultDepth, fmt.Sprintf("best prices and sizes a side in snapshots, 1 to %d", tables.MaxDepth))
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "tapes processed at once")
 	fl.StringVar(&f.shard, "shard", "", "K/N: process only tapes whose name hashes to K of N (K from 0)")
 	fl.BoolVar(&f.force, "force", false, "redo inputs the files table already lists")
@@ -167,6 +171,9 @@ func parseParquetFlags(f parquetFlags) (parquetSettings, error) {
 	var ps parquetSettings
 	if f.dest == "" {
 		return ps, &cli.UsageError{Err: errors.New("-o DEST is required")}
+	}
+	if f.depth < 1 || f.depth > tables.MaxDepth {
+		return ps, &cli.UsageError{Err: fmt.Errorf("--depth must be from 1 to %d, got %d", tables.MaxDepth, f.depth)}
 	}
 	if f.workers < 1 {
 		return ps, &cli.UsageError{Err: fmt.Errorf("--workers must be at least 1, got %d", f.workers)}
@@ -257,7 +264,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		Seen: func(url string, o store.Object) { j.objects.Store(url, o) }})
 	j.topts = tables.Options{Grid: ps.grid, PostOff: ps.postOff, NoLadderDeltas: !ps.sel[parquet.TableLadderDeltas],
 		NoSnapshots:     !ps.sel[parquet.TableSnapshots] && !ps.sel[parquet.TableMarketSnapshots],
-		NoRunnerUpdates: !ps.sel[parquet.TableRunnerUpdates]}
+		NoRunnerUpdates: !ps.sel[parquet.TableRunnerUpdates], Depth: f.depth}
 
 	prog := newParquetProgress(os.Stderr, j.run, totalBytes(args), start)
 	defer prog.stop()
@@ -341,7 +348,7 @@ func (j *parquetJob) startWriters() {
 	for i := range j.all {
 		j.all[i] = parquet.NewWriter(parquet.Options{Store: j.st, Prefix: j.prefix, Tables: j.ps.sel, Version: cli.Version(),
 			Grid: j.ps.grid.String(), PostOff: j.ps.postOff.String(), Batch: fmt.Sprintf("%s-%s-w%d", j.ps.shard.Tag(), runID, i), MaxRows: maxRows,
-			MaxBytes: byteBudget / int64(workers)})
+			MaxBytes: byteBudget / int64(workers), Depth: j.f.depth})
 		j.slots <- &parquetSlot{w: j.all[i]}
 	}
 }
