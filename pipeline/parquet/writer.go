@@ -368,22 +368,13 @@ func writeFile[T any](ctx context.Context, f file, sorting []pq.SortingColumn, g
 	return writeFileWith[T, T](ctx, f, sorting, groups, nil, nil)
 }
 
-// writeFileWith is writeFile for rows written as another type W with the
-// same schema: conv appends a chunk's rows, converted, to a reused buffer
-// (and is told which of groups the chunk belongs to); a nil conv writes
-// the rows as they are (T must be W). codec, unless nil, describes W's
-// zero-is-null optional columns (see zeroNull).
-func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingColumn, groups [][][]T,
-	conv func([]W, []T, int) []W, codec *rowCodec[W]) error {
-	key, meta, maxRows := f.key, f.meta, f.maxRows
-	out, err := f.store.Create(ctx, key)
-	if err != nil {
-		return err
-	}
+// writerOptions are the options every dataset file is written with: f's
+// compression, schema and footer, and rows in sorting's order.
+func writerOptions(f file, sorting []pq.SortingColumn) []pq.WriterOption {
 	// No statistics in data page headers: readers take page bounds from
 	// the column index (still written), and the headers' copy costs a
 	// second walk over every page's values.
-	opts := []pq.WriterOption{pq.Compression(f.compression), pq.CreatedBy("tapedeck", meta[MetaVersion], ""),
+	opts := []pq.WriterOption{pq.Compression(f.compression), pq.CreatedBy("tapedeck", f.meta[MetaVersion], ""),
 		pq.DataPageStatistics(false)}
 	if f.schema != nil {
 		opts = append(opts, f.schema)
@@ -396,14 +387,30 @@ func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingCo
 	for _, c := range []string{"ladder", "market_status"} {
 		opts = append(opts, pq.SkipPageBounds(c))
 	}
-	keys := make([]string, 0, len(meta))
-	for k := range meta {
+	keys := make([]string, 0, len(f.meta))
+	for k := range f.meta {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		opts = append(opts, pq.KeyValueMetadata(k, meta[k]))
+		opts = append(opts, pq.KeyValueMetadata(k, f.meta[k]))
 	}
+	return opts
+}
+
+// writeFileWith is writeFile for rows written as another type W with the
+// same schema: conv appends a chunk's rows, converted, to a reused buffer
+// (and is told which of groups the chunk belongs to); a nil conv writes
+// the rows as they are (T must be W). codec, unless nil, describes W's
+// zero-is-null optional columns (see zeroNull).
+func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingColumn, groups [][][]T,
+	conv func([]W, []T, int) []W, codec *rowCodec[W]) error {
+	key, maxRows := f.key, f.maxRows
+	out, err := f.store.Create(ctx, key)
+	if err != nil {
+		return err
+	}
+	opts := writerOptions(f, sorting)
 	fail := func(err error) error {
 		out.Abort()
 		return fmt.Errorf("parquet: %s: %w", key, err)

@@ -26,12 +26,22 @@ type parquetTable struct {
 // readTable reads every file of table under dest, in key order.
 func readTable(t *testing.T, dest, table string) parquetTable {
 	t.Helper()
-	var out parquetTable
+	var paths []string
 	for _, k := range listKeys(t, filepath.Join(dest, table)) {
-		if !strings.HasSuffix(k, ".parquet") {
-			continue
+		if strings.HasSuffix(k, ".parquet") {
+			paths = append(paths, filepath.Join(dest, table, k))
 		}
-		f, err := os.Open(filepath.Join(dest, table, k))
+	}
+	return readParquet(t, paths...)
+}
+
+// readParquet reads every row of the Parquet files at paths, which must
+// have the same columns.
+func readParquet(t *testing.T, paths ...string) parquetTable {
+	t.Helper()
+	var out parquetTable
+	for _, k := range paths {
+		f, err := os.Open(k)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -310,6 +310,11 @@ func (j *parquetJob) openDest(ctx context.Context) error {
 	if j.release, err = claimDataset(st, prefix, j.log); err != nil {
 		return err
 	}
+	// A compaction cut short is finished (or undone) first: until then
+	// the files table may list an input under two batches.
+	if err := parquet.Recover(ctx, st, prefix); err != nil {
+		return fmt.Errorf("finishing an interrupted compact of %s: %w", j.f.dest, err)
+	}
 	done, err := parquet.ReadFiles(ctx, st, prefix)
 	if err != nil {
 		return fmt.Errorf("reading the files table of %s: %w", j.f.dest, err)
