@@ -1,8 +1,10 @@
 package convert
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -47,7 +49,6 @@ may write to DEST meanwhile (in a local directory, compact checks).`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			start := time.Now()
 			log := cli.NewLogger(os.Stderr, slog.LevelInfo)
 			st, prefix, err := store.Open(ctx, args[0], store.Options{S3: s3opts.WithLogger(log)})
 			if err != nil {
@@ -58,17 +59,8 @@ may write to DEST meanwhile (in a local directory, compact checks).`,
 				return err
 			}
 			defer release()
-			res, err := parquet.Compact(ctx, st, prefix, parquet.CompactOptions{Small: small << 20, Target: target << 20,
-				RowGroup: rowGroup << 20, Version: cli.Version(), Run: strconv.FormatInt(time.Now().UnixMilli(), 36), Log: log})
-			for _, k := range res.Kept {
-				log.Info("left as it is", "batch", k)
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d partitions compacted: %d files replaced by %d in %s in %s\n",
-				res.Partitions, res.Removed, res.Written, args[0], time.Since(start).Round(time.Millisecond))
-			return nil
+			return compact(ctx, cmd.OutOrStdout(), st, prefix, args[0], parquet.CompactOptions{Small: small << 20,
+				Target: target << 20, RowGroup: rowGroup << 20, Log: log})
 		},
 	}
 	fl := cmd.Flags()
@@ -77,4 +69,21 @@ may write to DEST meanwhile (in a local directory, compact checks).`,
 	fl.Int64Var(&rowGroup, "row-group", parquet.CompactRowGroup>>20, "row group size (MiB, compressed), about")
 	s3opts.AddFlags(fl)
 	return cmd
+}
+
+// compact compacts the dataset at dest (store st, prefix) and prints the
+// summary line to out; the caller holds the dataset alone.
+func compact(ctx context.Context, out io.Writer, st store.Store, prefix, dest string, opts parquet.CompactOptions) error {
+	start := time.Now()
+	opts.Version, opts.Run = cli.Version(), strconv.FormatInt(start.UnixMilli(), 36)
+	res, err := parquet.Compact(ctx, st, prefix, opts)
+	for _, k := range res.Kept {
+		opts.Log.Info("left as it is", "batch", k)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d partitions compacted: %d files replaced by %d in %s in %s\n",
+		res.Partitions, res.Removed, res.Written, dest, time.Since(start).Round(time.Millisecond))
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/store"
@@ -297,5 +298,41 @@ func TestParquetFilesWrittenCount(t *testing.T) {
 	}
 	if got, added := count(out), parquetFiles(dest)-first; got != added || added == 0 {
 		t.Fatalf("rerun: summary says %d files written, %d were added", got, added)
+	}
+}
+
+// TestParquetCompactOption checks --compact: a run adding a second market
+// to a partition leaves one file per table there, every row once, and
+// refuses --shard.
+func TestParquetCompactOption(t *testing.T) {
+	dest := t.TempDir()
+	var inputs []string
+	for _, n := range compactInputs[:2] {
+		inputs = append(inputs, testenv.Testdata(t, "tapes/"+n))
+	}
+	if out, err := runConvert(t, "parquet", inputs[0], "-o", dest); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err := runConvert(t, "parquet", "--compact", inputs[1], "-o", dest)
+	if err != nil || !strings.Contains(out, "\n1 partitions compacted: 16 files replaced by 8") {
+		t.Fatalf("--compact: %v\n%s", err, out)
+	}
+	for dir, n := range partitionFiles(t, dest) {
+		if n != 1 {
+			t.Errorf("%s: %d files", dir, n)
+		}
+	}
+	checkFilesTable(t, dest, 2)
+	ref := t.TempDir()
+	if out, err := runConvert(t, append([]string{"parquet", "-o", ref}, inputs...)...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got, want := datasetRows(t, dest), datasetRows(t, ref); !equalCounts(got, want) {
+		t.Fatalf("%d distinct rows after --compact, %d in one run", len(got), len(want))
+	}
+	_, err = runConvert(t, "parquet", "--compact", "--shard", "0/2", inputs[0], "-o", t.TempDir())
+	var usage *cli.UsageError
+	if !errors.As(err, &usage) {
+		t.Errorf("--compact --shard: %v, want a usage error", err)
 	}
 }

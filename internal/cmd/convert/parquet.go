@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -55,6 +56,7 @@ type parquetFlags struct {
 	shard   string
 	force   bool
 	strict  bool
+	compact bool
 	s3      s3.Options
 }
 
@@ -86,7 +88,10 @@ reach into play; "" takes no snapshots. --post-off-grid adds points after the
 off (negative) for the off reference of markets that turn in play; ""
 adds none. --depth sets how many of a side's best prices and sizes
 snapshots carry (back_price_1..N, back_size_1..N, lay_price_1..N,
-lay_size_1..N); the depth-3 columns are the same at any depth.`,
+lay_size_1..N); the depth-3 columns are the same at any depth.
+
+--compact then merges each partition's small files into few, as
+convert compact does.`,
 		Example: `  tapedeck convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
   tapedeck convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
 		Args: cli.RequireInputs,
@@ -103,6 +108,7 @@ lay_size_1..N); the depth-3 columns are the same at any depth.`,
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "tapes processed at once")
 	fl.StringVar(&f.shard, "shard", "", "K/N: process only tapes whose name hashes to K of N (K from 0)")
 	fl.BoolVar(&f.force, "force", false, "redo inputs the files table already lists")
+	fl.BoolVar(&f.compact, "compact", false, "then merge each partition's small files, as convert compact does (not with --shard)")
 	fl.BoolVar(&f.strict, "strict", false, "stop at the first bad line or unreadable input (exit code 1)")
 	f.s3.AddFlags(fl)
 	return cmd
@@ -191,6 +197,10 @@ func parseParquetFlags(f parquetFlags) (parquetSettings, error) {
 	if ps.shard, err = shard.Parse(f.shard); err != nil {
 		return ps, &cli.UsageError{Err: err}
 	}
+	if f.compact && f.shard != "" {
+		// Shards write side by side; compact needs the dataset alone.
+		return ps, &cli.UsageError{Err: errors.New("--compact cannot be used with --shard: run convert compact once every shard has finished")}
+	}
 	return ps, nil
 }
 
@@ -252,9 +262,11 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	j := &parquetJob{f: f, ps: ps, log: cli.NewLogger(os.Stderr, slog.LevelInfo), run: &parquetRun{redone: map[string]bool{}},
 		objects: &sync.Map{}, mtimes: &sync.Map{}}
 	err = j.openDest(ctx)
-	if j.release != nil {
-		defer j.release()
-	}
+	defer func() {
+		if j.release != nil {
+			j.release()
+		}
+	}()
 	if err != nil {
 		return err
 	}
@@ -290,11 +302,29 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		run.inputs.Load(), run.skipped.Load(), len(j.rules.Unreadable()), run.markets.Load(), run.lines.Load(), run.changes.Load(),
 		run.bad.Load(), written, f.dest, time.Since(start).Round(time.Millisecond),
 		float64(run.changes.Load())/time.Since(start).Seconds(), j.firstErrNote())
+	if walkErr == nil && f.compact {
+		walkErr = j.compact(ctx, cmd.OutOrStdout())
+	}
 	if walkErr == nil {
 		// The rest is converted, but a cron job must notice (exit code 1).
 		walkErr = j.rules.Err()
 	}
 	return walkErr
+}
+
+// compact runs convert compact on the destination, once the run has it
+// alone: the run's shared claim is given up for an exclusive one.
+func (j *parquetJob) compact(ctx context.Context, out io.Writer) error {
+	if j.release != nil {
+		j.release()
+		j.release = nil
+	}
+	release, err := claimAlone(j.st, j.prefix, j.log)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return compact(ctx, out, j.st, j.prefix, j.f.dest, parquet.CompactOptions{Log: j.log})
 }
 
 // openDest opens the destination and reads what earlier runs finished
