@@ -102,7 +102,12 @@ func Compact(ctx context.Context, st store.Store, prefix string, opts CompactOpt
 	if err != nil {
 		return res, err
 	}
-	objs, err := st.List(ctx, prefix)
+	// Under prefix as a folder: "ds" must not list a sibling "ds2".
+	under := prefix
+	if under != "" {
+		under += "/"
+	}
+	objs, err := st.List(ctx, under)
 	if err != nil {
 		return res, err
 	}

@@ -34,7 +34,7 @@ type marketRun struct {
 
 // openReaders bounds the source row groups mergeFiles reads at once: each
 // holds a page of every column.
-const openReaders = 8
+const openReaders = 16
 
 // mergeFiles writes the rows of the Parquet files srcs (one table, one
 // partition, each sorted and holding whole markets) to one file dst,

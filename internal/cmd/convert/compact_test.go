@@ -16,6 +16,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
 	"github.com/tapedeck/tapedeck/store"
+	"github.com/tapedeck/tapedeck/store/storetest"
 )
 
 // compactInputs are real tapes converted one run each, so that the two
@@ -334,5 +335,62 @@ func TestParquetCompactOption(t *testing.T) {
 	var usage *cli.UsageError
 	if !errors.As(err, &usage) {
 		t.Errorf("--compact --shard: %v, want a usage error", err)
+	}
+}
+
+// TestCompactS3 compacts a dataset under a prefix of a bucket on the test
+// S3 server: two runs' batches of one partition become one, the files
+// table follows, no staging is left, and a sibling prefix sharing the
+// dataset's name as a string prefix is left alone.
+func TestCompactS3(t *testing.T) {
+	src, opts := storetest.URL(t, "tapes/")
+	ctx := context.Background()
+	st, prefix, err := store.Open(ctx, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := strings.TrimSuffix(src, "tapes/")
+	flags := []string{"--s3-endpoint", storetest.Endpoint(t), "--s3-path-style"}
+	for _, dest := range []string{root + "dataset2", root + "dataset"} {
+		for _, n := range compactInputs[:2] {
+			data, err := os.ReadFile(testenv.Testdata(t, "tapes/"+n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			storetest.Put(t, st, prefix+n, data)
+			if out, err := runConvert(t, append([]string{"parquet", src, "-o", dest}, flags...)...); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+		}
+	}
+	sibling, err := st.List(ctx, "dataset2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runConvert(t, append([]string{"compact", root + "dataset"}, flags...)...)
+	if err != nil || !strings.HasPrefix(out, "1 partitions compacted: 16 files replaced by 8") {
+		t.Fatalf("compact: %v: %s", err, out)
+	}
+	rows, err := parquet.ReadFiles(ctx, st, "dataset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Batch != rows[1].Batch || !strings.HasPrefix(rows[0].Batch, "compact-") {
+		t.Fatalf("files table: %+v", rows)
+	}
+	objs, err := st.List(ctx, "dataset/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if b := parquet.BatchOf(o.Key); b != rows[0].Batch || strings.Contains(o.Key, "_compact") {
+			t.Errorf("left after compact: %s", o.Key)
+		}
+	}
+	if after, _ := st.List(ctx, "dataset2/"); len(after) != len(sibling) {
+		t.Errorf("sibling dataset2: %d objects, had %d", len(after), len(sibling))
+	}
+	if out, err := runConvert(t, append([]string{"parquet", src, "-o", root + "dataset"}, flags...)...); err != nil || !strings.HasPrefix(out, "0 inputs converted, 2 skipped") {
+		t.Fatalf("rerun: %v: %s", err, out)
 	}
 }
