@@ -118,6 +118,13 @@ func Compact(ctx context.Context, st store.Store, prefix string, opts CompactOpt
 	}
 	// inputsIn[b][p] are batch b's files-table rows whose markets lie in
 	// partition p ("" for an input with no markets).
+	// An input listed twice is one a convert run redid and was stopped
+	// before it removed the old rows; the next convert run removes them,
+	// and merged here they could no longer be told apart.
+	listed := map[string]int{}
+	for _, f := range done {
+		listed[f.Source+"\x00"+f.Member]++
+	}
 	inputsIn := map[string]map[string][]tables.File{}
 	movable := map[string]bool{}
 	for _, f := range done {
@@ -126,9 +133,16 @@ func Compact(ctx context.Context, st store.Store, prefix string, opts CompactOpt
 			inputsIn[b], movable[b] = map[string][]tables.File{}, true
 		}
 		p, ok := inputPartition(f, partOf)
-		if !ok {
+		why := ""
+		switch {
+		case !ok:
+			why = "an input's markets span partitions or have no markets row"
+		case listed[f.Source+"\x00"+f.Member] > 1:
+			why = "an input is listed twice (run convert parquet first)"
+		}
+		if why != "" {
 			if movable[b] {
-				res.Kept = append(res.Kept, b+": an input's markets span partitions or have no markets row")
+				res.Kept = append(res.Kept, b+": "+why)
 			}
 			movable[b] = false
 		}

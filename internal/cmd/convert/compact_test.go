@@ -394,3 +394,40 @@ func TestCompactS3(t *testing.T) {
 		t.Fatalf("rerun: %v: %s", err, out)
 	}
 }
+
+// TestCompactLeavesInputsListedTwice: a --force run stopped before it
+// removed the old rows leaves inputs listed under two batches. Compact
+// leaves those batches alone (merged, the old rows could not be told from
+// the new); the next convert run removes the old ones, and compact then
+// merges what is left.
+func TestCompactLeavesInputsListedTwice(t *testing.T) {
+	dest, inputs := smallFilesDataset(t)
+	want := datasetRows(t, dest)
+	other, _ := smallFilesDataset(t)
+	for _, k := range listKeys(t, other) {
+		if strings.HasSuffix(k, ".parquet") {
+			data, err := os.ReadFile(filepath.Join(other, k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dest, k), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	out, err := runConvert(t, "compact", dest)
+	if err != nil || !strings.HasPrefix(out, "0 partitions compacted") {
+		t.Fatalf("compact with inputs listed twice: %v\n%s", err, out)
+	}
+	if out, err := runConvert(t, append([]string{"parquet", "-o", dest}, inputs...)...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err = runConvert(t, "compact", dest)
+	if err != nil || !strings.HasPrefix(out, "1 partitions compacted") {
+		t.Fatalf("compact: %v\n%s", err, out)
+	}
+	if got := datasetRows(t, dest); !equalCounts(got, want) {
+		t.Fatalf("%d distinct rows, want %d", len(got), len(want))
+	}
+	checkFilesTable(t, dest, len(inputs))
+}
