@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	pq "github.com/parquet-go/parquet-go"
+
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/pipeline/parquet"
@@ -430,4 +432,66 @@ func TestCompactLeavesInputsListedTwice(t *testing.T) {
 		t.Fatalf("%d distinct rows, want %d", len(got), len(want))
 	}
 	checkFilesTable(t, dest, len(inputs))
+}
+
+// TestCompactRowGroups checks that merged row groups close on market
+// boundaries once they reach the row-group size: at one byte, each
+// market of the merged partition is a row group of its own.
+func TestCompactRowGroups(t *testing.T) {
+	dest, _ := smallFilesDataset(t)
+	st, err := store.NewDir(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := parquet.Compact(context.Background(), st, "", parquet.CompactOptions{RowGroup: 1, Run: "rg", TempDir: t.TempDir()})
+	if err != nil || res.Partitions != 1 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	checked := 0
+	for _, k := range listKeys(t, dest) {
+		if !strings.Contains(k, "part-compact-rg-0.parquet") || strings.HasPrefix(k, "files/") {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dest, k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := f.Stat()
+		pf, err := pq.OpenFile(f, fi.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, _ := pf.Schema().Lookup("market_id")
+		var markets []string
+		for _, rg := range pf.RowGroups() {
+			ids := map[string]bool{}
+			pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
+			for {
+				p, err := pages.ReadPage()
+				if err != nil {
+					break
+				}
+				vals := make([]pq.Value, p.NumValues())
+				n, _ := p.Values().ReadValues(vals)
+				for _, v := range vals[:n] {
+					ids[v.String()] = true
+				}
+			}
+			pages.Close()
+			if len(ids) != 1 {
+				t.Fatalf("%s: a row group holds markets %v", k, ids)
+			}
+			for id := range ids {
+				markets = append(markets, id)
+			}
+		}
+		f.Close()
+		checked++
+		if len(markets) != 2 || !slices.IsSorted(markets) {
+			t.Errorf("%s: row groups of markets %v, want the two in id order", k, markets)
+		}
+	}
+	if checked != 8 {
+		t.Fatalf("%d merged files, want 8", checked)
+	}
 }
