@@ -102,12 +102,7 @@ func Compact(ctx context.Context, st store.Store, prefix string, opts CompactOpt
 	if err != nil {
 		return res, err
 	}
-	// Under prefix as a folder: "ds" must not list a sibling "ds2".
-	under := prefix
-	if under != "" {
-		under += "/"
-	}
-	objs, err := st.List(ctx, under)
+	objs, err := st.List(ctx, folder(prefix))
 	if err != nil {
 		return res, err
 	}
