@@ -8,7 +8,7 @@ var tableDocs = map[string]string{
 	TableRunnerDefinitions: "One row per runner whose entry in a market definition differs from the previous definition's (or is new).",
 	TableLadderDeltas:      "One row per price level in a runner change, as Betfair sent it (size 0 deletes the level).",
 	TableTrades:            "One row per change of a runner's traded ladder (`trd`).",
-	TableSnapshots:         "One row per runner per grid point (`--grid`): the runner's state after the last update with `pt` at or before `snapshot_time`; at and before the off, the state before the off's line.",
+	TableSnapshots:         "One row per runner per grid point (`--grid`): the runner's state after the last update with `pt` at or before `snapshot_time`; at and before the off, the state before the off's line. Prices and sizes go to `--depth` levels a side (default 3, as listed here; `--depth N` writes `back_price_1` … `back_price_N` and likewise `back_size_`, `lay_price_`, `lay_size_`, null past the book's depth).",
 	TableRunnerUpdates:     "One row per runner per line that changed it (or carried a definition): the runner's state after the line, so that the state at any moment is an `ASOF JOIN` on `(market_id, selection_id, handicap, pt)`.",
 	TableMarketSnapshots:   "One row per market per grid point, as `snapshots`.",
 	TableOrders:            "One row per unmatched-order update (`uo`) of an order stream.",

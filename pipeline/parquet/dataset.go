@@ -69,7 +69,7 @@ func BatchOf(key string) string {
 // here still sees the batch as done and the data as present. It returns
 // how many objects it deleted.
 func RemoveBatches(ctx context.Context, s store.Store, prefix string, drop func(batch string) bool) (int, error) {
-	objs, err := s.List(ctx, prefix)
+	objs, err := s.List(ctx, folder(prefix))
 	if err != nil {
 		return 0, err
 	}
@@ -94,4 +94,13 @@ func RemoveBatches(ctx context.Context, s store.Store, prefix string, drop func(
 		n++
 	}
 	return n, nil
+}
+
+// folder is prefix as a folder to list: Store.List matches a plain string
+// prefix, and the dataset "ds" must not take in a sibling "ds2".
+func folder(prefix string) string {
+	if prefix == "" || strings.HasSuffix(prefix, "/") {
+		return prefix
+	}
+	return prefix + "/"
 }

@@ -41,6 +41,8 @@ type rowCodec[W any] struct {
 	classify func(*W) (present uint64, explicit bool)
 	// explicit appends the row's values, in column order, to row.
 	explicit func(row pq.Row, w *W) pq.Row
+	// A nil classify writes every row as explicit values, to a schema
+	// other than W's (see deepSnapshotCodec).
 }
 
 // newZeroNull returns a zeroNull writing to a new GenericWriter on out.
@@ -49,6 +51,10 @@ type rowCodec[W any] struct {
 // whatever explicit values were already in them; so the writer is primed
 // with one throwaway row on io.Discard and then reset onto out.
 func newZeroNull[W any](out io.Writer, opts []pq.WriterOption, codec *rowCodec[W]) (*zeroNull[W], error) {
+	if codec.classify == nil {
+		// No fast-path writes: nothing to prime the writer for.
+		return &zeroNull[W]{pw: pq.NewGenericWriter[W](out, opts...), codec: codec}, nil
+	}
 	pw := pq.NewGenericWriter[W](io.Discard, opts...)
 	var zero [1]W
 	if _, err := pw.Write(zero[:]); err != nil {
@@ -60,6 +66,9 @@ func newZeroNull[W any](out io.Writer, opts []pq.WriterOption, codec *rowCodec[W
 
 // Write writes rows, in order.
 func (z *zeroNull[W]) Write(rows []W) error {
+	if z.codec.classify == nil {
+		return z.writeExplicit(rows)
+	}
 	for len(rows) > 0 {
 		// The longest run, 64 rows at most, that may go the fast way, with
 		// the bitmaps of its zero-is-null columns.

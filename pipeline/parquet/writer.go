@@ -116,6 +116,10 @@ type Options struct {
 	// MaxBytes bounds the memory pending rows hold (tables.Rows.Bytes);
 	// 0 means DefaultMaxBytes.
 	MaxBytes int64
+	// Depth is the number of price levels a side of snapshots carries
+	// (tables.Options.Depth, which must be at least this); 0 means
+	// tables.DefaultDepth.
+	Depth int
 }
 
 // DefaultMaxBytes is the pending-row memory at which a Writer writes its
@@ -148,6 +152,9 @@ func NewWriter(opts Options) *Writer {
 	}
 	if opts.Tables == nil {
 		opts.Tables, _ = ParseTables("")
+	}
+	if opts.Depth <= 0 {
+		opts.Depth = tables.DefaultDepth
 	}
 	return &Writer{opts: opts, zstd: &zstdCodec{}}
 }
@@ -217,6 +224,8 @@ type file struct {
 	compression compress.Codec
 	// written counts the file once committed.
 	written *int
+	// schema, if set, is the file's schema where it is not its row type's.
+	schema *pq.Schema
 }
 
 // file returns the file at key with footer metadata meta.
@@ -306,7 +315,13 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		if err != nil {
 			return err
 		}
-		return writeFileWith[tables.Snapshot, tables.Snapshot](ctx, w.file(k, meta), bySnap, groups, nil, codec)
+		f := w.file(k, meta)
+		if w.opts.Depth != tables.DefaultDepth {
+			if codec, f.schema, err = deepSnapshotCodec(codec, w.opts.Depth); err != nil {
+				return err
+			}
+		}
+		return writeFileWith[tables.Snapshot, tables.Snapshot](ctx, f, bySnap, groups, nil, codec)
 	})
 	do(TableRunnerUpdates, func(k string) error {
 		return writeGroups(ctx, w.file(k, meta), byRunner, ms, func(r *tables.Rows) [][]tables.RunnerUpdate { return r.RunnerUpdates.Chunks() })
@@ -353,23 +368,17 @@ func writeFile[T any](ctx context.Context, f file, sorting []pq.SortingColumn, g
 	return writeFileWith[T, T](ctx, f, sorting, groups, nil, nil)
 }
 
-// writeFileWith is writeFile for rows written as another type W with the
-// same schema: conv appends a chunk's rows, converted, to a reused buffer
-// (and is told which of groups the chunk belongs to); a nil conv writes
-// the rows as they are (T must be W). codec, unless nil, describes W's
-// zero-is-null optional columns (see zeroNull).
-func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingColumn, groups [][][]T,
-	conv func([]W, []T, int) []W, codec *rowCodec[W]) error {
-	key, meta, maxRows := f.key, f.meta, f.maxRows
-	out, err := f.store.Create(ctx, key)
-	if err != nil {
-		return err
-	}
+// writerOptions are the options every dataset file is written with: f's
+// compression, schema and footer, and rows in sorting's order.
+func writerOptions(f file, sorting []pq.SortingColumn) []pq.WriterOption {
 	// No statistics in data page headers: readers take page bounds from
 	// the column index (still written), and the headers' copy costs a
 	// second walk over every page's values.
-	opts := []pq.WriterOption{pq.Compression(f.compression), pq.CreatedBy("tapedeck", meta[MetaVersion], ""),
+	opts := []pq.WriterOption{pq.Compression(f.compression), pq.CreatedBy("tapedeck", f.meta[MetaVersion], ""),
 		pq.DataPageStatistics(false)}
+	if f.schema != nil {
+		opts = append(opts, f.schema)
+	}
 	if len(sorting) > 0 {
 		opts = append(opts, pq.SortingWriterConfig(pq.SortingColumns(sorting...)))
 	}
@@ -378,14 +387,30 @@ func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingCo
 	for _, c := range []string{"ladder", "market_status"} {
 		opts = append(opts, pq.SkipPageBounds(c))
 	}
-	keys := make([]string, 0, len(meta))
-	for k := range meta {
+	keys := make([]string, 0, len(f.meta))
+	for k := range f.meta {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		opts = append(opts, pq.KeyValueMetadata(k, meta[k]))
+		opts = append(opts, pq.KeyValueMetadata(k, f.meta[k]))
 	}
+	return opts
+}
+
+// writeFileWith is writeFile for rows written as another type W with the
+// same schema: conv appends a chunk's rows, converted, to a reused buffer
+// (and is told which of groups the chunk belongs to); a nil conv writes
+// the rows as they are (T must be W). codec, unless nil, describes W's
+// zero-is-null optional columns (see zeroNull).
+func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingColumn, groups [][][]T,
+	conv func([]W, []T, int) []W, codec *rowCodec[W]) error {
+	key, maxRows := f.key, f.maxRows
+	out, err := f.store.Create(ctx, key)
+	if err != nil {
+		return err
+	}
+	opts := writerOptions(f, sorting)
 	fail := func(err error) error {
 		out.Abort()
 		return fmt.Errorf("parquet: %s: %w", key, err)

@@ -51,7 +51,18 @@ type Options struct {
 	NoRunnerUpdates bool
 	// Scratch, if set, lends the Builder memory left by earlier ones.
 	Scratch *Scratch
+	// Depth is how many of a side's best prices snapshots carry, from 1 to
+	// MaxDepth; 0 means DefaultDepth. Rows always hold the first three
+	// (the writer drops those beyond a smaller depth); deeper ones cost a
+	// second history per runner, so only a depth above three keeps them.
+	Depth int
 }
+
+// Snapshot depths: the prices and sizes a side of a snapshot row carries.
+const (
+	DefaultDepth = 3
+	MaxDepth     = 10
+)
 
 // Builder derives the rows of every table from one tape's replay. Feed it
 // every line in order with Line, after applying the line to the market
@@ -76,6 +87,10 @@ func NewBuilder(opts Options) *Builder {
 	if opts.PostOff == nil {
 		opts.PostOff = DefaultPostOff()
 	}
+	if opts.Depth <= 0 {
+		opts.Depth = DefaultDepth
+	}
+	opts.Depth = min(opts.Depth, MaxDepth)
 	points := opts.Grid.Points()
 	var inPlayPoints []int
 	if len(opts.PostOff) > 0 && len(points) > 0 {
@@ -132,6 +147,9 @@ type runnerState struct {
 	trd     map[float64]float64
 	vol, pv float64
 	hist    paged[runnerSnap]
+	// deep holds levels 4 and on after each line, entry for entry with
+	// hist, when the Builder's depth is above three.
+	deep    paged[DeepLevels]
 	touched int64 // seq of the last line that touched it
 }
 
@@ -162,6 +180,9 @@ type marketState struct {
 
 	hist    paged[marketSnap]
 	scratch *Scratch
+	depth   int
+	// deeps is a slab for the deeper levels snapshots point to.
+	deeps []DeepLevels
 
 	recorded, levels, ladders, deep bool
 	// otherStatus is a runner status outside runnerStatuses, should Betfair
@@ -223,6 +244,7 @@ func (b *Builder) state(id string, m *book.Market) *marketState {
 			zones:      b.zones,
 		}
 		st.rows.MarketID = id
+		st.depth = b.opts.Depth
 		st.scratch = b.opts.Scratch
 		if st.scratch != nil {
 			st.hist.free = &st.scratch.markets
@@ -251,6 +273,7 @@ func (st *marketState) runner(id int64, hc float64) *runnerState {
 		rs = &runnerState{key: k, trd: map[float64]float64{}, touched: -1}
 		if st.scratch != nil {
 			rs.hist.free = &st.scratch.runners
+			rs.deep.free = &st.scratch.deep
 		}
 		st.runners[k] = rs
 		st.rlist = append(st.rlist, rs)
@@ -551,8 +574,13 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 		// Betfair sends "NaN" and "Infinity" for no projection: no value.
 		s.spn, s.hasSpn = r.SPNear, r.HasSPNear && finite(r.SPNear)
 		s.spf, s.hasSpf = r.SPFar, r.HasSPFar && finite(r.SPFar)
-		s.nBack = top3(&s.back, &r.AvailableToBack, &r.BestAvailableToBack, &r.BestDisplayAvailableToBack)
-		s.nLay = top3(&s.lay, &r.AvailableToLay, &r.BestAvailableToLay, &r.BestDisplayAvailableToLay)
+		s.nBack = int8(top(s.back[:], 0, &r.AvailableToBack, &r.BestAvailableToBack, &r.BestDisplayAvailableToBack))
+		s.nLay = int8(top(s.lay[:], 0, &r.AvailableToLay, &r.BestAvailableToLay, &r.BestDisplayAvailableToLay))
+		var deep DeepLevels
+		if st.depth > 3 {
+			deep.NBack = int8(top(deep.Back[:st.depth-3], 3, &r.AvailableToBack, &r.BestAvailableToBack, &r.BestDisplayAvailableToBack))
+			deep.NLay = int8(top(deep.Lay[:st.depth-3], 3, &r.AvailableToLay, &r.BestAvailableToLay, &r.BestDisplayAvailableToLay))
+		}
 		if r.AvailableToBack.Len() > 3 || r.AvailableToLay.Len() > 3 {
 			st.deep = true
 		}
@@ -564,8 +592,14 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 		}
 		if n := rs.hist.len(); n > 0 && rs.hist.at(n-1).seq == seq {
 			*rs.hist.at(n - 1) = s
+			if st.depth > 3 {
+				*rs.deep.at(n - 1) = deep
+			}
 		} else {
 			rs.hist.push(s)
+			if st.depth > 3 {
+				rs.deep.push(deep)
+			}
 		}
 	}
 }
@@ -583,20 +617,20 @@ func cents(x float64) float64 {
 	return r
 }
 
-// top3 copies the best three prices of a side: from the full price ladder
+// top copies a side's prices from position from on (0 the best), as many
+// as dst holds, and returns how many it copied: from the full price ladder
 // when the tape has one, else from the best or best-display levels.
-func top3(dst *[3]esa.PriceSize, full *book.PriceLadder, best, display *book.LevelLadder) int8 {
+func top(dst []esa.PriceSize, from int, full *book.PriceLadder, best, display *book.LevelLadder) int {
 	if full.Len() > 0 {
-		n := copy(dst[:], full.Levels)
-		return int8(n)
+		return copy(dst, full.Levels[min(from, full.Len()):])
 	}
 	src := best
 	if src.Len() == 0 {
 		src = display
 	}
-	var n int8
+	n := 0
 	for _, l := range src.Levels {
-		if l.Level < 0 || l.Level > 2 || int(n) >= 3 {
+		if l.Level < from || l.Level >= from+len(dst) || n >= len(dst) {
 			continue
 		}
 		dst[n] = esa.PriceSize{Price: l.Price, Size: l.Size}
@@ -646,6 +680,7 @@ func (b *Builder) Finish() []*Rows {
 		st.hist.release()
 		for _, rs := range st.rlist {
 			rs.hist.release()
+			rs.deep.release()
 		}
 		// A copy, so that the replay state (runner histories, ladders) is
 		// garbage once the Builder is, while the rows wait to be written.

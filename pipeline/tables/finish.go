@@ -602,5 +602,19 @@ func (st *marketState) runnerSnapshot(rs *runnerState, rf snapRef, p int) (Snaps
 		row.Spf = s.spf
 		row.Has |= HasSpf
 	}
+	if st.depth > 3 {
+		row.Deep = st.deepLevels(*rs.deep.at(i))
+	}
 	return row, true
+}
+
+// deepLevels returns a copy of d from the market's slab: the histories
+// it comes from go to the next tape, while the rows wait to be written.
+func (st *marketState) deepLevels(d DeepLevels) *DeepLevels {
+	if len(st.deeps) == cap(st.deeps) {
+		st.deeps = make([]DeepLevels, 0, 256)
+	}
+	st.deeps = append(st.deeps, d)
+	st.rows.deep++
+	return &st.deeps[len(st.deeps)-1]
 }

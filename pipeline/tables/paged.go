@@ -73,4 +73,5 @@ func (f *pagePool[T]) put(pg []T) {
 type Scratch struct {
 	runners pagePool[runnerSnap]
 	markets pagePool[marketSnap]
+	deep    pagePool[DeepLevels]
 }

@@ -12,7 +12,11 @@
 // presence bits.
 package tables
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
+)
 
 // Market is one row of the markets table: one market's identity, its
 // definition as it stood at the end of the tape, and what the replay
@@ -282,6 +286,16 @@ type Snapshot struct {
 	SpLayLiability float64 `parquet:"sp_lay_liability"`
 	// Has says which optional columns are set.
 	Has SnapshotFields `parquet:"-"`
+	// Deep holds the prices past the third, for a depth above three
+	// (Options.Depth); nil otherwise.
+	Deep *DeepLevels `parquet:"-"`
+}
+
+// DeepLevels are a runner's prices and sizes past the best three: Back[k]
+// is back_price_<k+4> and back_size_<k+4>, NBack how many there are.
+type DeepLevels struct {
+	Back, Lay   [MaxDepth - 3]esa.PriceSize
+	NBack, NLay int8
 }
 
 // SnapshotFields is a set of Snapshot's optional columns, one bit each in
@@ -438,6 +452,8 @@ type Rows struct {
 	Date        string
 	// DataTier is Market.DataTier, or "recorded" for order-only rows.
 	DataTier string
+	// deep counts the DeepLevels the snapshots point to.
+	deep int
 }
 
 // Bytes estimates the memory the rows hold, for bounding what a writer
@@ -449,7 +465,7 @@ func (r *Rows) Bytes() int64 {
 		int64(len(r.RunnerDefinitions))*(int64(unsafe.Sizeof(RunnerDefinition{}))+24) +
 		int64(r.LadderDeltas.Len())*int64(unsafe.Sizeof(LadderDelta{})) +
 		int64(r.Trades.Len())*int64(unsafe.Sizeof(Trade{})) +
-		int64(r.Snapshots.Len())*int64(unsafe.Sizeof(Snapshot{})) +
+		int64(r.Snapshots.Len())*int64(unsafe.Sizeof(Snapshot{})) + int64(r.deep)*int64(unsafe.Sizeof(DeepLevels{})) +
 		int64(r.RunnerUpdates.Len())*(int64(unsafe.Sizeof(RunnerUpdate{}))+6*8) +
 		int64(len(r.MarketSnapshots))*(int64(unsafe.Sizeof(MarketSnapshot{}))+16) +
 		int64(len(r.Orders))*(int64(unsafe.Sizeof(Order{}))+16)

@@ -21,6 +21,17 @@ import (
 // files alone. Other stores need nothing: an S3 object appears whole or
 // not at all.
 func claimDataset(st store.Store, prefix string, log *slog.Logger) (release func(), err error) {
+	return claim(st, prefix, log, false)
+}
+
+// claimAlone is claimDataset for a run that must have the dataset to
+// itself (compact): it keeps the exclusive lock, and fails when another
+// run holds the dataset.
+func claimAlone(st store.Store, prefix string, log *slog.Logger) (release func(), err error) {
+	return claim(st, prefix, log, true)
+}
+
+func claim(st store.Store, prefix string, log *slog.Logger, alone bool) (release func(), err error) {
 	d, ok := st.(*store.Dir)
 	if !ok {
 		return func() {}, nil
@@ -45,11 +56,17 @@ func claimDataset(st store.Store, prefix string, log *slog.Logger) (release func
 		if n > 0 {
 			log.Info("removed temporary files an interrupted run left", "files", n, "dir", dir)
 		}
+	case errors.Is(err, syscall.EWOULDBLOCK) && alone:
+		f.Close()
+		return nil, fmt.Errorf("dataset %s: another run is writing to it; try again when it has finished", dir)
 	case errors.Is(err, syscall.EWOULDBLOCK):
 		log.Debug("another run is writing to the dataset; its temporary files stay", "dir", dir)
 	default:
 		f.Close()
 		return nil, fmt.Errorf("dataset lock %s: %w", p, err)
+	}
+	if alone {
+		return func() { f.Close() }, nil
 	}
 	if err := syscall.Flock(fd, syscall.LOCK_SH); err != nil {
 		f.Close()

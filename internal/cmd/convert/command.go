@@ -25,6 +25,6 @@ zstd or none) is detected from the content, not the name.`,
 		Example: `  tapedeck convert stats pro-greyhounds-2022-03-01.tar
   tapedeck convert books testdata/tapes/1.197931750 -o books.jsonl.zst`,
 	})
-	root.AddCommand(newBooksCmd(), newStatsCmd(), newParquetCmd())
+	root.AddCommand(newBooksCmd(), newStatsCmd(), newParquetCmd(), newCompactCmd())
 	return root
 }

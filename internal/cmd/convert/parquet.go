@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -50,10 +51,12 @@ type parquetFlags struct {
 	tables  string
 	grid    string
 	postOff string
+	depth   int
 	workers int
 	shard   string
 	force   bool
 	strict  bool
+	compact bool
 	s3      s3.Options
 }
 
@@ -83,7 +86,12 @@ runs with K = 0..N-1 over the same INPUTs cover every tape exactly once.
 seconds before the reference (scheduled start and the off), negative to
 reach into play; "" takes no snapshots. --post-off-grid adds points after the
 off (negative) for the off reference of markets that turn in play; ""
-adds none.`,
+adds none. --depth sets how many of a side's best prices and sizes
+snapshots carry (back_price_1..N, back_size_1..N, lay_price_1..N,
+lay_size_1..N); the depth-3 columns are the same at any depth.
+
+--compact then merges each partition's small files into few, as
+convert compact does.`,
 		Example: `  tapedeck convert parquet pro-greyhounds-2022-03-01.tar -o dataset/
   tapedeck convert parquet tapes/ -o s3://bucket/dataset --shard 3/8 --s3-endpoint http://127.0.0.1:7070`,
 		Args: cli.RequireInputs,
@@ -96,9 +104,11 @@ adds none.`,
 	fl.StringVar(&f.tables, "tables", "", "comma-separated tables to write, or all (default: all but runner_updates; files is always written)")
 	fl.StringVar(&f.grid, "grid", tables.DefaultGridSpec, "snapshot grid, FROM:TO:STEP,... in seconds before the reference")
 	fl.StringVar(&f.postOff, "post-off-grid", tables.DefaultPostOffSpec, "snapshot points after the off for markets that turn in play, FROM:TO:STEP,...")
+	fl.IntVar(&f.depth, "depth", tables.DefaultDepth, fmt.Sprintf("best prices and sizes a side in snapshots, 1 to %d", tables.MaxDepth))
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "tapes processed at once")
 	fl.StringVar(&f.shard, "shard", "", "K/N: process only tapes whose name hashes to K of N (K from 0)")
 	fl.BoolVar(&f.force, "force", false, "redo inputs the files table already lists")
+	fl.BoolVar(&f.compact, "compact", false, "then merge each partition's small files, as convert compact does (not with --shard)")
 	fl.BoolVar(&f.strict, "strict", false, "stop at the first bad line or unreadable input (exit code 1)")
 	f.s3.AddFlags(fl)
 	return cmd
@@ -168,6 +178,9 @@ func parseParquetFlags(f parquetFlags) (parquetSettings, error) {
 	if f.dest == "" {
 		return ps, &cli.UsageError{Err: errors.New("-o DEST is required")}
 	}
+	if f.depth < 1 || f.depth > tables.MaxDepth {
+		return ps, &cli.UsageError{Err: fmt.Errorf("--depth must be from 1 to %d, got %d", tables.MaxDepth, f.depth)}
+	}
 	if f.workers < 1 {
 		return ps, &cli.UsageError{Err: fmt.Errorf("--workers must be at least 1, got %d", f.workers)}
 	}
@@ -183,6 +196,10 @@ func parseParquetFlags(f parquetFlags) (parquetSettings, error) {
 	}
 	if ps.shard, err = shard.Parse(f.shard); err != nil {
 		return ps, &cli.UsageError{Err: err}
+	}
+	if f.compact && f.shard != "" {
+		// Shards write side by side; compact needs the dataset alone.
+		return ps, &cli.UsageError{Err: errors.New("--compact cannot be used with --shard: run convert compact once every shard has finished")}
 	}
 	return ps, nil
 }
@@ -245,9 +262,11 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 	j := &parquetJob{f: f, ps: ps, log: cli.NewLogger(os.Stderr, slog.LevelInfo), run: &parquetRun{redone: map[string]bool{}},
 		objects: &sync.Map{}, mtimes: &sync.Map{}}
 	err = j.openDest(ctx)
-	if j.release != nil {
-		defer j.release()
-	}
+	defer func() {
+		if j.release != nil {
+			j.release()
+		}
+	}()
 	if err != nil {
 		return err
 	}
@@ -257,7 +276,7 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		Seen: func(url string, o store.Object) { j.objects.Store(url, o) }})
 	j.topts = tables.Options{Grid: ps.grid, PostOff: ps.postOff, NoLadderDeltas: !ps.sel[parquet.TableLadderDeltas],
 		NoSnapshots:     !ps.sel[parquet.TableSnapshots] && !ps.sel[parquet.TableMarketSnapshots],
-		NoRunnerUpdates: !ps.sel[parquet.TableRunnerUpdates]}
+		NoRunnerUpdates: !ps.sel[parquet.TableRunnerUpdates], Depth: f.depth}
 
 	prog := newParquetProgress(os.Stderr, j.run, totalBytes(args), start)
 	defer prog.stop()
@@ -283,11 +302,29 @@ func runParquet(cmd *cobra.Command, args []string, f parquetFlags) error {
 		run.inputs.Load(), run.skipped.Load(), len(j.rules.Unreadable()), run.markets.Load(), run.lines.Load(), run.changes.Load(),
 		run.bad.Load(), written, f.dest, time.Since(start).Round(time.Millisecond),
 		float64(run.changes.Load())/time.Since(start).Seconds(), j.firstErrNote())
+	if walkErr == nil && f.compact {
+		walkErr = j.compact(ctx, cmd.OutOrStdout())
+	}
 	if walkErr == nil {
 		// The rest is converted, but a cron job must notice (exit code 1).
 		walkErr = j.rules.Err()
 	}
 	return walkErr
+}
+
+// compact runs convert compact on the destination, once the run has it
+// alone: the run's shared claim is given up for an exclusive one.
+func (j *parquetJob) compact(ctx context.Context, out io.Writer) error {
+	if j.release != nil {
+		j.release()
+		j.release = nil
+	}
+	release, err := claimAlone(j.st, j.prefix, j.log)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return compact(ctx, out, j.st, j.prefix, j.f.dest, parquet.CompactOptions{Log: j.log})
 }
 
 // openDest opens the destination and reads what earlier runs finished
@@ -302,6 +339,11 @@ func (j *parquetJob) openDest(ctx context.Context) error {
 	j.st, j.prefix = st, prefix
 	if j.release, err = claimDataset(st, prefix, j.log); err != nil {
 		return err
+	}
+	// A compaction cut short is finished (or undone) first: until then
+	// the files table may list an input under two batches.
+	if err := parquet.Recover(ctx, st, prefix); err != nil {
+		return fmt.Errorf("finishing an interrupted compact of %s: %w", j.f.dest, err)
 	}
 	done, err := parquet.ReadFiles(ctx, st, prefix)
 	if err != nil {
@@ -341,7 +383,7 @@ func (j *parquetJob) startWriters() {
 	for i := range j.all {
 		j.all[i] = parquet.NewWriter(parquet.Options{Store: j.st, Prefix: j.prefix, Tables: j.ps.sel, Version: cli.Version(),
 			Grid: j.ps.grid.String(), PostOff: j.ps.postOff.String(), Batch: fmt.Sprintf("%s-%s-w%d", j.ps.shard.Tag(), runID, i), MaxRows: maxRows,
-			MaxBytes: byteBudget / int64(workers)})
+			MaxBytes: byteBudget / int64(workers), Depth: j.f.depth})
 		j.slots <- &parquetSlot{w: j.all[i]}
 	}
 }
