@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/book"
@@ -31,6 +33,14 @@ type BettingConfig struct {
 	// InFlight, when set, counts the requests sent and not yet answered,
 	// so that a driver ending its run can wait for their answers.
 	InFlight *sync.WaitGroup
+	// OnWire, when set, is told for each request how long after the market
+	// change that caused it (read off the stream's socket) its first copy
+	// was written to the Betting API's connection: the engine's
+	// tick-to-trade time, for metrics and scripts/bench.sh. It is called
+	// from the request's goroutine. ChangeAt, set by the driver, says when
+	// the change being handled was read.
+	OnWire   func(sinceChange time.Duration)
+	ChangeAt func() time.Time
 }
 
 // answer is what a request's goroutine brings back; the loop turns it into
@@ -151,11 +161,20 @@ func (x *bettingExecutor) send(call func(context.Context) answer) {
 	if x.cfg.InFlight != nil {
 		x.cfg.InFlight.Add(1)
 	}
+	ctx := x.cfg.Ctx
+	if x.cfg.OnWire != nil && x.cfg.ChangeAt != nil {
+		at, once := x.cfg.ChangeAt(), new(sync.Once)
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) {
+			// A resent placement writes again; the first write is the one
+			// the change caused.
+			once.Do(func() { x.cfg.OnWire(time.Since(at)) })
+		}})
+	}
 	go func() {
 		if x.cfg.InFlight != nil {
 			defer x.cfg.InFlight.Done()
 		}
-		a := call(x.cfg.Ctx)
+		a := call(ctx)
 		x.answers <- a
 		if x.cfg.Wake != nil {
 			x.cfg.Wake()

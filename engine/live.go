@@ -77,13 +77,23 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}, bet: &bet, adopt: left}
 	// The stream client reads on its own goroutine; the loop runs here, so
 	// that answers are taken between messages, not only when one comes.
-	lines := make(chan []byte, 1024)
+	type received struct {
+		line []byte
+		at   time.Time
+	}
+	lines := make(chan received, 1024)
+	// changeAt is when the line being handled was read off the socket
+	// (loop goroutine only): a request's time on the wire is measured from it.
+	var changeAt time.Time
+	if bet.OnWire != nil {
+		bet.ChangeAt = func() time.Time { return changeAt }
+	}
 	cfg.Stream.Handler = func(line []byte, m *esa.Message) error {
 		if m.Op != esa.OpMCM && m.Op != esa.OpOCM {
 			return nil
 		}
 		select {
-		case lines <- append([]byte(nil), line...):
+		case lines <- received{append([]byte(nil), line...), time.Now()}:
 		case <-run.Done():
 		}
 		return nil
@@ -100,8 +110,9 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 loop:
 	for {
 		select {
-		case line := <-lines:
-			if err := dec.Decode(line, &msg); err != nil {
+		case rl := <-lines:
+			changeAt = rl.at
+			if err := dec.Decode(rl.line, &msg); err != nil {
 				continue // the stream client has logged it
 			}
 			if err := d.message(&msg); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,10 +50,16 @@ func TestLive(t *testing.T) {
 	go func() { served <- ex.Serve(sctx) }()
 	defer func() { stop(); <-served }()
 	tok := ex.NewSession()
+	var wired atomic.Int32 // requests whose time on the wire was measured
 	res, err := Live(ctx, LiveConfig{
 		Config:    Config{NewStrategy: func() (Strategy, error) { return &placer{}, nil }},
 		MarketIDs: []string{"1.197931750", "1.197931751"},
-		Betting:   BettingConfig{Client: bc, Session: "live1"},
+		Betting: BettingConfig{Client: bc, Session: "live1", OnWire: func(d time.Duration) {
+			if d < 0 {
+				t.Errorf("a request on the wire %v before the change that caused it", d)
+			}
+			wired.Add(1)
+		}},
 		Stream: esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "k",
 			Session: func(context.Context) (string, error) { return tok, nil },
 			Market:  &esa.MarketSubscription{MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
@@ -82,6 +89,9 @@ func TestLive(t *testing.T) {
 			t.Errorf("placeOrders %s", c.Params)
 		}
 		places[market] = true
+	}
+	if n := wired.Load(); n != int32(len(places)) {
+		t.Errorf("OnWire told of %d requests, %d placeOrders sent", n, len(places))
 	}
 	if len(places) != 2 || len(res.Orders) != 2 {
 		t.Fatalf("placements in %v, %d orders", places, len(res.Orders))
