@@ -11,6 +11,7 @@
 #   SKIP_GO_BENCH=1 scripts/bench.sh  only the side-by-side command runs
 #   SKIP_RECORD=1 scripts/bench.sh    without the recorder benchmark
 #   SKIP_SWEEP=1 scripts/bench.sh     without the backtest sweep runs
+#   SKIP_LIVE=1 scripts/bench.sh      without the live engine's tick-to-trade runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,7 +33,7 @@ if [ ! -f "$tarfile" ]; then
 	exit 0
 fi
 
-go build -o "$work/bin/" ./cmd/convert ./cmd/trade ./internal/tools/measure
+go build -o "$work/bin/" ./cmd/convert ./cmd/trade ./internal/tools/measure ./internal/tools/livebench
 measure=$work/bin/measure
 convert=$work/bin/convert
 trade=$work/bin/trade
@@ -107,4 +108,31 @@ if [ -z "${SKIP_RECORD:-}" ]; then
 	echo
 	echo "== recorder against trade serve --speed 0 (scripts/bench-record.sh)"
 	scripts/bench-record.sh
+fi
+
+if [ -z "${SKIP_LIVE:-}" ]; then
+	# Issue 9: the live engine (engine.Live, the driver of trade live) against
+	# trade serve --betting at real speed. The markets are copies of the
+	# tar's, each with an id of its own and only its last 10 minutes before
+	# the off (and 2 after), all started together: every market busy at
+	# once, a heavier load than a real day's (see livebench's doc). The
+	# strategy places a bet on every Nth update of each open pre-play
+	# market; tick-to-trade is from the change read off the socket to its
+	# placeOrders request written to the connection. Client only: the
+	# exchange runs in its own process.
+	livebench=$work/bin/livebench
+	for spec in "200 10 90s" "1000 100 60s"; do
+		set -- $spec
+		"$livebench" prepare -markets "$1" -o "$work/live$1" "$tarfile"
+		rm -f "$work/ex.json"
+		"$trade" serve "$work/live$1" --betting --balance 1000000 --speed 1 --info "$work/ex.json" > /dev/null 2> "$work/serve.log" &
+		serve=$!
+		echo
+		echo "== live engine, $1 markets subscribed, a bet every $2 updates, $3 at real speed"
+		"$livebench" -exchange-info "$work/ex.json" -duration "$3" -every "$2"
+		kill "$serve"; wait "$serve" 2>/dev/null || true
+		n=$(sed -n 's/.*"msg":"trade serve stopped".*"changes":\([0-9]*\).*/\1/p' "$work/serve.log")
+		echo "market changes sent: $n, $(( n / ${3%s} )) a second"
+		rm -rf "$work/live$1"
+	done
 fi

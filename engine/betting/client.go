@@ -88,7 +88,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		base.RootCAs = pool
 	}
-	c.http = &http.Client{Timeout: cfg.Timeout, Transport: &http.Transport{TLSClientConfig: base, Proxy: http.ProxyFromEnvironment}}
+	c.http = &http.Client{Timeout: cfg.Timeout, Transport: transport(base)}
 	c.cert = c.http
 	if cfg.CertFile != "" || cfg.KeyFile != "" {
 		if cfg.CertFile == "" || cfg.KeyFile == "" {
@@ -102,9 +102,24 @@ func New(cfg Config) (*Client, error) {
 		}
 		ct := base.Clone()
 		ct.Certificates = []tls.Certificate{pair}
-		c.cert = &http.Client{Timeout: cfg.Timeout, Transport: &http.Transport{TLSClientConfig: ct, Proxy: http.ProxyFromEnvironment}}
+		c.cert = &http.Client{Timeout: cfg.Timeout, Transport: transport(ct)}
 	}
 	return c, nil
+}
+
+// transport is the HTTP transport of the Betting API's calls. An order
+// call's answer can take as long as the exchange's matching (the bet delay
+// in play), so a busy strategy has many calls open at once: HTTP/2 (when
+// the server offers it) carries them on one connection, and otherwise up
+// to maxIdle connections stay open between calls, where net/http's default
+// of two would make most calls pay a new TLS handshake (measured: a 4 ms
+// median from market change to request on the wire, 0.3 ms with them kept;
+// internal/tools/livebench).
+func transport(tc *tls.Config) *http.Transport {
+	const maxIdle = 64
+	return &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true,
+		MaxIdleConns: maxIdle, MaxIdleConnsPerHost: maxIdle, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second}
 }
 
 // Endpoints returns the endpoints the client uses.
