@@ -191,6 +191,14 @@ func (e *Exchange) betCall(w http.ResponseWriter, r *http.Request, method string
 		e.log.Info("fault: order request carried out, its answer dropped", "method", method, "customer_ref", p.CustomerRef)
 		panic(http.ErrAbortHandler)
 	}
+	if err == nil && isOrder && e.cfg.Lockstep {
+		// In lockstep the answer follows the client's next heartbeat: by
+		// then it has handled the order changes and the market change the
+		// request took effect at, so the answer, on another connection,
+		// cannot overtake them and the client's order state is the same
+		// every run.
+		e.acks.wait(r.Context(), e.acks.count()+1)
+	}
 	if err == nil && isOrder && f.StreamBeforeReply {
 		// Every order change made so far goes out on the stream first.
 		end := int64(len(e.cfg.Betting.Orders(0)))

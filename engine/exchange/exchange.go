@@ -182,6 +182,10 @@ type Exchange struct {
 	didDropReply, didAPIErr, didOrd atomic.Bool
 	ordSent                         received
 	ordersSentAll                   atomic.Int64
+	// acks counts lockstep heartbeats that released a change; an order
+	// request's answer waits for the next one (see betCall).
+	acks       received
+	replayDone atomic.Bool
 }
 
 // New loads the tapes, generates the certificate and opens both listeners,

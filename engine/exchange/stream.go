@@ -268,6 +268,13 @@ func (c *conn) request(line []byte) error {
 				return err
 			}
 			c.held = false
+			c.e.acks.add("")
+		}
+		if c.e.cfg.Lockstep && c.sub != nil && c.sub.pos >= len(c.e.replay.events) {
+			// The client is done with the last change: nothing more will
+			// be acknowledged, so every held answer may go.
+			c.e.replayDone.Store(true)
+			c.e.acks.raise(1 << 62)
 		}
 		return c.success(req.ID)
 	case esa.OpMarketSubscription, esa.OpOrderSubscription:
