@@ -84,6 +84,10 @@ type Config struct {
 	// UploadClosed (0: until the context ends).
 	MinBackoff, MaxBackoff time.Duration
 	Attempts               int
+	// Rescan is how often Run's uploader looks in closed/ for tapes it has
+	// not stored yet (queued when the queue was full, or given up on for a
+	// while); default a minute.
+	Rescan time.Duration
 	// Now is the clock (time.Now); tests drive it.
 	Now func() time.Time
 	// OpenFile opens spool files (append); tests make it fail.
@@ -159,6 +163,9 @@ func New(cfg Config) (*Recorder, error) {
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = time.Second
+	}
+	if cfg.Rescan <= 0 {
+		cfg.Rescan = time.Minute
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 2 * time.Minute
@@ -708,14 +715,10 @@ func (r *Recorder) Run(ctx context.Context) error {
 // periodic scan of closed/ comes back to it.
 const loopAttempts = 8
 
-// rescan is how often Run's uploader looks in closed/ for tapes it has not
-// stored yet (queued when the queue was full, or given up on for a while).
-const rescan = time.Minute
-
-// uploadLoop uploads closed tapes as they are queued, and every rescan
-// whatever closed/ still holds, until ctx ends.
+// uploadLoop uploads closed tapes as they are queued, and every
+// Config.Rescan whatever closed/ still holds, until ctx ends.
 func (r *Recorder) uploadLoop(ctx context.Context) {
-	t := time.NewTicker(rescan)
+	t := time.NewTicker(r.cfg.Rescan)
 	defer t.Stop()
 	for {
 		select {

@@ -200,6 +200,9 @@ type destFlags struct {
 	spool, dest, layout, ordersLayout, compress string
 	attempts                                    int
 	s3                                          s3.Options
+	// backoffScale multiplies the upload back-off and rescan period
+	// (hidden: tests shorten an outage's minutes to seconds).
+	backoffScale float64
 }
 
 func (d *destFlags) add(f *pflag.FlagSet) {
@@ -209,6 +212,8 @@ func (d *destFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&d.ordersLayout, "orders-layout", recorder.DefaultOrdersLayout, "key of an order tape under --dest")
 	f.StringVar(&d.compress, "compress", "zstd", "compression of uploaded tapes: zstd, gzip or none (the key's suffix follows)")
 	d.s3.AddFlags(f)
+	f.Float64Var(&d.backoffScale, "upload-backoff-scale", 1, "multiply the upload back-off (1 s doubling to 2 min) and the minute between scans of the spool (tests)")
+	f.MarkHidden("upload-backoff-scale")
 }
 
 func (d *destFlags) config(ctx context.Context, log *slog.Logger) (recorder.Config, error) {
@@ -225,10 +230,15 @@ func (d *destFlags) config(ctx context.Context, log *slog.Logger) (recorder.Conf
 	if err != nil {
 		return recorder.Config{}, &cli.UsageError{Err: fmt.Errorf("--dest: %w", err)}
 	}
+	if d.backoffScale <= 0 || d.backoffScale > 1 {
+		return recorder.Config{}, &cli.UsageError{Err: fmt.Errorf("--upload-backoff-scale %v: want more than 0, at most 1", d.backoffScale)}
+	}
+	scale := func(v time.Duration) time.Duration { return time.Duration(float64(v) * d.backoffScale) }
 	return recorder.Config{
 		Spool: d.spool, Store: st, Prefix: prefix,
 		Layout: d.layout, OrdersLayout: d.ordersLayout, Compress: d.compress,
 		Attempts: d.attempts, Logger: log,
+		MinBackoff: scale(time.Second), MaxBackoff: scale(2 * time.Minute), Rescan: scale(time.Minute),
 	}, nil
 }
 
