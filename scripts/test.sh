@@ -42,15 +42,16 @@ scripts/recipe-test.sh > /dev/null
 
 # serial: top-level tests whose cost is one long comparison or measurement
 # on one goroutine at a time (decoders, caches, golden and round-trip
-# comparisons, sweeps against separate runs, sizes and allocations), in the
+# comparisons, sweeps against separate runs, sizes and allocations, the
+# crash points of a compaction one after another), in the
 # packages listed. The race detector slows them ten-fold and has nothing to
 # find in them that the packages' other tests, run under -race, do not
 # exercise. The race run skips them and the plain run runs just them.
 # internal/bzip2 has no goroutines at all and runs whole in the plain run.
 # TestAgreesWithFlumine runs in both: under -race over the bundled tapes
 # (testenv.RaceEnabled), without it over the greyhound tar too.
-serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestAgreesWithFlumine)$'
-serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record)
+serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestParquetDepthMatchesBooks|TestAgreesWithFlumine)$'
+serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert)
 plain_pkgs=(./internal/bzip2)
 mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2)
 
