@@ -64,6 +64,9 @@ type bettingExecutor struct {
 	st      *marketState
 	queue   []Request
 	answers chan answer
+	// settle, when set, settles the orders at the market's close by a
+	// model's rules (only its Settle is used: the exchange matches).
+	settle Execution
 }
 
 var _ Executor = (*bettingExecutor)(nil)
@@ -219,8 +222,17 @@ func (x *bettingExecutor) Observe(_ *book.Market, now int64, report func(Report)
 	x.Advance(now, report)
 }
 
-// Settle does nothing: settlement comes from listClearedOrders.
-func (x *bettingExecutor) Settle(*book.Market) {}
+// Settle settles the orders by the rules of the execution model the
+// driver was given (Config.NewExecution), as a backtest does, from the
+// market's closing definition: runner status, dead heat, profit. The
+// exchange's own settlement (listClearedOrders) is what is paid; this is
+// the engine's account of it, written with the results. Without a model
+// the orders stay unsettled.
+func (x *bettingExecutor) Settle(b *book.Market) {
+	if x.settle != nil {
+		x.settle.Settle(b, x.st.states)
+	}
+}
 
 // deliver turns an answer into reports. Sizes are never taken from an
 // answer: only the exchange's cumulative views (the order stream) set

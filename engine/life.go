@@ -19,7 +19,11 @@ import "github.com/tapedeck/tapedeck/engine/book"
 func (u *unit) newMarket(sl *slot, bk *book.Market) *marketState {
 	st := &marketState{sl: sl, id: bk.ID, bk: bk}
 	if u.bet != nil {
-		st.x = newBettingExecutor(u.bet, st)
+		x := newBettingExecutor(u.bet, st)
+		if u.cfg.NewExecution != nil {
+			x.settle = u.cfg.NewExecution()
+		}
+		st.x = x
 	} else {
 		st.x = &simExecutor{st: st, model: u.cfg.NewExecution(), lat: u.lat}
 	}

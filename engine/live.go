@@ -14,8 +14,9 @@ import (
 
 // LiveConfig configures Live.
 type LiveConfig struct {
-	// Config is the strategy (NewExecution is not used: the exchange
-	// executes), the commission and the log.
+	// Config is the strategy, the commission and the log. The exchange
+	// executes the orders; NewExecution, when set, only settles them at
+	// each market's close by its model's rules (profit in the results).
 	Config
 	// Stream is the market and order stream (set both subscriptions);
 	// Live sets its Handler.

@@ -48,9 +48,12 @@ scripts/recipe-test.sh > /dev/null
 # find in them that the packages' other tests, run under -race, do not
 # exercise. The race run skips them and the plain run runs just them.
 # internal/bzip2 has no goroutines at all and runs whole in the plain run.
-# TestAgreesWithFlumine runs in both: under -race over the bundled tapes
-# (testenv.RaceEnabled), without it over the greyhound tar too.
-serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestParquetDepthMatchesBooks|TestAgreesWithFlumine)$'
+# TestAgreesWithFlumine and TestLiveCommandEqualsBacktest run in both: under
+# -race over the bundled tapes (testenv.RaceEnabled), without it over the
+# greyhound tar too.
+serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestParquetDepthMatchesBooks|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest)$'
+# Tests in both runs: under -race on the bundled tapes, plainly on the tar.
+race_skip=${serial/|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest/}
 serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert)
 plain_pkgs=(./internal/bzip2)
 mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2)
@@ -60,7 +63,7 @@ echo "== go test -race (concurrent code), then go test (serial tests) -- see the
 # JSON to testsummary, which prints the usual output and then the slowest.
 (
 	status=0
-	go test -json -race -count=1 -timeout 30m -skip "${serial/|TestAgreesWithFlumine/}" "${race_pkgs[@]}" || status=1
+	go test -json -race -count=1 -timeout 30m -skip "${race_skip}" "${race_pkgs[@]}" || status=1
 	go test -json -count=1 -timeout 30m -run "$serial" "${serial_pkgs[@]}" || status=1
 	go test -json -count=1 -timeout 30m "${plain_pkgs[@]}" || status=1
 	exit $status

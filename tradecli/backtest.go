@@ -234,7 +234,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		all.merge(t)
 	}
 	var summary strings.Builder
-	printSummary(&summary, o.Strategy, model, res, all.round(), all.Markets/n)
+	printSummary(&summary, o.Strategy, "model "+model.String(), res, all.round(), all.Markets/n)
 	if sw != nil {
 		fmt.Fprintf(&summary, "combinations    %d (the totals above are their sum)\n", n)
 		PrintRanking(&summary, sw, totals)
@@ -365,6 +365,11 @@ func marketRecord(r *MarketRow) []string {
 // PrintSummary prints a collected result's summary: markets, orders,
 // matched volume, P&L, updates/s, strategy errors.
 func PrintSummary(w io.Writer, strategy string, model sim.Model, res *engine.Result) {
+	printTotals(w, strategy, "model "+model.String(), res)
+}
+
+// printTotals is PrintSummary with how the orders were executed in words.
+func printTotals(w io.Writer, strategy, executed string, res *engine.Result) {
 	var t Totals
 	for _, m := range res.Markets {
 		t.Markets++
@@ -375,18 +380,18 @@ func PrintSummary(w io.Writer, strategy string, model sim.Model, res *engine.Res
 	t.SizeMatched = res.SizeMatched()
 	t.Profit, t.Commission, t.Net = res.Profit()
 	t.Violations = res.Violations
-	printSummary(w, strategy, model, res, t, t.Markets)
+	printSummary(w, strategy, executed, res, t, t.Markets)
 }
 
 // printSummary prints totals t of a run that replayed markets markets
 // (with a sweep, t covers every combination).
-func printSummary(w io.Writer, strategy string, model sim.Model, res *engine.Result, t Totals, markets int) {
+func printSummary(w io.Writer, strategy, executed string, res *engine.Result, t Totals, markets int) {
 	secs := res.Wall.Seconds()
 	rate := 0.0
 	if secs > 0 {
 		rate = float64(res.Updates) / secs
 	}
-	fmt.Fprintf(w, "strategy        %s (model %s)\n", strategy, model)
+	fmt.Fprintf(w, "strategy        %s (%s)\n", strategy, executed)
 	fmt.Fprintf(w, "markets         %d\n", markets)
 	fmt.Fprintf(w, "orders          %d (%d matched, %d violations)\n", t.Orders, t.Matched, t.Violations)
 	fmt.Fprintf(w, "matched volume  %.2f\n", t.SizeMatched)

@@ -95,19 +95,6 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
-	ex, err := exchange.ReadInfo(cmd.Context(), o.ExchangeInfo, o.ExchangeInfoWait)
-	if err != nil {
-		if cmd.Context().Err() != nil {
-			return err
-		}
-		return &cli.UsageError{Err: fmt.Errorf("--exchange-info: %w", err)}
-	}
-	if err := exchange.CheckLoopback(ex.Stream, ex.Identity, ex.Betting); err != nil {
-		return &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: %w", o.ExchangeInfo, err)}
-	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return fmt.Errorf("paper: %w", err)
-	}
 	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -116,14 +103,11 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	// The local exchange has no accounts: any name logs in. These are
-	// placeholders, not secrets.
-	bc, err := betting.New(betting.Config{Endpoints: betting.Local(ex.Identity, ex.Betting, ex.Stream), AppKey: "tapedeck-paper",
-		Username: "paper", Password: "paper", CAFile: ex.CA, Logger: log})
+	ex, bc, err := localExchange(ctx, o.ExchangeInfo, o.ExchangeInfoWait, "tapedeck-paper", log)
 	if err != nil {
 		return fmt.Errorf("paper: %w", err)
 	}
-	if err := bc.Login(ctx); err != nil {
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("paper: %w", err)
 	}
 	filter := &esa.MarketFilter{MarketIDs: o.MarketIDs, EventTypeIDs: o.EventTypeIDs, MarketTypes: o.MarketTypes, CountryCodes: o.Countries}
@@ -154,4 +138,28 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 	}
 	_, err = io.WriteString(cmd.OutOrStdout(), summary.String())
 	return err
+}
+
+// localExchange reads the file trade serve --info wrote (waiting up to
+// wait for it), checks that every address is loopback, and logs a betting
+// client in to that exchange. The local exchange has no accounts: any name
+// logs in, so the credentials are placeholders, not secrets. A bad file is
+// a *cli.UsageError.
+func localExchange(ctx context.Context, path string, wait time.Duration, appKey string, log *slog.Logger) (exchange.Info, *betting.Client, error) {
+	ex, err := exchange.ReadInfo(ctx, path, wait)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ex, nil, err
+		}
+		return ex, nil, &cli.UsageError{Err: fmt.Errorf("--exchange-info: %w", err)}
+	}
+	if err := exchange.CheckLoopback(ex.Stream, ex.Identity, ex.Betting); err != nil {
+		return ex, nil, &cli.UsageError{Err: fmt.Errorf("--exchange-info %s: %w", path, err)}
+	}
+	bc, err := betting.New(betting.Config{Endpoints: betting.Local(ex.Identity, ex.Betting, ex.Stream), AppKey: appKey,
+		Username: "local", Password: "local", CAFile: ex.CA, Logger: log})
+	if err != nil {
+		return ex, nil, err
+	}
+	return ex, bc, bc.Login(ctx)
 }

@@ -43,3 +43,28 @@ func TestPaperCommandUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveCommandEqualsBacktest runs trade live --lockstep against a local
+// exchange taking bets in lockstep (trade serve --betting --lockstep):
+// real orders over the Betting API over TLS, matched by the exchange, come
+// to the very tables trade backtest writes for the same tapes, for both
+// built-in strategies (lowest-layer cancels in play: the flumine in-play
+// inputs), and on the shared greyhound tar.
+func TestLiveCommandEqualsBacktest(t *testing.T) {
+	tapes := []string{testenv.Testdata(t, "tapes/1.197931750"), testenv.Testdata(t, "tapes/1.197931751")}
+	out := tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, tapes, "1.197931750,1.197931751")
+	if !strings.Contains(out, "orders          12 (10 matched") || !strings.Contains(out, "net             37.33") {
+		t.Errorf("summary:\n%s", out)
+	}
+	t.Run("lowest-layer in play", func(t *testing.T) {
+		in := testenv.Testdata(t, "golden/flumine/inputs/1.200806927.zst")
+		tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "lowest-layer"}, []string{in}, "1.200806927")
+	})
+	t.Run("greyhound tar", func(t *testing.T) {
+		if testenv.RaceEnabled {
+			t.Skip("the tar's 32 markets run in the plain run (scripts/test.sh's serial list)")
+		}
+		tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
+		tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{tar}, "")
+	})
+}

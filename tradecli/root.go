@@ -54,7 +54,7 @@ trade report, trade strategies and trade serve. Live trading is coming.`,
 			return nil
 		},
 	})
-	root.AddCommand(ServeCommand(), BacktestCommand(reg), PaperCommand(reg), ReportCommand(), ListCommand(reg))
+	root.AddCommand(ServeCommand(), BacktestCommand(reg), PaperCommand(reg), LiveCommand(reg), ReportCommand(), ListCommand(reg))
 	return root
 }
 

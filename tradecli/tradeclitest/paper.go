@@ -1,6 +1,6 @@
 // Package tradeclitest holds what tests of trade commands share: today, the
-// check that trade paper on a local exchange replaying tapes writes the
-// tables trade backtest writes for the same tapes. A user's own strategy
+// check that trade paper, and trade live on a local exchange taking bets,
+// write the tables trade backtest writes for the same tapes. A user's own strategy
 // binary can run the same check on its strategy (see examples/favourite).
 package tradeclitest
 
@@ -10,30 +10,67 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tapedeck/tapedeck/engine/exchange"
+	"github.com/tapedeck/tapedeck/engine/exchange/ledger"
 	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/tradecli"
 )
 
 // PaperEqualsBacktest runs `trade backtest` over inputs, then `trade paper`
 // on a local exchange replaying the same inputs and subscribed to
-// marketIDs (comma-separated), both with args (--strategy and --param
+// marketIDs (comma-separated; empty: every market the backtest replayed), both with args (--strategy and --param
 // flags), and fails t unless orders.csv and markets.csv hold the same rows
 // and at least one. It returns trade paper's standard output.
 func PaperEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []string, marketIDs string) string {
 	t.Helper()
+	return equalsBacktest(t, tradecli.PaperCommand(reg), exchange.Config{Tapes: inputs}, reg, args, inputs, marketIDs, "")
+}
+
+// LiveEqualsBacktest is PaperEqualsBacktest for `trade live --lockstep`
+// against a local exchange taking bets in lockstep (trade serve --betting
+// --lockstep): real orders over the Betting API, matched by the exchange,
+// must come to the backtest's rows. Only queue_ahead_at_place, the
+// simulated queue a backtest's order joined, is left out: an exchange does
+// not tell it.
+func LiveEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []string, marketIDs string) string {
+	t.Helper()
+	cfg := exchange.Config{Tapes: inputs, Betting: ledger.New(ledger.Config{}), Lockstep: true}
+	return equalsBacktest(t, tradecli.LiveCommand(reg), cfg, reg, append(append([]string(nil), args...), "--lockstep"), inputs, marketIDs, "queue_ahead_at_place")
+}
+
+// equalsBacktest runs trade backtest over inputs and cmd (trade paper or
+// trade live) against an exchange made with cfg, and compares their tables,
+// all columns but the one named ignore.
+func equalsBacktest(t *testing.T, cmd *cobra.Command, cfg exchange.Config, reg *strategies.Registry, args, inputs []string, marketIDs, ignore string) string {
+	t.Helper()
 	dir := t.TempDir()
-	bt, pp := filepath.Join(dir, "backtest"), filepath.Join(dir, "paper")
-	cmd := tradecli.BacktestCommand(reg)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetArgs(append(append(append([]string(nil), args...), "-o", bt, "--workers", "1"), inputs...))
-	if err := cmd.Execute(); err != nil {
+	bt, pp := filepath.Join(dir, "backtest"), filepath.Join(dir, cmd.Name())
+	btArgs := slices.DeleteFunc(append([]string(nil), args...), func(a string) bool { return a == "--lockstep" })
+	backtest := tradecli.BacktestCommand(reg)
+	backtest.SetOut(&bytes.Buffer{})
+	backtest.SetArgs(append(append(btArgs, "-o", bt, "--workers", "1"), inputs...))
+	if err := backtest.Execute(); err != nil {
 		t.Fatalf("trade backtest: %v", err)
 	}
 
-	ex, err := exchange.New(exchange.Config{Tapes: inputs})
+	if marketIDs == "" {
+		// Every market the backtest replayed.
+		csv, err := os.ReadFile(filepath.Join(bt, "markets.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, l := range strings.Split(strings.TrimSpace(string(csv)), "\n")[1:] {
+			ids = append(ids, strings.SplitN(l, ",", 2)[0])
+		}
+		marketIDs = strings.Join(ids, ",")
+	}
+	ex, err := exchange.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,13 +82,12 @@ func PaperEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []
 	if err := ex.WriteInfo(info); err != nil {
 		t.Fatal(err)
 	}
-	cmd = tradecli.PaperCommand(reg)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
 	cmd.SetArgs(append(append([]string(nil), args...), "-o", pp, "--exchange-info", info, "--market-ids", marketIDs))
 	if err := cmd.Execute(); err != nil {
-		t.Fatalf("trade paper: %v\n%s", err, out.String())
+		t.Fatalf("trade %s: %v\n%s", cmd.Name(), err, out.String())
 	}
 	for _, f := range []string{"orders.csv", "markets.csv"} {
 		want, err := os.ReadFile(filepath.Join(bt, f))
@@ -63,14 +99,30 @@ func PaperEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []
 			t.Fatal(err)
 		}
 		// trade backtest writes markets as they finish, in any order.
-		if got, want := sortedRows(got), sortedRows(want); !bytes.Equal(got, want) {
-			t.Errorf("%s differs:\npaper\n%s\nbacktest\n%s", f, got, want)
+		if got, want := sortedRows(dropColumn(got, ignore)), sortedRows(dropColumn(want, ignore)); !bytes.Equal(got, want) {
+			t.Errorf("%s differs:\n%s\n%s\nbacktest\n%s", f, cmd.Name(), got, want)
 		}
 		if bytes.Count(want, []byte("\n")) < 2 {
 			t.Errorf("%s holds no row: the comparison shows nothing", f)
 		}
 	}
 	return out.String()
+}
+
+// dropColumn returns a CSV file (of plain, unquoted fields) without the
+// column named name, or as it is if it has none.
+func dropColumn(b []byte, name string) []byte {
+	lines := bytes.Split(b, []byte("\n"))
+	k := slices.Index(strings.Split(string(lines[0]), ","), name)
+	if name == "" || k < 0 {
+		return b
+	}
+	for i, l := range lines {
+		if f := bytes.Split(l, []byte(",")); len(f) > k {
+			lines[i] = bytes.Join(slices.Delete(f, k, k+1), []byte(","))
+		}
+	}
+	return bytes.Join(lines, []byte("\n"))
 }
 
 // sortedRows returns a CSV file with its rows (not its header) sorted.

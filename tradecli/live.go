@@ -1,0 +1,184 @@
+package tradecli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tapedeck/tapedeck/engine"
+	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/engine/journal"
+	"github.com/tapedeck/tapedeck/engine/sim"
+	"github.com/tapedeck/tapedeck/engine/strategies"
+	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/tradecli/report"
+)
+
+// LiveOptions are trade live's settings.
+type LiveOptions struct {
+	// Strategies are run side by side on one market stream, each with
+	// its own orders and limits; Params go to every one of them.
+	Strategies []string
+	Params     []string
+	Out        string
+	Commission float64
+	// ExchangeInfo is the file trade serve --betting --info wrote.
+	ExchangeInfo     string
+	ExchangeInfoWait time.Duration
+	// MarketIDs, EventTypeIDs, MarketTypes and Countries filter the
+	// market subscription; with MarketIDs the run ends once all of them
+	// have closed.
+	MarketIDs, EventTypeIDs, MarketTypes, Countries []string
+	Duration                                        time.Duration
+	// Lockstep tells a trade serve --lockstep exchange when each change
+	// has been handled (a deterministic run, for tests).
+	Lockstep bool
+}
+
+// LiveCommand is `trade live`.
+func LiveCommand(reg *strategies.Registry) *cobra.Command {
+	var o LiveOptions
+	cmd := &cobra.Command{
+		Use:   "live --strategy NAME [--strategy NAME ...] [--param k=v ...] --exchange-info FILE -o DIR",
+		Short: "Trade strategies with real orders on a local exchange (trade serve --betting)",
+		Long: `live trades one or more strategies with real orders: the market stream feeds
+the loop trade backtest and trade paper run, the Betting API places the
+orders, and the order stream says what became of them. Orders an earlier run
+left on the exchange (by the strategies' customerStrategyRef) are adopted
+before any strategy runs.
+
+Today it trades on a local exchange only: trade serve --betting, whose
+--info file --exchange-info names (loopback only). Against trade serve
+--betting --lockstep, with --lockstep here, a run gives trade backtest's
+orders, fills and profit.
+
+The run ends on SIGINT or SIGTERM, after --duration, or by itself once every
+market of --market-ids has closed. Then it writes in DIR the files trade
+backtest writes (orders and markets as Parquet and CSV, run.json) and
+journal.jsonl (one line an order, fsynced), and prints the summary.`,
+		Example: `  tapedeck trade serve testdata/tapes/1.197931750 --betting --lockstep --speed 0 --info ex.json &
+  tapedeck trade live --strategy passive-back --exchange-info ex.json --lockstep --market-ids 1.197931750 -o live`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLive(cmd, reg, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.Strategies, "strategy", nil, "strategy to run (repeatable: several share one stream; trade strategies lists them)")
+	f.StringArrayVar(&o.Params, "param", nil, "strategy parameter key=value, for every --strategy (repeatable)")
+	f.StringVarP(&o.Out, "out", "o", "", "directory for orders, markets and the journal")
+	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
+	f.StringVar(&o.ExchangeInfo, "exchange-info", "", "trade on the local exchange whose JSON `FILE` trade serve --betting --info wrote (loopback only)")
+	f.DurationVar(&o.ExchangeInfoWait, "exchange-info-wait", 30*time.Second, "how long to wait for the --exchange-info file to appear")
+	f.StringSliceVar(&o.MarketIDs, "market-ids", nil, "markets to subscribe to; the run ends once all have closed")
+	f.StringSliceVar(&o.EventTypeIDs, "event-type-ids", nil, "event types to subscribe to (7 horse racing, 4339 greyhounds)")
+	f.StringSliceVar(&o.MarketTypes, "market-types", nil, "market types to subscribe to (WIN, PLACE, ...)")
+	f.StringSliceVar(&o.Countries, "countries", nil, "country codes to subscribe to (GB, IE, ...)")
+	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (0: until a signal or the markets close)")
+	f.BoolVar(&o.Lockstep, "lockstep", false, "tell a trade serve --lockstep exchange when each change is handled (deterministic runs)")
+	return cmd
+}
+
+func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error {
+	if len(o.Strategies) == 0 {
+		return &cli.UsageError{Err: fmt.Errorf("--strategy is required (trade strategies lists them)")}
+	}
+	var news []func() (engine.Strategy, error)
+	for _, name := range o.Strategies {
+		info, params, err := strategyOf(reg, name, o.Params)
+		if err != nil {
+			return err
+		}
+		news = append(news, func() (engine.Strategy, error) { return info.New(params) })
+	}
+	if o.Out == "" {
+		return &cli.UsageError{Err: fmt.Errorf("-o DIR is required")}
+	}
+	if o.ExchangeInfo == "" {
+		return &cli.UsageError{Err: fmt.Errorf("--exchange-info FILE is required: trade live trades on a local exchange (trade serve --betting --info FILE); trading on Betfair itself is not built yet")}
+	}
+	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
+	ex, bc, err := localExchange(ctx, o.ExchangeInfo, o.ExchangeInfoWait, "tapedeck-live", log)
+	if err != nil {
+		return fmt.Errorf("live: %w", err)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("live: %w", err)
+	}
+	jr, err := journal.Open(filepath.Join(o.Out, "journal.jsonl"))
+	if err != nil {
+		return fmt.Errorf("live: %w", err)
+	}
+	defer jr.Close()
+	filter := &esa.MarketFilter{MarketIDs: o.MarketIDs, EventTypeIDs: o.EventTypeIDs, MarketTypes: o.MarketTypes, CountryCodes: o.Countries}
+	res, err := engine.Live(ctx, engine.LiveConfig{
+		Config: engine.Config{
+			NewStrategies: func() ([]engine.Strategy, error) {
+				out := make([]engine.Strategy, len(news))
+				for i, n := range news {
+					s, err := n()
+					if err != nil {
+						return nil, err
+					}
+					out[i] = s
+				}
+				return out, nil
+			},
+			// Settlement only: runner status and profit at each close by
+			// the backtest's rules; the exchange matches.
+			NewExecution: sim.NewExecution(sim.Flumine),
+			Commission:   o.Commission,
+			Log:          log,
+		},
+		MarketIDs: o.MarketIDs,
+		Lockstep:  o.Lockstep,
+		Betting:   engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log},
+		Stream: esa.ClientConfig{Addr: ex.Stream, CAFile: ex.CA, AppKey: "tapedeck-live", Session: bc.SessionToken, Relogin: bc.Login,
+			Market: &esa.MarketSubscription{MarketFilter: filter, MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
+			Order:  &esa.OrderSubscription{},
+			Logger: log},
+	})
+	if res != nil {
+		// Each order's final state goes to the journal before the tables,
+		// so that a crash while writing them loses nothing the exchange
+		// was told.
+		for _, ord := range res.Orders {
+			if jerr := jr.Write(journal.Entry{Kind: "order", MarketID: ord.MarketID(), OrderRef: ord.CustomerRef(),
+				BetID: ord.BetID(), Status: ord.Status().String()}); jerr != nil && err == nil {
+				err = jerr
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("live: %w", err)
+	}
+	if err := WriteResults(o.Out, res); err != nil {
+		return err
+	}
+	name := strings.Join(o.Strategies, ",")
+	var summary strings.Builder
+	printTotals(&summary, name, "executed by the exchange", res)
+	run := &report.Run{Command: "trade live", Strategy: name, Params: o.Params, Inputs: []string{ex.Stream},
+		Commission: o.Commission, Summary: summary.String()}
+	if err := report.WriteRun(o.Out, run); err != nil {
+		return err
+	}
+	_, err = io.WriteString(cmd.OutOrStdout(), summary.String())
+	return err
+}
