@@ -22,7 +22,8 @@ look() { printf '\n   output: %s\n   look:   %s\n' "$1" "$2"; }
 
 # Only what this script makes is removed, so a rerun starts clean.
 rm -rf "$demo/bin" "$demo/stats.txt" "$demo/books.jsonl" "$demo/exchange.json" "$demo/serve.log" \
-	"$demo/recorded" "$demo/spool" "$demo/dataset" "$demo"/backtest-* "$demo/report.html"
+	"$demo/recorded" "$demo/spool" "$demo/dataset" "$demo"/backtest-* "$demo/report.html" \
+	"$demo/live" "$demo/betting.json" "$demo/betting.log"
 mkdir -p "$demo"
 
 step "build: the tapedeck binary into $demo/bin/"
@@ -93,6 +94,21 @@ for strategy in passive-back lowest-layer; do
 		--report "$demo/backtest-$strategy/report.html"
 done
 look "$demo/backtest-passive-back/" "cat $demo/backtest-passive-back/orders.csv $demo/backtest-passive-back/markets.csv"
+
+step "tapedeck trade serve --betting + tapedeck trade live: passive-back with real orders on the local exchange"
+# trade serve --betting takes bets (Betfair's validation, matching by the
+# backtest's model, the order stream); trade live sends passive-back's
+# orders over the Betting API and follows them on the order stream. With
+# --lockstep on both, the exchange replays a change only when the strategy
+# has handled the one before, so the run gives the backtest's orders above.
+"$tapedeck" trade serve "$demo/recorded" --betting --lockstep --speed 0 \
+	--info "$demo/betting.json" --log-level warn > "$demo/betting.log" &
+server=$!
+"$tapedeck" trade live --strategy passive-back --exchange-info "$demo/betting.json" --lockstep \
+	--market-ids 1.197931750,1.197931751 -o "$demo/live"
+kill "$server" && wait "$server" || true
+server=""
+look "$demo/live/" "diff <(sort $demo/live/orders.csv) <(sort $demo/backtest-passive-back/orders.csv)"
 
 step "tapedeck trade report: passive-back's strategy report, one HTML file (docs/report.md)"
 # backtest --report wrote it already; trade report makes it again from the
