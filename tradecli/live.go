@@ -1,15 +1,12 @@
 package tradecli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -106,14 +103,9 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	if o.ExchangeInfo == "" {
 		return &cli.UsageError{Err: fmt.Errorf("--exchange-info FILE is required: trade live trades on a local exchange (trade serve --betting --info FILE); trading on Betfair itself is not built yet")}
 	}
-	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := runContext(cmd, o.Duration)
 	defer stop()
-	if o.Duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Duration)
-		defer cancel()
-	}
+	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
 	ex, bc, err := localExchange(ctx, o.ExchangeInfo, o.ExchangeInfoWait, "tapedeck-live", log)
 	if err != nil {
 		return fmt.Errorf("live: %w", err)

@@ -95,14 +95,9 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
-	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := runContext(cmd, o.Duration)
 	defer stop()
-	if o.Duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Duration)
-		defer cancel()
-	}
+	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
 	ex, bc, err := localExchange(ctx, o.ExchangeInfo, o.ExchangeInfoWait, "tapedeck-paper", log)
 	if err != nil {
 		return fmt.Errorf("paper: %w", err)
@@ -162,4 +157,15 @@ func localExchange(ctx context.Context, path string, wait time.Duration, appKey 
 		return ex, nil, err
 	}
 	return ex, bc, bc.Login(ctx)
+}
+
+// runContext is a trading run's context: it ends on SIGINT or SIGTERM, and
+// after d when d is above 0.
+func runContext(cmd *cobra.Command, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	if d <= 0 {
+		return ctx, stop
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	return ctx, func() { cancel(); stop() }
 }
