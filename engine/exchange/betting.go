@@ -186,23 +186,19 @@ func (e *Exchange) betCall(w http.ResponseWriter, r *http.Request, method string
 	if isOrder {
 		seq = e.orderSeq.Add(1)
 	}
-	var logged int
-	if isOrder && e.cfg.Lockstep {
-		logged = len(e.cfg.Betting.Orders(0))
-	}
-	res, err := e.cfg.Betting.Call(r.Context(), method, params, queued)
+	inLedger := false // the ledger queued it (it was not refused)
+	res, err := e.cfg.Betting.Call(r.Context(), method, params, func() { inLedger = true; queued() })
 	if err == nil && isOrder && f.DropReplyAfter > 0 && seq >= int64(f.DropReplyAfter) && e.didDropReply.CompareAndSwap(false, true) {
 		e.log.Info("fault: order request carried out, its answer dropped", "method", method, "customer_ref", p.CustomerRef)
 		panic(http.ErrAbortHandler)
 	}
-	if err == nil && isOrder && e.cfg.Lockstep && len(e.cfg.Betting.Orders(0)) > logged {
+	if err == nil && inLedger && e.cfg.Lockstep {
 		// In lockstep the answer follows the client's next heartbeat: by
 		// then it has handled the order changes and the market change the
 		// request took effect at, so the answer, on another connection,
 		// cannot overtake them and the client's order state is the same
-		// every run. A request that changed no order (every instruction
-		// refused) has nothing on the stream to overtake and is answered
-		// at once.
+		// every run. A request the ledger refused whole has nothing on the
+		// stream to overtake and is answered at once.
 		e.acks.wait(r.Context(), e.acks.count()+1)
 	}
 	if err == nil && isOrder && f.StreamBeforeReply {

@@ -616,6 +616,11 @@ func (c *conn) delta(i int) error {
 	c.buf = b
 	s.pos, s.lastPt = i+1, ev.pt
 	c.held = c.e.cfg.Lockstep
+	if c.held && s.pos >= len(c.e.replay.events) {
+		// The last change: no later heartbeat is owed, so held answers go.
+		c.e.replayDone.Store(true)
+		c.e.acks.raise(1 << 62)
+	}
 	return c.change(b)
 }
 

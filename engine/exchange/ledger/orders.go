@@ -338,7 +338,9 @@ func (l *Ledger) cancelOrders(ctx context.Context, params json.RawMessage, queue
 		reqs[i] = l.queue(b, engine.CancelRequest)
 		reqs[i].size = in.SizeReduction
 	}
-	queued()
+	if len(nonNil(reqs)) > 0 {
+		queued() // else refused: nothing waits for the replay
+	}
 	l.mu.Unlock()
 	if err := wait(ctx, nonNil(reqs)); err != nil {
 		return nil, timeoutError()
@@ -414,7 +416,9 @@ func (l *Ledger) replaceOrders(ctx context.Context, params json.RawMessage, queu
 		reqs[i] = l.queue(b, engine.ReplaceRequest)
 		reqs[i].price = in.NewPrice
 	}
-	queued()
+	if len(nonNil(reqs)) > 0 {
+		queued() // else refused: nothing waits for the replay
+	}
 	l.mu.Unlock()
 	if err := wait(ctx, nonNil(reqs)); err != nil {
 		return nil, timeoutError()
@@ -506,7 +510,9 @@ func (l *Ledger) updateOrders(ctx context.Context, params json.RawMessage, queue
 		reqs[i] = l.queue(b, engine.UpdateRequest)
 		reqs[i].pers = pers
 	}
-	queued()
+	if len(nonNil(reqs)) > 0 {
+		queued() // else refused: nothing waits for the replay
+	}
 	l.mu.Unlock()
 	if err := wait(ctx, nonNil(reqs)); err != nil {
 		return nil, timeoutError()
