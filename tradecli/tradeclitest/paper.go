@@ -28,7 +28,7 @@ import (
 // and at least one. It returns trade paper's standard output.
 func PaperEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []string, marketIDs string) string {
 	t.Helper()
-	return equalsBacktest(t, tradecli.PaperCommand(reg), exchange.Config{Tapes: inputs}, reg, args, inputs, marketIDs, "")
+	return equalsBacktest(t, tradecli.PaperCommand(reg), nil, exchange.Config{Tapes: inputs}, reg, args, inputs, marketIDs, "")
 }
 
 // LiveEqualsBacktest is PaperEqualsBacktest for `trade live --lockstep`
@@ -40,20 +40,19 @@ func PaperEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []
 func LiveEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []string, marketIDs string) string {
 	t.Helper()
 	cfg := exchange.Config{Tapes: inputs, Betting: ledger.New(ledger.Config{}), Lockstep: true}
-	return equalsBacktest(t, tradecli.LiveCommand(reg), cfg, reg, append(append([]string(nil), args...), "--lockstep"), inputs, marketIDs, "queue_ahead_at_place")
+	return equalsBacktest(t, tradecli.LiveCommand(reg), []string{"--lockstep"}, cfg, reg, args, inputs, marketIDs, "queue_ahead_at_place")
 }
 
 // equalsBacktest runs trade backtest over inputs and cmd (trade paper or
-// trade live) against an exchange made with cfg, and compares their tables,
-// all columns but the one named ignore.
-func equalsBacktest(t *testing.T, cmd *cobra.Command, cfg exchange.Config, reg *strategies.Registry, args, inputs []string, marketIDs, ignore string) string {
+// trade live, given its own flags too) against an exchange made with cfg,
+// and compares their tables, all columns but the one named ignore.
+func equalsBacktest(t *testing.T, cmd *cobra.Command, own []string, cfg exchange.Config, reg *strategies.Registry, args, inputs []string, marketIDs, ignore string) string {
 	t.Helper()
 	dir := t.TempDir()
 	bt, pp := filepath.Join(dir, "backtest"), filepath.Join(dir, cmd.Name())
-	btArgs := slices.DeleteFunc(append([]string(nil), args...), func(a string) bool { return a == "--lockstep" })
 	backtest := tradecli.BacktestCommand(reg)
 	backtest.SetOut(&bytes.Buffer{})
-	backtest.SetArgs(append(append(btArgs, "-o", bt, "--workers", "1"), inputs...))
+	backtest.SetArgs(append(append(append([]string(nil), args...), "-o", bt, "--workers", "1"), inputs...))
 	if err := backtest.Execute(); err != nil {
 		t.Fatalf("trade backtest: %v", err)
 	}
@@ -85,7 +84,7 @@ func equalsBacktest(t *testing.T, cmd *cobra.Command, cfg exchange.Config, reg *
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
-	cmd.SetArgs(append(append([]string(nil), args...), "-o", pp, "--exchange-info", info, "--market-ids", marketIDs))
+	cmd.SetArgs(append(append(append([]string(nil), args...), own...), "-o", pp, "--exchange-info", info, "--market-ids", marketIDs))
 	if err := cmd.Execute(); err != nil {
 		t.Fatalf("trade %s: %v\n%s", cmd.Name(), err, out.String())
 	}
