@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/internal/testenv"
@@ -75,6 +77,26 @@ func testdataTape(t *testing.T, name string) [][]byte {
 	data, err := os.ReadFile(testenv.Testdata(t, "tapes/"+name))
 	if err != nil {
 		t.Fatal(err)
+	}
+	return splitLines(data)
+}
+
+// testdataZst returns the lines of a zstd tape under testdata/.
+func testdataZst(t *testing.T, name string) [][]byte {
+	t.Helper()
+	f, err := os.Open(testenv.Testdata(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer zr.Close()
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 	return splitLines(data)
 }
