@@ -11,12 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 const greyhoundTar = "data/historic/pro-greyhounds-2022-03-01.tar"
@@ -81,24 +80,24 @@ func testdataTape(t *testing.T, name string) [][]byte {
 	return splitLines(data)
 }
 
-// testdataZst returns the lines of a zstd tape under testdata/.
-func testdataZst(t *testing.T, name string) [][]byte {
+// testdataTapeAny returns the lines of a tape under testdata/, however it
+// is compressed (the tape package sniffs it).
+func testdataTapeAny(t *testing.T, name string) [][]byte {
 	t.Helper()
-	f, err := os.Open(testenv.Testdata(t, name))
+	data, err := os.ReadFile(testenv.Testdata(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	zr, err := zstd.NewReader(f)
+	r, err := tape.NewTape(name, data).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	plain, err := io.ReadAll(r)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	defer zr.Close()
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return splitLines(data)
+	return splitLines(plain)
 }
 
 func splitLines(data []byte) [][]byte {

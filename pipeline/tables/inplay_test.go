@@ -120,11 +120,11 @@ func TestInPlayPrices(t *testing.T) {
 		// A match that ended at 1.01 and 1000; the settlement line says
 		// 1.4 and 2.5. 228749's size at 9 went 1.34, 1.33 (the turn's
 		// line), 1.34: nothing matched at 9 in play.
-		{"1.200806927", func(t *testing.T) [][]byte { return testdataZst(t, "golden/flumine/inputs/1.200806927.zst") },
+		{"1.200806927", func(t *testing.T) [][]byte { return testdataTapeAny(t, "golden/flumine/inputs/1.200806927.zst") },
 			[]pin{{228749, 1.8, 1.01, 1.4}, {2857977, 1000, 1000, 2.5}}},
 		// A place market whose settlement line states LTPs no trade ended
 		// on (786779: 1.18; it last traded at 1.05 in play, 1.27 before).
-		{"SELF-1.181223995", func(t *testing.T) [][]byte { return testdataZst(t, "golden/flumine/inputs/SELF-1.181223995.zst") },
+		{"SELF-1.181223995", func(t *testing.T) [][]byte { return testdataTapeAny(t, "golden/flumine/inputs/SELF-1.181223995.zst") },
 			[]pin{{786779, 2.14, 1.05, 1.18}, {38378745, 5.1, 1.01, 2}}},
 	}
 	for _, c := range cases {
