@@ -37,9 +37,11 @@ matched against each other never reach the traded ladder, so
 small part of the money matched at SP (1,496 on the samples, against 24,603
 by the tutorial's formula on the reconciled book; README's "SP-matched
 volume per runner" reads those from ` + "`ladder_deltas`" + `). The tutorials skip BASIC
-tapes and markets that never leave OPEN. Two differences are the dataset's
-own defects, listed in the test: ` + "`ip_ltp`" + ` takes the last traded price Betfair
-sends with the settlement line that empties the ladder, which is no trade,
-and ` + "`ip_max`" + ` counts a price whose traded size moved a cent down at the turn
-and back in play as traded in play.
+tapes and markets that never leave OPEN. ` + "`ip_ltp`" + ` is the last traded price
+Betfair states with the runner's last trade in play, not the one the
+settlement line that empties the ladder carries (1.200806927: 1.4 and 2.5
+for a match that ended at 1.01 and 1000), which no trade made; and a price
+is traded in play when its traded size grew in play, net, so a size that
+moved a cent down at the turn and back up in play (1.200806927's 228749 at
+9) is not.
 `

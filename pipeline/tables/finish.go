@@ -214,23 +214,49 @@ func (z zones) get(name string) *time.Location {
 }
 
 // tradeAgg sums one runner's trades of one phase.
+//
+// A price traded in the phase when its size grew over the phase, net:
+// Betfair's traded sizes move by a cent now and then, down at one line and
+// back up at a later one (1.200806927's 228749 at 9 in play: 1.34, 1.33,
+// 1.34), and such a wobble matched nothing. The volume and the weighted
+// price are the same net sums, price by price, so min, max, wap and
+// volume describe one set of changes, the trades table's rows of the phase.
 type tradeAgg struct {
-	vol, pv, min, max float64
-	n                 int
+	vol, pv float64
+	// net is each price's size change over the phase.
+	net map[float64]float64
+	// lastGrew is the seq of the last line whose change grew a size.
+	lastGrew int64
 }
 
 func (a *tradeAgg) add(t *Trade) {
 	a.vol += t.SizeDelta
 	a.pv += t.SizeDelta * t.Price
-	if t.SizeDelta > 0 {
-		if a.n == 0 || t.Price < a.min {
-			a.min = t.Price
-		}
-		if a.n == 0 || t.Price > a.max {
-			a.max = t.Price
-		}
-		a.n++
+	if a.net == nil {
+		a.net = map[float64]float64{}
 	}
+	a.net[t.Price] += t.SizeDelta
+	if t.SizeDelta > 0 {
+		a.lastGrew = t.Seq
+	}
+}
+
+// traded returns the lowest and highest prices whose size grew over the
+// phase, and whether there is one.
+func (a *tradeAgg) traded() (lo, hi float64, ok bool) {
+	for p, d := range a.net {
+		if cents(d) <= 0 {
+			continue
+		}
+		if !ok || p < lo {
+			lo = p
+		}
+		if !ok || p > hi {
+			hi = p
+		}
+		ok = true
+	}
+	return lo, hi, ok
 }
 
 // Trade phases, by the market's state at the change (see Runner).
@@ -344,9 +370,7 @@ func (st *marketState) runnerRows(mk *Market, off offAt) {
 			row.SpTradedVolume = cents(sp.vol)
 			row.IpTradedVolume = cents(ip.vol)
 			row.IpMin, row.IpMax, row.IpWap = st.priceRange(ip)
-			if n := rs.hist.len(); ip.n > 0 && n > 0 && rs.hist.at(n-1).hasLtp {
-				row.IpLtp = st.f.p(rs.hist.at(n - 1).ltp)
-			}
+			row.IpLtp = st.ltpAfter(rs, ip)
 		}
 		st.rows.Runners = append(st.rows.Runners, row)
 	}
@@ -355,13 +379,28 @@ func (st *marketState) runnerRows(mk *Market, off offAt) {
 // priceRange returns the lowest, highest and volume-weighted prices of a
 // runner's trades, each null when there is none.
 func (st *marketState) priceRange(a *tradeAgg) (lo, hi, wap *float64) {
-	if a.n > 0 {
-		lo, hi = st.f.p(a.min), st.f.p(a.max)
+	if l, h, ok := a.traded(); ok {
+		lo, hi = st.f.p(l), st.f.p(h)
 	}
 	if a.vol > 0 {
 		wap = st.f.p(a.pv / a.vol)
 	}
 	return lo, hi, wap
+}
+
+// ltpAfter returns the last traded price Betfair states with a runner's
+// last trade of a phase, null when it traded nothing in the phase. It is
+// not the runner's final LTP: the line that settles a market empties the
+// traded ladder and carries an LTP of its own (1.200806927: 1.4 and 2.5
+// for the 1.01 and 1000 the match ended at), which no trade made.
+func (st *marketState) ltpAfter(rs *runnerState, a *tradeAgg) *float64 {
+	if _, _, ok := a.traded(); !ok {
+		return nil
+	}
+	if i := beforeSeq(&rs.hist, a.lastGrew+1); i >= 0 && rs.hist.at(i).hasLtp {
+		return st.f.p(rs.hist.at(i).ltp)
+	}
+	return nil
 }
 
 // atOff fills the runner's columns read from its state just before the

@@ -15,6 +15,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/pipeline/tables"
+	"github.com/tapedeck/tapedeck/tape"
 )
 
 const greyhoundTar = "data/historic/pro-greyhounds-2022-03-01.tar"
@@ -77,6 +78,26 @@ func testdataTape(t *testing.T, name string) [][]byte {
 		t.Fatal(err)
 	}
 	return splitLines(data)
+}
+
+// testdataTapeAny returns the lines of a tape under testdata/, however it
+// is compressed (the tape package sniffs it).
+func testdataTapeAny(t *testing.T, name string) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile(testenv.Testdata(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tape.NewTape(name, data).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return splitLines(plain)
 }
 
 func splitLines(data []byte) [][]byte {
