@@ -39,6 +39,9 @@ type LiveOptions struct {
 	// Lockstep tells a trade serve --lockstep exchange when each change
 	// has been handled (a deterministic run, for tests).
 	Lockstep bool
+	// Async sends placements with Betfair's async flag (answered at once;
+	// the order stream tells the bet id and fills).
+	Async bool
 }
 
 // LiveCommand is `trade live`.
@@ -82,6 +85,7 @@ journal.jsonl (one line an order, fsynced), and prints the summary.`,
 	f.StringSliceVar(&o.Countries, "countries", nil, "country codes to subscribe to (GB, IE, ...)")
 	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (0: until a signal or the markets close)")
 	f.BoolVar(&o.Lockstep, "lockstep", false, "tell a trade serve --lockstep exchange when each change is handled (deterministic runs)")
+	f.BoolVar(&o.Async, "async", false, "place orders with Betfair's async flag: answered at once, bet ids and fills from the order stream")
 	return cmd
 }
 
@@ -140,7 +144,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		},
 		MarketIDs: o.MarketIDs,
 		Lockstep:  o.Lockstep,
-		Betting:   engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log},
+		Betting:   engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, Async: o.Async},
 		Stream: esa.ClientConfig{Addr: ex.Stream, CAFile: ex.CA, AppKey: "tapedeck-live", Session: bc.SessionToken, Relogin: bc.Login,
 			Market: &esa.MarketSubscription{MarketFilter: filter, MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
 			Order:  &esa.OrderSubscription{},
