@@ -107,17 +107,7 @@ func (r *RunnerOrders) append(b []byte, f *OrderFilter, overall, matched bool) [
 		b = strconv.AppendFloat(b, r.Handicap, 'f', -1, 64)
 	}
 	b = append(b, `,"uo":[`...)
-	k := 0
-	for _, o := range r.Orders {
-		if !f.wants(o.Strategy) {
-			continue
-		}
-		if k > 0 {
-			b = append(b, ',')
-		}
-		k++
-		b = append(b, o.JSON...)
-	}
+	b = appendWanted(b, r.Orders, f, false)
 	b = append(b, ']')
 	if overall {
 		b = append(b, ',')
@@ -125,20 +115,29 @@ func (r *RunnerOrders) append(b []byte, f *OrderFilter, overall, matched bool) [
 	}
 	if matched {
 		b = append(b, `,"smc":{`...)
-		k = 0
-		for _, s := range r.Matched {
-			if !f.wants(s.Strategy) {
-				continue
-			}
-			if k > 0 {
-				b = append(b, ',')
-			}
-			k++
-			b = strconv.AppendQuote(b, s.Strategy)
-			b = append(b, ':')
-			b = append(b, s.JSON...)
-		}
+		b = appendWanted(b, r.Matched, f, true)
 		b = append(b, '}')
 	}
 	return append(b, '}')
+}
+
+// appendWanted appends the pieces f wants, comma-separated; keyed, each
+// as a member named by its strategy.
+func appendWanted(b []byte, pieces []Tagged, f *OrderFilter, keyed bool) []byte {
+	k := 0
+	for _, p := range pieces {
+		if !f.wants(p.Strategy) {
+			continue
+		}
+		if k > 0 {
+			b = append(b, ',')
+		}
+		k++
+		if keyed {
+			b = strconv.AppendQuote(b, p.Strategy)
+			b = append(b, ':')
+		}
+		b = append(b, p.JSON...)
+	}
+	return b
 }
