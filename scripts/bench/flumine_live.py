@@ -47,6 +47,7 @@ Timing (everything else is flumine's and bflw's own code path):
 """
 
 import argparse
+import functools
 import http.client
 import ipaddress
 import json
@@ -74,6 +75,7 @@ from betfairlightweight.filters import (  # noqa: E402
 from betfairlightweight.streaming import BetfairStream, StreamListener  # noqa: E402
 from flumine import BaseStrategy, Flumine, clients  # noqa: E402
 from flumine.events import events  # noqa: E402
+from flumine.execution.betfairexecution import BetfairExecution  # noqa: E402
 from flumine.order.ordertype import LimitOrder  # noqa: E402
 from flumine.order.trade import Trade  # noqa: E402
 from flumine.streams.marketstream import MarketStream  # noqa: E402
@@ -142,22 +144,31 @@ class Timings:
     def __init__(self, warmup_s):
         self.start_ns = None  # set when flumine starts
         self.warmup_ns = int(warmup_s * 1e9)
-        self.by_ref = {}  # customerOrderRef -> receive stamp
-        self.sending = threading.local()  # .stamp: the request this thread sends
+        self.by_ref = {}  # customerOrderRef -> (receive stamp, strategy stamp)
+        # .stamps: (receive, strategy, placeOrders called) of the request
+        # this thread sends
+        self.sending = threading.local()
         self.wire_ns = []
+        # the two parts of wire_ns: change to the strategy's decision, and
+        # the decision to the request written (flumine's execution pool)
+        self.to_strategy_ns = []
+        self.to_wire_ns = []
         self.lock = threading.Lock()
 
     def wrote(self):
         """Called when a request has been written in this thread."""
-        stamp = getattr(self.sending, "stamp", None)
-        if stamp is None:
+        stamps = getattr(self.sending, "stamps", None)
+        if stamps is None:
             return
-        self.sending.stamp = None
+        self.sending.stamps = None
         now = time.perf_counter_ns()
         if now - self.start_ns < self.warmup_ns:
             return
+        received, decided = stamps
         with self.lock:
-            self.wire_ns.append(now - stamp)
+            self.wire_ns.append(now - received)
+            self.to_strategy_ns.append(decided - received)
+            self.to_wire_ns.append(now - decided)
 
 
 class StampingQueue(queue.Queue):
@@ -267,7 +278,10 @@ class EveryNth(BaseStrategy):
             if runner.status == "ACTIVE":
                 trade = Trade(market.market_id, runner.selection_id, runner.handicap, self)
                 order = trade.create_order(side="BACK", order_type=LimitOrder(1000, 2))
-                self.timings.by_ref[order.customer_order_ref] = market_book.received_ns
+                self.timings.by_ref[order.customer_order_ref] = (
+                    market_book.received_ns,
+                    time.perf_counter_ns(),
+                )
                 market.place_order(order)
                 return
 
@@ -280,11 +294,11 @@ def time_place_orders(trading, timings):
     def place_orders(market_id, instructions, *args, **kwargs):
         stamps = [timings.by_ref.pop(i.get("customerOrderRef"), None) for i in instructions]
         stamps = [s for s in stamps if s is not None]
-        timings.sending.stamp = min(stamps) if stamps else None
+        timings.sending.stamps = min(stamps) if stamps else None
         try:
             return place(market_id, instructions, *args, **kwargs)
         finally:
-            timings.sending.stamp = None
+            timings.sending.stamps = None
 
     trading.betting.place_orders = place_orders
 
@@ -307,6 +321,10 @@ def main():
     p.add_argument("--duration", type=float, default=60, help="seconds to trade")
     p.add_argument("--every", type=int, default=10, help="place a bet on every Nth update of a market")
     p.add_argument("--warmup", type=float, default=5, help="seconds at the start left out (the markets' images)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="flumine's execution threads (0: flumine's default, config.max_execution_workers)")
+    p.add_argument("--breakdown", action="store_true",
+                   help="also print the two parts: change to the strategy's bet, bet to request written")
     args = p.parse_args()
     # flumine logs every order at INFO; warnings and errors stay visible.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -333,7 +351,11 @@ def main():
     time_place_orders(trading, timings)
     time_http_writes(timings)
 
-    client = clients.BetfairClient(trading, interactive_login=True, transaction_limit=None)
+    # transaction_limit=None: Betfair's hourly limit is not what is measured.
+    kwargs = {}
+    if args.workers:
+        kwargs["execution_cls"] = functools.partial(BetfairExecution, max_workers=args.workers)
+    client = clients.BetfairClient(trading, interactive_login=True, transaction_limit=None, **kwargs)
     framework = TimedFlumine(client=client)
     strategy = EveryNth(
         market_filter=streaming_market_filter(),
@@ -360,13 +382,14 @@ def main():
 
     with timings.lock:
         wire = sorted(timings.wire_ns)
+        parts = (("change to bet", sorted(timings.to_strategy_ns)), ("bet to wire", sorted(timings.to_wire_ns)))
     if not wire:
         raise SystemExit(
             f"no placement was made in {args.duration} s ({len(strategy.updates)} markets seen)"
         )
 
-    def q(p):
-        return wire[min(len(wire) - 1, int(p * len(wire)))]
+    def q(p, d=wire):
+        return d[min(len(d) - 1, int(p * len(d)))]
 
     orders = sum(len(m.blotter) for m in framework.markets)
     print(f"markets with changes\t{len(strategy.updates)}")
@@ -374,6 +397,9 @@ def main():
     for name, v in (("median", q(0.5)), ("p90", q(0.9)), ("p99", q(0.99)), ("max", wire[-1])):
         print(f"tick-to-trade {name}\t{v / 1e6:.3f} ms")
     print(f"client CPU\t{cpu:.2f} s in {wall:.1f} s wall ({100 * cpu / wall:.1f}% of a core)")
+    if args.breakdown:
+        for label, d in parts:
+            print(f"{label} median, p90, p99\t" + ", ".join(f"{q(p, d) / 1e6:.3f}" for p in (0.5, 0.9, 0.99)) + " ms")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"client peak RSS\t{peak // 1024} MiB")
 
