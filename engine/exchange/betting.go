@@ -72,7 +72,7 @@ func (e *APIError) Error() string { return "exchange: " + e.Code + ": " + e.Deta
 var orderMethods = map[string]bool{"placeOrders": true, "cancelOrders": true, "replaceOrders": true, "updateOrders": true}
 
 // accountMethods are the Account API's methods this exchange answers.
-var accountMethods = map[string]bool{"getAccountFunds": true}
+var accountMethods = map[string]bool{"getAccountFunds": true, "getAccountDetails": true}
 
 // received counts the distinct order requests the betting API has queued,
 // so that a lockstep client's heartbeat can say how many it has sent.

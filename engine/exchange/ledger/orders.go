@@ -271,6 +271,20 @@ func (l *Ledger) accountFunds() *betting.AccountFunds {
 		ExposureLimit: -15000, Wallet: "UK"}
 }
 
+// accountDetails answers getAccountDetails with what this exchange knows
+// of its one account: stakes and balance are in pounds (its minimum stakes
+// are Betfair's GBP ones), no discount, no points. The holder's name,
+// locale, region, time zone and country are optional in Betfair's
+// AccountDetailsResponse and left out: there is no account holder. flumine
+// asks for this at start and every two minutes.
+func accountDetails() any {
+	return struct {
+		CurrencyCode  string  `json:"currencyCode"`
+		DiscountRate  float64 `json:"discountRate"`
+		PointsBalance int     `json:"pointsBalance"`
+	}{CurrencyCode: "GBP"}
+}
+
 // instructionBet finds the bet a cancel, replace or update instruction
 // names in market id, and why it cannot be changed ("" if it can).
 func (l *Ledger) instructionBet(market, betID string) (*bet, betting.InstructionErrorCode) {
