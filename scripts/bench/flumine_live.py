@@ -24,9 +24,10 @@ endpoints are accepted):
   whose streams connect to the exchange's host:port and verify its CA (bflw's
   own stream does not verify at all). The same subclass records the receive
   time; see "timing" below.
-- getAccountDetails, which the local exchange does not answer, is not
-  stubbed: flumine logs the error and uses GBP's minimum stakes, which
-  is what the account would say.
+- nothing is stubbed: the endpoints flumine's live framework calls
+  (login, keepAlive, getAccountDetails, getAccountFunds,
+  listMarketCatalogue, placeOrders, listClearedOrders, the market and
+  order streams) are the local exchange's own.
 
 Timing (everything else is flumine's and bflw's own code path):
 
@@ -278,10 +279,11 @@ class EveryNth(BaseStrategy):
             if runner.status == "ACTIVE":
                 trade = Trade(market.market_id, runner.selection_id, runner.handicap, self)
                 order = trade.create_order(side="BACK", order_type=LimitOrder(1000, 2))
-                self.timings.by_ref[order.customer_order_ref] = (
-                    market_book.received_ns,
-                    time.perf_counter_ns(),
-                )
+                # A book that did not come off the stream (none should)
+                # has no stamp and is not timed.
+                received = getattr(market_book, "received_ns", None)
+                if received is not None:
+                    self.timings.by_ref[order.customer_order_ref] = (received, time.perf_counter_ns())
                 market.place_order(order)
                 return
 
