@@ -154,6 +154,10 @@ class Timings:
         # the decision to the request written (flumine's execution pool)
         self.to_strategy_ns = []
         self.to_wire_ns = []
+        # how long each placeOrders call took to be answered: the local
+        # exchange answers once the placement takes effect, and meanwhile
+        # the call holds one of flumine's execution threads
+        self.answer_ns = []
         self.lock = threading.Lock()
 
     def wrote(self):
@@ -297,10 +301,15 @@ def time_place_orders(trading, timings):
         stamps = [timings.by_ref.pop(i.get("customerOrderRef"), None) for i in instructions]
         stamps = [s for s in stamps if s is not None]
         timings.sending.stamps = min(stamps) if stamps else None
+        called = time.perf_counter_ns()
         try:
             return place(market_id, instructions, *args, **kwargs)
         finally:
             timings.sending.stamps = None
+            answered = time.perf_counter_ns() - called
+            if called - timings.start_ns >= timings.warmup_ns:
+                with timings.lock:
+                    timings.answer_ns.append(answered)
 
     trading.betting.place_orders = place_orders
 
@@ -326,7 +335,7 @@ def main():
     p.add_argument("--workers", type=int, default=0,
                    help="flumine's execution threads (0: flumine's default, config.max_execution_workers)")
     p.add_argument("--breakdown", action="store_true",
-                   help="also print the two parts: change to the strategy's bet, bet to request written")
+                   help="also print the two parts (change to the strategy's bet, bet to request written) and how long answers took")
     args = p.parse_args()
     # flumine logs every order at INFO; warnings and errors stay visible.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -384,7 +393,11 @@ def main():
 
     with timings.lock:
         wire = sorted(timings.wire_ns)
-        parts = (("change to bet", sorted(timings.to_strategy_ns)), ("bet to wire", sorted(timings.to_wire_ns)))
+        parts = (
+            ("change to bet", sorted(timings.to_strategy_ns)),
+            ("bet to wire", sorted(timings.to_wire_ns)),
+            ("placeOrders answered in", sorted(timings.answer_ns)),
+        )
     if not wire:
         raise SystemExit(
             f"no placement was made in {args.duration} s ({len(strategy.updates)} markets seen)"
