@@ -41,6 +41,10 @@ type BettingConfig struct {
 	// the change being handled was read.
 	OnWire   func(sinceChange time.Duration)
 	ChangeAt func() time.Time
+
+	// run holds the run-wide controls, shared by every market (Live
+	// sets it).
+	run *runControls
 }
 
 // answer is what a request's goroutine brings back; the loop turns it into
@@ -307,6 +311,8 @@ func errorCode(err error) string {
 		return ae.Code
 	case errors.As(err, &le):
 		return "NOT_SENT"
+	case errors.Is(err, betting.ErrDryRun):
+		return "DRY_RUN"
 	}
 	return "REQUEST_FAILED"
 }

@@ -39,6 +39,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Timeout bounds each request; default 30 s.
 	Timeout time.Duration
+	// DryRun sends no order-changing request (placeOrders, cancelOrders,
+	// replaceOrders, updateOrders): each is logged at Info as it would
+	// have been sent and fails with ErrDryRun. Reads still go.
+	DryRun bool
 }
 
 // Client logs in to Betfair and calls the Betting API. It is safe for
