@@ -1,7 +1,10 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +250,58 @@ func TestNothingPlacedWhileStreamDown(t *testing.T) {
 	t.Logf("%d placements refused while the stream was down, %d placed after", down, after)
 	if down == 0 || after == 0 {
 		t.Errorf("%d placements refused while the stream was down, %d placed after; want some of each", down, after)
+	}
+}
+
+// TestDryRun: a dry run trades as usual but sends no order request; each
+// is logged as it would have been sent, and each placement completes
+// unmatched with the error code DRY_RUN.
+func TestDryRun(t *testing.T) {
+	var logged bytes.Buffer
+	res, ex, _ := liveOn(t, func() engine.Strategy { return &layer{tries: 3, many: true} }, true, func(_ *exchange.Config, lc *engine.LiveConfig) {
+		lc.Log = slog.New(slog.NewJSONHandler(&logged, nil))
+	})
+	if n := ex.Stats().OrderRequests; n != 0 {
+		t.Errorf("%d order requests reached the exchange", n)
+	}
+	if ex.Stats().BettingRequests == 0 {
+		t.Error("not even listCurrentOrders was asked: reads must still go")
+	}
+	if len(res.Orders) != 3 {
+		t.Fatalf("%d orders, want 3", len(res.Orders))
+	}
+	lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+	var sent []map[string]any
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if m["msg"] == "dry run: order request not sent" {
+			sent = append(sent, m)
+		}
+	}
+	if len(sent) != 3 {
+		t.Fatalf("%d dry-run requests logged, want 3:\n%s", len(sent), logged.String())
+	}
+	for i, o := range res.Orders {
+		if o.Status() != engine.ExecutionComplete || o.ErrorCode() != "DRY_RUN" || o.SizeMatched() != 0 || o.BetID() != "" {
+			t.Errorf("order %d: %s code %q matched %g bet %q", i, o.Status(), o.ErrorCode(), o.SizeMatched(), o.BetID())
+		}
+		// Requests go from their own goroutines: found by reference.
+		found := false
+		for _, m := range sent {
+			ins, _ := m["instructions"].(string)
+			if strings.Contains(ins, `"customerOrderRef":"`+o.CustomerRef()+`"`) {
+				found = true
+				if m["level"] != "INFO" || m["method"] != betting.MethodPlaceOrders || m["market"] != limitedMarket ||
+					!strings.HasPrefix(m["customer_ref"].(string), "ctl.") || !strings.Contains(ins, `"side":"LAY","limitOrder":{"size":2,"price":1.01`) {
+					t.Errorf("order %d's request logged as %v", i, m)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("order %d's request was not logged", i)
+		}
 	}
 }
