@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,6 +57,8 @@ type Client struct {
 
 	mu      sync.Mutex
 	session string
+	// dry is DryRun, which SetDryRun may change.
+	dry atomic.Bool
 }
 
 // New checks cfg and returns a client; it makes no request.
@@ -70,6 +73,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Timeout = 30 * time.Second
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger}
+	c.dry.Store(cfg.DryRun)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

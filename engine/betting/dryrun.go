@@ -11,7 +11,11 @@ import (
 var ErrDryRun = errors.New("betting: dry run: order request not sent")
 
 // DryRun reports whether the client sends no order-changing request.
-func (c *Client) DryRun() bool { return c.cfg.DryRun }
+func (c *Client) DryRun() bool { return c.dry.Load() }
+
+// SetDryRun makes the client send order-changing requests or not (see
+// Config.DryRun), for a caller that did not build it.
+func (c *Client) SetDryRun(on bool) { c.dry.Store(on) }
 
 // dryRun logs an order request as it would have been sent and returns
 // ErrDryRun. The request's body holds no secret (the session token and

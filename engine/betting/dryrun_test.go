@@ -16,7 +16,7 @@ func TestDryRun(t *testing.T) {
 	f := &fakeBetting{bodies: map[string][][]byte{MethodListCurrentOrders: {shared(t, "list_current_orders.json")}}}
 	var logs bytes.Buffer
 	c := newBetting(t, f, &logs)
-	c.cfg.DryRun = true
+	c.SetDryRun(true)
 	logins := len(f.calls)
 	for _, tc := range []struct {
 		method string
