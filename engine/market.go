@@ -110,6 +110,13 @@ type OrderRequest struct {
 	Persistence Persistence
 	MinFillSize float64
 	FillOrKill  bool
+	// MarketVersion, when not 0, is the market version the placement is
+	// meant for (m.Version() when the strategy decided): Betfair's
+	// marketVersion. If the market has moved to another version by the
+	// time the placement reaches the exchange, it is refused and its size
+	// voided (ERROR_IN_ORDER, flumine's model), so a bet meant for the
+	// pre-off market never lands in play.
+	MarketVersion int64
 }
 
 // Place checks an order against the controls and, if they pass, sends it
@@ -122,7 +129,7 @@ func (m *Market) Place(req OrderRequest) *Order {
 		ID: st.nextID, Slot: st.sl.idx, Strategy: st.sl.name, MarketID: st.id,
 		SelectionID: req.SelectionID, Handicap: req.Handicap, Side: req.Side, Type: req.Type,
 		Price: req.Price, Size: req.Size, Liability: req.Liability, Persistence: req.Persistence,
-		MinFillSize: req.MinFillSize, FillOrKill: req.FillOrKill,
+		MinFillSize: req.MinFillSize, FillOrKill: req.FillOrKill, PlaceVersion: req.MarketVersion,
 		CreatedAt: u.now, DeadHeat: 1,
 	}}
 	st.nextID++

@@ -49,6 +49,9 @@ type LiveOptions struct {
 	// KeepOrders leaves unmatched orders on the exchange at the end;
 	// DryRun sends no order-changing request (each is logged).
 	KeepOrders, DryRun bool
+	// Async sends placements with Betfair's async flag (answered at once;
+	// the order stream tells the bet id and fills).
+	Async bool
 }
 
 // LiveCommand is `trade live`.
@@ -110,6 +113,7 @@ journal.jsonl (one line an order, fsynced), and prints the summary.`,
 	f.StringVar(&o.HaltFile, "halt-file", "", "kill switch: once this `FILE` exists (checked each second), no new exposure and every unmatched order cancelled (as SIGUSR1)")
 	f.BoolVar(&o.KeepOrders, "keep-orders", false, "leave unmatched orders on the exchange when the run stops (default: cancel them and wait for the exchange)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "send no order-changing request: log each as it would have been sent (placements complete unmatched, error code DRY_RUN)")
+	f.BoolVar(&o.Async, "async", false, "place orders with Betfair's async flag: answered at once, bet ids and fills from the order stream")
 	return cmd
 }
 
@@ -178,7 +182,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 			DailyLossLimit: o.DailyLossLimit},
 		Halt:       killSwitch(ctx, o.HaltFile, log),
 		KeepOrders: o.KeepOrders,
-		Betting:    engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log},
+		Betting:    engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, Async: o.Async},
 		Stream: esa.ClientConfig{Addr: ex.Stream, CAFile: ex.CA, AppKey: "tapedeck-live", Session: bc.SessionToken, Relogin: bc.Login,
 			Market: &esa.MarketSubscription{MarketFilter: filter, MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
 			Order:  &esa.OrderSubscription{},
