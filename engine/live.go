@@ -43,7 +43,8 @@ type LiveConfig struct {
 	Halt <-chan struct{}
 	// When ctx ends, the unmatched orders are cancelled and the run waits
 	// for the exchange to confirm, StopWithin at most (DefaultStopWithin
-	// when 0), unless KeepOrders leaves them on the exchange.
+	// when 0), unless KeepOrders leaves them on the exchange (as a dry run
+	// does: its cancels would never be sent).
 	KeepOrders bool
 	StopWithin time.Duration
 }
@@ -94,7 +95,7 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	}
 	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}, bet: &bet, adopt: left}
 	s := &stopper{d: d, run: bet.run, kill: cfg.Halt, ending: ctx.Done(), within: cmp.Or(cfg.StopWithin, DefaultStopWithin),
-		keep: cfg.KeepOrders, endRequests: endReqs, asked: map[*Order]time.Time{}}
+		keep: cfg.KeepOrders || cfg.Betting.Client.DryRun(), endRequests: endReqs, asked: map[*Order]time.Time{}}
 	// The stream client reads on its own goroutine; the loop runs here, so
 	// that answers are taken between messages, not only when one comes.
 	type received struct {
