@@ -29,6 +29,13 @@ const limitedMarket = "1.197931750"
 // betting client a dry run's.
 func liveOn(t *testing.T, newStrategy func() engine.Strategy, dry bool, set func(*exchange.Config, *engine.LiveConfig)) (*engine.Result, *exchange.Exchange, *betting.Client) {
 	t.Helper()
+	return liveUntil(t, newStrategy, dry, nil, set)
+}
+
+// liveUntil is liveOn whose run's context ends when stop is closed (the
+// run then stops instead of ending with its market).
+func liveUntil(t *testing.T, newStrategy func() engine.Strategy, dry bool, stop <-chan struct{}, set func(*exchange.Config, *engine.LiveConfig)) (*engine.Result, *exchange.Exchange, *betting.Client) {
+	t.Helper()
 	xc := exchange.Config{Tapes: []string{testenv.Shared(t, "data/streams/"+limitedMarket)}, Betting: ledger.New(ledger.Config{}), Lockstep: true}
 	lc := engine.LiveConfig{
 		Config:    engine.Config{NewStrategy: func() (engine.Strategy, error) { return newStrategy(), nil }, NewExecution: sim.NewExecution(sim.Flumine)},
@@ -44,10 +51,10 @@ func liveOn(t *testing.T, newStrategy func() engine.Strategy, dry bool, set func
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sctx, stop := context.WithCancel(context.Background()) // served until the test has read the ledger
+	sctx, unserve := context.WithCancel(context.Background()) // served until the test has read the ledger
 	served := make(chan error, 1)
 	go func() { served <- ex.Serve(sctx) }()
-	t.Cleanup(func() { stop(); <-served })
+	t.Cleanup(func() { unserve(); <-served })
 	info := ex.Info()
 	bc, err := betting.New(betting.Config{Endpoints: betting.Local(info.Identity, info.Betting, info.Stream), AppKey: "controls-test",
 		Username: "local", Password: "local", CAFile: ex.CAFile(), DryRun: dry, Logger: lc.Log})
@@ -63,12 +70,25 @@ func liveOn(t *testing.T, newStrategy func() engine.Strategy, dry bool, set func
 		Market: &esa.MarketSubscription{MarketFilter: &esa.MarketFilter{MarketIDs: []string{limitedMarket}},
 			MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
 		Order: &esa.OrderSubscription{}}
-	res, err := engine.Live(ctx, lc)
+	run := ctx
+	if stop != nil {
+		var end context.CancelFunc
+		run, end = context.WithCancel(ctx)
+		defer end()
+		go func() {
+			select {
+			case <-stop:
+				end()
+			case <-run.Done():
+			}
+		}()
+	}
+	res, err := engine.Live(run, lc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ctx.Err() != nil {
-		t.Fatal("the run did not end when its market closed")
+		t.Fatal("the run did not end when its market closed, nor stop when asked")
 	}
 	return res, ex, bc
 }
@@ -303,5 +323,39 @@ func TestDryRun(t *testing.T) {
 		if !found {
 			t.Errorf("order %d's request was not logged", i)
 		}
+	}
+}
+
+// TestStop: when the run's context ends with orders resting, each is
+// cancelled and the run waits until the exchange confirms, then returns
+// with no error; with KeepOrders they stay on the exchange.
+func TestStop(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(map[bool]string{false: "cancel", true: "keep"}[keep], func(t *testing.T) {
+			stop := make(chan struct{})
+			res, _, bc := liveUntil(t, func() engine.Strategy {
+				return &layer{tries: 4, many: true, haltAt: 4, halt: func() { close(stop) }}
+			}, false, stop, func(_ *exchange.Config, lc *engine.LiveConfig) { lc.KeepOrders = keep })
+			rows, err := bc.ListCurrentOrders(context.Background(), betting.CurrentOrdersFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 4 || len(res.Orders) != 4 {
+				t.Fatalf("%d bets on the exchange, %d orders; want 4", len(rows), len(res.Orders))
+			}
+			byRef := map[string]betting.CurrentOrder{}
+			for _, r := range rows {
+				byRef[r.CustomerOrderRef] = r
+			}
+			for _, o := range res.Orders {
+				b := byRef[o.CustomerRef()]
+				switch {
+				case keep && (b.Status != "EXECUTABLE" || o.Status() != engine.Executable):
+					t.Errorf("kept order %s: engine %s, exchange %s", o.CustomerRef(), o.Status(), b.Status)
+				case !keep && (b.Status != "EXECUTION_COMPLETE" || b.SizeCancelled != 2 || o.Status() != engine.ExecutionComplete || o.SizeCancelled() != 2):
+					t.Errorf("order %s: engine %s cancelled %g, exchange %s cancelled %g", o.CustomerRef(), o.Status(), o.SizeCancelled(), b.Status, b.SizeCancelled)
+				}
+			}
+		})
 	}
 }
