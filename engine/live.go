@@ -145,14 +145,14 @@ loop:
 		select {
 		case rl := <-lines:
 			if rl.down {
-				bet.run.line(true, false)
+				bet.run.line(true, false, 0)
 				continue
 			}
 			changeAt = rl.at
 			if err := dec.Decode(rl.line, &msg); err != nil {
 				continue // the stream client has logged it
 			}
-			bet.run.line(false, msg.Op == esa.OpMCM)
+			bet.run.line(false, msg.Op == esa.OpMCM, msg.Status)
 			if err := d.message(&msg); err != nil {
 				stop()
 				<-errc
