@@ -419,3 +419,22 @@ func TestDailyLossLimit(t *testing.T) {
 		t.Errorf("%d placed, %d refused: want some of each", placed, refused)
 	}
 }
+
+// TestKillSwitchBatches: the kill switch cancels 70 resting orders of one
+// market in two cancelOrders requests, 60 and 10 (Betfair's limit).
+func TestKillSwitchBatches(t *testing.T) {
+	kill := make(chan struct{})
+	res, ex, bc := liveOn(t, func() engine.Strategy {
+		return &layer{tries: 70, many: true, haltAt: 70, halt: func() { close(kill) }}
+	}, false, func(_ *exchange.Config, lc *engine.LiveConfig) { lc.Halt = kill })
+	ledger := cleared(t, bc)
+	for _, o := range res.Orders {
+		if b := ledger[betRef(o)]; o.Status() != engine.ExecutionComplete || b.BetOutcome != "CANCELLED" || b.SizeCancelled != 2 {
+			t.Errorf("order %s: %s, exchange %+v", o.CustomerRef(), o.Status(), b)
+		}
+	}
+	// One placeOrders per order (one a book), then the cancels.
+	if len(res.Orders) != 70 || ex.Stats().OrderRequests != 70+2 {
+		t.Errorf("%d orders, %d order requests; want 70 and 70 placements + 2 cancels", len(res.Orders), ex.Stats().OrderRequests)
+	}
+}
