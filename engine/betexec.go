@@ -41,6 +41,10 @@ type BettingConfig struct {
 	// the change being handled was read.
 	OnWire   func(sinceChange time.Duration)
 	ChangeAt func() time.Time
+	// MaxRequests bounds the requests on the wire at once; more wait
+	// their turn in the order they were made. Default DefaultMaxRequests.
+	MaxRequests int
+	queue       *requestQueue
 }
 
 // answer is what a request's goroutine brings back; the loop turns it into
@@ -77,7 +81,7 @@ func newBettingExecutor(cfg *BettingConfig, st *marketState) *bettingExecutor {
 
 func (x *bettingExecutor) Submit(r Request) { x.queue = append(x.queue, r) }
 
-// Flush sends what was submitted, one goroutine per request.
+// Flush sends what was submitted, through the run's request queue.
 func (x *bettingExecutor) Flush() {
 	if len(x.queue) == 0 {
 		return
@@ -173,7 +177,7 @@ func (x *bettingExecutor) send(call func(context.Context) answer) {
 			once.Do(func() { x.cfg.OnWire(time.Since(at)) })
 		}})
 	}
-	go func() {
+	x.cfg.requests().run(func() {
 		if x.cfg.InFlight != nil {
 			defer x.cfg.InFlight.Done()
 		}
@@ -182,7 +186,7 @@ func (x *bettingExecutor) send(call func(context.Context) answer) {
 		if x.cfg.Wake != nil {
 			x.cfg.Wake()
 		}
-	}()
+	})
 }
 
 // instruction is the placeOrders instruction of an order.

@@ -39,6 +39,8 @@ type LiveOptions struct {
 	// Lockstep tells a trade serve --lockstep exchange when each change
 	// has been handled (a deterministic run, for tests).
 	Lockstep bool
+	// MaxRequests bounds the Betting API requests on the wire at once.
+	MaxRequests int
 }
 
 // LiveCommand is `trade live`.
@@ -81,6 +83,7 @@ journal.jsonl (one line an order, fsynced), and prints the summary.`,
 	f.StringSliceVar(&o.MarketTypes, "market-types", nil, "market types to subscribe to (WIN, PLACE, ...)")
 	f.StringSliceVar(&o.Countries, "countries", nil, "country codes to subscribe to (GB, IE, ...)")
 	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (0: until a signal or the markets close)")
+	f.IntVar(&o.MaxRequests, "max-requests", engine.DefaultMaxRequests, "Betting API requests on the wire at once; more wait their turn, in order")
 	f.BoolVar(&o.Lockstep, "lockstep", false, "tell a trade serve --lockstep exchange when each change is handled (deterministic runs)")
 	return cmd
 }
@@ -140,7 +143,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		},
 		MarketIDs: o.MarketIDs,
 		Lockstep:  o.Lockstep,
-		Betting:   engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log},
+		Betting:   engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, MaxRequests: o.MaxRequests},
 		Stream: esa.ClientConfig{Addr: ex.Stream, CAFile: ex.CA, AppKey: "tapedeck-live", Session: bc.SessionToken, Relogin: bc.Login,
 			Market: &esa.MarketSubscription{MarketFilter: filter, MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
 			Order:  &esa.OrderSubscription{},
