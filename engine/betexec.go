@@ -11,6 +11,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/book"
+	"github.com/tapedeck/tapedeck/engine/journal"
 )
 
 // BettingConfig configures the executors that send orders to Betfair's
@@ -45,6 +46,10 @@ type BettingConfig struct {
 	// their turn in the order they were made. Default DefaultMaxRequests.
 	MaxRequests int
 	queue       *requestQueue
+	// Journal, when set, records every request before it is sent, every
+	// answer, and every change of an order's state (engine/journal).
+	Journal  *journal.Journal
+	journalQ chan journal.Entry
 }
 
 // answer is what a request's goroutine brings back; the loop turns it into
@@ -79,7 +84,10 @@ func newBettingExecutor(cfg *BettingConfig, st *marketState) *bettingExecutor {
 	return &bettingExecutor{cfg: cfg, st: st, answers: make(chan answer, 64)}
 }
 
-func (x *bettingExecutor) Submit(r Request) { x.queue = append(x.queue, r) }
+func (x *bettingExecutor) Submit(r Request) {
+	x.queue = append(x.queue, r)
+	x.cfg.journalOrder(r.Order, nil)
+}
 
 // Flush sends what was submitted, through the run's request queue.
 func (x *bettingExecutor) Flush() {
@@ -110,7 +118,7 @@ func (x *bettingExecutor) Flush() {
 			orders[i] = p.Order
 			req.Instructions = append(req.Instructions, p.Instruction)
 		}
-		x.send(func(ctx context.Context) answer {
+		x.send(betting.MethodPlaceOrders, req.CustomerRef, req, func(ctx context.Context) answer {
 			rep, err := x.cfg.Client.PlaceResolved(ctx, req, max(x.cfg.Attempts, 3))
 			return answer{kind: PlaceRequest, orders: orders, place: rep, err: err}
 		})
@@ -122,7 +130,7 @@ func (x *bettingExecutor) Flush() {
 			orders[i] = r.Order
 			req.Instructions = append(req.Instructions, betting.CancelInstruction{BetID: r.Order.s.BetID, SizeReduction: r.SizeReduction})
 		}
-		x.send(func(ctx context.Context) answer {
+		x.send(betting.MethodCancelOrders, req.CustomerRef, req, func(ctx context.Context) answer {
 			rep, err := x.cfg.Client.CancelOrders(ctx, req)
 			return answer{kind: CancelRequest, orders: orders, cancel: rep, err: err}
 		})
@@ -134,7 +142,7 @@ func (x *bettingExecutor) Flush() {
 			orders[i] = r.Order
 			req.Instructions = append(req.Instructions, betting.UpdateInstruction{BetID: r.Order.s.BetID, NewPersistenceType: r.Persistence.String()})
 		}
-		x.send(func(ctx context.Context) answer {
+		x.send(betting.MethodUpdateOrders, req.CustomerRef, req, func(ctx context.Context) answer {
 			rep, err := x.cfg.Client.UpdateOrders(ctx, req)
 			return answer{kind: UpdateRequest, orders: orders, update: rep, err: err}
 		})
@@ -147,7 +155,7 @@ func (x *bettingExecutor) Flush() {
 			orders[i], prices[i] = r.Order, r.Price
 			req.Instructions = append(req.Instructions, betting.ReplaceInstruction{BetID: r.Order.s.BetID, NewPrice: r.Price})
 		}
-		x.send(func(ctx context.Context) answer {
+		x.send(betting.MethodReplaceOrders, req.CustomerRef, req, func(ctx context.Context) answer {
 			rep, err := x.cfg.Client.ReplaceOrders(ctx, req)
 			return answer{kind: ReplaceRequest, orders: orders, prices: prices, repl: rep, err: err}
 		})
@@ -164,7 +172,9 @@ func (x *bettingExecutor) ref() string {
 	return RequestRef(x.cfg.Session, x.cfg.Seq.Add(1))
 }
 
-func (x *bettingExecutor) send(call func(context.Context) answer) {
+// send queues one request (method, with its customerRef and parameters,
+// for the journal) and brings its answer back to the loop.
+func (x *bettingExecutor) send(method, ref string, params any, call func(context.Context) answer) {
 	if x.cfg.InFlight != nil {
 		x.cfg.InFlight.Add(1)
 	}
@@ -181,7 +191,9 @@ func (x *bettingExecutor) send(call func(context.Context) answer) {
 		if x.cfg.InFlight != nil {
 			defer x.cfg.InFlight.Done()
 		}
+		x.cfg.journalRequest(method, x.st.id, ref, params)
 		a := call(ctx)
+		x.cfg.journalAnswer(method, x.st.id, ref, &a)
 		x.answers <- a
 		if x.cfg.Wake != nil {
 			x.cfg.Wake()

@@ -48,6 +48,10 @@ func (s Status) finished() bool {
 // apply turns an executor's report into the order's next state.
 func (u *unit) apply(st *marketState, r Report) {
 	o := r.Order
+	if u.bet != nil && u.bet.Journal != nil {
+		was := markOf(o)
+		defer func() { u.bet.journalOrder(o, &was); u.bet.journalOrder(r.New, nil) }()
+	}
 	if r.Kind == Changed {
 		u.changed(st, o, r)
 		return

@@ -75,6 +75,7 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 		default:
 		}
 	}
+	defer bet.startJournal()()
 	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}, bet: &bet, adopt: left}
 	// The stream client reads on its own goroutine; the loop runs here, so
 	// that answers are taken between messages, not only when one comes.

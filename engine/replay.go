@@ -576,14 +576,14 @@ func (u *unit) housekeep(st *marketState) {
 	for _, o := range st.live {
 		switch {
 		case o.s.Status == ExecutionComplete || o.s.Status == Expired:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		case o.s.Status == Pending:
 			live = append(live, o)
 			continue
 		case o.s.Type == Limit && o.SizeRemaining() == 0:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		case o.s.Type != Limit && o.s.BSPReconciled:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		default:
 			live = append(live, o)
 			continue

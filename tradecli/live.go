@@ -63,7 +63,9 @@ orders, fills and profit.
 The run ends on SIGINT or SIGTERM, after --duration, or by itself once every
 market of --market-ids has closed. Then it writes in DIR the files trade
 backtest writes (orders and markets as Parquet and CSV, run.json) and
-journal.jsonl (one line an order, fsynced), and prints the summary.`,
+prints the summary. All along it appends to DIR/journal.jsonl, fsynced, one
+JSON line for every Betting API request (before it is sent), every answer and
+every change of an order's state.`,
 		Example: `  tapedeck trade serve testdata/tapes/1.197931750 --betting --lockstep --speed 0 --info ex.json &
   tapedeck trade live --strategy passive-back --exchange-info ex.json --lockstep --market-ids 1.197931750 -o live`,
 		Args: cobra.NoArgs,
@@ -143,23 +145,12 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		},
 		MarketIDs: o.MarketIDs,
 		Lockstep:  o.Lockstep,
-		Betting:   engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, MaxRequests: o.MaxRequests},
+		Betting:   engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, MaxRequests: o.MaxRequests, Journal: jr},
 		Stream: esa.ClientConfig{Addr: ex.Stream, CAFile: ex.CA, AppKey: "tapedeck-live", Session: bc.SessionToken, Relogin: bc.Login,
 			Market: &esa.MarketSubscription{MarketFilter: filter, MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
 			Order:  &esa.OrderSubscription{},
 			Logger: log},
 	})
-	if res != nil {
-		// Each order's final state goes to the journal before the tables,
-		// so that a crash while writing them loses nothing the exchange
-		// was told.
-		for _, ord := range res.Orders {
-			if jerr := jr.Write(journal.Entry{Kind: "order", MarketID: ord.MarketID(), OrderRef: ord.CustomerRef(),
-				BetID: ord.BetID(), Status: ord.Status().String()}); jerr != nil && err == nil {
-				err = jerr
-			}
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
