@@ -62,7 +62,9 @@ type answer struct {
 	cancel *betting.CancelReport
 	update *betting.UpdateReport
 	repl   *betting.ReplaceReport
-	err    error
+	// current is a lookup's answer (reconcile.go).
+	current []betting.CurrentOrder
+	err     error
 }
 
 // bettingExecutor sends one strategy instance's requests in one market:
@@ -76,6 +78,9 @@ type bettingExecutor struct {
 	// settle, when set, settles the orders at the market's close by a
 	// model's rules (only its Settle is used: the exchange matches).
 	settle Execution
+	// holds counts lookups after a fresh order-stream image not yet
+	// answered: new exposure waits for them (reconcile.go).
+	holds int
 }
 
 var _ Executor = (*bettingExecutor)(nil)
@@ -95,8 +100,12 @@ func (x *bettingExecutor) Flush() {
 		return
 	}
 	var place []placing
-	var cancel, update, replace []Request
+	var cancel, update, replace, held []Request
 	for _, r := range x.queue {
+		if x.holding(r) {
+			held = append(held, r)
+			continue
+		}
 		switch r.Kind {
 		case PlaceRequest:
 			place = append(place, placing{r.Order, instruction(r.Order)})
@@ -109,7 +118,7 @@ func (x *bettingExecutor) Flush() {
 		}
 	}
 	clear(x.queue)
-	x.queue = x.queue[:0]
+	x.queue = append(x.queue[:0], held...)
 	market, sref := x.st.id, x.st.sl.ref
 	for _, b := range betting.Batches(place, betting.MaxPlaceInstructions) {
 		req := betting.PlaceRequest{MarketID: market, CustomerRef: x.ref(), CustomerStrategyRef: sref}
@@ -254,6 +263,10 @@ func (x *bettingExecutor) Settle(b *book.Market) {
 // answer: only the exchange's cumulative views (the order stream) set
 // them, so an answer overtaken by the stream cannot count twice.
 func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
+	if a.kind == lookupRequest {
+		x.looked(a, now, report)
+		return
+	}
 	if a.err != nil && errors.Is(a.err, betting.ErrOutcomeUnknown) {
 		for _, o := range a.orders {
 			report(Report{Kind: NoAnswer, Order: o, At: now, Request: a.kind})

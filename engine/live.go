@@ -108,6 +108,7 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	go func() { errc <- c.Run(run) }()
 	dec := esa.NewDecoder()
 	var msg esa.Message
+	var img imageSeen // a fresh order-stream image being read
 	done := false
 loop:
 	for {
@@ -122,6 +123,7 @@ loop:
 				<-errc
 				return d.result(start), err
 			}
+			img.observe(d, &msg)
 			if cfg.Lockstep && msg.Op == esa.OpMCM && len(msg.MC) > 0 {
 				if err := c.Heartbeat(int64(bet.Seq.Load())); err != nil && cfg.Log != nil {
 					// The connection is gone; the stream client reconnects and

@@ -3,9 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,19 +83,9 @@ const (
 // only if the run took too long).
 func liveFake(t *testing.T, f *betFake, bet BettingConfig) (context.Context, *Result, error) {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(f)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	bc, err := betting.New(betting.Config{Endpoints: betting.Local(srv.URL, srv.URL, ""), AppKey: fakeAppKey, Username: fakeUsername, Password: fakePassword, HTTPClient: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := fakeClient(t, f)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	if err := bc.Login(ctx); err != nil {
-		t.Fatal(err)
-	}
 	inputs := []string{testenv.Shared(t, "data/streams/1.197931750"), testenv.Shared(t, "data/streams/1.197931751")}
 	ex, err := exchange.New(exchange.Config{Tapes: inputs})
 	if err != nil {
