@@ -44,16 +44,18 @@ func (img *imageSeen) observe(d *streamDriver, m *esa.Message) {
 		}
 	}
 	if m.SegmentType == esa.SegmentNone || m.SegmentType == esa.SegmentEnd {
+		missing := 0
 		for _, u := range d.list {
-			u.lookupMissing(img.refs)
+			missing += u.lookupMissing(img.refs)
 		}
+		d.bet.journalNote("", "fresh order image", map[string]int{"orders_shown": len(img.refs), "live_orders_missing": missing})
 		*img = imageSeen{}
 	}
 }
 
 // lookupMissing starts the lookup of each market's live orders that seen
-// does not hold.
-func (u *unit) lookupMissing(seen map[string]bool) {
+// does not hold, and returns how many it looks up.
+func (u *unit) lookupMissing(seen map[string]bool) (n int) {
 	for _, sts := range u.list {
 		for _, st := range sts {
 			x, ok := st.x.(*bettingExecutor)
@@ -74,9 +76,11 @@ func (u *unit) lookupMissing(seen map[string]bool) {
 			}
 			if len(bets)+len(refs) > 0 {
 				x.lookup(bets, refs)
+				n += len(bets) + len(refs)
 			}
 		}
 	}
+	return n
 }
 
 // lookup asks listCurrentOrders for the market's orders with bet ids
