@@ -50,6 +50,13 @@ type BettingConfig struct {
 	// answer, and every change of an order's state (engine/journal).
 	Journal  *journal.Journal
 	journalQ chan journal.Entry
+	// SettleEvery and SettleWait pace the settlement check
+	// (settlecheck.go): listClearedOrders is asked for a closed market
+	// every SettleEvery until it lists every matched order, for at most
+	// SettleWait. Defaults DefaultSettleEvery, DefaultSettleWait. The
+	// check runs when the driver sets settlement and a model settles.
+	SettleEvery, SettleWait time.Duration
+	settlement              *SettlementCheck
 }
 
 // answer is what a request's goroutine brings back; the loop turns it into
@@ -62,8 +69,10 @@ type answer struct {
 	cancel *betting.CancelReport
 	update *betting.UpdateReport
 	repl   *betting.ReplaceReport
-	// current is a lookup's answer (reconcile.go).
+	// current is a lookup's answer (reconcile.go), cleared a settlement
+	// check's (settlecheck.go).
 	current []betting.CurrentOrder
+	cleared []betting.ClearedOrder
 	err     error
 }
 
@@ -251,11 +260,13 @@ func (x *bettingExecutor) Observe(_ *book.Market, now int64, report func(Report)
 // driver was given (Config.NewExecution), as a backtest does, from the
 // market's closing definition: runner status, dead heat, profit. The
 // exchange's own settlement (listClearedOrders) is what is paid; this is
-// the engine's account of it, written with the results. Without a model
-// the orders stay unsettled.
+// the engine's account of it, written with the results and checked
+// against the exchange's (settlecheck.go). Without a model the orders
+// stay unsettled.
 func (x *bettingExecutor) Settle(b *book.Market) {
 	if x.settle != nil {
 		x.settle.Settle(b, x.st.states)
+		x.checkSettlement()
 	}
 }
 
@@ -263,8 +274,12 @@ func (x *bettingExecutor) Settle(b *book.Market) {
 // answer: only the exchange's cumulative views (the order stream) set
 // them, so an answer overtaken by the stream cannot count twice.
 func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
-	if a.kind == lookupRequest {
+	switch a.kind {
+	case lookupRequest:
 		x.looked(a, now, report)
+		return
+	case clearedRequest:
+		x.compareSettlement(a)
 		return
 	}
 	if a.err != nil && errors.Is(a.err, betting.ErrOutcomeUnknown) {

@@ -76,6 +76,7 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 		}
 	}
 	defer bet.startJournal()()
+	bet.settlement = &SettlementCheck{}
 	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}, bet: &bet, adopt: left}
 	// The stream client reads on its own goroutine; the loop runs here, so
 	// that answers are taken between messages, not only when one comes.
@@ -157,6 +158,7 @@ wait:
 	}
 	d.advance()
 	res := d.result(start)
+	res.Settlement = bet.settlement
 	if done || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
 		err = nil
 	}

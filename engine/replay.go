@@ -105,6 +105,9 @@ type Result struct {
 	// InputErrors lists inputs that could not be read.
 	InputErrors []string
 	Wall        time.Duration
+	// Settlement is a live run's check of its profit against the
+	// exchange's listClearedOrders; nil for other runs.
+	Settlement *SettlementCheck
 }
 
 // Profit returns the total profit, commission and net of all markets.

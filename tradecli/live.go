@@ -160,6 +160,10 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	name := strings.Join(o.Strategies, ",")
 	var summary strings.Builder
 	printTotals(&summary, name, "executed by the exchange", res)
+	if sc := res.Settlement; sc != nil {
+		fmt.Fprintf(&summary, "settlement      %d orders in %d markets checked with listClearedOrders: %d differ, %d markets unchecked\n",
+			sc.Orders, sc.Markets, sc.Differences, sc.Unchecked)
+	}
 	run := &report.Run{Command: "trade live", Strategy: name, Params: o.Params, Inputs: []string{ex.Stream},
 		Commission: o.Commission, Summary: summary.String()}
 	if err := report.WriteRun(o.Out, run); err != nil {

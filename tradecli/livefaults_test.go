@@ -245,3 +245,35 @@ func forwardOnly(t *testing.T, dir string) {
 		t.Error("no order state journaled")
 	}
 }
+
+// TestLiveSettlement (issue 9, test 12): after each market settles, trade
+// live asks listClearedOrders and compares each matched order's profit
+// with the exchange's: none differs, and the exchange's profit equals the
+// engine's order by order.
+func TestLiveSettlement(t *testing.T) {
+	ex, info := tradeclitest.Exchange(t, exchange.Config{Tapes: faultTapes(t), Betting: ledger.New(ledger.Config{}), Lockstep: true})
+	dir := t.TempDir()
+	out := runLive(t, info, dir, faultMarkets, "--strategy", "passive-back")
+	if want := "settlement      10 orders in 2 markets checked with listClearedOrders: 0 differ, 0 markets unchecked\n"; !strings.Contains(out, want) {
+		t.Errorf("summary:\n%s\nwant the line %q", out, want)
+	}
+	orders := sameAsLedger(t, dir, ex, faultMarkets)
+	matched := 0
+	for _, o := range orders {
+		if o.SizeMatched > 0 {
+			matched++
+		}
+	}
+	if matched != 10 {
+		t.Errorf("%d matched orders, want passive-back's 10", matched)
+	}
+	checked := 0
+	for _, n := range journalNotes(t, dir) {
+		if n == "settlement checked" {
+			checked++
+		}
+	}
+	if checked != 2 {
+		t.Errorf("%d settlement checks journaled, want one a market", checked)
+	}
+}
