@@ -57,6 +57,18 @@ type BettingConfig struct {
 	// check runs when the driver sets settlement and a model settles.
 	SettleEvery, SettleWait time.Duration
 	settlement              *SettlementCheck
+	// settleEnd, when set, ends the settlement checks' waiting (the run
+	// is stopping); Ctx still bounds each request.
+	settleEnd context.Context
+	// Async sends placements and replacements with Betfair's async flag:
+	// the exchange answers at once with the order PENDING and no bet id,
+	// and the order stream says what became of it (lower latency to the
+	// answer; the bet id and fills come only from the stream).
+	Async bool
+
+	// run holds the run-wide controls, shared by every market (Live
+	// sets it).
+	run *runControls
 }
 
 // answer is what a request's goroutine brings back; the loop turns it into
@@ -129,17 +141,25 @@ func (x *bettingExecutor) Flush() {
 	clear(x.queue)
 	x.queue = append(x.queue[:0], held...)
 	market, sref := x.st.id, x.st.sl.ref
-	for _, b := range betting.Batches(place, betting.MaxPlaceInstructions) {
-		req := betting.PlaceRequest{MarketID: market, CustomerRef: x.ref(), CustomerStrategyRef: sref}
-		orders := make([]*Order, len(b))
-		for i, p := range b {
-			orders[i] = p.Order
-			req.Instructions = append(req.Instructions, p.Instruction)
+	// marketVersion is a request's, not an instruction's: placements made
+	// for different versions (or none) go in separate requests.
+	for _, group := range byVersion(place) {
+		var mv *betting.MarketVersion
+		if v := group[0].Order.s.PlaceVersion; v != 0 {
+			mv = &betting.MarketVersion{Version: v}
 		}
-		x.send(betting.MethodPlaceOrders, req.CustomerRef, req, func(ctx context.Context) answer {
-			rep, err := x.cfg.Client.PlaceResolved(ctx, req, max(x.cfg.Attempts, 3))
-			return answer{kind: PlaceRequest, orders: orders, place: rep, err: err}
-		})
+		for _, b := range betting.Batches(group, betting.MaxPlaceInstructions) {
+			req := betting.PlaceRequest{MarketID: market, CustomerRef: x.ref(), CustomerStrategyRef: sref, MarketVersion: mv, Async: x.cfg.Async}
+			orders := make([]*Order, len(b))
+			for i, p := range b {
+				orders[i] = p.Order
+				req.Instructions = append(req.Instructions, p.Instruction)
+			}
+			x.send(betting.MethodPlaceOrders, req.CustomerRef, req, func(ctx context.Context) answer {
+				rep, err := x.cfg.Client.PlaceResolved(ctx, req, max(x.cfg.Attempts, 3))
+				return answer{kind: PlaceRequest, orders: orders, place: rep, err: err}
+			})
+		}
 	}
 	for _, b := range betting.Batches(cancel, betting.MaxCancelInstructions) {
 		req := betting.CancelRequest{MarketID: market, CustomerRef: x.ref()}
@@ -166,7 +186,7 @@ func (x *bettingExecutor) Flush() {
 		})
 	}
 	for _, b := range betting.Batches(replace, betting.MaxReplaceInstructions) {
-		req := betting.ReplaceRequest{MarketID: market, CustomerRef: x.ref()}
+		req := betting.ReplaceRequest{MarketID: market, CustomerRef: x.ref(), Async: x.cfg.Async}
 		orders := make([]*Order, len(b))
 		prices := make([]float64, len(b))
 		for i, r := range b {
@@ -184,6 +204,25 @@ func (x *bettingExecutor) Flush() {
 type placing struct {
 	Order       *Order
 	Instruction betting.PlaceInstruction
+}
+
+// byVersion splits placements by the market version they were made for,
+// keeping their order within each group and the groups in order of first
+// appearance.
+func byVersion(place []placing) [][]placing {
+	var out [][]placing
+	at := map[int64]int{}
+	for _, p := range place {
+		v := p.Order.s.PlaceVersion
+		i, ok := at[v]
+		if !ok {
+			i = len(out)
+			at[v] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], p)
+	}
+	return out
 }
 
 func (x *bettingExecutor) ref() string {
@@ -299,10 +338,14 @@ func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
 			ir := a.place.InstructionReports[i]
 			status, icode = ir.Status, ir.ErrorCode
 			if a.err == nil && ir.Status == "SUCCESS" {
-				if ir.BetID == "" {
+				switch {
+				case ir.BetID == "" && ir.OrderStatus == "PENDING":
+					// An async placement accepted: it stays PENDING until
+					// the order stream tells its bet id and fate.
+				case ir.BetID == "":
 					// Placed, bet id not known yet: the order stream tells.
 					report(Report{Kind: NoAnswer, Order: o, At: now, Request: PlaceRequest})
-				} else {
+				default:
 					report(Report{Kind: Placed, Order: o, At: now, BetID: ir.BetID})
 				}
 				continue
@@ -351,6 +394,8 @@ func errorCode(err error) string {
 		return ae.Code
 	case errors.As(err, &le):
 		return "NOT_SENT"
+	case errors.Is(err, betting.ErrDryRun):
+		return "DRY_RUN"
 	}
 	return "REQUEST_FAILED"
 }

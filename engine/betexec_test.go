@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -214,5 +215,29 @@ func TestBettingExecutorUnknown(t *testing.T) {
 	}
 	if places != 3 {
 		t.Errorf("%d placeOrders requests, want 3", places)
+	}
+}
+
+// TestDeliverPlaceAnswer: what each kind of placeOrders answer makes of
+// the order, before the order stream says more.
+func TestDeliverPlaceAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ir   betting.PlaceInstructionReport
+		want []ReportKind
+	}{
+		{"placed", betting.PlaceInstructionReport{Status: "SUCCESS", OrderStatus: "EXECUTABLE", BetID: "1"}, []ReportKind{Placed}},
+		{"async accepted: stays pending", betting.PlaceInstructionReport{Status: "SUCCESS", OrderStatus: "PENDING"}, nil},
+		{"accepted without a bet id", betting.PlaceInstructionReport{Status: "SUCCESS", OrderStatus: "EXECUTABLE"}, []ReportKind{NoAnswer}},
+		{"refused", betting.PlaceInstructionReport{Status: "FAILURE", ErrorCode: betting.InstrInvalidOdds}, []ReportKind{PlaceFailed}},
+	} {
+		x := &bettingExecutor{}
+		o := &Order{s: OrderState{Status: Pending}}
+		var got []ReportKind
+		x.deliver(answer{kind: PlaceRequest, orders: []*Order{o}, place: &betting.PlaceReport{InstructionReports: []betting.PlaceInstructionReport{tc.ir}}}, 1,
+			func(r Report) { got = append(got, r.Kind) })
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: reports %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -553,6 +553,9 @@ func (u *unit) cycle(st *marketState, isNew bool) {
 		for _, o := range st.orders {
 			o.s.Settled = true
 		}
+		if u.bet != nil && u.bet.run != nil {
+			u.bet.run.settled(u.marketResult(st).Net)
+		}
 		u.call(sl, st, "ProcessClosedMarket", func() { sl.strat.ProcessClosedMarket(m) })
 		return
 	}

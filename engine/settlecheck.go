@@ -67,7 +67,10 @@ func (x *bettingExecutor) checkSettlement() {
 	if x.cfg.InFlight != nil {
 		x.cfg.InFlight.Add(1)
 	}
-	ctx := x.cfg.Ctx
+	ctx, end := x.cfg.Ctx, x.cfg.settleEnd
+	if end == nil {
+		end = ctx
+	}
 	go func() {
 		if x.cfg.InFlight != nil {
 			defer x.cfg.InFlight.Done()
@@ -78,10 +81,11 @@ func (x *bettingExecutor) checkSettlement() {
 			// Asked outside the request queue: one question a market, now
 			// and then, must not hold a worker while it waits to ask again.
 			a.cleared, a.err = x.cfg.Client.ListClearedOrders(ctx, filter)
-			if a.err == nil && listsAll(a.cleared, want) || ctx.Err() != nil || !time.Now().Add(every).Before(deadline) {
+			if a.err == nil && listsAll(a.cleared, want) || end.Err() != nil || !time.Now().Add(every).Before(deadline) {
 				break
 			}
-			if backoff.Wait(ctx, every) != nil {
+			// A run asked to stop asks no more: its stop is bounded.
+			if backoff.Wait(end, every) != nil {
 				break
 			}
 		}

@@ -56,6 +56,11 @@ func TestLiveCommandEqualsBacktest(t *testing.T) {
 	if !strings.Contains(out, "orders          12 (10 matched") || !strings.Contains(out, "net             37.33") {
 		t.Errorf("summary:\n%s", out)
 	}
+	t.Run("async", func(t *testing.T) {
+		// Placements answered at once, PENDING: bet ids and fills come
+		// from the order stream alone, and the orders are the same.
+		tradeclitest.LiveWithEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{"--async"}, tapes, "1.197931750,1.197931751")
+	})
 	t.Run("lowest-layer in play", func(t *testing.T) {
 		in := testenv.Testdata(t, "golden/flumine/inputs/1.200806927.zst")
 		tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "lowest-layer"}, []string{in}, "1.200806927")

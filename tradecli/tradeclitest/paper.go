@@ -39,8 +39,15 @@ func PaperEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []
 // not tell it.
 func LiveEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []string, marketIDs string) string {
 	t.Helper()
+	return LiveWithEqualsBacktest(t, reg, args, nil, inputs, marketIDs)
+}
+
+// LiveWithEqualsBacktest is LiveEqualsBacktest with flags for trade live
+// alone (--async, say) beside args, which both commands get.
+func LiveWithEqualsBacktest(t *testing.T, reg *strategies.Registry, args, liveArgs, inputs []string, marketIDs string) string {
+	t.Helper()
 	cfg := exchange.Config{Tapes: inputs, Betting: ledger.New(ledger.Config{}), Lockstep: true}
-	return equalsBacktest(t, tradecli.LiveCommand(reg), []string{"--lockstep"}, cfg, reg, args, inputs, marketIDs, "queue_ahead_at_place")
+	return equalsBacktest(t, tradecli.LiveCommand(reg), append([]string{"--lockstep"}, liveArgs...), cfg, reg, args, inputs, marketIDs, "queue_ahead_at_place")
 }
 
 // equalsBacktest runs trade backtest over inputs and cmd (trade paper or

@@ -64,6 +64,11 @@ func (l *Ledger) placeOrders(ctx context.Context, params json.RawMessage, queued
 			bad = true
 			continue
 		}
+		if p.MarketVersion != nil {
+			// Checked when the bet takes effect, by the model, as the
+			// backtest checks it.
+			states[i].PlaceVersion = p.MarketVersion.Version
+		}
 		need += states[i].Exposure()
 	}
 	if bad {
