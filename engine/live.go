@@ -77,7 +77,9 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	for _, sl := range probe.slots {
 		refs = append(refs, sl.ref)
 	}
-	left, err := cfg.Betting.Client.ListCurrentOrders(ctx, betting.CurrentOrdersFilter{CustomerStrategyRefs: refs, OrderProjection: "EXECUTABLE"})
+	// Complete orders too: they hold trade counts and order numbers, and
+	// their fills and profit are the run's (a restart after a crash).
+	left, err := cfg.Betting.Client.ListCurrentOrders(ctx, betting.CurrentOrdersFilter{CustomerStrategyRefs: refs, OrderProjection: "ALL"})
 	if err != nil {
 		return nil, fmt.Errorf("engine: live: orders left by an earlier run: %w", err)
 	}

@@ -3,12 +3,17 @@ package tradecli_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tapedeck/tapedeck/engine"
 	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/engine/exchange/ledger"
@@ -54,17 +59,9 @@ type cleared struct {
 // listClearedOrders says of every bet in the fault markets.
 func exchangeLedger(t *testing.T, ex *exchange.Exchange, markets []string) map[string]*cleared {
 	t.Helper()
-	info := ex.Info()
-	bc, err := betting.New(betting.Config{Endpoints: betting.Local(info.Identity, info.Betting, info.Stream), AppKey: "ledger-check",
-		Username: "local", Password: "local", CAFile: ex.CAFile()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := loginTo(t, ex)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := bc.Login(ctx); err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]*cleared{}
 	for _, status := range []string{"SETTLED", "LAPSED", "CANCELLED", "VOIDED"} {
 		rows, err := bc.ListClearedOrders(ctx, betting.ClearedOrdersFilter{BetStatus: status, MarketIDs: markets})
@@ -253,7 +250,7 @@ func forwardOnly(t *testing.T, dir string) {
 func TestLiveSettlement(t *testing.T) {
 	ex, info := tradeclitest.Exchange(t, exchange.Config{Tapes: faultTapes(t), Betting: ledger.New(ledger.Config{}), Lockstep: true})
 	dir := t.TempDir()
-	out := runLive(t, info, dir, faultMarkets, "--strategy", "passive-back")
+	out := runLive(t, info, dir, faultMarkets, "--strategy", "passive-back", "--param", "within="+os.Getenv("WITHIN"))
 	if want := "settlement      10 orders in 2 markets checked with listClearedOrders: 0 differ, 0 markets unchecked\n"; !strings.Contains(out, want) {
 		t.Errorf("summary:\n%s\nwant the line %q", out, want)
 	}
@@ -276,4 +273,148 @@ func TestLiveSettlement(t *testing.T) {
 	if checked != 2 {
 		t.Errorf("%d settlement checks journaled, want one a market", checked)
 	}
+}
+
+// TestLiveRestartAfterSIGKILL (issue 9, test 6): a real trade live process
+// is killed with SIGKILL while its orders rest on a local exchange (held
+// there by a stall of the replay at a chosen change), then trade live is
+// started again on the same -o DIR and exchange. The restarted run adopts
+// every bet of the first (listCurrentOrders by customerStrategyRef,
+// complete ones too), so none is placed twice: passive-back still has one
+// order a runner (its trade count), lowest-layer's new orders (it places
+// and cancels all through the race) take numbers after the adopted ones,
+// and the final orders equal the exchange's ledger one for one, profit
+// included. The journal holds both runs' entries.
+func TestLiveRestartAfterSIGKILL(t *testing.T) {
+	for _, tc := range []struct {
+		strategy string
+		tapes    []string
+		markets  []string
+		stallAt  int64 // the change message after which the replay stalls
+		oneEach  bool  // one order a runner at most
+		more     bool  // the restarted run places orders too
+	}{
+		{"passive-back", faultTapes(t), faultMarkets, 57, true, false},
+		{"lowest-layer", []string{testenv.Testdata(t, "golden/flumine/inputs/1.200806927.zst")}, []string{"1.200806927"}, 3000, false, true},
+	} {
+		t.Run(tc.strategy, func(t *testing.T) {
+			ex, info := tradeclitest.Exchange(t, exchange.Config{Tapes: tc.tapes, Betting: ledger.New(ledger.Config{}), Lockstep: true,
+				Faults: exchange.Faults{StallAfter: int(tc.stallAt), StallFor: 10 * time.Minute}})
+			bc := loginTo(t, ex)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			dir := t.TempDir()
+			args := []string{"--lockstep", "--strategy", tc.strategy, "--exchange-info", info, "--market-ids", strings.Join(tc.markets, ","), "-o", dir}
+			var stderr bytes.Buffer
+			cmd := exec.Command(os.Args[0], append([]string{"live"}, args...)...)
+			cmd.Env = append(os.Environ(), asTrade+"=1")
+			cmd.Stdout, cmd.Stderr = &stderr, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			for ex.Stats().Changes < tc.stallAt {
+				select {
+				case err := <-exited:
+					t.Fatalf("trade live ended before the stall: %v\n%s", err, stderr.String())
+				case <-ctx.Done():
+					cmd.Process.Kill()
+					t.Fatalf("the replay never reached the stall\n%s", stderr.String())
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+			before, err := bc.ListCurrentOrders(ctx, betting.CurrentOrdersFilter{MarketIDs: tc.markets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resting := 0
+			for _, c := range before {
+				if c.Status == "EXECUTABLE" && c.SizeRemaining > 0 {
+					resting++
+				}
+			}
+			if resting == 0 {
+				t.Fatalf("no order rests at the stall: %+v", before)
+			}
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-exited
+			t.Logf("killed with %d bets on the exchange, %d resting", len(before), resting)
+
+			out := runLive(t, info, dir, tc.markets, "--strategy", tc.strategy)
+			orders := sameAsLedger(t, dir, ex, tc.markets)
+			perRunner := map[string]int{}
+			for _, o := range orders {
+				k := fmt.Sprintf("%s %d", o.MarketID, o.SelectionID)
+				if perRunner[k]++; tc.oneEach && perRunner[k] > 1 {
+					t.Errorf("runner %s has %d orders", k, perRunner[k])
+				}
+			}
+			// Numbers continue: an order the restarted run placed has a
+			// higher number than every bet the first placed in its market.
+			first := map[string]int{}
+			for _, c := range before {
+				if _, id, ok := engine.ParseOrderRef(c.CustomerOrderRef); ok {
+					first[c.MarketID] = max(first[c.MarketID], id+1)
+				}
+			}
+			placed := 0
+			for _, o := range orders {
+				if adoptedBet(before, o.MarketID, o.CustomerRef) {
+					continue
+				}
+				placed++
+				if _, id, _ := engine.ParseOrderRef(o.CustomerRef); id < first[o.MarketID] {
+					t.Errorf("order %s %s placed after the restart reuses a number below %d", o.MarketID, o.CustomerRef, first[o.MarketID])
+				}
+			}
+			if tc.more && placed == 0 {
+				t.Error("the restarted run placed nothing: the numbering shows nothing")
+			}
+			t.Logf("%d orders in all, %d placed after the restart", len(orders), placed)
+			// Both runs' requests are in the one journal: two sessions.
+			sessions := map[string]bool{}
+			bad, err := journal.Read(filepath.Join(dir, "journal.jsonl"), func(e journal.Entry) error {
+				if e.Kind == "request" {
+					sessions[strings.SplitN(e.CustomerRef, ".", 2)[0]] = true
+				}
+				return nil
+			})
+			if err != nil || bad > 1 || len(sessions) != map[bool]int{true: 2, false: 1}[tc.more] {
+				t.Errorf("journal: %d sessions, %d cut lines, err %v", len(sessions), bad, err)
+			}
+			if !strings.Contains(out, " 0 differ, 0 markets unchecked") {
+				t.Errorf("summary:\n%s", out)
+			}
+		})
+	}
+}
+
+// loginTo returns a Betting API client of ex, logged in.
+func loginTo(t *testing.T, ex *exchange.Exchange) *betting.Client {
+	t.Helper()
+	info := ex.Info()
+	bc, err := betting.New(betting.Config{Endpoints: betting.Local(info.Identity, info.Betting, info.Stream), AppKey: "ledger-check",
+		Username: "local", Password: "local", CAFile: ex.CAFile()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := bc.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return bc
+}
+
+// adoptedBet reports whether the first run's bets hold ref in market.
+func adoptedBet(before []betting.CurrentOrder, market, ref string) bool {
+	for _, c := range before {
+		if c.MarketID == market && c.CustomerOrderRef == ref {
+			return true
+		}
+	}
+	return false
 }
