@@ -250,7 +250,7 @@ func forwardOnly(t *testing.T, dir string) {
 func TestLiveSettlement(t *testing.T) {
 	ex, info := tradeclitest.Exchange(t, exchange.Config{Tapes: faultTapes(t), Betting: ledger.New(ledger.Config{}), Lockstep: true})
 	dir := t.TempDir()
-	out := runLive(t, info, dir, faultMarkets, "--strategy", "passive-back", "--param", "within="+os.Getenv("WITHIN"))
+	out := runLive(t, info, dir, faultMarkets, "--strategy", "passive-back")
 	if want := "settlement      10 orders in 2 markets checked with listClearedOrders: 0 differ, 0 markets unchecked\n"; !strings.Contains(out, want) {
 		t.Errorf("summary:\n%s\nwant the line %q", out, want)
 	}
