@@ -138,6 +138,7 @@ func (m *Market) Place(req OrderRequest) *Order {
 		o.s.Status, o.s.Violation = Violation, msg
 		st.sl.violations++
 		st.add(o)
+		u.bet.journalOrder(o, nil)
 		return o
 	}
 	c := st.ctx(o.s.SelectionID, o.s.Handicap)
@@ -170,7 +171,8 @@ func (m *Market) Cancel(o *Order, sizeReduction float64) bool {
 
 // Update asks to change an executable limit order's persistence.
 func (m *Market) Update(o *Order, p Persistence) bool {
-	if !m.requestable(o) {
+	if !m.requestable(o) || p != Lapse && m.u.admit(1, false) != "" {
+		// Keeping a bet past the off adds exposure; lapsing it does not.
 		return false
 	}
 	o.s.Status, o.newPersistence = Updating, p
@@ -185,7 +187,7 @@ func (m *Market) Replace(o *Order, price float64) bool {
 	if !m.requestable(o) {
 		return false
 	}
-	if _, ok := book.Tick(price); !ok {
+	if _, ok := book.Tick(price); !ok || m.u.admit(1, true) != "" {
 		return false
 	}
 	o.s.Status = Replacing
