@@ -412,11 +412,11 @@ def main():
     for name, v in (("median", q(0.5)), ("p90", q(0.9)), ("p99", q(0.99)), ("max", wire[-1])):
         print(f"tick-to-trade {name}\t{v / 1e6:.3f} ms")
     print(f"client CPU\t{cpu:.2f} s in {wall:.1f} s wall ({100 * cpu / wall:.1f}% of a core)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"client peak RSS\t{peak // 1024} MiB")
     if args.breakdown:
         for label, d in parts:
             print(f"{label} median, p90, p99\t" + ", ".join(f"{q(p, d) / 1e6:.3f}" for p in (0.5, 0.9, 0.99)) + " ms")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"client peak RSS\t{peak // 1024} MiB")
 
 
 if __name__ == "__main__":

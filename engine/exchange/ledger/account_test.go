@@ -1,14 +1,9 @@
 package ledger_test
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/tapedeck/tapedeck/engine/exchange"
@@ -29,31 +24,12 @@ func TestAccountDetails(t *testing.T) {
 		t.Fatalf("the real answer: %v", err)
 	}
 	l := serve(t, exchange.Config{}, ledger.Config{}, "1.197931750")
-	pem, err := os.ReadFile(l.ex.CAFile())
-	if err != nil {
-		t.Fatal(err)
+	res, code := l.call(t, "/exchange/account/json-rpc/v1", "AccountAPING/v1.0/getAccountDetails", struct{}{})
+	var got map[string]any
+	if err := json.Unmarshal(res, &got); code != "" || err != nil || got == nil {
+		t.Fatalf("getAccountDetails: %s (error code %q, %v)", res, code, err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	req, _ := http.NewRequest("POST", l.ex.Info().Betting+"/exchange/account/json-rpc/v1",
-		strings.NewReader(`{"jsonrpc":"2.0","method":"AccountAPING/v1.0/getAccountDetails","params":{},"id":1}`))
-	req.Header.Set("X-Application", "test")
-	req.Header.Set("X-Authentication", l.tok)
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var got struct {
-		Result map[string]any
-		Error  any
-	}
-	if err := json.Unmarshal(body, &got); err != nil || got.Error != nil || got.Result == nil {
-		t.Fatalf("getAccountDetails: %s", body)
-	}
-	for k, v := range got.Result {
+	for k, v := range got {
 		rv, ok := real.Result[k]
 		if !ok {
 			t.Errorf("field %s is not in Betfair's answer", k)
@@ -61,7 +37,7 @@ func TestAccountDetails(t *testing.T) {
 			t.Errorf("field %s: %T, Betfair's is %T", k, v, rv)
 		}
 	}
-	if got.Result["currencyCode"] != "GBP" {
-		t.Errorf("currencyCode %v, want GBP: %s", got.Result["currencyCode"], body)
+	if got["currencyCode"] != "GBP" {
+		t.Errorf("currencyCode %v, want GBP: %s", got["currencyCode"], res)
 	}
 }
