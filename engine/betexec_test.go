@@ -92,18 +92,8 @@ func liveUnit(t *testing.T, f *betFake) (*unit, *marketState, *placer, chan stru
 	if f.dir == "" {
 		f.dir = testenv.Shared(t, "data/api")
 	}
-	srv := httptest.NewUnstartedServer(f)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	c, err := betting.New(betting.Config{Endpoints: betting.Local(srv.URL, srv.URL, ""), AppKey: "k", Username: "u", Password: "p", HTTPClient: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := fakeClient(t, f)
 	ctx := context.Background()
-	if err := c.Login(ctx); err != nil {
-		t.Fatal(err)
-	}
 	p := &placer{}
 	u, err := newUnit(&Config{NewStrategy: func() (Strategy, error) { return p, nil }, Latency: FlumineLatency})
 	if err != nil {
@@ -123,6 +113,26 @@ func liveUnit(t *testing.T, f *betFake) (*unit, *marketState, *placer, chan stru
 		t.Fatalf("no pending order after the first book: %v", p.o)
 	}
 	return u, u.markets["1.197931750"][0], p, woke
+}
+
+// fakeClient is a Betting API client of f over loopback TLS, logged in.
+func fakeClient(t *testing.T, f *betFake) *betting.Client {
+	t.Helper()
+	if f.dir == "" {
+		f.dir = testenv.Shared(t, "data/api")
+	}
+	srv := httptest.NewUnstartedServer(f)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	c, err := betting.New(betting.Config{Endpoints: betting.Local(srv.URL, srv.URL, ""), AppKey: fakeAppKey, Username: fakeUsername, Password: fakePassword, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // await waits for one answer and lets the loop take it.

@@ -57,7 +57,11 @@ type LiveConfig struct {
 // (then it stops: see LiveConfig.KeepOrders), the stream fails for good,
 // or every market of cfg.MarketIDs has closed.
 //
-// Not yet done here: the journal, settlement from listClearedOrders.
+// With Betting.Journal set, every request, answer and order change is
+// journaled as it happens; an order-stream image that was not a clk resume
+// has the orders it misses looked up (reconcile.go); each market's
+// settlement is checked against listClearedOrders (settlecheck.go,
+// Result.Settlement).
 func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	start := time.Now()
 	if cfg.NewStrategy == nil && cfg.NewStrategies == nil || cfg.Betting.Client == nil {
@@ -74,7 +78,9 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	for _, sl := range probe.slots {
 		refs = append(refs, sl.ref)
 	}
-	left, err := cfg.Betting.Client.ListCurrentOrders(ctx, betting.CurrentOrdersFilter{CustomerStrategyRefs: refs, OrderProjection: "EXECUTABLE"})
+	// Complete orders too: they hold trade counts and order numbers, and
+	// their fills and profit are the run's (a restart after a crash).
+	left, err := cfg.Betting.Client.ListCurrentOrders(ctx, betting.CurrentOrdersFilter{CustomerStrategyRefs: refs, OrderProjection: "ALL"})
 	if err != nil {
 		return nil, fmt.Errorf("engine: live: orders left by an earlier run: %w", err)
 	}
@@ -93,6 +99,8 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 		default:
 		}
 	}
+	defer bet.startJournal()()
+	bet.settlement, bet.settleEnd = &SettlementCheck{}, ctx
 	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}, bet: &bet, adopt: left}
 	s := &stopper{d: d, run: bet.run, kill: cfg.Halt, ending: ctx.Done(), within: cmp.Or(cfg.StopWithin, DefaultStopWithin),
 		keep: cfg.KeepOrders || cfg.Betting.Client.DryRun(), endRequests: endReqs, asked: map[*Order]time.Time{}}
@@ -139,6 +147,7 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	go func() { errc <- c.Run(run) }()
 	dec := esa.NewDecoder()
 	var msg esa.Message
+	var img imageSeen // a fresh order-stream image being read
 	done := false
 loop:
 	for {
@@ -158,6 +167,7 @@ loop:
 				<-errc
 				return d.result(start), err
 			}
+			img.observe(d, &msg)
 			if s.after() {
 				stop()
 			}
@@ -210,6 +220,7 @@ wait:
 	}
 	d.advance()
 	res := d.result(start)
+	res.Settlement = bet.settlement
 	if done || s.stopping && errors.Is(err, context.Canceled) {
 		err = nil
 	}

@@ -138,6 +138,7 @@ func (m *Market) Place(req OrderRequest) *Order {
 		o.s.Status, o.s.Violation = Violation, msg
 		st.sl.violations++
 		st.add(o)
+		u.bet.journalOrder(o, nil)
 		return o
 	}
 	c := st.ctx(o.s.SelectionID, o.s.Handicap)

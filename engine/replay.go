@@ -105,6 +105,9 @@ type Result struct {
 	// InputErrors lists inputs that could not be read.
 	InputErrors []string
 	Wall        time.Duration
+	// Settlement is a live run's check of its profit against the
+	// exchange's listClearedOrders; nil for other runs.
+	Settlement *SettlementCheck
 }
 
 // Profit returns the total profit, commission and net of all markets.
@@ -579,14 +582,14 @@ func (u *unit) housekeep(st *marketState) {
 	for _, o := range st.live {
 		switch {
 		case o.s.Status == ExecutionComplete || o.s.Status == Expired:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		case o.s.Status == Pending:
 			live = append(live, o)
 			continue
 		case o.s.Type == Limit && o.SizeRemaining() == 0:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		case o.s.Type != Limit && o.s.BSPReconciled:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		default:
 			live = append(live, o)
 			continue

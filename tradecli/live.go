@@ -39,6 +39,8 @@ type LiveOptions struct {
 	// Lockstep tells a trade serve --lockstep exchange when each change
 	// has been handled (a deterministic run, for tests).
 	Lockstep bool
+	// MaxRequests bounds the Betting API requests on the wire at once.
+	MaxRequests int
 	// Run-wide controls (engine.RunLimits): 0 is no limit.
 	MaxTransactionsPerHour   int
 	MaxInstructionsPerSecond int
@@ -86,7 +88,9 @@ market of --market-ids has closed. On a signal or --duration it first
 cancels every unmatched order (unless --keep-orders) and waits for the
 exchange to confirm, within 15 s in all. Then it writes in DIR the files trade
 backtest writes (orders and markets as Parquet and CSV, run.json) and
-journal.jsonl (one line an order, fsynced), and prints the summary.`,
+prints the summary. All along it appends to DIR/journal.jsonl, fsynced, one
+JSON line for every Betting API request (before it is sent), every answer and
+every change of an order's state.`,
 		Example: `  tapedeck trade serve testdata/tapes/1.197931750 --betting --lockstep --speed 0 --info ex.json &
   tapedeck trade live --strategy passive-back --exchange-info ex.json --lockstep --market-ids 1.197931750 -o live`,
 		Args: cobra.NoArgs,
@@ -106,6 +110,7 @@ journal.jsonl (one line an order, fsynced), and prints the summary.`,
 	f.StringSliceVar(&o.MarketTypes, "market-types", nil, "market types to subscribe to (WIN, PLACE, ...)")
 	f.StringSliceVar(&o.Countries, "countries", nil, "country codes to subscribe to (GB, IE, ...)")
 	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (0: until a signal or the markets close)")
+	f.IntVar(&o.MaxRequests, "max-requests", engine.DefaultMaxRequests, "Betting API requests on the wire at once; more wait their turn, in order")
 	f.BoolVar(&o.Lockstep, "lockstep", false, "tell a trade serve --lockstep exchange when each change is handled (deterministic runs)")
 	f.IntVar(&o.MaxTransactionsPerHour, "max-transactions-per-hour", 5000, "placements and replaces per clock hour, all markets and strategies (Betfair charges above 5000; 0: no limit)")
 	f.IntVar(&o.MaxInstructionsPerSecond, "max-instructions-per-second", 0, "instructions adding exposure per clock second (0: no limit)")
@@ -185,23 +190,13 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 			DailyLossLimit: o.DailyLossLimit},
 		Halt:       killSwitch(ctx, o.HaltFile, log),
 		KeepOrders: o.KeepOrders,
-		Betting:    engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, Async: o.Async},
+		Betting: engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, Async: o.Async,
+			MaxRequests: o.MaxRequests, Journal: jr},
 		Stream: esa.ClientConfig{Addr: ex.Stream, CAFile: ex.CA, AppKey: "tapedeck-live", Session: bc.SessionToken, Relogin: bc.Login,
 			Market: &esa.MarketSubscription{MarketFilter: filter, MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
 			Order:  &esa.OrderSubscription{},
 			Logger: log},
 	})
-	if res != nil {
-		// Each order's final state goes to the journal before the tables,
-		// so that a crash while writing them loses nothing the exchange
-		// was told.
-		for _, ord := range res.Orders {
-			if jerr := jr.Write(journal.Entry{Kind: "order", MarketID: ord.MarketID(), OrderRef: ord.CustomerRef(),
-				BetID: ord.BetID(), Status: ord.Status().String()}); jerr != nil && err == nil {
-				err = jerr
-			}
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
@@ -211,6 +206,10 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	name := strings.Join(o.Strategies, ",")
 	var summary strings.Builder
 	printTotals(&summary, name, "executed by the exchange", res)
+	if sc := res.Settlement; sc != nil {
+		fmt.Fprintf(&summary, "settlement      %d orders in %d markets checked with listClearedOrders: %d differ, %d markets unchecked\n",
+			sc.Orders, sc.Markets, sc.Differences, sc.Unchecked)
+	}
 	run := &report.Run{Command: "trade live", Strategy: name, Params: o.Params, Inputs: []string{ex.Stream},
 		Commission: o.Commission, Summary: summary.String()}
 	if err := report.WriteRun(o.Out, run); err != nil {

@@ -76,18 +76,7 @@ func equalsBacktest(t *testing.T, cmd *cobra.Command, own []string, cfg exchange
 		}
 		marketIDs = strings.Join(ids, ",")
 	}
-	ex, err := exchange.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- ex.Serve(ctx) }()
-	defer func() { stop(); <-served }()
-	info := filepath.Join(dir, "ex.json")
-	if err := ex.WriteInfo(info); err != nil {
-		t.Fatal(err)
-	}
+	_, info := Exchange(t, cfg)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
@@ -113,6 +102,26 @@ func equalsBacktest(t *testing.T, cmd *cobra.Command, own []string, cfg exchange
 		}
 	}
 	return out.String()
+}
+
+// Exchange starts a local exchange made with cfg for the rest of the
+// test and returns it and the path of its info file (for a command's
+// --exchange-info).
+func Exchange(t *testing.T, cfg exchange.Config) (*exchange.Exchange, string) {
+	t.Helper()
+	ex, err := exchange.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- ex.Serve(ctx) }()
+	t.Cleanup(func() { stop(); <-served })
+	info := filepath.Join(t.TempDir(), "ex.json")
+	if err := ex.WriteInfo(info); err != nil {
+		t.Fatal(err)
+	}
+	return ex, info
 }
 
 // dropColumn returns a CSV file (of plain, unquoted fields) without the
