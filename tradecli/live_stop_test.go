@@ -19,6 +19,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/tradecli"
+	"github.com/tapedeck/tapedeck/tradecli/tradeclitest"
 )
 
 // asTrade, set in a child's environment, makes the test binary the trade
@@ -38,28 +39,8 @@ func TestMain(m *testing.M) {
 func serveBetting(t *testing.T, cfg exchange.Config) (*exchange.Exchange, string, *betting.Client) {
 	t.Helper()
 	cfg.Tapes, cfg.Betting = []string{testenv.Shared(t, "data/streams/1.197931750")}, ledger.New(ledger.Config{})
-	ex, err := exchange.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- ex.Serve(ctx) }()
-	t.Cleanup(func() { stop(); <-served })
-	info := filepath.Join(t.TempDir(), "ex.json")
-	if err := ex.WriteInfo(info); err != nil {
-		t.Fatal(err)
-	}
-	in := ex.Info()
-	bc, err := betting.New(betting.Config{Endpoints: betting.Local(in.Identity, in.Betting, in.Stream), AppKey: "stop-test",
-		Username: "local", Password: "local", CAFile: ex.CAFile()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bc.Login(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return ex, info, bc
+	ex, info := tradeclitest.Exchange(t, cfg)
+	return ex, info, loginTo(t, ex)
 }
 
 // TestLiveSIGTERM sends SIGTERM to a real trade live process while its
