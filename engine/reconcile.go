@@ -111,10 +111,7 @@ func (x *bettingExecutor) lookup(bets, refs []string) {
 			}
 			a.current = append(a.current, rows...)
 		}
-		x.answers <- a
-		if x.cfg.Wake != nil {
-			x.cfg.Wake()
-		}
+		x.hand(a)
 	})
 }
 
