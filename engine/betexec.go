@@ -46,10 +46,10 @@ type BettingConfig struct {
 	// their turn in the order they were made. Default DefaultMaxRequests.
 	MaxRequests int
 	queue       *requestQueue
-	// Journal, when set, records every request before it is sent, every
+	// Journal, when set, records every request as it is sent, every
 	// answer, and every change of an order's state (engine/journal).
 	Journal  *journal.Journal
-	journalQ chan journal.Entry
+	journalW *journalWriter
 	// SettleEvery and SettleWait pace the settlement check
 	// (settlecheck.go): listClearedOrders is asked for a closed market
 	// every SettleEvery until it lists every matched order, for at most
