@@ -46,9 +46,10 @@ type runControls struct {
 	dayNet            float64
 
 	// marketUp and orderUp say whether each subscription has sent its
-	// first message since the last disconnect, taken in the order the
-	// loop handles the lines; drops counts disconnects as the stream's
-	// goroutine sees them (at once), dropsSeen those the loop has reached.
+	// first message since the last disconnect, and its last one was not
+	// flagged stale (status 503), taken in the order the loop handles the
+	// lines; drops counts disconnects as the stream's goroutine sees them
+	// (at once), dropsSeen those the loop has reached.
 	marketUp, orderUp bool
 	drops             atomic.Int64
 	dropsSeen         int64
@@ -131,16 +132,18 @@ func (c *runControls) settled(net float64) {
 func (c *runControls) disconnected() { c.drops.Add(1) }
 
 // line takes the stream's state from the next line the loop handles: a
-// disconnect (down), or a subscription's first message since (up).
-func (c *runControls) line(down bool, market bool) {
+// disconnect (down), or a subscription's message (market's or order's),
+// which brings it up again unless Betfair flags its data stale (status
+// 503: delayed, not to be traded on) until a message without the flag.
+func (c *runControls) line(down, market bool, status int) {
 	switch {
 	case down:
 		c.dropsSeen++
 		c.marketUp, c.orderUp = false, false
 	case market:
-		c.marketUp = true
+		c.marketUp = status != 503
 	default:
-		c.orderUp = true
+		c.orderUp = status != 503
 	}
 }
 

@@ -12,7 +12,7 @@ func TestRunControls(t *testing.T) {
 	base := time.Date(2026, 12, 4, 21, 59, 59, 0, time.UTC)
 	type step struct {
 		at     time.Duration // after base
-		do     string        // "place", "update", "settle", "down", "up-market", "up-order", "drop", "halt"
+		do     string        // "place", "update", "settle", "down", "up-market", "up-order", "stale-market", "stale-order", "drop", "halt"
 		net    float64       // settle's net profit
 		refuse string        // what admit answers ("" lets it go)
 	}
@@ -51,6 +51,10 @@ func TestRunControls(t *testing.T) {
 			{0, "down", 0, "the market stream is down: no new exposure until its data is back"},
 			{0, "up-market", 0, "the order stream is down: no new exposure until its data is back"},
 			{0, "up-order", 0, ""},
+			{0, "stale-order", 0, "the order stream is down: no new exposure until its data is back"},
+			{0, "stale-market", 0, "the market stream is down: no new exposure until its data is back"},
+			{0, "up-market", 0, "the order stream is down: no new exposure until its data is back"},
+			{0, "up-order", 0, ""},
 		}},
 		{"halt", RunLimits{MaxTransactionsPerHour: 100}, []step{
 			{0, "up-market", 0, ""},
@@ -63,7 +67,7 @@ func TestRunControls(t *testing.T) {
 			tc.lim.Now = func() time.Time { return now }
 			c := newRunControls(tc.lim, nil)
 			if tc.name != "streams" {
-				c.line(false, true)
+				c.line(false, true, 0)
 			}
 			for i, s := range tc.steps {
 				now = base.Add(s.at)
@@ -77,10 +81,13 @@ func TestRunControls(t *testing.T) {
 					c.settled(s.net)
 					got = c.admit(0, false)
 				case "down":
-					c.line(true, false)
+					c.line(true, false, 0)
 					got = c.admit(1, true)
 				case "up-market", "up-order":
-					c.line(false, s.do == "up-market")
+					c.line(false, s.do == "up-market", 0)
+					got = c.admit(1, true)
+				case "stale-market", "stale-order":
+					c.line(false, s.do == "stale-market", 503)
 					got = c.admit(1, true)
 				case "drop":
 					c.disconnected()
@@ -102,7 +109,7 @@ func TestRunControls(t *testing.T) {
 func TestRunControlsCountOnlyWhatGoes(t *testing.T) {
 	now := time.Date(2026, 12, 4, 21, 0, 0, 0, time.UTC)
 	c := newRunControls(RunLimits{MaxTransactionsPerHour: 3, MaxInstructionsPerSecond: 1, Now: func() time.Time { return now }}, nil)
-	c.line(false, true)
+	c.line(false, true, 0)
 	for range 5 {
 		c.admit(1, true) // one a second goes
 	}

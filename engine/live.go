@@ -43,7 +43,8 @@ type LiveConfig struct {
 	Halt <-chan struct{}
 	// When ctx ends, the unmatched orders are cancelled and the run waits
 	// for the exchange to confirm, StopWithin at most (DefaultStopWithin
-	// when 0), unless KeepOrders leaves them on the exchange.
+	// when 0), unless KeepOrders leaves them on the exchange (as a dry run
+	// does: its cancels would never be sent).
 	KeepOrders bool
 	StopWithin time.Duration
 }
@@ -102,7 +103,7 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	bet.settlement, bet.settleEnd = &SettlementCheck{}, ctx
 	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}, bet: &bet, adopt: left}
 	s := &stopper{d: d, run: bet.run, kill: cfg.Halt, ending: ctx.Done(), within: cmp.Or(cfg.StopWithin, DefaultStopWithin),
-		keep: cfg.KeepOrders, endRequests: endReqs, asked: map[*Order]time.Time{}}
+		keep: cfg.KeepOrders || cfg.Betting.Client.DryRun(), endRequests: endReqs, asked: map[*Order]time.Time{}}
 	// The stream client reads on its own goroutine; the loop runs here, so
 	// that answers are taken between messages, not only when one comes.
 	type received struct {
@@ -153,14 +154,14 @@ loop:
 		select {
 		case rl := <-lines:
 			if rl.down {
-				bet.run.line(true, false)
+				bet.run.line(true, false, 0)
 				continue
 			}
 			changeAt = rl.at
 			if err := dec.Decode(rl.line, &msg); err != nil {
 				continue // the stream client has logged it
 			}
-			bet.run.line(false, msg.Op == esa.OpMCM)
+			bet.run.line(false, msg.Op == esa.OpMCM, msg.Status)
 			if err := d.message(&msg); err != nil {
 				stop()
 				<-errc

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/engine/exchange/ledger"
 	"github.com/tapedeck/tapedeck/engine/sim"
+	"github.com/tapedeck/tapedeck/engine/strategies"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 )
 
@@ -28,6 +30,13 @@ const limitedMarket = "1.197931750"
 // set adjusts the exchange's and the run's configuration; dry makes the
 // betting client a dry run's.
 func liveOn(t *testing.T, newStrategy func() engine.Strategy, dry bool, set func(*exchange.Config, *engine.LiveConfig)) (*engine.Result, *exchange.Exchange, *betting.Client) {
+	t.Helper()
+	return liveUntil(t, newStrategy, dry, nil, set)
+}
+
+// liveUntil is liveOn whose run's context ends when stop is closed (the
+// run then stops instead of ending with its market).
+func liveUntil(t *testing.T, newStrategy func() engine.Strategy, dry bool, stop <-chan struct{}, set func(*exchange.Config, *engine.LiveConfig)) (*engine.Result, *exchange.Exchange, *betting.Client) {
 	t.Helper()
 	xc := exchange.Config{Tapes: []string{testenv.Shared(t, "data/streams/"+limitedMarket)}, Betting: ledger.New(ledger.Config{}), Lockstep: true}
 	lc := engine.LiveConfig{
@@ -44,10 +53,10 @@ func liveOn(t *testing.T, newStrategy func() engine.Strategy, dry bool, set func
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sctx, stop := context.WithCancel(context.Background()) // served until the test has read the ledger
+	sctx, unserve := context.WithCancel(context.Background()) // served until the test has read the ledger
 	served := make(chan error, 1)
 	go func() { served <- ex.Serve(sctx) }()
-	t.Cleanup(func() { stop(); <-served })
+	t.Cleanup(func() { unserve(); <-served })
 	info := ex.Info()
 	bc, err := betting.New(betting.Config{Endpoints: betting.Local(info.Identity, info.Betting, info.Stream), AppKey: "controls-test",
 		Username: "local", Password: "local", CAFile: ex.CAFile(), DryRun: dry, Logger: lc.Log})
@@ -60,15 +69,28 @@ func liveOn(t *testing.T, newStrategy func() engine.Strategy, dry bool, set func
 	lc.Betting.Client, lc.Betting.Session = bc, "ctl"
 	lc.Stream = esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "controls-test", Session: bc.SessionToken,
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
-		Market: &esa.MarketSubscription{MarketFilter: &esa.MarketFilter{MarketIDs: []string{limitedMarket}},
+		Market: &esa.MarketSubscription{MarketFilter: &esa.MarketFilter{MarketIDs: lc.MarketIDs},
 			MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
 		Order: &esa.OrderSubscription{}}
-	res, err := engine.Live(ctx, lc)
+	run := ctx
+	if stop != nil {
+		var end context.CancelFunc
+		run, end = context.WithCancel(ctx)
+		defer end()
+		go func() {
+			select {
+			case <-stop:
+				end()
+			case <-run.Done():
+			}
+		}()
+	}
+	res, err := engine.Live(run, lc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ctx.Err() != nil {
-		t.Fatal("the run did not end when its market closed")
+		t.Fatal("the run did not end when its market closed, nor stop when asked")
 	}
 	return res, ex, bc
 }
@@ -122,8 +144,8 @@ func (l *layer) ProcessMarketBook(m *engine.Market) {
 	}
 }
 
-// cleared is every bet of the exchange's ledger once the market has
-// settled, by customerOrderRef, each under its outcome (a bet matched in
+// cleared is every bet of the exchange's ledger once its market has
+// settled, by market and customerOrderRef (betRef), each under its outcome (a bet matched in
 // part is under SETTLED and under CANCELLED or LAPSED: the later wins).
 func cleared(t *testing.T, bc *betting.Client) map[string]betting.ClearedOrder {
 	t.Helper()
@@ -135,11 +157,15 @@ func cleared(t *testing.T, bc *betting.Client) map[string]betting.ClearedOrder {
 		}
 		for _, r := range rows {
 			r.BetOutcome = status
-			out[r.CustomerOrderRef] = r
+			out[r.MarketID+"/"+r.CustomerOrderRef] = r
 		}
 	}
 	return out
 }
+
+// betRef is an order's key in cleared: customerOrderRefs are numbered
+// per market.
+func betRef(o *engine.Order) string { return o.MarketID() + "/" + o.CustomerRef() }
 
 // TestTransactionLimit: at the run's transaction limit, placements are
 // refused (VIOLATION with the reason, never sent) and cancels still go.
@@ -173,7 +199,7 @@ func TestTransactionLimit(t *testing.T) {
 		t.Errorf("the exchange holds %d bets, want the 3 placed", len(ledger))
 	}
 	for _, o := range placed {
-		b, ok := ledger[o.CustomerRef()]
+		b, ok := ledger[betRef(o)]
 		if !ok || b.BetOutcome != "CANCELLED" || b.SizeCancelled != 2 || o.SizeCancelled() != 2 || o.Status() != engine.ExecutionComplete {
 			t.Errorf("order %s: engine %s cancelled %g; exchange %+v", o.CustomerRef(), o.Status(), o.SizeCancelled(), b)
 		}
@@ -198,13 +224,13 @@ func TestKillSwitch(t *testing.T) {
 			if o.Violation() != "halted: kill switch" {
 				t.Errorf("order %d refused for %q", o.ID(), o.Violation())
 			}
-			if _, ok := ledger[o.CustomerRef()]; ok {
+			if _, ok := ledger[betRef(o)]; ok {
 				t.Errorf("order %d was refused, yet the exchange has it", o.ID())
 			}
 			continue
 		}
 		sent++
-		b, ok := ledger[o.CustomerRef()]
+		b, ok := ledger[betRef(o)]
 		if !ok || b.BetOutcome != "CANCELLED" || b.SizeCancelled != 2 || o.Status() != engine.ExecutionComplete || o.SizeCancelled() != 2 {
 			t.Errorf("order %s: engine %s cancelled %g; exchange %+v", o.CustomerRef(), o.Status(), o.SizeCancelled(), b)
 		}
@@ -231,7 +257,7 @@ func TestNothingPlacedWhileStreamDown(t *testing.T) {
 	ledger := cleared(t, bc)
 	down, after := 0, 0
 	for _, o := range res.Orders {
-		_, onExchange := ledger[o.CustomerRef()]
+		_, onExchange := ledger[betRef(o)]
 		switch {
 		case o.Status() == engine.Violation:
 			if !strings.Contains(o.Violation(), "stream is down") {
@@ -303,5 +329,112 @@ func TestDryRun(t *testing.T) {
 		if !found {
 			t.Errorf("order %d's request was not logged", i)
 		}
+	}
+}
+
+// TestStop: when the run's context ends with orders resting, each is
+// cancelled and the run waits until the exchange confirms, then returns
+// with no error; with KeepOrders they stay on the exchange.
+func TestStop(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(map[bool]string{false: "cancel", true: "keep"}[keep], func(t *testing.T) {
+			stop := make(chan struct{})
+			res, _, bc := liveUntil(t, func() engine.Strategy {
+				return &layer{tries: 4, many: true, haltAt: 4, halt: func() { close(stop) }}
+			}, false, stop, func(_ *exchange.Config, lc *engine.LiveConfig) { lc.KeepOrders = keep })
+			rows, err := bc.ListCurrentOrders(context.Background(), betting.CurrentOrdersFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 4 || len(res.Orders) != 4 {
+				t.Fatalf("%d bets on the exchange, %d orders; want 4", len(rows), len(res.Orders))
+			}
+			byRef := map[string]betting.CurrentOrder{}
+			for _, r := range rows {
+				byRef[r.CustomerOrderRef] = r
+			}
+			for _, o := range res.Orders {
+				b := byRef[o.CustomerRef()]
+				switch {
+				case keep && (b.Status != "EXECUTABLE" || o.Status() != engine.Executable):
+					t.Errorf("kept order %s: engine %s, exchange %s", o.CustomerRef(), o.Status(), b.Status)
+				case !keep && (b.Status != "EXECUTION_COMPLETE" || b.SizeCancelled != 2 || o.Status() != engine.ExecutionComplete || o.SizeCancelled() != 2):
+					t.Errorf("order %s: engine %s cancelled %g, exchange %s cancelled %g", o.CustomerRef(), o.Status(), o.SizeCancelled(), b.Status, b.SizeCancelled)
+				}
+			}
+		})
+	}
+}
+
+// TestDailyLossLimit trades passive-back on the shared greyhound tar's
+// races that it loses in a backtest, one after another, with a daily loss
+// limit of 5: once the markets settled so far have lost that much, later
+// placements are refused with the reason, and the exchange never sees
+// them.
+func TestDailyLossLimit(t *testing.T) {
+	if testenv.RaceEnabled {
+		t.Skip("the tar's 32 markets run in the plain run")
+	}
+	tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
+	in, ok := strategies.Builtins().Lookup("passive-back")
+	if !ok {
+		t.Fatal("passive-back")
+	}
+	// The races the backtest lost, one after another: once the first has
+	// settled, the day has lost more than 5.
+	var ids []string
+	for _, m := range replay(t, []string{tar}, engine.Config{NewStrategy: builtin(t, "passive-back"), Commission: 0.05}).Markets {
+		if m.Net < 0 {
+			ids = append(ids, m.MarketID)
+		}
+	}
+	res, _, bc := liveOn(t, func() engine.Strategy { s, _ := in.New(nil); return s }, false, func(xc *exchange.Config, lc *engine.LiveConfig) {
+		xc.Tapes = []string{tar}
+		lc.MarketIDs = ids
+		lc.Commission = 0.05
+		lc.Limits.DailyLossLimit = 5
+	})
+	ledger := cleared(t, bc)
+	refused, placed := 0, 0
+	for _, o := range res.Orders {
+		_, onExchange := ledger[betRef(o)]
+		if o.Status() != engine.Violation {
+			placed++
+			if !onExchange {
+				t.Errorf("order %s (%s) is not on the exchange", o.CustomerRef(), o.Status())
+			}
+			continue
+		}
+		refused++
+		var net float64
+		if _, err := fmt.Sscanf(o.Violation(), "today's realised net %f reached the daily loss limit 5", &net); err != nil || net > -5 {
+			t.Errorf("order %s refused for %q", o.CustomerRef(), o.Violation())
+		}
+		if onExchange {
+			t.Errorf("order %s was refused, yet the exchange has it", o.CustomerRef())
+		}
+	}
+	t.Logf("%d orders placed, %d refused after the daily loss", placed, refused)
+	if refused == 0 || placed == 0 {
+		t.Errorf("%d placed, %d refused: want some of each", placed, refused)
+	}
+}
+
+// TestKillSwitchBatches: the kill switch cancels 70 resting orders of one
+// market in two cancelOrders requests, 60 and 10 (Betfair's limit).
+func TestKillSwitchBatches(t *testing.T) {
+	kill := make(chan struct{})
+	res, ex, bc := liveOn(t, func() engine.Strategy {
+		return &layer{tries: 70, many: true, haltAt: 70, halt: func() { close(kill) }}
+	}, false, func(_ *exchange.Config, lc *engine.LiveConfig) { lc.Halt = kill })
+	ledger := cleared(t, bc)
+	for _, o := range res.Orders {
+		if b := ledger[betRef(o)]; o.Status() != engine.ExecutionComplete || b.BetOutcome != "CANCELLED" || b.SizeCancelled != 2 {
+			t.Errorf("order %s: %s, exchange %+v", o.CustomerRef(), o.Status(), b)
+		}
+	}
+	// One placeOrders per order (one a book), then the cancels.
+	if len(res.Orders) != 70 || ex.Stats().OrderRequests != 70+2 {
+		t.Errorf("%d orders, %d order requests; want 70 and 70 placements + 2 cancels", len(res.Orders), ex.Stats().OrderRequests)
 	}
 }

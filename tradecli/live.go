@@ -137,6 +137,9 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	if o.Out == "" {
 		return &cli.UsageError{Err: fmt.Errorf("-o DIR is required")}
 	}
+	if err := checkRunLimits(&o); err != nil {
+		return err
+	}
 	if o.ExchangeInfo == "" {
 		return &cli.UsageError{Err: fmt.Errorf("--exchange-info FILE is required: trade live trades on a local exchange (trade serve --betting --info FILE); trading on Betfair itself is not built yet")}
 	}

@@ -2,17 +2,37 @@ package tradecli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/tapedeck/tapedeck/internal/cli"
 )
 
 // stopBound is how long trade live may take to stop once asked (a signal,
 // --duration): cancelling its orders and waiting for the exchange
 // (engine.DefaultStopWithin), then writing its outputs.
 const stopBound = 15 * time.Second
+
+// checkRunLimits refuses a negative run-wide limit (0 is none).
+func checkRunLimits(o *LiveOptions) error {
+	for _, l := range []struct {
+		flag string
+		v    float64
+	}{
+		{"--max-transactions-per-hour", float64(o.MaxTransactionsPerHour)},
+		{"--max-instructions-per-second", float64(o.MaxInstructionsPerSecond)},
+		{"--daily-loss-limit", o.DailyLossLimit},
+	} {
+		if l.v < 0 {
+			return &cli.UsageError{Err: fmt.Errorf("%s %g: want 0 (no limit) or more", l.flag, l.v)}
+		}
+	}
+	return nil
+}
 
 // killSwitch returns trade live's kill switch: it is closed on SIGUSR1,
 // or once the file haltFile exists (looked for at once, then each

@@ -3,6 +3,7 @@ package tradecli_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,5 +165,21 @@ func TestLiveDryRunCommand(t *testing.T) {
 	}
 	if n := strings.Count(stderr.String(), "dry run: order request not sent"); n == 0 {
 		t.Errorf("no request logged:\n%s", stderr.String())
+	}
+}
+
+// TestLiveLimitUsage: a negative run-wide limit is a usage error, before
+// anything is dialled.
+func TestLiveLimitUsage(t *testing.T) {
+	for _, flag := range []string{"--max-transactions-per-hour", "--max-instructions-per-second", "--daily-loss-limit"} {
+		cmd := tradecli.LiveCommand(strategies.Builtins())
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		cmd.SetArgs([]string{"--strategy", "passive-back", "-o", t.TempDir(), "--exchange-info", "none.json", flag, "-1"})
+		err := cmd.Execute()
+		var ue *cli.UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), flag+" -1: want 0 (no limit) or more") {
+			t.Errorf("%s -1: %v", flag, err)
+		}
 	}
 }
