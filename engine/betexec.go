@@ -46,10 +46,10 @@ type BettingConfig struct {
 	// their turn in the order they were made. Default DefaultMaxRequests.
 	MaxRequests int
 	queue       *requestQueue
-	// Journal, when set, records every request before it is sent, every
+	// Journal, when set, records every request as it is sent, every
 	// answer, and every change of an order's state (engine/journal).
 	Journal  *journal.Journal
-	journalQ chan journal.Entry
+	journalW *journalWriter
 	// SettleEvery and SettleWait pace the settlement check
 	// (settlecheck.go): listClearedOrders is asked for a closed market
 	// every SettleEvery until it lists every matched order, for at most
@@ -251,11 +251,17 @@ func (x *bettingExecutor) send(method, ref string, params any, call func(context
 		x.cfg.journalRequest(method, x.st.id, ref, params)
 		a := call(ctx)
 		x.cfg.journalAnswer(method, x.st.id, ref, &a)
-		x.answers <- a
-		if x.cfg.Wake != nil {
-			x.cfg.Wake()
-		}
+		x.hand(a)
 	})
+}
+
+// hand gives an answer to the loop: it waits in the executor, and Wake
+// lets the driver have the loop take it. Called from a request's goroutine.
+func (x *bettingExecutor) hand(a answer) {
+	x.answers <- a
+	if x.cfg.Wake != nil {
+		x.cfg.Wake()
+	}
 }
 
 // instruction is the placeOrders instruction of an order.

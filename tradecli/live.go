@@ -89,7 +89,7 @@ cancels every unmatched order (unless --keep-orders) and waits for the
 exchange to confirm, within 15 s in all. Then it writes in DIR the files trade
 backtest writes (orders and markets as Parquet and CSV, run.json) and
 prints the summary. All along it appends to DIR/journal.jsonl, fsynced, one
-JSON line for every Betting API request (before it is sent), every answer and
+JSON line for every Betting API request (as it is sent), every answer and
 every change of an order's state.`,
 		Example: `  tapedeck trade serve testdata/tapes/1.197931750 --betting --lockstep --speed 0 --info ex.json &
   tapedeck trade live --strategy passive-back --exchange-info ex.json --lockstep --market-ids 1.197931750 -o live`,

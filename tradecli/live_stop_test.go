@@ -43,6 +43,23 @@ func serveBetting(t *testing.T, cfg exchange.Config) (*exchange.Exchange, string
 	return ex, info, loginTo(t, ex)
 }
 
+// startTrade starts the test binary as the trade command with args: a
+// real process, for tests that signal it. It returns the process, the
+// channel its end comes on, and its output.
+func startTrade(t *testing.T, args ...string) (*exec.Cmd, <-chan error, *bytes.Buffer) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asTrade+"=1")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return cmd, exited, &out
+}
+
 // TestLiveSIGTERM sends SIGTERM to a real trade live process while its
 // orders rest unmatched on a local exchange replaying in real time: every
 // one is cancelled on the exchange before the process exits, with status
@@ -51,20 +68,12 @@ func serveBetting(t *testing.T, cfg exchange.Config) (*exchange.Exchange, string
 func TestLiveSIGTERM(t *testing.T) {
 	_, info, bc := serveBetting(t, exchange.Config{Speed: 1})
 	out := filepath.Join(t.TempDir(), "live")
-	var stderr bytes.Buffer
 	// passive-back backs every runner at the best lay, resting in the
 	// queue, as soon as the market is within a day of its start.
-	cmd := exec.Command(os.Args[0], "live", "--strategy", "passive-back", "--param", "within=86400",
+	cmd, exited, stderr := startTrade(t, "live", "--strategy", "passive-back", "--param", "within=86400",
 		"--exchange-info", info, "--market-ids", "1.197931750", "-o", out)
-	cmd.Env = append(os.Environ(), asTrade+"=1")
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	var resting []betting.CurrentOrder
 	for len(resting) == 0 {
 		select {
