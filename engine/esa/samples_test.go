@@ -1,4 +1,4 @@
-package esa
+package esa_test
 
 import (
 	"archive/tar"
