@@ -48,12 +48,12 @@ scripts/recipe-test.sh > /dev/null
 # find in them that the packages' other tests, run under -race, do not
 # exercise. The race run skips them and the plain run runs just them.
 # internal/bzip2 has no goroutines at all and runs whole in the plain run.
-# TestAgreesWithFlumine and TestLiveCommandEqualsBacktest run in both: under
-# -race over the bundled tapes (testenv.RaceEnabled), without it over the
-# greyhound tar too.
-serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestCompact|TestCompactLeavesInputsListedTwice|TestParquetDepthMatchesBooks|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest)$'
-# Tests in both runs: under -race on the bundled tapes, plainly on the tar.
-race_skip=${serial/|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest/}
+# both: tests that run in both runs: under -race over the bundled tapes
+# (testenv.RaceEnabled), without it over the greyhound tar too.
+serial_only='TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestCompact|TestCompactLeavesInputsListedTwice|TestParquetDepthMatchesBooks'
+both='TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestClientReplayArchive'
+serial="^(${serial_only}|${both})$"
+race_skip="^(${serial_only})$"
 serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert)
 plain_pkgs=(./internal/bzip2)
 mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2)
