@@ -62,6 +62,7 @@ var onlyImportedBy = map[string][]string{
 	"store/storetest":       {},
 	"tradecli/tradeclitest": {},
 	"engine/esa/esatest":    {},
+	"engine/book/booktest":  {},
 }
 
 // forbidden are outside imports some packages must not have: the engine is a
