@@ -57,7 +57,7 @@ scripts/recipe-test.sh > /dev/null
 # generated inputs (testenv.RaceEnabled), without it over the greyhound tar
 # too.
 serial_only='TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestCompact|TestCompactLeavesInputsListedTwice|TestParquetDepthMatchesBooks|TestParquetE2EKillResume|TestParquetE2ES3|TestBooksInterrupted'
-both='TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestClientReplayArchive|TestForEach|TestSharedTar'
+both='TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestClientReplayArchive|TestForEach|TestSharedTar|TestShardsCoverTheRun'
 serial="^(${serial_only}|${both})$"
 race_skip="^(${serial_only})$"
 serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert ./tape)
