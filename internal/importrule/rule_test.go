@@ -61,6 +61,8 @@ var onlyImportedBy = map[string][]string{
 	"store/s3":              {"cmd", "internal/cmd", "tradecli", "store/storetest"},
 	"store/storetest":       {},
 	"tradecli/tradeclitest": {},
+	"engine/esa/esatest":    {},
+	"engine/book/booktest":  {},
 }
 
 // forbidden are outside imports some packages must not have: the engine is a
