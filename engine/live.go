@@ -33,6 +33,8 @@ type LiveConfig struct {
 	// nothing more until it has that heartbeat and that many requests, so
 	// a run against it makes the same orders every time.
 	Lockstep bool
+	// Monitor, when set, is given the run's status now and then.
+	Monitor Monitor
 }
 
 // Live trades a strategy on Betfair (or a local exchange): the market
@@ -108,9 +110,13 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	dec := esa.NewDecoder()
 	var msg esa.Message
 	done := false
+	tick, untick := cfg.Monitor.tick()
+	defer untick()
 loop:
 	for {
 		select {
+		case <-tick:
+			cfg.Monitor.report(d)
 		case rl := <-lines:
 			changeAt = rl.at
 			if err := dec.Decode(rl.line, &msg); err != nil {
@@ -153,6 +159,7 @@ wait:
 		}
 	}
 	d.advance()
+	cfg.Monitor.report(d)
 	res := d.result(start)
 	if done || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
 		err = nil

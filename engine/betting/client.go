@@ -39,6 +39,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Timeout bounds each request; default 30 s.
 	Timeout time.Duration
+	// Observe, when set, is told of each Betting and Accounts API call
+	// (login and keep-alive aside): its method, how long it took and its
+	// error as the caller gets it (an order request's *ExecutionError
+	// included). It is called from the caller's goroutine, for metrics.
+	Observe func(method string, took time.Duration, err error)
 }
 
 // Client logs in to Betfair and calls the Betting API. It is safe for
