@@ -45,3 +45,22 @@ func TestObserve(t *testing.T) {
 		t.Errorf("funds observed as %s %v", got[2].method, got[2].err)
 	}
 }
+
+func TestErrorCode(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{&ExecutionError{Code: ExecInsufficientFunds}, "INSUFFICIENT_FUNDS"},
+		{&APIError{Code: "TOO_MANY_REQUESTS"}, "TOO_MANY_REQUESTS"},
+		{&APIError{HTTPStatus: 503}, "HTTP_503"},
+		{&UnknownOutcomeError{Cause: errors.New("dropped")}, "OUTCOME_UNKNOWN"},
+		{&LimitError{Method: MethodPlaceOrders}, "NOT_SENT"},
+		{errors.New("dial tcp: refused"), "REQUEST_FAILED"},
+	} {
+		if got := ErrorCode(tc.err); got != tc.want {
+			t.Errorf("ErrorCode(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

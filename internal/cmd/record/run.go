@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -284,17 +282,12 @@ func (f *runFlags) run(parent context.Context) error {
 	}
 	rec.Metrics().Reconnects = fd.Reconnects
 	if f.metricsAddr != "" {
-		ln, err := net.Listen("tcp", f.metricsAddr)
+		stopMetrics, err := cli.ServeMetrics(f.metricsAddr, rec.Metrics(), log)
 		if err != nil {
 			rec.Shutdown()
-			return &cli.UsageError{Err: fmt.Errorf("--metrics-addr: %w", err)}
+			return err
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", rec.Metrics())
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		log.Info("serving metrics", "addr", ln.Addr().String())
+		defer stopMetrics()
 	}
 
 	// The feed and the recorder stop together: the feed's fatal error (a
