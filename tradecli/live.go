@@ -3,7 +3,6 @@ package tradecli
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tapedeck/tapedeck/engine"
-	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/engine/journal"
 	"github.com/tapedeck/tapedeck/engine/sim"
 	"github.com/tapedeck/tapedeck/engine/strategies"
@@ -28,14 +26,7 @@ type LiveOptions struct {
 	Params     []string
 	Out        string
 	Commission float64
-	// ExchangeInfo is the file trade serve --betting --info wrote.
-	ExchangeInfo     string
-	ExchangeInfoWait time.Duration
-	// MarketIDs, EventTypeIDs, MarketTypes and Countries filter the
-	// market subscription; with MarketIDs the run ends once all of them
-	// have closed.
-	MarketIDs, EventTypeIDs, MarketTypes, Countries []string
-	Duration                                        time.Duration
+	StreamOptions
 	// Lockstep tells a trade serve --lockstep exchange when each change
 	// has been handled (a deterministic run, for tests).
 	Lockstep bool
@@ -45,20 +36,29 @@ type LiveOptions struct {
 func LiveCommand(reg *strategies.Registry) *cobra.Command {
 	var o LiveOptions
 	cmd := &cobra.Command{
-		Use:   "live --strategy NAME [--strategy NAME ...] [--param k=v ...] --exchange-info FILE -o DIR",
-		Short: "Trade strategies with real orders on a local exchange (trade serve --betting)",
+		Use:   "live --strategy NAME [--strategy NAME ...] [--param k=v ...] [--config FILE | --exchange-info FILE] -o DIR",
+		Short: "Trade strategies with real orders on Betfair, or on a local exchange (trade serve --betting)",
 		Long: `live trades one or more strategies with real orders: the market stream feeds
 the loop trade backtest and trade paper run, the Betting API places the
 orders, and the order stream says what became of them. Orders an earlier run
 left on the exchange (by the strategies' customerStrategyRef) are adopted
 before any strategy runs.
 
-Today it trades on a local exchange only: trade serve --betting, whose
---info file --exchange-info names (loopback only). Against trade serve
---betting --lockstep, with --lockstep here, a run gives trade backtest's
-orders, fills and profit.
+It logs in as record run does: credentials from the flags, else
+TAPEDECK_APP_KEY, TAPEDECK_USERNAME, TAPEDECK_PASSWORD, TAPEDECK_CERT,
+TAPEDECK_KEY, else the --config JSON file; --jurisdiction and the endpoint
+flags say where. They never appear in logs or in DIR. With --exchange-info it
+trades on a local exchange instead (trade serve --betting --info FILE,
+loopback only, placeholder credentials); against trade serve --betting
+--lockstep, with --lockstep here, a run gives trade backtest's orders,
+fills and profit.
 
-The run ends on SIGINT or SIGTERM, after --duration, or by itself once every
+On a terminal a status line shows the markets, the orders live and
+matched, the exposure, the profit and the account's balance
+(getAccountFunds every --funds-every); otherwise the status is logged as
+JSON every --status-every. --metrics-addr serves Prometheus metrics.
+
+The run ends on SIGINT or SIGTERM, at --until, after --duration, or by itself once every
 market of --market-ids has closed. Then it writes in DIR the files trade
 backtest writes (orders and markets as Parquet and CSV, run.json) and
 journal.jsonl (one line an order, fsynced), and prints the summary.`,
@@ -74,13 +74,7 @@ journal.jsonl (one line an order, fsynced), and prints the summary.`,
 	f.StringArrayVar(&o.Params, "param", nil, "strategy parameter key=value, for every --strategy (repeatable)")
 	f.StringVarP(&o.Out, "out", "o", "", "directory for orders, markets and the journal")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
-	f.StringVar(&o.ExchangeInfo, "exchange-info", "", "trade on the local exchange whose JSON `FILE` trade serve --betting --info wrote (loopback only)")
-	f.DurationVar(&o.ExchangeInfoWait, "exchange-info-wait", 30*time.Second, "how long to wait for the --exchange-info file to appear")
-	f.StringSliceVar(&o.MarketIDs, "market-ids", nil, "markets to subscribe to; the run ends once all have closed")
-	f.StringSliceVar(&o.EventTypeIDs, "event-type-ids", nil, "event types to subscribe to (7 horse racing, 4339 greyhounds)")
-	f.StringSliceVar(&o.MarketTypes, "market-types", nil, "market types to subscribe to (WIN, PLACE, ...)")
-	f.StringSliceVar(&o.Countries, "countries", nil, "country codes to subscribe to (GB, IE, ...)")
-	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (0: until a signal or the markets close)")
+	o.StreamOptions.add(f, "trade on", true)
 	f.BoolVar(&o.Lockstep, "lockstep", false, "tell a trade serve --lockstep exchange when each change is handled (deterministic runs)")
 	return cmd
 }
@@ -100,16 +94,12 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	if o.Out == "" {
 		return &cli.UsageError{Err: fmt.Errorf("-o DIR is required")}
 	}
-	if o.ExchangeInfo == "" {
-		return &cli.UsageError{Err: fmt.Errorf("--exchange-info FILE is required: trade live trades on a local exchange (trade serve --betting --info FILE); trading on Betfair itself is not built yet")}
-	}
-	ctx, stop := runContext(cmd, o.Duration)
-	defer stop()
-	log := cli.NewLogger(cmd.ErrOrStderr(), slog.LevelWarn)
-	ex, bc, err := localExchange(ctx, o.ExchangeInfo, o.ExchangeInfoWait, "tapedeck-live", log)
+	ss, err := o.openSession(cmd, "live")
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
+	defer ss.close()
+	log := ss.log
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
@@ -118,8 +108,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		return fmt.Errorf("live: %w", err)
 	}
 	defer jr.Close()
-	filter := &esa.MarketFilter{MarketIDs: o.MarketIDs, EventTypeIDs: o.EventTypeIDs, MarketTypes: o.MarketTypes, CountryCodes: o.Countries}
-	res, err := engine.Live(ctx, engine.LiveConfig{
+	res, err := engine.Live(ss.ctx, engine.LiveConfig{
 		Config: engine.Config{
 			NewStrategies: func() ([]engine.Strategy, error) {
 				out := make([]engine.Strategy, len(news))
@@ -140,12 +129,12 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		},
 		MarketIDs: o.MarketIDs,
 		Lockstep:  o.Lockstep,
-		Betting:   engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log},
-		Stream: esa.ClientConfig{Addr: ex.Stream, CAFile: ex.CA, AppKey: "tapedeck-live", Session: bc.SessionToken, Relogin: bc.Login,
-			Market: &esa.MarketSubscription{MarketFilter: filter, MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
-			Order:  &esa.OrderSubscription{},
-			Logger: log},
+		Monitor:   engine.Monitor{OnStatus: ss.mon.onStatus},
+		Betting: engine.BettingConfig{Client: ss.bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log,
+			OnWire: ss.mon.onWire},
+		Stream: ss.stream(&o.StreamOptions, true),
 	})
+	ss.close()
 	if res != nil {
 		// Each order's final state goes to the journal before the tables,
 		// so that a crash while writing them loses nothing the exchange
@@ -166,7 +155,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	name := strings.Join(o.Strategies, ",")
 	var summary strings.Builder
 	printTotals(&summary, name, "executed by the exchange", res)
-	run := &report.Run{Command: "trade live", Strategy: name, Params: o.Params, Inputs: []string{ex.Stream},
+	run := &report.Run{Command: "trade live", Strategy: name, Params: o.Params, Inputs: []string{ss.acct.Endpoints.Stream},
 		Commission: o.Commission, Summary: summary.String()}
 	if err := report.WriteRun(o.Out, run); err != nil {
 		return err

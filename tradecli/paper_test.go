@@ -24,6 +24,9 @@ func TestPaperCommandEqualsBacktest(t *testing.T) {
 }
 
 func TestPaperCommandUsage(t *testing.T) {
+	for _, v := range []string{"TAPEDECK_USERNAME", "TAPEDECK_PASSWORD", "TAPEDECK_APP_KEY"} {
+		t.Setenv(v, "")
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -31,7 +34,8 @@ func TestPaperCommandUsage(t *testing.T) {
 		{[]string{"-o", "x", "--exchange-info", "e.json"}, "--strategy is required"},
 		{[]string{"--strategy", "nope", "-o", "x", "--exchange-info", "e.json"}, "unknown strategy"},
 		{[]string{"--strategy", "passive-back", "--exchange-info", "e.json"}, "-o DIR"},
-		{[]string{"--strategy", "passive-back", "-o", "x"}, "--exchange-info FILE is required"},
+		{[]string{"--strategy", "passive-back", "-o", "x"}, "no username or password"},
+		{[]string{"--strategy", "passive-back", "-o", "x", "--exchange-info", "e.json", "--until", "7pm"}, "--until \"7pm\": want HH:MM"},
 		{[]string{"--strategy", "passive-back", "-o", "x", "--exchange-info", filepath.Join(t.TempDir(), "none.json"), "--exchange-info-wait", "0s"}, "waited 0s"},
 	} {
 		cmd := tradecli.PaperCommand(strategies.Builtins())
