@@ -14,13 +14,27 @@ import (
 
 // TestPaperCommandEqualsBacktest runs trade paper against a local exchange
 // replaying the shared streams and finds the very tables trade backtest
-// writes for the same tapes.
+// writes for the same tapes, for both built-in strategies (lowest-layer
+// cancels in play: the flumine in-play inputs), and on the shared
+// greyhound tar.
 func TestPaperCommandEqualsBacktest(t *testing.T) {
 	inputs := []string{testenv.Shared(t, "data/streams/1.197931750"), testenv.Shared(t, "data/streams/1.197931751")}
 	out := tradeclitest.PaperEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, inputs, "1.197931750,1.197931751")
 	if !strings.Contains(out, "orders          12 (10 matched") || !strings.Contains(out, "net             37.33") {
 		t.Errorf("summary:\n%s", out)
 	}
+	t.Run("lowest-layer in play", func(t *testing.T) {
+		in := testenv.Testdata(t, "golden/flumine/inputs/1.200806927.zst")
+		tradeclitest.PaperEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "lowest-layer"}, []string{in}, "1.200806927")
+	})
+	t.Run("greyhound tar", func(t *testing.T) {
+		if testenv.RaceEnabled {
+			t.Skip("the tar's 32 markets run in the plain run (scripts/test.sh's serial list)")
+		}
+		tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
+		// lowest-layer places nothing on this tar: in play only.
+		tradeclitest.PaperEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{tar}, "")
+	})
 }
 
 func TestPaperCommandUsage(t *testing.T) {
@@ -69,6 +83,7 @@ func TestLiveCommandEqualsBacktest(t *testing.T) {
 			t.Skip("the tar's 32 markets run in the plain run (scripts/test.sh's serial list)")
 		}
 		tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
+		// lowest-layer places nothing on this tar: in play only.
 		tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{tar}, "")
 	})
 }
