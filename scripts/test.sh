@@ -48,13 +48,15 @@ scripts/recipe-test.sh > /dev/null
 # find in them that the packages' other tests, run under -race, do not
 # exercise. The race run skips them and the plain run runs just them.
 # internal/bzip2 has no goroutines at all and runs whole in the plain run.
-# TestAgreesWithFlumine and TestLiveCommandEqualsBacktest run in both: under
+# TestAgreesWithFlumine and the paper and live parity tests
+# (TestLiveCommandEqualsBacktest, TestPaperCommandEqualsBacktest,
+# examples/favourite's TestLiveEqualsBacktest) run in both: under
 # -race over the bundled tapes (testenv.RaceEnabled), without it over the
 # greyhound tar too.
-serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestCompact|TestCompactLeavesInputsListedTwice|TestParquetDepthMatchesBooks|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest)$'
+serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestCompact|TestCompactLeavesInputsListedTwice|TestParquetDepthMatchesBooks|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestPaperCommandEqualsBacktest|TestLiveEqualsBacktest)$'
 # Tests in both runs: under -race on the bundled tapes, plainly on the tar.
-race_skip=${serial/|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest/}
-serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert)
+race_skip=${serial/|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestPaperCommandEqualsBacktest|TestLiveEqualsBacktest/}
+serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert ./examples/favourite)
 plain_pkgs=(./internal/bzip2)
 mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2)
 

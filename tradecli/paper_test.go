@@ -32,7 +32,7 @@ func TestPaperCommandEqualsBacktest(t *testing.T) {
 			t.Skip("the tar's 32 markets run in the plain run (scripts/test.sh's serial list)")
 		}
 		tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
-		// lowest-layer places nothing on this tar: in play only.
+		// lowest-layer places no order on this tar: the check would show nothing.
 		tradeclitest.PaperEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{tar}, "")
 	})
 }
@@ -83,7 +83,7 @@ func TestLiveCommandEqualsBacktest(t *testing.T) {
 			t.Skip("the tar's 32 markets run in the plain run (scripts/test.sh's serial list)")
 		}
 		tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
-		// lowest-layer places nothing on this tar: in play only.
+		// lowest-layer places no order on this tar: the check would show nothing.
 		tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{tar}, "")
 	})
 }
