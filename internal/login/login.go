@@ -229,12 +229,23 @@ func (fl *Flags) Resolve(ctx context.Context) (Account, error) {
 	return a, nil
 }
 
+// Config is the Betting API client's configuration for the account, for
+// a caller that adds its own settings (Observe) before betting.New.
+func (a Account) Config(log *slog.Logger) betting.Config {
+	return betting.Config{Endpoints: a.Endpoints, AppKey: a.AppKey, Username: a.Username, Password: a.Password,
+		CertFile: a.Cert, KeyFile: a.Key, CAFile: a.CA, Logger: log}
+}
+
 // Client returns a Betting API client for the account; it makes no
 // request. A bad setting (no application key, an unreadable CA) is a
 // *cli.UsageError.
 func (a Account) Client(log *slog.Logger) (*betting.Client, error) {
-	bc, err := betting.New(betting.Config{Endpoints: a.Endpoints, AppKey: a.AppKey, Username: a.Username, Password: a.Password,
-		CertFile: a.Cert, KeyFile: a.Key, CAFile: a.CA, Logger: log})
+	return NewClient(a.Config(log))
+}
+
+// NewClient is betting.New with a bad setting as a *cli.UsageError.
+func NewClient(cfg betting.Config) (*betting.Client, error) {
+	bc, err := betting.New(cfg)
 	if err != nil {
 		return nil, &cli.UsageError{Err: err}
 	}
