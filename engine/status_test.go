@@ -1,13 +1,10 @@
 package engine_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/tapedeck/tapedeck/engine"
-	"github.com/tapedeck/tapedeck/engine/esa"
-	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/engine/sim"
 )
 
@@ -16,29 +13,13 @@ import (
 // and every status before it counts no more than the last.
 func TestMonitor(t *testing.T) {
 	inputs := streams(t)
-	ex, err := exchange.New(exchange.Config{Tapes: inputs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	served := make(chan error, 1)
-	sctx, stop := context.WithCancel(ctx)
-	go func() { served <- ex.Serve(sctx) }()
-	defer func() { stop(); <-served }()
-	tok := ex.NewSession()
 	var seen []engine.RunStatus
-	res, err := engine.Paper(ctx, engine.PaperConfig{
+	res := paper(t, inputs, engine.PaperConfig{
 		Config:    engine.Config{NewStrategy: builtin(t, "passive-back"), NewExecution: sim.NewExecution(sim.Flumine), Commission: 0.05},
 		MarketIDs: []string{"1.197931750", "1.197931751"},
 		// Every status: the test needs no clock.
 		Monitor: engine.Monitor{OnStatus: func(s engine.RunStatus) { seen = append(seen, s) }, Every: time.Nanosecond},
-		Stream: esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "paper-test",
-			Session: func(context.Context) (string, error) { return tok, nil },
-			Market:  &esa.MarketSubscription{MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	if len(seen) < 2 {
 		t.Fatalf("%d statuses", len(seen))
 	}

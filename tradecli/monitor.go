@@ -124,9 +124,7 @@ func (m *monitor) onWire(d time.Duration) { m.wire.Observe(d.Seconds()) }
 // pollFunds asks getAccountFunds now and every period until ctx ends; a
 // failure is logged and the last funds kept.
 func (m *monitor) pollFunds(ctx context.Context, bc *betting.Client, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
+	poll := func() {
 		f, err := bc.GetAccountFunds(ctx)
 		switch {
 		case err == nil:
@@ -134,32 +132,34 @@ func (m *monitor) pollFunds(ctx context.Context, bc *betting.Client, period time
 		case ctx.Err() == nil:
 			m.log.Warn("getAccountFunds failed; the balance shown is the last known", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	poll()
+	every(ctx, period, poll)
 }
 
 // print shows the status until ctx ends: redrawn each second on a
 // terminal, logged every m.every otherwise.
 func (m *monitor) print(ctx context.Context) {
-	every := m.every
+	period := m.every
 	if m.term {
-		every = time.Second
+		period = time.Second
 	}
-	if every <= 0 {
+	every(ctx, period, func() { m.show(false) })
+}
+
+// every calls f every period until ctx ends; never with a period of 0.
+func every(ctx context.Context, period time.Duration, f func()) {
+	if period <= 0 {
 		return
 	}
-	t := time.NewTicker(every)
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			m.show(false)
+			f()
 		}
 	}
 }

@@ -20,21 +20,7 @@ import (
 func TestPaperCommandEqualsBacktest(t *testing.T) {
 	inputs := []string{testenv.Shared(t, "data/streams/1.197931750"), testenv.Shared(t, "data/streams/1.197931751")}
 	out := tradeclitest.PaperEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, inputs, "1.197931750,1.197931751")
-	if !strings.Contains(out, "orders          12 (10 matched") || !strings.Contains(out, "net             37.33") {
-		t.Errorf("summary:\n%s", out)
-	}
-	t.Run("lowest-layer in play", func(t *testing.T) {
-		in := testenv.Testdata(t, "golden/flumine/inputs/1.200806927.zst")
-		tradeclitest.PaperEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "lowest-layer"}, []string{in}, "1.200806927")
-	})
-	t.Run("greyhound tar", func(t *testing.T) {
-		if testenv.RaceEnabled {
-			t.Skip("the tar's 32 markets run in the plain run (scripts/test.sh's serial list)")
-		}
-		tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
-		// lowest-layer places no order on this tar: the check would show nothing.
-		tradeclitest.PaperEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{tar}, "")
-	})
+	parity(t, out, tradeclitest.PaperEqualsBacktest)
 }
 
 func TestPaperCommandUsage(t *testing.T) {
@@ -71,12 +57,21 @@ func TestPaperCommandUsage(t *testing.T) {
 func TestLiveCommandEqualsBacktest(t *testing.T) {
 	tapes := []string{testenv.Testdata(t, "tapes/1.197931750"), testenv.Testdata(t, "tapes/1.197931751")}
 	out := tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, tapes, "1.197931750,1.197931751")
+	parity(t, out, tradeclitest.LiveEqualsBacktest)
+}
+
+// parity checks the bundled run's summary (out), then runs check (trade
+// paper's or trade live's comparison with trade backtest) for
+// lowest-layer, which lays and cancels in play, on the flumine in-play
+// inputs, and for passive-back on the shared greyhound tar.
+func parity(t *testing.T, out string, check func(*testing.T, *strategies.Registry, []string, []string, string) string) {
+	t.Helper()
 	if !strings.Contains(out, "orders          12 (10 matched") || !strings.Contains(out, "net             37.33") {
 		t.Errorf("summary:\n%s", out)
 	}
 	t.Run("lowest-layer in play", func(t *testing.T) {
 		in := testenv.Testdata(t, "golden/flumine/inputs/1.200806927.zst")
-		tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "lowest-layer"}, []string{in}, "1.200806927")
+		check(t, strategies.Builtins(), []string{"--strategy", "lowest-layer"}, []string{in}, "1.200806927")
 	})
 	t.Run("greyhound tar", func(t *testing.T) {
 		if testenv.RaceEnabled {
@@ -84,6 +79,6 @@ func TestLiveCommandEqualsBacktest(t *testing.T) {
 		}
 		tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
 		// lowest-layer places no order on this tar: the check would show nothing.
-		tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{tar}, "")
+		check(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{tar}, "")
 	})
 }
