@@ -105,6 +105,9 @@ type Result struct {
 	// InputErrors lists inputs that could not be read.
 	InputErrors []string
 	Wall        time.Duration
+	// Settlement is a live run's check of its profit against the
+	// exchange's listClearedOrders; nil for other runs.
+	Settlement *SettlementCheck
 }
 
 // Profit returns the total profit, commission and net of all markets.
@@ -556,6 +559,9 @@ func (u *unit) cycle(st *marketState, isNew bool) {
 		for _, o := range st.orders {
 			o.s.Settled = true
 		}
+		if u.bet != nil && u.bet.run != nil {
+			u.bet.run.settled(u.marketResult(st).Net)
+		}
 		u.call(sl, st, "ProcessClosedMarket", func() { sl.strat.ProcessClosedMarket(m) })
 		return
 	}
@@ -582,14 +588,14 @@ func (u *unit) housekeep(st *marketState) {
 	for _, o := range st.live {
 		switch {
 		case o.s.Status == ExecutionComplete || o.s.Status == Expired:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		case o.s.Status == Pending:
 			live = append(live, o)
 			continue
 		case o.s.Type == Limit && o.SizeRemaining() == 0:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		case o.s.Type != Limit && o.s.BSPReconciled:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		default:
 			live = append(live, o)
 			continue

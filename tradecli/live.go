@@ -30,6 +30,21 @@ type LiveOptions struct {
 	// Lockstep tells a trade serve --lockstep exchange when each change
 	// has been handled (a deterministic run, for tests).
 	Lockstep bool
+	// MaxRequests bounds the Betting API requests on the wire at once.
+	MaxRequests int
+	// Run-wide controls (engine.RunLimits): 0 is no limit.
+	MaxTransactionsPerHour   int
+	MaxInstructionsPerSecond int
+	DailyLossLimit           float64
+	// HaltFile is a kill switch besides SIGUSR1: once it exists, no new
+	// exposure and every unmatched order cancelled.
+	HaltFile string
+	// KeepOrders leaves unmatched orders on the exchange at the end;
+	// DryRun sends no order-changing request (each is logged).
+	KeepOrders, DryRun bool
+	// Async sends placements with Betfair's async flag (answered at once;
+	// the order stream tells the bet id and fills).
+	Async bool
 }
 
 // LiveCommand is `trade live`.
@@ -58,10 +73,25 @@ matched, the exposure, the profit and the account's balance
 (getAccountFunds every --funds-every); otherwise the status is logged as
 JSON every --status-every. --metrics-addr serves Prometheus metrics.
 
-The run ends on SIGINT or SIGTERM, at --until, after --duration, or by itself once every
-market of --market-ids has closed. Then it writes in DIR the files trade
+Run-wide controls, checked before anything is sent and gating only what adds
+exposure (a cancel always goes): --max-transactions-per-hour (5000 by
+default, Betfair's charge threshold), --max-instructions-per-second,
+--daily-loss-limit, and nothing new while the market or order stream is
+down. A refused placement is an order with status VIOLATION and the reason.
+The kill switch, SIGUSR1 or the --halt-file appearing, stops new exposure for
+the rest of the run and cancels every unmatched order. --dry-run runs
+everything but sends no order-changing request: each is logged as it would
+have been sent, and a placement completes unmatched with error code DRY_RUN.
+
+The run ends on SIGINT or SIGTERM, at --until, after --duration, or by itself
+once every market of --market-ids has closed. On a signal, --until or
+--duration it first
+cancels every unmatched order (unless --keep-orders) and waits for the
+exchange to confirm, within 15 s in all. Then it writes in DIR the files trade
 backtest writes (orders and markets as Parquet and CSV, run.json) and
-journal.jsonl (one line an order, fsynced), and prints the summary.`,
+prints the summary. All along it appends to DIR/journal.jsonl, fsynced, one
+JSON line for every Betting API request (before it is sent), every answer and
+every change of an order's state.`,
 		Example: `  tapedeck trade serve testdata/tapes/1.197931750 --betting --lockstep --speed 0 --info ex.json &
   tapedeck trade live --strategy passive-back --exchange-info ex.json --lockstep --market-ids 1.197931750 -o live`,
 		Args: cobra.NoArgs,
@@ -75,7 +105,15 @@ journal.jsonl (one line an order, fsynced), and prints the summary.`,
 	f.StringVarP(&o.Out, "out", "o", "", "directory for orders, markets and the journal")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
 	o.StreamOptions.add(f, "trade on", true)
+	f.IntVar(&o.MaxRequests, "max-requests", engine.DefaultMaxRequests, "Betting API requests on the wire at once; more wait their turn, in order")
 	f.BoolVar(&o.Lockstep, "lockstep", false, "tell a trade serve --lockstep exchange when each change is handled (deterministic runs)")
+	f.IntVar(&o.MaxTransactionsPerHour, "max-transactions-per-hour", 5000, "placements and replaces per clock hour, all markets and strategies (Betfair charges above 5000; 0: no limit)")
+	f.IntVar(&o.MaxInstructionsPerSecond, "max-instructions-per-second", 0, "instructions adding exposure per clock second (0: no limit)")
+	f.Float64Var(&o.DailyLossLimit, "daily-loss-limit", 0, "no new exposure for the rest of the UTC day once the day's realised net loss reaches this (0: no limit)")
+	f.StringVar(&o.HaltFile, "halt-file", "", "kill switch: once this `FILE` exists (checked each second), no new exposure and every unmatched order cancelled (as SIGUSR1)")
+	f.BoolVar(&o.KeepOrders, "keep-orders", false, "leave unmatched orders on the exchange when the run stops (default: cancel them and wait for the exchange)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "send no order-changing request: log each as it would have been sent (placements complete unmatched, error code DRY_RUN)")
+	f.BoolVar(&o.Async, "async", false, "place orders with Betfair's async flag: answered at once, bet ids and fills from the order stream")
 	return cmd
 }
 
@@ -94,12 +132,18 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	if o.Out == "" {
 		return &cli.UsageError{Err: fmt.Errorf("-o DIR is required")}
 	}
+	if err := checkRunLimits(&o); err != nil {
+		return err
+	}
 	ss, err := o.openSession(cmd, "live")
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
 	defer ss.close()
-	log := ss.log
+	ctx, log := ss.ctx, ss.log
+	defer stopGuard(ctx, log)()
+	// The requests a dry run keeps back are logged at Info.
+	ss.bc.SetDryRun(o.DryRun)
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
@@ -108,7 +152,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		return fmt.Errorf("live: %w", err)
 	}
 	defer jr.Close()
-	res, err := engine.Live(ss.ctx, engine.LiveConfig{
+	res, err := engine.Live(ctx, engine.LiveConfig{
 		Config: engine.Config{
 			NewStrategies: func() ([]engine.Strategy, error) {
 				out := make([]engine.Strategy, len(news))
@@ -129,23 +173,16 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		},
 		MarketIDs: o.MarketIDs,
 		Lockstep:  o.Lockstep,
-		Monitor:   engine.Monitor{OnStatus: ss.mon.onStatus},
-		Betting: engine.BettingConfig{Client: ss.bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log,
-			OnWire: ss.mon.onWire},
+		Limits: engine.RunLimits{MaxTransactionsPerHour: o.MaxTransactionsPerHour, MaxInstructionsPerSecond: o.MaxInstructionsPerSecond,
+			DailyLossLimit: o.DailyLossLimit},
+		Halt:       killSwitch(ctx, o.HaltFile, log),
+		KeepOrders: o.KeepOrders,
+		Monitor:    engine.Monitor{OnStatus: ss.mon.onStatus},
+		Betting: engine.BettingConfig{Client: ss.bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, Async: o.Async,
+			MaxRequests: o.MaxRequests, Journal: jr, OnWire: ss.mon.onWire},
 		Stream: ss.stream(&o.StreamOptions, true),
 	})
 	ss.close()
-	if res != nil {
-		// Each order's final state goes to the journal before the tables,
-		// so that a crash while writing them loses nothing the exchange
-		// was told.
-		for _, ord := range res.Orders {
-			if jerr := jr.Write(journal.Entry{Kind: "order", MarketID: ord.MarketID(), OrderRef: ord.CustomerRef(),
-				BetID: ord.BetID(), Status: ord.Status().String()}); jerr != nil && err == nil {
-				err = jerr
-			}
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
@@ -155,6 +192,10 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	name := strings.Join(o.Strategies, ",")
 	var summary strings.Builder
 	printTotals(&summary, name, "executed by the exchange", res)
+	if sc := res.Settlement; sc != nil {
+		fmt.Fprintf(&summary, "settlement      %d orders in %d markets checked with listClearedOrders: %d differ, %d markets unchecked\n",
+			sc.Orders, sc.Markets, sc.Differences, sc.Unchecked)
+	}
 	run := &report.Run{Command: "trade live", Strategy: name, Params: o.Params, Inputs: []string{ss.acct.Endpoints.Stream},
 		Commission: o.Commission, Summary: summary.String()}
 	if err := report.WriteRun(o.Out, run); err != nil {

@@ -58,6 +58,11 @@ func TestLiveCommandEqualsBacktest(t *testing.T) {
 	tapes := []string{testenv.Testdata(t, "tapes/1.197931750"), testenv.Testdata(t, "tapes/1.197931751")}
 	out := tradeclitest.LiveEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, tapes, "1.197931750,1.197931751")
 	parity(t, out, tradeclitest.LiveEqualsBacktest)
+	t.Run("async", func(t *testing.T) {
+		// Placements answered at once, PENDING: bet ids and fills come
+		// from the order stream alone, and the orders are the same.
+		tradeclitest.LiveWithEqualsBacktest(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{"--async"}, tapes, "1.197931750,1.197931751")
+	})
 }
 
 // parity checks the bundled run's summary (out), then runs check (trade

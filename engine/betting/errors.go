@@ -289,7 +289,8 @@ func IsExecutionError(err error, code ExecutionErrorCode) bool {
 // ErrorCode names err in one word, for an order's error code and metrics'
 // labels: the execution or API error code Betfair gave, OUTCOME_UNKNOWN
 // for an answer that never came, NOT_SENT for a request refused before
-// sending (*LimitError), HTTP_<status> for an answer that was not
+// sending (*LimitError), DRY_RUN for a request a dry run kept back,
+// HTTP_<status> for an answer that was not
 // JSON-RPC, REQUEST_FAILED for anything else; "" for nil.
 func ErrorCode(err error) string {
 	var ee *ExecutionError
@@ -308,6 +309,8 @@ func ErrorCode(err error) string {
 		return fmt.Sprintf("HTTP_%d", ae.HTTPStatus)
 	case errors.As(err, &le):
 		return "NOT_SENT"
+	case errors.Is(err, ErrDryRun):
+		return "DRY_RUN"
 	}
 	return "REQUEST_FAILED"
 }

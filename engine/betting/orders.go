@@ -495,6 +495,9 @@ func (c *Client) accountURL() string {
 // order runs an order request: the call, then the execution report's
 // status. codes gives the instruction error codes once out is decoded.
 func (c *Client) order(ctx context.Context, method, market, ref string, n int, params, out any, er *ExecutionReport, codes func() []InstructionErrorCode) error {
+	if c.dry.Load() {
+		return c.dryRun(method, market, ref, params)
+	}
 	start := time.Now()
 	err := orderOutcome(c.rpc(ctx, c.bettingURL(), method, params, out), method, market, ref, er, codes)
 	c.log.Debug("order request", "method", method, "market", market, "customer_ref", ref, "instructions", n,

@@ -40,7 +40,14 @@ func PaperEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []
 // not tell it.
 func LiveEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []string, marketIDs string) string {
 	t.Helper()
-	out, _ := equalsBacktest(t, tradecli.LiveCommand(reg), []string{"--lockstep"}, lockstep(inputs), localInfo, reg, args, inputs, marketIDs, "queue_ahead_at_place")
+	return LiveWithEqualsBacktest(t, reg, args, nil, inputs, marketIDs)
+}
+
+// LiveWithEqualsBacktest is LiveEqualsBacktest with flags for trade live
+// alone (--async, say) beside args, which both commands get.
+func LiveWithEqualsBacktest(t *testing.T, reg *strategies.Registry, args, liveArgs, inputs []string, marketIDs string) string {
+	t.Helper()
+	out, _ := equalsBacktest(t, tradecli.LiveCommand(reg), append([]string{"--lockstep"}, liveArgs...), lockstep(inputs), localInfo, reg, args, inputs, marketIDs, "queue_ahead_at_place")
 	return out
 }
 
@@ -104,18 +111,7 @@ func equalsBacktest(t *testing.T, cmd *cobra.Command, own []string, cfg exchange
 		}
 		marketIDs = strings.Join(ids, ",")
 	}
-	ex, err := exchange.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- ex.Serve(ctx) }()
-	defer func() { stop(); <-served }()
-	info := filepath.Join(dir, "ex.json")
-	if err := ex.WriteInfo(info); err != nil {
-		t.Fatal(err)
-	}
+	_, info := Exchange(t, cfg)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
@@ -141,6 +137,26 @@ func equalsBacktest(t *testing.T, cmd *cobra.Command, own []string, cfg exchange
 		}
 	}
 	return out.String(), pp
+}
+
+// Exchange starts a local exchange made with cfg for the rest of the
+// test and returns it and the path of its info file (for a command's
+// --exchange-info).
+func Exchange(t *testing.T, cfg exchange.Config) (*exchange.Exchange, string) {
+	t.Helper()
+	ex, err := exchange.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- ex.Serve(ctx) }()
+	t.Cleanup(func() { stop(); <-served })
+	info := filepath.Join(t.TempDir(), "ex.json")
+	if err := ex.WriteInfo(info); err != nil {
+		t.Fatal(err)
+	}
+	return ex, info
 }
 
 // dropColumn returns a CSV file (of plain, unquoted fields) without the
