@@ -333,7 +333,7 @@ func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
 		}
 		return
 	}
-	code := errorCode(a.err)
+	code := betting.ErrorCode(a.err)
 	failed := map[RequestKind]ReportKind{PlaceRequest: PlaceFailed, CancelRequest: CancelFailed, UpdateRequest: UpdateFailed, ReplaceRequest: ReplaceFailed}[a.kind]
 	ok := map[RequestKind]ReportKind{PlaceRequest: Placed, CancelRequest: Cancelled, UpdateRequest: Updated}[a.kind]
 	for i, o := range a.orders {
@@ -384,24 +384,4 @@ func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
 		}
 		report(Report{Kind: failed, Order: o, At: now, ErrorCode: c})
 	}
-}
-
-// errorCode names a request's failure as the order's ErrorCode.
-func errorCode(err error) string {
-	var ee *betting.ExecutionError
-	var ae *betting.APIError
-	var le *betting.LimitError
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &ee):
-		return string(ee.Code)
-	case errors.As(err, &ae):
-		return ae.Code
-	case errors.As(err, &le):
-		return "NOT_SENT"
-	case errors.Is(err, betting.ErrDryRun):
-		return "DRY_RUN"
-	}
-	return "REQUEST_FAILED"
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/journal"
 )
 
@@ -96,7 +97,7 @@ func (c *BettingConfig) journalAnswer(method, market, customerRef string, a *ans
 		e.Data, _ = json.Marshal(rep)
 	}
 	if a.err != nil {
-		e.Status, e.Error = errorCode(a.err), a.err.Error()
+		e.Status, e.Error = betting.ErrorCode(a.err), a.err.Error()
 	}
 	c.writeJournal(e)
 }

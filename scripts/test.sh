@@ -55,12 +55,13 @@ scripts/recipe-test.sh > /dev/null
 # -race).
 # both: tests that run in both runs: under -race over the bundled tapes or
 # generated inputs (testenv.RaceEnabled), without it over the greyhound tar
-# too.
+# too (among them the paper and live parity tests, examples/favourite's
+# TestLiveEqualsBacktest included).
 serial_only='TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestCompact|TestCompactLeavesInputsListedTwice|TestParquetDepthMatchesBooks|TestParquetE2EKillResume|TestParquetE2ES3|TestBooksInterrupted'
-both='TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestClientReplayArchive|TestForEach|TestSharedTar|TestShardsCoverTheRun'
+both='TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestPaperCommandEqualsBacktest|TestLiveEqualsBacktest|TestClientReplayArchive|TestForEach|TestSharedTar|TestShardsCoverTheRun'
 serial="^(${serial_only}|${both})$"
 race_skip="^(${serial_only})$"
-serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert ./tape)
+serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert ./tape ./examples/favourite)
 plain_pkgs=(./internal/bzip2 ./pipeline/tables)
 mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2 -e github.com/tapedeck/tapedeck/pipeline/tables)
 
