@@ -3,11 +3,13 @@ package engine
 import "sync"
 
 // DefaultMaxRequests is how many Betting API requests a live run has on
-// the wire at once when BettingConfig.MaxRequests is not set: enough to
-// keep several markets' orders moving, few enough that a burst of changes
-// cannot open hundreds of connections (Betfair counts them) or starve the
-// stream's goroutine.
-const DefaultMaxRequests = 8
+// the wire at once when BettingConfig.MaxRequests is not set: as many as
+// the betting client keeps connections, because a placement holds its
+// request until it takes effect (the bet delay, seconds in play), so a
+// small bound queues the next market's placements behind them (8 gave a
+// 16 s median tick-to-trade in bench.sh); bounded still, so that a burst
+// of changes cannot open hundreds of connections.
+const DefaultMaxRequests = 64
 
 // requestQueue runs the Betting API requests of a run, at most max at
 // once, each started in the order it was made: a cancel made after a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +33,9 @@ type LiveConfig struct {
 	// requests numbered and handed to their senders), a heartbeat whose id
 	// is the number of order requests made so far. The exchange replays
 	// nothing more until it has that heartbeat and that many requests, so
-	// a run against it makes the same orders every time.
+	// a run against it makes the same orders every time. Lockstep lifts
+	// Betting.MaxRequests: a request held back by the bound would wait for
+	// answers that wait for it.
 	Lockstep bool
 	// Monitor, when set, is given the run's status now and then.
 	Monitor Monitor
@@ -94,6 +97,13 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	wake := make(chan struct{}, 1)
 	bet := cfg.Betting
 	bet.Ctx, bet.Seq, bet.InFlight = reqs, new(atomic.Uint64), new(sync.WaitGroup)
+	if cfg.Lockstep {
+		// The exchange replays nothing more until every request made so
+		// far has reached it, and answers each only once it takes effect:
+		// a request held back by the bound would wait for answers that
+		// wait for it.
+		bet.MaxRequests = math.MaxInt
+	}
 	bet.run = newRunControls(cfg.Limits, cfg.Log)
 	bet.Wake = func() {
 		select {
