@@ -32,6 +32,30 @@ type ladderDeltaRow struct {
 	HasLevel, HasTick bool    `parquet:"-"`
 }
 
+// ladderSource reads the ladder deltas of markets ms, decoded and
+// converted a block at a time into buffers sized once for the largest
+// block (growing them by appends would allocate several times over).
+func ladderSource(ms []*tables.Rows) rowSource[ladderDeltaRow] {
+	most := 0
+	for _, m := range ms {
+		most = max(most, m.LadderDeltas.MaxChunk())
+	}
+	deltas := make([]tables.LadderDelta, 0, most)
+	rows := make([]ladderDeltaRow, 0, most)
+	return rowSource[ladderDeltaRow]{
+		groups: len(ms),
+		rows:   func(g int) int { return ms[g].LadderDeltas.Len() },
+		chunks: func(g int, fn func([]ladderDeltaRow) error) error {
+			var err error
+			deltas, err = ms[g].LadderDeltas.Chunks(deltas, func(c []tables.LadderDelta) error {
+				rows = toLadderRows(rows[:0], c, ms[g])
+				return fn(rows)
+			})
+			return err
+		},
+	}
+}
+
 // toLadderRows appends src, the ladder deltas of market m, to dst as
 // written.
 func toLadderRows(dst []ladderDeltaRow, src []tables.LadderDelta, m *tables.Rows) []ladderDeltaRow {
