@@ -33,25 +33,22 @@ type ladderDeltaRow struct {
 }
 
 // ladderSource reads the ladder deltas of markets ms, decoded and
-// converted a block at a time into buffers sized once for the largest
-// block (growing them by appends would allocate several times over).
+// converted a chunk at a time into a buffer sized once for the largest.
 func ladderSource(ms []*tables.Rows) rowSource[ladderDeltaRow] {
+	deltas := heldSource(ms, func(r *tables.Rows) heldRows[tables.LadderDelta] { return &r.LadderDeltas })
 	most := 0
 	for _, m := range ms {
 		most = max(most, m.LadderDeltas.MaxChunk())
 	}
-	deltas := make([]tables.LadderDelta, 0, most)
 	rows := make([]ladderDeltaRow, 0, most)
 	return rowSource[ladderDeltaRow]{
-		groups: len(ms),
-		rows:   func(g int) int { return ms[g].LadderDeltas.Len() },
+		groups: deltas.groups,
+		rows:   deltas.rows,
 		chunks: func(g int, fn func([]ladderDeltaRow) error) error {
-			var err error
-			deltas, err = ms[g].LadderDeltas.Chunks(deltas, func(c []tables.LadderDelta) error {
+			return deltas.chunks(g, func(c []tables.LadderDelta) error {
 				rows = toLadderRows(rows[:0], c, ms[g])
 				return fn(rows)
 			})
-			return err
 		},
 	}
 }

@@ -304,8 +304,13 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 		return writeGroups(ctx, w.file(k, meta), bySeq, ms, func(r *tables.Rows) [][]tables.Trade { return r.Trades.Chunks() })
 	})
 	do(TableSnapshots, func(k string) error {
-		groups := gather(ms, func(r *tables.Rows) [][]tables.Snapshot { return r.Snapshots.Chunks() })
-		if len(groups) == 0 {
+		var sms []*tables.Rows // the markets of groups, in order
+		for _, m := range ms {
+			if m.Snapshots.Len() > 0 {
+				sms = append(sms, m)
+			}
+		}
+		if len(sms) == 0 {
 			return nil
 		}
 		codec, err := snapshotCodec()
@@ -318,7 +323,7 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 				return err
 			}
 		}
-		return writeFileWith(ctx, f, bySnap, chunked(groups), codec)
+		return writeFileWith(ctx, f, bySnap, heldSource(sms, func(r *tables.Rows) heldRows[tables.Snapshot] { return &r.Snapshots }), codec)
 	})
 	do(TableRunnerUpdates, func(k string) error {
 		return writeGroups(ctx, w.file(k, meta), byRunner, ms, func(r *tables.Rows) [][]tables.RunnerUpdate { return r.RunnerUpdates.Chunks() })
@@ -426,6 +431,34 @@ func writerOptions(f file, sorting []pq.SortingColumn) []pq.WriterOption {
 		opts = append(opts, pq.KeyValueMetadata(k, f.meta[k]))
 	}
 	return opts
+}
+
+// heldRows are rows a market holds in a form of its own (encoded, or
+// shared between rows), built a chunk at a time to be written.
+type heldRows[T any] interface {
+	Len() int
+	MaxChunk() int
+	Chunks(buf []T, fn func([]T) error) ([]T, error)
+}
+
+// heldSource is the rowSource of the rows that held takes from each of
+// markets ms, built into one buffer sized once for the largest chunk
+// (growing it by appends would allocate several times its size).
+func heldSource[T any](ms []*tables.Rows, held func(*tables.Rows) heldRows[T]) rowSource[T] {
+	most := 0
+	for _, m := range ms {
+		most = max(most, held(m).MaxChunk())
+	}
+	buf := make([]T, 0, most)
+	return rowSource[T]{
+		groups: len(ms),
+		rows:   func(g int) int { return held(ms[g]).Len() },
+		chunks: func(g int, fn func([]T) error) error {
+			var err error
+			buf, err = held(ms[g]).Chunks(buf, fn)
+			return err
+		},
+	}
 }
 
 // writeFileWith writes one Parquet file of src's rows, closing a row group

@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -520,17 +521,23 @@ func (st *marketState) leveled(base *LadderDelta, l Ladder, levels []esa.LevelPr
 // marketStatusCode returns status's index in the rows' MarketStatuses,
 // adding it when new: a market sees a handful of statuses.
 func (st *marketState) marketStatusCode(status string) uint8 {
-	ss := st.rows.MarketStatuses
-	for i := len(ss) - 1; i >= 0; i-- {
-		if ss[i] == status {
+	return smallIndex(&st.rows.MarketStatuses, status)
+}
+
+// smallIndex returns v's index in *list, adding it when new: for the few
+// values a market's column takes (Betfair defines four market statuses;
+// snapshots have two references).
+func smallIndex(list *[]string, v string) uint8 {
+	for i := len(*list) - 1; i >= 0; i-- {
+		if (*list)[i] == v {
 			return uint8(i)
 		}
 	}
-	if len(ss) == 256 { // Betfair defines four
-		panic("tables: more than 256 market statuses")
+	if len(*list) == 256 {
+		panic(fmt.Sprintf("tables: more than 256 values in a market's list %q", (*list)[:3]))
 	}
-	st.rows.MarketStatuses = append(ss, status)
-	return uint8(len(ss))
+	*list = append(*list, v)
+	return uint8(len(*list) - 1)
 }
 
 // trades adds a runner change's traded-ladder rows and volumes.

@@ -441,7 +441,7 @@ type Rows struct {
 	// MarketStatuses are the market statuses LadderDelta.Status indexes.
 	MarketStatuses  []string
 	Trades          Chunked[Trade]
-	Snapshots       Chunked[Snapshot]
+	Snapshots       Snapshots
 	RunnerUpdates   Chunked[RunnerUpdate]
 	MarketSnapshots []MarketSnapshot
 	Orders          []Order
