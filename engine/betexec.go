@@ -11,6 +11,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/book"
+	"github.com/tapedeck/tapedeck/engine/journal"
 )
 
 // BettingConfig configures the executors that send orders to Betfair's
@@ -41,6 +42,33 @@ type BettingConfig struct {
 	// the change being handled was read.
 	OnWire   func(sinceChange time.Duration)
 	ChangeAt func() time.Time
+	// MaxRequests bounds the requests on the wire at once; more wait
+	// their turn in the order they were made. Default DefaultMaxRequests.
+	MaxRequests int
+	queue       *requestQueue
+	// Journal, when set, records every request as it is sent, every
+	// answer, and every change of an order's state (engine/journal).
+	Journal  *journal.Journal
+	journalW *journalWriter
+	// SettleEvery and SettleWait pace the settlement check
+	// (settlecheck.go): listClearedOrders is asked for a closed market
+	// every SettleEvery until it lists every matched order, for at most
+	// SettleWait. Defaults DefaultSettleEvery, DefaultSettleWait. The
+	// check runs when the driver sets settlement and a model settles.
+	SettleEvery, SettleWait time.Duration
+	settlement              *SettlementCheck
+	// settleEnd, when set, ends the settlement checks' waiting (the run
+	// is stopping); Ctx still bounds each request.
+	settleEnd context.Context
+	// Async sends placements and replacements with Betfair's async flag:
+	// the exchange answers at once with the order PENDING and no bet id,
+	// and the order stream says what became of it (lower latency to the
+	// answer; the bet id and fills come only from the stream).
+	Async bool
+
+	// run holds the run-wide controls, shared by every market (Live
+	// sets it).
+	run *runControls
 }
 
 // answer is what a request's goroutine brings back; the loop turns it into
@@ -53,7 +81,11 @@ type answer struct {
 	cancel *betting.CancelReport
 	update *betting.UpdateReport
 	repl   *betting.ReplaceReport
-	err    error
+	// current is a lookup's answer (reconcile.go), cleared a settlement
+	// check's (settlecheck.go).
+	current []betting.CurrentOrder
+	cleared []betting.ClearedOrder
+	err     error
 }
 
 // bettingExecutor sends one strategy instance's requests in one market:
@@ -67,6 +99,9 @@ type bettingExecutor struct {
 	// settle, when set, settles the orders at the market's close by a
 	// model's rules (only its Settle is used: the exchange matches).
 	settle Execution
+	// holds counts lookups after a fresh order-stream image not yet
+	// answered: new exposure waits for them (reconcile.go).
+	holds int
 }
 
 var _ Executor = (*bettingExecutor)(nil)
@@ -75,16 +110,23 @@ func newBettingExecutor(cfg *BettingConfig, st *marketState) *bettingExecutor {
 	return &bettingExecutor{cfg: cfg, st: st, answers: make(chan answer, 64)}
 }
 
-func (x *bettingExecutor) Submit(r Request) { x.queue = append(x.queue, r) }
+func (x *bettingExecutor) Submit(r Request) {
+	x.queue = append(x.queue, r)
+	x.cfg.journalOrder(r.Order, nil)
+}
 
-// Flush sends what was submitted, one goroutine per request.
+// Flush sends what was submitted, through the run's request queue.
 func (x *bettingExecutor) Flush() {
 	if len(x.queue) == 0 {
 		return
 	}
 	var place []placing
-	var cancel, update, replace []Request
+	var cancel, update, replace, held []Request
 	for _, r := range x.queue {
+		if x.holding(r) {
+			held = append(held, r)
+			continue
+		}
 		switch r.Kind {
 		case PlaceRequest:
 			place = append(place, placing{r.Order, instruction(r.Order)})
@@ -97,19 +139,27 @@ func (x *bettingExecutor) Flush() {
 		}
 	}
 	clear(x.queue)
-	x.queue = x.queue[:0]
+	x.queue = append(x.queue[:0], held...)
 	market, sref := x.st.id, x.st.sl.ref
-	for _, b := range betting.Batches(place, betting.MaxPlaceInstructions) {
-		req := betting.PlaceRequest{MarketID: market, CustomerRef: x.ref(), CustomerStrategyRef: sref}
-		orders := make([]*Order, len(b))
-		for i, p := range b {
-			orders[i] = p.Order
-			req.Instructions = append(req.Instructions, p.Instruction)
+	// marketVersion is a request's, not an instruction's: placements made
+	// for different versions (or none) go in separate requests.
+	for _, group := range byVersion(place) {
+		var mv *betting.MarketVersion
+		if v := group[0].Order.s.PlaceVersion; v != 0 {
+			mv = &betting.MarketVersion{Version: v}
 		}
-		x.send(func(ctx context.Context) answer {
-			rep, err := x.cfg.Client.PlaceResolved(ctx, req, max(x.cfg.Attempts, 3))
-			return answer{kind: PlaceRequest, orders: orders, place: rep, err: err}
-		})
+		for _, b := range betting.Batches(group, betting.MaxPlaceInstructions) {
+			req := betting.PlaceRequest{MarketID: market, CustomerRef: x.ref(), CustomerStrategyRef: sref, MarketVersion: mv, Async: x.cfg.Async}
+			orders := make([]*Order, len(b))
+			for i, p := range b {
+				orders[i] = p.Order
+				req.Instructions = append(req.Instructions, p.Instruction)
+			}
+			x.send(betting.MethodPlaceOrders, req.CustomerRef, req, func(ctx context.Context) answer {
+				rep, err := x.cfg.Client.PlaceResolved(ctx, req, max(x.cfg.Attempts, 3))
+				return answer{kind: PlaceRequest, orders: orders, place: rep, err: err}
+			})
+		}
 	}
 	for _, b := range betting.Batches(cancel, betting.MaxCancelInstructions) {
 		req := betting.CancelRequest{MarketID: market, CustomerRef: x.ref()}
@@ -118,7 +168,7 @@ func (x *bettingExecutor) Flush() {
 			orders[i] = r.Order
 			req.Instructions = append(req.Instructions, betting.CancelInstruction{BetID: r.Order.s.BetID, SizeReduction: r.SizeReduction})
 		}
-		x.send(func(ctx context.Context) answer {
+		x.send(betting.MethodCancelOrders, req.CustomerRef, req, func(ctx context.Context) answer {
 			rep, err := x.cfg.Client.CancelOrders(ctx, req)
 			return answer{kind: CancelRequest, orders: orders, cancel: rep, err: err}
 		})
@@ -130,20 +180,20 @@ func (x *bettingExecutor) Flush() {
 			orders[i] = r.Order
 			req.Instructions = append(req.Instructions, betting.UpdateInstruction{BetID: r.Order.s.BetID, NewPersistenceType: r.Persistence.String()})
 		}
-		x.send(func(ctx context.Context) answer {
+		x.send(betting.MethodUpdateOrders, req.CustomerRef, req, func(ctx context.Context) answer {
 			rep, err := x.cfg.Client.UpdateOrders(ctx, req)
 			return answer{kind: UpdateRequest, orders: orders, update: rep, err: err}
 		})
 	}
 	for _, b := range betting.Batches(replace, betting.MaxReplaceInstructions) {
-		req := betting.ReplaceRequest{MarketID: market, CustomerRef: x.ref()}
+		req := betting.ReplaceRequest{MarketID: market, CustomerRef: x.ref(), Async: x.cfg.Async}
 		orders := make([]*Order, len(b))
 		prices := make([]float64, len(b))
 		for i, r := range b {
 			orders[i], prices[i] = r.Order, r.Price
 			req.Instructions = append(req.Instructions, betting.ReplaceInstruction{BetID: r.Order.s.BetID, NewPrice: r.Price})
 		}
-		x.send(func(ctx context.Context) answer {
+		x.send(betting.MethodReplaceOrders, req.CustomerRef, req, func(ctx context.Context) answer {
 			rep, err := x.cfg.Client.ReplaceOrders(ctx, req)
 			return answer{kind: ReplaceRequest, orders: orders, prices: prices, repl: rep, err: err}
 		})
@@ -156,11 +206,32 @@ type placing struct {
 	Instruction betting.PlaceInstruction
 }
 
+// byVersion splits placements by the market version they were made for,
+// keeping their order within each group and the groups in order of first
+// appearance.
+func byVersion(place []placing) [][]placing {
+	var out [][]placing
+	at := map[int64]int{}
+	for _, p := range place {
+		v := p.Order.s.PlaceVersion
+		i, ok := at[v]
+		if !ok {
+			i = len(out)
+			at[v] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], p)
+	}
+	return out
+}
+
 func (x *bettingExecutor) ref() string {
 	return RequestRef(x.cfg.Session, x.cfg.Seq.Add(1))
 }
 
-func (x *bettingExecutor) send(call func(context.Context) answer) {
+// send queues one request (method, with its customerRef and parameters,
+// for the journal) and brings its answer back to the loop.
+func (x *bettingExecutor) send(method, ref string, params any, call func(context.Context) answer) {
 	if x.cfg.InFlight != nil {
 		x.cfg.InFlight.Add(1)
 	}
@@ -173,16 +244,24 @@ func (x *bettingExecutor) send(call func(context.Context) answer) {
 			once.Do(func() { x.cfg.OnWire(time.Since(at)) })
 		}})
 	}
-	go func() {
+	x.cfg.requests().run(func() {
 		if x.cfg.InFlight != nil {
 			defer x.cfg.InFlight.Done()
 		}
+		x.cfg.journalRequest(method, x.st.id, ref, params)
 		a := call(ctx)
-		x.answers <- a
-		if x.cfg.Wake != nil {
-			x.cfg.Wake()
-		}
-	}()
+		x.cfg.journalAnswer(method, x.st.id, ref, &a)
+		x.hand(a)
+	})
+}
+
+// hand gives an answer to the loop: it waits in the executor, and Wake
+// lets the driver have the loop take it. Called from a request's goroutine.
+func (x *bettingExecutor) hand(a answer) {
+	x.answers <- a
+	if x.cfg.Wake != nil {
+		x.cfg.Wake()
+	}
 }
 
 // instruction is the placeOrders instruction of an order.
@@ -226,11 +305,13 @@ func (x *bettingExecutor) Observe(_ *book.Market, now int64, report func(Report)
 // driver was given (Config.NewExecution), as a backtest does, from the
 // market's closing definition: runner status, dead heat, profit. The
 // exchange's own settlement (listClearedOrders) is what is paid; this is
-// the engine's account of it, written with the results. Without a model
-// the orders stay unsettled.
+// the engine's account of it, written with the results and checked
+// against the exchange's (settlecheck.go). Without a model the orders
+// stay unsettled.
 func (x *bettingExecutor) Settle(b *book.Market) {
 	if x.settle != nil {
 		x.settle.Settle(b, x.st.states)
+		x.checkSettlement()
 	}
 }
 
@@ -238,13 +319,21 @@ func (x *bettingExecutor) Settle(b *book.Market) {
 // answer: only the exchange's cumulative views (the order stream) set
 // them, so an answer overtaken by the stream cannot count twice.
 func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
+	switch a.kind {
+	case lookupRequest:
+		x.looked(a, now, report)
+		return
+	case clearedRequest:
+		x.compareSettlement(a)
+		return
+	}
 	if a.err != nil && errors.Is(a.err, betting.ErrOutcomeUnknown) {
 		for _, o := range a.orders {
 			report(Report{Kind: NoAnswer, Order: o, At: now, Request: a.kind})
 		}
 		return
 	}
-	code := errorCode(a.err)
+	code := betting.ErrorCode(a.err)
 	failed := map[RequestKind]ReportKind{PlaceRequest: PlaceFailed, CancelRequest: CancelFailed, UpdateRequest: UpdateFailed, ReplaceRequest: ReplaceFailed}[a.kind]
 	ok := map[RequestKind]ReportKind{PlaceRequest: Placed, CancelRequest: Cancelled, UpdateRequest: Updated}[a.kind]
 	for i, o := range a.orders {
@@ -255,10 +344,14 @@ func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
 			ir := a.place.InstructionReports[i]
 			status, icode = ir.Status, ir.ErrorCode
 			if a.err == nil && ir.Status == "SUCCESS" {
-				if ir.BetID == "" {
+				switch {
+				case ir.BetID == "" && ir.OrderStatus == "PENDING":
+					// An async placement accepted: it stays PENDING until
+					// the order stream tells its bet id and fate.
+				case ir.BetID == "":
 					// Placed, bet id not known yet: the order stream tells.
 					report(Report{Kind: NoAnswer, Order: o, At: now, Request: PlaceRequest})
-				} else {
+				default:
 					report(Report{Kind: Placed, Order: o, At: now, BetID: ir.BetID})
 				}
 				continue
@@ -291,22 +384,4 @@ func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
 		}
 		report(Report{Kind: failed, Order: o, At: now, ErrorCode: c})
 	}
-}
-
-// errorCode names a request's failure as the order's ErrorCode.
-func errorCode(err error) string {
-	var ee *betting.ExecutionError
-	var ae *betting.APIError
-	var le *betting.LimitError
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &ee):
-		return string(ee.Code)
-	case errors.As(err, &ae):
-		return ae.Code
-	case errors.As(err, &le):
-		return "NOT_SENT"
-	}
-	return "REQUEST_FAILED"
 }

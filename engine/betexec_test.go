@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -91,18 +92,8 @@ func liveUnit(t *testing.T, f *betFake) (*unit, *marketState, *placer, chan stru
 	if f.dir == "" {
 		f.dir = testenv.Shared(t, "data/api")
 	}
-	srv := httptest.NewUnstartedServer(f)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	c, err := betting.New(betting.Config{Endpoints: betting.Local(srv.URL, srv.URL, ""), AppKey: "k", Username: "u", Password: "p", HTTPClient: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := fakeClient(t, f)
 	ctx := context.Background()
-	if err := c.Login(ctx); err != nil {
-		t.Fatal(err)
-	}
 	p := &placer{}
 	u, err := newUnit(&Config{NewStrategy: func() (Strategy, error) { return p, nil }, Latency: FlumineLatency})
 	if err != nil {
@@ -122,6 +113,26 @@ func liveUnit(t *testing.T, f *betFake) (*unit, *marketState, *placer, chan stru
 		t.Fatalf("no pending order after the first book: %v", p.o)
 	}
 	return u, u.markets["1.197931750"][0], p, woke
+}
+
+// fakeClient is a Betting API client of f over loopback TLS, logged in.
+func fakeClient(t *testing.T, f *betFake) *betting.Client {
+	t.Helper()
+	if f.dir == "" {
+		f.dir = testenv.Shared(t, "data/api")
+	}
+	srv := httptest.NewUnstartedServer(f)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	c, err := betting.New(betting.Config{Endpoints: betting.Local(srv.URL, srv.URL, ""), AppKey: fakeAppKey, Username: fakeUsername, Password: fakePassword, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // await waits for one answer and lets the loop take it.
@@ -204,5 +215,29 @@ func TestBettingExecutorUnknown(t *testing.T) {
 	}
 	if places != 3 {
 		t.Errorf("%d placeOrders requests, want 3", places)
+	}
+}
+
+// TestDeliverPlaceAnswer: what each kind of placeOrders answer makes of
+// the order, before the order stream says more.
+func TestDeliverPlaceAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ir   betting.PlaceInstructionReport
+		want []ReportKind
+	}{
+		{"placed", betting.PlaceInstructionReport{Status: "SUCCESS", OrderStatus: "EXECUTABLE", BetID: "1"}, []ReportKind{Placed}},
+		{"async accepted: stays pending", betting.PlaceInstructionReport{Status: "SUCCESS", OrderStatus: "PENDING"}, nil},
+		{"accepted without a bet id", betting.PlaceInstructionReport{Status: "SUCCESS", OrderStatus: "EXECUTABLE"}, []ReportKind{NoAnswer}},
+		{"refused", betting.PlaceInstructionReport{Status: "FAILURE", ErrorCode: betting.InstrInvalidOdds}, []ReportKind{PlaceFailed}},
+	} {
+		x := &bettingExecutor{}
+		o := &Order{s: OrderState{Status: Pending}}
+		var got []ReportKind
+		x.deliver(answer{kind: PlaceRequest, orders: []*Order{o}, place: &betting.PlaceReport{InstructionReports: []betting.PlaceInstructionReport{tc.ir}}}, 1,
+			func(r Report) { got = append(got, r.Kind) })
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: reports %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

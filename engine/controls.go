@@ -79,7 +79,8 @@ func (u *unit) checkPlace(st *marketState, o *Order) string {
 			return fmt.Sprintf("market exposure %.2f is over the limit %g", mkt+exp, l.MaxMarketExposure)
 		}
 	}
-	return ""
+	// The run's controls come last: they count what they let go.
+	return u.admit(1, true)
 }
 
 // openExposure is the exposure an order still carries: its matched part

@@ -48,6 +48,10 @@ func (s Status) finished() bool {
 // apply turns an executor's report into the order's next state.
 func (u *unit) apply(st *marketState, r Report) {
 	o := r.Order
+	if u.bet != nil && u.bet.Journal != nil {
+		was := markOf(o)
+		defer func() { u.bet.journalOrder(o, &was); u.bet.journalOrder(r.New, nil) }()
+	}
 	if r.Kind == Changed {
 		u.changed(st, o, r)
 		return
@@ -103,6 +107,11 @@ func (u *unit) placed(st *marketState, o *Order, r Report) bool {
 	}
 	o.s.QueueAheadAtPlace = o.s.QueueAhead
 	if r.BetID == "" {
+		if o.s.BetID != "" {
+			// The exchange's own view (the order stream) has the bet: a
+			// failure reported after it is stale, and the bet is live.
+			return true
+		}
 		if r.ErrorCode != "" {
 			o.s.ErrorCode = r.ErrorCode
 		}
@@ -110,7 +119,12 @@ func (u *unit) placed(st *marketState, o *Order, r Report) bool {
 		return false
 	}
 	o.s.BetID = r.BetID
-	o.s.Status = Executable
+	if o.s.Status == Pending || o.s.Status == Unknown {
+		// Only a placement still waiting for its answer moves on: when the
+		// order stream told first, the strategy may already have asked to
+		// cancel, update or replace it, and a late reply must not undo that.
+		o.s.Status = Executable
+	}
 	return true
 }
 
@@ -137,6 +151,20 @@ func (u *unit) changed(st *marketState, o *Order, r Report) {
 		}
 		o.s.Matched = append(o.s.Matched, Fill{Pt: r.At, Price: p, Size: d})
 		o.s.SizeMatched, o.s.AvgPriceMatched = Round2(r.SizeMatched), r.AvgPriceMatched
+	} else if d == 0 && len(o.s.Matched) > 0 && r.AvgPriceMatched >= 1.01 && r.AvgPriceMatched != o.s.AvgPriceMatched {
+		// The exchange corrected the average price of what had matched
+		// (the same size, a new average): its number is the one paid, so
+		// it is taken, and the last fill takes the price that gives it.
+		fills := o.s.Matched
+		last := &fills[len(fills)-1]
+		var rest float64 // price x size of the earlier fills
+		for _, f := range fills[:len(fills)-1] {
+			rest += f.Price * f.Size
+		}
+		if q := Round2((r.AvgPriceMatched*o.s.SizeMatched - rest) / last.Size); q >= 1.01 {
+			last.Price = q
+		}
+		o.s.AvgPriceMatched = r.AvgPriceMatched
 	}
 	o.s.SizeCancelled = max(o.s.SizeCancelled, r.SizeCancelled)
 	o.s.SizeLapsed = max(o.s.SizeLapsed, r.SizeLapsed)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,17 +34,36 @@ type LiveConfig struct {
 	// nothing more until it has that heartbeat and that many requests, so
 	// a run against it makes the same orders every time.
 	Lockstep bool
+	// Monitor, when set, is given the run's status now and then.
+	Monitor Monitor
+	// Limits are the run-wide controls (transactions an hour, instructions
+	// a second, the daily loss, nothing new while a stream is down).
+	Limits RunLimits
+	// Halt is the kill switch: once it yields (or is closed), nothing new
+	// is sent for the rest of the run and every unmatched order is
+	// cancelled.
+	Halt <-chan struct{}
+	// When ctx ends, the unmatched orders are cancelled and the run waits
+	// for the exchange to confirm, StopWithin at most (DefaultStopWithin
+	// when 0), unless KeepOrders leaves them on the exchange (as a dry run
+	// does: its cancels would never be sent).
+	KeepOrders bool
+	StopWithin time.Duration
 }
 
 // Live trades a strategy on Betfair (or a local exchange): the market
 // stream feeds the same loop as Paper and Replay, the Betting API executes
 // the orders, and the order stream says what became of them. Before any
 // strategy runs, the orders an earlier run left (listCurrentOrders for the
-// strategies' customerStrategyRefs) are adopted. It runs until ctx ends,
-// the stream fails for good, or every market of cfg.MarketIDs has closed.
+// strategies' customerStrategyRefs) are adopted. It runs until ctx ends
+// (then it stops: see LiveConfig.KeepOrders), the stream fails for good,
+// or every market of cfg.MarketIDs has closed.
 //
-// Not yet done here: controls beyond the strategy's limits, the journal,
-// the kill switch, cancelling on stop, settlement from listClearedOrders.
+// With Betting.Journal set, every request, answer and order change is
+// journaled as it happens; an order-stream image that was not a clk resume
+// has the orders it misses looked up (reconcile.go); each market's
+// settlement is checked against listClearedOrders (settlecheck.go,
+// Result.Settlement).
 func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	start := time.Now()
 	if cfg.NewStrategy == nil && cfg.NewStrategies == nil || cfg.Betting.Client == nil {
@@ -60,27 +80,38 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	for _, sl := range probe.slots {
 		refs = append(refs, sl.ref)
 	}
-	left, err := cfg.Betting.Client.ListCurrentOrders(ctx, betting.CurrentOrdersFilter{CustomerStrategyRefs: refs, OrderProjection: "EXECUTABLE"})
+	// Complete orders too: they hold trade counts and order numbers, and
+	// their fills and profit are the run's (a restart after a crash).
+	left, err := cfg.Betting.Client.ListCurrentOrders(ctx, betting.CurrentOrdersFilter{CustomerStrategyRefs: refs, OrderProjection: "ALL"})
 	if err != nil {
 		return nil, fmt.Errorf("engine: live: orders left by an earlier run: %w", err)
 	}
-	run, stop := context.WithCancel(ctx)
+	// The stream and the requests outlive ctx by the stop (halt.go).
+	run, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
+	reqs, endReqs := context.WithCancel(context.WithoutCancel(ctx))
+	defer endReqs()
 	wake := make(chan struct{}, 1)
 	bet := cfg.Betting
-	bet.Ctx, bet.Seq, bet.InFlight = ctx, new(atomic.Uint64), new(sync.WaitGroup)
+	bet.Ctx, bet.Seq, bet.InFlight = reqs, new(atomic.Uint64), new(sync.WaitGroup)
+	bet.run = newRunControls(cfg.Limits, cfg.Log)
 	bet.Wake = func() {
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
 	}
+	defer bet.startJournal()()
+	bet.settlement, bet.settleEnd = &SettlementCheck{}, ctx
 	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}, bet: &bet, adopt: left}
+	s := &stopper{d: d, run: bet.run, kill: cfg.Halt, ending: ctx.Done(), within: cmp.Or(cfg.StopWithin, DefaultStopWithin),
+		keep: cfg.KeepOrders || cfg.Betting.Client.DryRun(), endRequests: endReqs, asked: map[*Order]time.Time{}}
 	// The stream client reads on its own goroutine; the loop runs here, so
 	// that answers are taken between messages, not only when one comes.
 	type received struct {
 		line []byte
 		at   time.Time
+		down bool // the connection ended here
 	}
 	lines := make(chan received, 1024)
 	// changeAt is when the line being handled was read off the socket
@@ -94,10 +125,21 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 			return nil
 		}
 		select {
-		case lines <- received{append([]byte(nil), line...), time.Now()}:
+		case lines <- received{line: append([]byte(nil), line...), at: time.Now()}:
 		case <-run.Done():
 		}
 		return nil
+	}
+	onDown := cfg.Stream.OnDisconnect
+	cfg.Stream.OnDisconnect = func(err error) {
+		bet.run.disconnected()
+		select {
+		case lines <- received{down: true}:
+		case <-run.Done():
+		}
+		if onDown != nil {
+			onDown(err)
+		}
 	}
 	c, err := esa.NewClient(cfg.Stream)
 	if err != nil {
@@ -107,22 +149,40 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	go func() { errc <- c.Run(run) }()
 	dec := esa.NewDecoder()
 	var msg esa.Message
+	var img imageSeen // a fresh order-stream image being read
 	done := false
+	tick, untick := cfg.Monitor.tick()
+	defer untick()
 loop:
 	for {
 		select {
+		case <-tick:
+			cfg.Monitor.report(d)
 		case rl := <-lines:
+			if rl.down {
+				bet.run.line(true, false, 0)
+				continue
+			}
 			changeAt = rl.at
 			if err := dec.Decode(rl.line, &msg); err != nil {
 				continue // the stream client has logged it
 			}
+			bet.run.line(false, msg.Op == esa.OpMCM, msg.Status)
 			if err := d.message(&msg); err != nil {
 				stop()
 				<-errc
 				return d.result(start), err
 			}
+			img.observe(d, &msg)
+			if s.after() {
+				stop()
+			}
 			if cfg.Lockstep && msg.Op == esa.OpMCM && len(msg.MC) > 0 {
-				if err := c.Heartbeat(int64(bet.Seq.Load())); err != nil && cfg.Log != nil {
+				sent := bet.Seq.Load()
+				if bet.Client.DryRun() {
+					sent = 0 // nothing reaches the exchange
+				}
+				if err := c.Heartbeat(int64(sent)); err != nil && cfg.Log != nil {
 					// The connection is gone; the stream client reconnects and
 					// the exchange waits for the next change's heartbeat.
 					cfg.Log.Debug("live: lockstep heartbeat", "err", err)
@@ -134,6 +194,18 @@ loop:
 			}
 		case <-wake:
 			d.advance()
+			if s.after() {
+				stop()
+			}
+		case <-s.kill:
+			s.halt()
+		case <-s.ending:
+			if s.begin() {
+				stop()
+			}
+		case <-s.deadline:
+			s.expired()
+			stop()
 		case err = <-errc:
 			break loop
 		}
@@ -153,8 +225,10 @@ wait:
 		}
 	}
 	d.advance()
+	cfg.Monitor.report(d)
 	res := d.result(start)
-	if done || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+	res.Settlement = bet.settlement
+	if done || s.stopping && errors.Is(err, context.Canceled) {
 		err = nil
 	}
 	return res, err

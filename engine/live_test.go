@@ -3,9 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,44 +24,13 @@ func TestLive(t *testing.T) {
 		betting.MethodPlaceOrders:       "place_orders.json",
 		betting.MethodListCurrentOrders: "betting/list_current_orders_empty.json",
 	}}
-	srv := httptest.NewUnstartedServer(f)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	defer srv.Close()
-	bc, err := betting.New(betting.Config{Endpoints: betting.Local(srv.URL, srv.URL, ""), AppKey: "k", Username: "u", Password: "p", HTTPClient: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := bc.Login(ctx); err != nil {
-		t.Fatal(err)
-	}
-	inputs := []string{testenv.Shared(t, "data/streams/1.197931750"), testenv.Shared(t, "data/streams/1.197931751")}
-	ex, err := exchange.New(exchange.Config{Tapes: inputs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- ex.Serve(sctx) }()
-	defer func() { stop(); <-served }()
-	tok := ex.NewSession()
 	var wired atomic.Int32 // requests whose time on the wire was measured
-	res, err := Live(ctx, LiveConfig{
-		Config:    Config{NewStrategy: func() (Strategy, error) { return &placer{}, nil }},
-		MarketIDs: []string{"1.197931750", "1.197931751"},
-		Betting: BettingConfig{Client: bc, Session: "live1", OnWire: func(d time.Duration) {
-			if d < 0 {
-				t.Errorf("a request on the wire %v before the change that caused it", d)
-			}
-			wired.Add(1)
-		}},
-		Stream: esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "k",
-			Session: func(context.Context) (string, error) { return tok, nil },
-			Market:  &esa.MarketSubscription{MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
-			Order:   &esa.OrderSubscription{}},
-	})
+	ctx, res, err := liveFake(t, f, BettingConfig{Session: "live1", OnWire: func(d time.Duration) {
+		if d < 0 {
+			t.Errorf("a request on the wire %v before the change that caused it", d)
+		}
+		wired.Add(1)
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,4 +67,44 @@ func TestLive(t *testing.T) {
 			t.Errorf("order %v: want the exchange's bet id and EXECUTABLE", o)
 		}
 	}
+}
+
+// Credentials of liveFake's Betting API client, looked for by tests that
+// show no secret is written anywhere.
+const (
+	fakeAppKey   = "app-key-7f3a9c"
+	fakeUsername = "user-7f3a9c"
+	fakePassword = "pass-7f3a9c"
+)
+
+// liveFake runs Live with the placer strategy on trade serve's stream of
+// the two shared markets (markets and orders) with the Betting API
+// answered by f, until the markets close. ctx is the run's context (ended
+// only if the run took too long).
+func liveFake(t *testing.T, f *betFake, bet BettingConfig) (context.Context, *Result, error) {
+	t.Helper()
+	bc := fakeClient(t, f)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	inputs := []string{testenv.Shared(t, "data/streams/1.197931750"), testenv.Shared(t, "data/streams/1.197931751")}
+	ex, err := exchange.New(exchange.Config{Tapes: inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- ex.Serve(sctx) }()
+	defer func() { stop(); <-served }()
+	tok := ex.NewSession()
+	bet.Client = bc
+	res, err := Live(ctx, LiveConfig{
+		Config:    Config{NewStrategy: func() (Strategy, error) { return &placer{}, nil }},
+		MarketIDs: []string{"1.197931750", "1.197931751"},
+		Betting:   bet,
+		Stream: esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: fakeAppKey,
+			Session: func(context.Context) (string, error) { return tok, nil },
+			Market:  &esa.MarketSubscription{MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
+			Order:   &esa.OrderSubscription{}},
+	})
+	return ctx, res, err
 }

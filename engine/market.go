@@ -110,6 +110,13 @@ type OrderRequest struct {
 	Persistence Persistence
 	MinFillSize float64
 	FillOrKill  bool
+	// MarketVersion, when not 0, is the market version the placement is
+	// meant for (m.Version() when the strategy decided): Betfair's
+	// marketVersion. If the market has moved to another version by the
+	// time the placement reaches the exchange, it is refused and its size
+	// voided (ERROR_IN_ORDER, flumine's model), so a bet meant for the
+	// pre-off market never lands in play.
+	MarketVersion int64
 }
 
 // Place checks an order against the controls and, if they pass, sends it
@@ -122,7 +129,7 @@ func (m *Market) Place(req OrderRequest) *Order {
 		ID: st.nextID, Slot: st.sl.idx, Strategy: st.sl.name, MarketID: st.id,
 		SelectionID: req.SelectionID, Handicap: req.Handicap, Side: req.Side, Type: req.Type,
 		Price: req.Price, Size: req.Size, Liability: req.Liability, Persistence: req.Persistence,
-		MinFillSize: req.MinFillSize, FillOrKill: req.FillOrKill,
+		MinFillSize: req.MinFillSize, FillOrKill: req.FillOrKill, PlaceVersion: req.MarketVersion,
 		CreatedAt: u.now, DeadHeat: 1,
 	}}
 	st.nextID++
@@ -131,6 +138,7 @@ func (m *Market) Place(req OrderRequest) *Order {
 		o.s.Status, o.s.Violation = Violation, msg
 		st.sl.violations++
 		st.add(o)
+		u.bet.journalOrder(o, nil)
 		return o
 	}
 	c := st.ctx(o.s.SelectionID, o.s.Handicap)
@@ -163,7 +171,8 @@ func (m *Market) Cancel(o *Order, sizeReduction float64) bool {
 
 // Update asks to change an executable limit order's persistence.
 func (m *Market) Update(o *Order, p Persistence) bool {
-	if !m.requestable(o) {
+	if !m.requestable(o) || p != Lapse && m.u.admit(1, false) != "" {
+		// Keeping a bet past the off adds exposure; lapsing it does not.
 		return false
 	}
 	o.s.Status, o.newPersistence = Updating, p
@@ -178,7 +187,7 @@ func (m *Market) Replace(o *Order, price float64) bool {
 	if !m.requestable(o) {
 		return false
 	}
-	if _, ok := book.Tick(price); !ok {
+	if _, ok := book.Tick(price); !ok || m.u.admit(1, true) != "" {
 		return false
 	}
 	o.s.Status = Replacing

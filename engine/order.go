@@ -188,6 +188,10 @@ type OrderState struct {
 	// MarketVersion is the market version the order last saw; execution
 	// models use it to lapse orders on a material change.
 	MarketVersion int64
+	// PlaceVersion, when not 0, is the market version the placement was
+	// made for (OrderRequest.MarketVersion): the placement fails if the
+	// market is at another version when it runs.
+	PlaceVersion int64
 	// BSPReconciled is set once the order has seen a reconciled book.
 	BSPReconciled bool
 }

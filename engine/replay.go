@@ -105,6 +105,9 @@ type Result struct {
 	// InputErrors lists inputs that could not be read.
 	InputErrors []string
 	Wall        time.Duration
+	// Settlement is a live run's check of its profit against the
+	// exchange's listClearedOrders; nil for other runs.
+	Settlement *SettlementCheck
 }
 
 // Profit returns the total profit, commission and net of all markets.
@@ -424,7 +427,7 @@ func newUnit(cfg *Config) (*unit, error) {
 		}
 		strats = []Strategy{s}
 	}
-	u := &unit{cfg: cfg, lat: cfg.Latency, cache: book.NewMarketCache(cfg.Cache), dec: esa.NewDecoder(),
+	u := &unit{cfg: cfg, lat: cfg.Latency, cache: book.NewMarketCache(cfg.Cache),
 		markets: map[string][]*marketState{}}
 	for i, s := range strats {
 		sl := &slot{idx: i, strat: s, name: s.Name(), ref: StrategyRef(s.Name())}
@@ -474,6 +477,12 @@ func (u *unit) finish() {
 // line processes one tape line: due requests against the books as they
 // stand, then the update, then each changed market's cycle.
 func (u *unit) line(b []byte, tape string, n int) {
+	if u.dec == nil {
+		// Made on first use: a live or paper run's units are handed
+		// messages its driver decoded, and 7 KiB a market adds up over
+		// 1,000 of them.
+		u.dec = esa.NewDecoder()
+	}
 	if err := u.dec.Decode(b, &u.msg); err != nil {
 		u.badLines++
 		if u.cfg.Log != nil {
@@ -550,6 +559,9 @@ func (u *unit) cycle(st *marketState, isNew bool) {
 		for _, o := range st.orders {
 			o.s.Settled = true
 		}
+		if u.bet != nil && u.bet.run != nil {
+			u.bet.run.settled(u.marketResult(st).Net)
+		}
 		u.call(sl, st, "ProcessClosedMarket", func() { sl.strat.ProcessClosedMarket(m) })
 		return
 	}
@@ -576,14 +588,14 @@ func (u *unit) housekeep(st *marketState) {
 	for _, o := range st.live {
 		switch {
 		case o.s.Status == ExecutionComplete || o.s.Status == Expired:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		case o.s.Status == Pending:
 			live = append(live, o)
 			continue
 		case o.s.Type == Limit && o.SizeRemaining() == 0:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		case o.s.Type != Limit && o.s.BSPReconciled:
-			u.complete(st, o)
+			u.completeNoted(st, o)
 		default:
 			live = append(live, o)
 			continue

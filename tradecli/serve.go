@@ -57,8 +57,8 @@ JSON for other programs to find.
 
 --betting takes bets: placeOrders, cancelOrders (one market's, or all),
 replaceOrders, updateOrders, listCurrentOrders, listClearedOrders,
-listMarketBook and getAccountFunds, with Betfair's validation and error
-codes, against a --balance. Bets are matched by the execution model of trade
+listMarketBook, getAccountFunds and getAccountDetails, with Betfair's
+validation and error codes, against a --balance. Bets are matched by the execution model of trade
 backtest (--model): a request takes effect at the first replayed change of
 its market more than its latency (plus the bet delay in play) after it
 arrived, and is answered then; the order stream is made from the ledger.

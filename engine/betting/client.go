@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Timeout bounds each request; default 30 s.
 	Timeout time.Duration
+	// Observe, when set, is told of each Betting and Accounts API call
+	// (login and keep-alive aside): its method, how long it took and its
+	// error as the caller gets it (an order request's *ExecutionError
+	// included). It is called from the caller's goroutine, for metrics.
+	Observe func(method string, took time.Duration, err error)
+	// DryRun sends no order-changing request (placeOrders, cancelOrders,
+	// replaceOrders, updateOrders): each is logged at Info as it would
+	// have been sent and fails with ErrDryRun. Reads still go.
+	DryRun bool
 }
 
 // Client logs in to Betfair and calls the Betting API. It is safe for
@@ -52,6 +62,8 @@ type Client struct {
 
 	mu      sync.Mutex
 	session string
+	// dry is DryRun, which SetDryRun may change.
+	dry atomic.Bool
 }
 
 // New checks cfg and returns a client; it makes no request.
@@ -66,6 +78,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Timeout = 30 * time.Second
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger}
+	c.dry.Store(cfg.DryRun)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -77,6 +77,12 @@ type ClientConfig struct {
 	MaxLine int
 	// Logger receives connection events; secrets are never logged.
 	Logger *slog.Logger
+	// OnDisconnect, if set, is called on Run's goroutine each time a
+	// connection that was made ends, before the back-off, with the reason:
+	// every line of that connection has been handed to Handler by then,
+	// and none of the next one has. A trader uses it to stop adding
+	// exposure at once while its data is stale.
+	OnDisconnect func(err error)
 }
 
 // StatusError is a FAILURE status from the server. Fatal ones stop the
@@ -411,7 +417,12 @@ func (c *Client) session(ctx context.Context) (got bool, err error) {
 		return false, fmt.Errorf("esa: send requests to %s: %w", c.cfg.Addr, err)
 	}
 	c.setConn(conn)
-	defer c.setConn(nil)
+	defer func() {
+		c.setConn(nil)
+		if c.cfg.OnDisconnect != nil {
+			c.cfg.OnDisconnect(err)
+		}
+	}()
 	c.log.Info("stream connected", "addr", c.cfg.Addr, "market", c.cfg.Market != nil, "order", c.cfg.Order != nil)
 
 	// The watchdog is a read deadline renewed before each read from the

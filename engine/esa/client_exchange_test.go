@@ -276,10 +276,21 @@ func TestClientDropMidImage(t *testing.T) {
 func TestClientDropMidStream(t *testing.T) {
 	ref := runClient(t, startExchange(t, exchange.Config{}), nil)
 	ex := startExchange(t, exchange.Config{Faults: exchange.Faults{DropAfter: 40, DropEvery: true}})
-	s := runClient(t, ex, nil)
+	var downs []error
+	s := runClient(t, ex, func(c *esa.ClientConfig) { c.OnDisconnect = func(err error) { downs = append(downs, err) } })
 	checkSession(t, s)
 	if s.stats.Reconnects < 3 || s.resubs != int(s.stats.Reconnects) {
 		t.Errorf("reconnects %d, RESUB_DELTAs %d; want several, one per reconnect", s.stats.Reconnects, s.resubs)
+	}
+	// Each connection's end is told once: the dropped ones with the read
+	// error, the last when the run is stopped.
+	if len(downs) != int(s.stats.Reconnects)+1 {
+		t.Errorf("OnDisconnect called %d times for %d connections", len(downs), s.stats.Reconnects+1)
+	}
+	for i, err := range downs {
+		if err == nil {
+			t.Errorf("disconnect %d without a reason", i)
+		}
 	}
 	if s.images != 1 {
 		t.Errorf("%d images, want 1 (resubscriptions resume from the clock)", s.images)

@@ -43,6 +43,19 @@ type OrderChange struct {
 	Pt       int64
 	OC       []byte
 	Strategy string
+	// Parts, when set (the ledger's changes), is the change in parts,
+	// which each subscription gets as its orderFilter asks; OC is then
+	// unused.
+	Parts *MarketOrders
+}
+
+// Append appends the change as filter f asks for it (a recorded change
+// as it was recorded).
+func (ch *OrderChange) Append(b []byte, f *OrderFilter) []byte {
+	if ch.Parts == nil {
+		return append(b, ch.OC...)
+	}
+	return ch.Parts.Append(b, f)
 }
 
 // APIError is a Betting or Account API exception (APINGException,
@@ -59,7 +72,7 @@ func (e *APIError) Error() string { return "exchange: " + e.Code + ": " + e.Deta
 var orderMethods = map[string]bool{"placeOrders": true, "cancelOrders": true, "replaceOrders": true, "updateOrders": true}
 
 // accountMethods are the Account API's methods this exchange answers.
-var accountMethods = map[string]bool{"getAccountFunds": true}
+var accountMethods = map[string]bool{"getAccountFunds": true, "getAccountDetails": true}
 
 // received counts the distinct order requests the betting API has queued,
 // so that a lockstep client's heartbeat can say how many it has sent.

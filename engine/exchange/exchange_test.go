@@ -135,7 +135,7 @@ func TestListMarketCatalogue(t *testing.T) {
 	ex := start(t, Config{Tapes: []string{dir + "/1.197931750", dir + "/BASIC-1.132153978"}})
 	c := httpsClient(t, ex, false)
 	hdr := map[string]string{"X-Application": "app", "X-Authentication": ex.NewSession(), "Content-Type": "application/json"}
-	params := `{"filter":{"marketIds":["1.197931750","1.132153978"]},"marketProjection":["RUNNER_DESCRIPTION","EVENT","MARKET_START_TIME"],"maxResults":10}`
+	params := `{"filter":{"marketIds":["1.197931750","1.132153978"]},"marketProjection":["RUNNER_DESCRIPTION","EVENT","EVENT_TYPE","MARKET_START_TIME"],"maxResults":10}`
 
 	_, rpc := post(t, c, ex.Info().Betting+"/exchange/betting/json-rpc/v1", hdr,
 		`{"jsonrpc":"2.0","method":"SportsAPING/v1.0/listMarketCatalogue","params":`+params+`,"id":7}`)
@@ -163,9 +163,16 @@ func TestListMarketCatalogue(t *testing.T) {
 	if len(runners) != 6 || runners[0].(map[string]any)["metadata"] != nil || runners[0].(map[string]any)["runnerName"] != "1. Paradise Mission" {
 		t.Errorf("runners: %v", runners)
 	}
-	// 1.132153978 has no catalogue: built from its definition.
+	if et := toJSON(m["eventType"]); et != `{"id":"4339","name":"Greyhound Racing"}` {
+		t.Errorf("catalogue file's eventType: %s", et)
+	}
+	// 1.132153978 has no catalogue: built from its definition, which has
+	// the event type's id only; Betfair always names it too.
 	if m := got[1]; m["marketId"] != "1.132153978" || m["marketStartTime"] == nil || m["runners"] == nil {
 		t.Errorf("entry from the definition: %v", m)
+	}
+	if et := toJSON(got[1]["eventType"]); et != `{"id":"7","name":"Horse Racing"}` {
+		t.Errorf("eventType from the definition: %s", et)
 	}
 
 	hdr["X-Authentication"] = "unknown"

@@ -270,7 +270,7 @@ func catalogueFromDefinition(m *market) map[string]json.RawMessage {
 			"sortPriority": r.SortPriority, "metadata": map[string]string{"runnerId": itoa(r.ID)}})
 	}
 	set("runners", runners)
-	set("eventType", map[string]string{"id": d.EventTypeID})
+	set("eventType", map[string]string{"id": d.EventTypeID, "name": eventTypeName(d.EventTypeID)})
 	set("event", map[string]string{"id": d.EventID, "name": d.EventName, "countryCode": d.CountryCode,
 		"timezone": d.Timezone, "venue": d.Venue, "openDate": d.OpenDate})
 	return entry

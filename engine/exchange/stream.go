@@ -33,18 +33,18 @@ type subscription struct {
 
 // conn is one stream connection.
 type conn struct {
-	ctx     context.Context
-	e       *Exchange
-	c       net.Conn
-	w       *bufio.Writer
-	id      string
-	authed  bool
-	sub     *subscription
-	ordSub  int64 // order subscription id, 0 when none
-	ordHb   time.Duration
-	ordLast time.Time // when the last ocm was sent
-	ordPos  int       // next order change to send (index into the order feed)
-	ordRefs []string  // the order filter's customerStrategyRefs
+	ctx       context.Context
+	e         *Exchange
+	c         net.Conn
+	w         *bufio.Writer
+	id        string
+	authed    bool
+	sub       *subscription
+	ordSub    int64 // order subscription id, 0 when none
+	ordHb     time.Duration
+	ordLast   time.Time   // when the last ocm was sent
+	ordPos    int         // next order change to send (index into the order feed)
+	ordFilter OrderFilter // the order subscription's orderFilter
 	// held: in lockstep, a market change was sent and the client has not
 	// yet said it is done with it.
 	held    bool
@@ -647,14 +647,16 @@ func (c *conn) heartbeat() error {
 // them in turn reaches the state a merged image would give. Every later
 // change follows as its own ocm, its index in the feed as the clock; a
 // resubscription with a clock gets RESUB_DELTA from there. The
-// orderFilter's customerStrategyRefs are applied to the ledger's orders.
+// orderFilter (strategies, overall and per-strategy positions) is applied
+// to the ledger's orders.
 func (c *conn) orderSubscribe(req *esa.Request) error {
 	hb := heartbeatMs(req.HeartbeatMs)
 	c.ordHb = time.Duration(hb) * time.Millisecond
 	c.ordLast = time.Now()
-	c.ordRefs = nil
+	c.ordFilter = OrderFilter{}
 	if f := req.OrderFilter; f != nil {
-		c.ordRefs = f.CustomerStrategyRefs
+		c.ordFilter = OrderFilter{Strategies: f.CustomerStrategyRefs, ByStrategy: f.PartitionMatchedByStrategyRef,
+			NoOverall: f.IncludeOverallPosition != nil && !*f.IncludeOverallPosition}
 	}
 	n := c.orderFeedLen()
 	ct, ini, from := "SUB_IMAGE", "", 0
@@ -714,7 +716,7 @@ func (c *conn) orderSubscribe(req *esa.Request) error {
 		} else {
 			b = append(b, ',')
 		}
-		b = append(b, ch.OC...)
+		b = ch.Append(b, &c.ordFilter)
 		pt = max(pt, ch.Pt)
 		k++
 	}
@@ -755,9 +757,11 @@ func (c *conn) orderFeed(from, end int) []OrderChange {
 	return all
 }
 
-// orderWanted applies the order filter's customerStrategyRefs.
+// orderWanted applies the order filter's customerStrategyRefs to a
+// change of one strategy's orders (a change of several, such as an image,
+// is filtered as it is written).
 func (c *conn) orderWanted(ch *OrderChange) bool {
-	return len(c.ordRefs) == 0 || ch.Strategy == "" || contains(c.ordRefs, ch.Strategy)
+	return ch.Strategy == "" || c.ordFilter.wants(ch.Strategy)
 }
 
 // orderPosition is how far the replay clock has got in the order changes:
@@ -800,7 +804,7 @@ func (c *conn) orderDelta() error {
 	b = append(b, `","pt":`...)
 	b = strconv.AppendInt(b, ev.Pt, 10)
 	b = append(b, `,"oc":[`...)
-	b = append(b, ev.OC...)
+	b = ev.Append(b, &c.ordFilter)
 	b = append(b, "]}"...)
 	c.ordLast = time.Now()
 	c.buf = b

@@ -121,6 +121,11 @@ func (s *Sim) Place(o *engine.OrderState, b *book.Market, now int64) bool {
 	}
 	d := b.Def
 	o.MarketVersion = d.Version
+	if o.PlaceVersion != 0 && o.PlaceVersion != d.Version {
+		// Betfair's marketVersion: the market moved on before the bet
+		// arrived (flumine voids it with ERROR_IN_ORDER).
+		return s.fail(o, "ERROR_IN_ORDER", &o.SizeVoided)
+	}
 	r := b.Runner(o.SelectionID, o.Handicap)
 	if r == nil || r.Status() == esa.RunnerRemoved {
 		return s.fail(o, "RUNNER_REMOVED", &o.SizeVoided)

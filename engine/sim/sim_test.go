@@ -78,3 +78,45 @@ func TestQueueModel(t *testing.T) {
 		}
 	}
 }
+
+// versioned places, at a market's first open book, one back for the
+// book's market version and one for the version before it.
+type versioned struct {
+	engine.BaseStrategy
+	done bool
+}
+
+func (*versioned) Name() string                        { return "versioned" }
+func (*versioned) CheckMarketBook(*engine.Market) bool { return true }
+func (v *versioned) ProcessMarketBook(m *engine.Market) {
+	bk := m.Book()
+	if v.done || bk.Status() != esa.MarketOpen || len(bk.Runners) == 0 {
+		return
+	}
+	v.done = true
+	r := bk.Runners[0]
+	for _, ver := range []int64{m.Version(), m.Version() - 1} {
+		m.Place(engine.OrderRequest{SelectionID: r.SelectionID, Handicap: r.Handicap, Side: engine.Back, Price: 1000, Size: 2, MarketVersion: ver})
+	}
+}
+
+// TestPlaceForMarketVersion: a placement made for the market version it
+// reaches runs; one made for another version is voided, ERROR_IN_ORDER
+// (Betfair's marketVersion, as flumine models it).
+func TestPlaceForMarketVersion(t *testing.T) {
+	res, err := engine.Replay(context.Background(), []string{testenv.Testdata(t, "tapes/1.197931750")},
+		engine.Config{NewStrategy: func() (engine.Strategy, error) { return &versioned{}, nil }, NewExecution: sim.NewExecution(sim.Flumine)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Orders) != 2 {
+		t.Fatalf("%d orders, want 2", len(res.Orders))
+	}
+	cur, old := res.Orders[0].State(), res.Orders[1].State()
+	if cur.ErrorCode != "" || cur.SizeVoided != 0 || cur.PlacedAt == 0 {
+		t.Errorf("order for the current version: error %q, voided %g", cur.ErrorCode, cur.SizeVoided)
+	}
+	if old.ErrorCode != "ERROR_IN_ORDER" || old.SizeVoided != 2 {
+		t.Errorf("order for an old version: error %q, voided %g; want ERROR_IN_ORDER, 2", old.ErrorCode, old.SizeVoided)
+	}
+}

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -38,8 +39,9 @@ func moment(bk *book.Market, done [2]bool) int {
 // with prices, a back taking the best price (when there is a ladder), a
 // resting LAPSE back above the best lay, a resting PERSIST lay below the
 // best back (the last traded price standing in for a ladder, as in BASIC
-// files); and, before the off in a BSP market, a MARKET_ON_CLOSE back and
-// a limit back that takes the SP (persistence MARKET_ON_CLOSE).
+// files); before the off, two backs for a market version (the book's, and
+// an older one); and, before the off in a BSP market, a MARKET_ON_CLOSE
+// back and a limit back that takes the SP (persistence MARKET_ON_CLOSE).
 func fixedOrders(bk *book.Market) []engine.OrderRequest {
 	var out []engine.OrderRequest
 	for _, r := range bk.Runners {
@@ -63,6 +65,13 @@ func fixedOrders(bk *book.Market) []engine.OrderRequest {
 		out = append(out,
 			engine.OrderRequest{SelectionID: r.SelectionID, Handicap: r.Handicap, Side: engine.Back, Price: hi, Size: 3},
 			engine.OrderRequest{SelectionID: r.SelectionID, Handicap: r.Handicap, Side: engine.Lay, Price: lo, Size: 4, Persistence: engine.Persist})
+		if !bk.Def.InPlay {
+			// Betfair's marketVersion: one placement for the version the
+			// book shows, one for an older one (voided on arrival).
+			out = append(out,
+				engine.OrderRequest{SelectionID: r.SelectionID, Handicap: r.Handicap, Side: engine.Back, Price: hi, Size: 2, MarketVersion: bk.Def.Version},
+				engine.OrderRequest{SelectionID: r.SelectionID, Handicap: r.Handicap, Side: engine.Back, Price: hi, Size: 2, MarketVersion: bk.Def.Version - 1})
+		}
 		if bk.Def.BspMarket && !bk.Def.InPlay {
 			out = append(out,
 				engine.OrderRequest{SelectionID: r.SelectionID, Handicap: r.Handicap, Side: engine.Back, Type: engine.MarketOnClose, Liability: 2},
@@ -137,28 +146,49 @@ func TestAgreesWithBacktest(t *testing.T) {
 				if i < 0 {
 					return 0
 				}
-				req := betting.PlaceRequest{MarketID: bk.ID, CustomerRef: fmt.Sprintf("r%d", i), CustomerStrategyRef: "fixed"}
+				// marketVersion is per request: one request per version.
+				var reqs []betting.PlaceRequest
+				at := map[int64]int{}
 				for _, r := range fixedOrders(bk) {
 					ref := fmt.Sprintf("fixed-%d", n)
 					n++
 					placedAt[ref], inPlay[ref] = pt, i == 1
-					req.Instructions = append(req.Instructions, instruction(r, ref))
+					k, ok := at[r.MarketVersion]
+					if !ok {
+						k, at[r.MarketVersion] = len(reqs), len(reqs)
+						req := betting.PlaceRequest{MarketID: bk.ID, CustomerRef: fmt.Sprintf("r%d.%d", i, k), CustomerStrategyRef: "fixed"}
+						if r.MarketVersion != 0 {
+							req.MarketVersion = &betting.MarketVersion{Version: r.MarketVersion}
+						}
+						reqs = append(reqs, req)
+					}
+					reqs[k].Instructions = append(reqs[k].Instructions, instruction(r, ref))
 				}
-				if len(req.Instructions) == 0 {
+				if len(reqs) == 0 {
 					return 0
 				}
 				done[i] = true
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if _, err := l.bc.PlaceOrders(ctx, req); err != nil {
-						mu.Lock()
-						errs = append(errs, err)
-						mu.Unlock()
-					}
-				}()
-				seq++
-				return 1
+				for _, req := range reqs {
+					// Every bet of a request for an old version fails, and so
+					// the request as a whole, as Betfair answers.
+					stale := req.MarketVersion != nil && req.MarketVersion.Version != bk.Def.Version
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, err := l.bc.PlaceOrders(ctx, req)
+						var ee *betting.ExecutionError
+						if stale && errors.As(err, &ee) && ee.Code == betting.ExecBetActionError {
+							err = nil
+						}
+						if err != nil {
+							mu.Lock()
+							errs = append(errs, err)
+							mu.Unlock()
+						}
+					}()
+					seq++
+				}
+				return len(reqs)
 			}, func(pt int64, uo *esa.Order) {
 				if _, ok := firstAt[uo.CustomerOrderRef]; !ok {
 					firstAt[uo.CustomerOrderRef] = pt
@@ -182,7 +212,7 @@ func TestAgreesWithBacktest(t *testing.T) {
 			if len(res.Orders) != n || n == 0 {
 				t.Fatalf("backtest %d orders, exchange %d", len(res.Orders), n)
 			}
-			matched, lapsed, voided, sp, persisted := 0, 0, 0, 0, 0
+			matched, lapsed, voided, sp, persisted, staleVersion := 0, 0, 0, 0, 0, 0
 			for i, o := range res.Orders {
 				s := o.State()
 				ref := fmt.Sprintf("fixed-%d", i)
@@ -208,6 +238,9 @@ func TestAgreesWithBacktest(t *testing.T) {
 				if s.Type == engine.MarketOnClose && s.SizeMatched > 0 {
 					sp++
 				}
+				if s.PlaceVersion != 0 && s.ErrorCode == "ERROR_IN_ORDER" {
+					staleVersion++
+				}
 				if inPlay[ref] && firstAt[ref]-placedAt[ref] <= 1000 {
 					t.Errorf("order %d placed in play at %d took effect at %d, within the bet delay", i, placedAt[ref], firstAt[ref])
 				}
@@ -215,7 +248,10 @@ func TestAgreesWithBacktest(t *testing.T) {
 			if tp == "BASIC-1.132153978" && (lapsed == 0 || sp == 0 || persisted == 0 || !slices.Contains(slices.Collect(maps.Values(inPlay)), true)) {
 				t.Error("the race should show LAPSE bets lapsed at the off, PERSIST bets surviving it, bets at the SP and bets placed in play")
 			}
-			t.Logf("%d orders: %d matched, %d lapsed, %d voided, %d at the SP", n, matched, lapsed, voided, sp)
+			if staleVersion == 0 {
+				t.Error("no placement for an old market version was voided")
+			}
+			t.Logf("%d orders: %d matched, %d lapsed, %d voided, %d at the SP, %d for an old market version", n, matched, lapsed, voided, sp, staleVersion)
 			if matched == 0 {
 				t.Error("nothing matched: the comparison proves little")
 			}

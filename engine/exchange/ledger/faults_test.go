@@ -20,10 +20,16 @@ import (
 	"github.com/tapedeck/tapedeck/engine/exchange/ledger"
 )
 
-// rpc makes one JSON-RPC call as any client would, bypassing
+// rpc makes one Betting API JSON-RPC call as any client would, bypassing
 // engine/betting's own checks, and returns the result and the
 // APINGException's code.
 func (l *local) rpc(t *testing.T, method string, params any) (json.RawMessage, string) {
+	t.Helper()
+	return l.call(t, "/exchange/betting/json-rpc/v1", "SportsAPING/v1.0/"+method, params)
+}
+
+// call is rpc for any JSON-RPC endpoint path and full method name.
+func (l *local) call(t *testing.T, path, method string, params any) (json.RawMessage, string) {
 	t.Helper()
 	pem, err := os.ReadFile(l.ex.CAFile())
 	if err != nil {
@@ -32,8 +38,8 @@ func (l *local) rpc(t *testing.T, method string, params any) (json.RawMessage, s
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "SportsAPING/v1.0/" + method, "params": params, "id": 1})
-	req, _ := http.NewRequest(http.MethodPost, l.ex.Info().Betting+"/exchange/betting/json-rpc/v1", bytes.NewReader(body))
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": method, "params": params, "id": 1})
+	req, _ := http.NewRequest(http.MethodPost, l.ex.Info().Betting+path, bytes.NewReader(body))
 	req.Header.Set("X-Application", "test")
 	req.Header.Set("X-Authentication", l.tok)
 	resp, err := hc.Do(req)

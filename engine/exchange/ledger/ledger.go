@@ -375,6 +375,8 @@ func (l *Ledger) Call(ctx context.Context, method string, params json.RawMessage
 		return l.listClearedOrders(params)
 	case "getAccountFunds":
 		return l.accountFunds(), nil
+	case "getAccountDetails":
+		return accountDetails(), nil
 	case "listMarketBook":
 		return l.listMarketBook(params)
 	}

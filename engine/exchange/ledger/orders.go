@@ -64,6 +64,11 @@ func (l *Ledger) placeOrders(ctx context.Context, params json.RawMessage, queued
 			bad = true
 			continue
 		}
+		if p.MarketVersion != nil {
+			// Checked when the bet takes effect, by the model, as the
+			// backtest checks it.
+			states[i].PlaceVersion = p.MarketVersion.Version
+		}
 		need += states[i].Exposure()
 	}
 	if bad {
@@ -264,6 +269,20 @@ func (l *Ledger) accountFunds() *betting.AccountFunds {
 	a := l.available()
 	return &betting.AccountFunds{AvailableToBetBalance: engine.Round2(a), Exposure: -engine.Round2(l.balance - a),
 		ExposureLimit: -15000, Wallet: "UK"}
+}
+
+// accountDetails answers getAccountDetails with what this exchange knows
+// of its one account: stakes and balance are in pounds (its minimum stakes
+// are Betfair's GBP ones), no discount, no points. The holder's name,
+// locale, region, time zone and country are optional in Betfair's
+// AccountDetailsResponse and left out: there is no account holder. flumine
+// asks for this at start and every two minutes.
+func accountDetails() any {
+	return struct {
+		CurrencyCode  string  `json:"currencyCode"`
+		DiscountRate  float64 `json:"discountRate"`
+		PointsBalance int     `json:"pointsBalance"`
+	}{CurrencyCode: "GBP"}
 }
 
 // instructionBet finds the bet a cancel, replace or update instruction

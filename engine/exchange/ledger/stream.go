@@ -51,61 +51,63 @@ func (l *Ledger) tell(b *bet, now int64) {
 // matched backs and lays.
 func (l *Ledger) emit(b *bet, pt int64, v view) {
 	b.told, b.last = true, v
-	oc := append([]byte(`{"id":"`), b.m.id...)
-	oc = append(oc, `","orc":[`...)
-	oc = l.appendRunner(oc, b.m, b.s.SelectionID, b.s.Handicap, false, func(x *bet) bool { return x == b }, &v)
-	oc = append(oc, "]}"...)
-	l.changes = append(l.changes, exchange.OrderChange{Pt: pt, OC: oc, Strategy: b.st.ref})
+	mo := &exchange.MarketOrders{ID: b.m.id, Runners: []exchange.RunnerOrders{
+		l.runnerOrders(b.m, b.s.SelectionID, b.s.Handicap, false, func(x *bet) bool { return x == b }, &v)}}
+	l.changes = append(l.changes, exchange.OrderChange{Pt: pt, Parts: mo, Strategy: b.st.ref})
 }
 
-// appendRunner writes one runner's order change: the bets keep chooses
-// (b's view v when given, else each bet as it stands) and the runner's
-// matched backs and lays over all bets.
-func (l *Ledger) appendRunner(oc []byte, m *market, sel int64, hc float64, full bool, keep func(*bet) bool, v *view) []byte {
-	oc = append(oc, `{`...)
-	if full {
-		oc = append(oc, `"fullImage":true,`...)
-	}
-	oc = append(oc, `"id":`...)
-	oc = strconv.AppendInt(oc, sel, 10)
-	if hc != 0 {
-		oc = append(oc, `,"hc":`...)
-		oc = strconv.AppendFloat(oc, hc, 'f', -1, 64)
-	}
-	oc = append(oc, `,"uo":[`...)
-	n := 0
+// runnerOrders is one runner's order change: the bets keep chooses (b's
+// view v when given, else each bet as it stands), the runner's matched
+// backs and lays over all bets (the overall position) and over each
+// strategy's.
+func (l *Ledger) runnerOrders(m *market, sel int64, hc float64, full bool, keep func(*bet) bool, v *view) exchange.RunnerOrders {
+	ro := exchange.RunnerOrders{Selection: sel, Handicap: hc, Full: full}
 	var backs, lays []engine.Fill
 	for _, st := range m.strats {
+		var sb, sl []engine.Fill
 		for _, x := range st.bets {
 			if x.s.SelectionID != sel || x.s.Handicap != hc || !x.placed || x.failed && !keep(x) {
 				continue
 			}
 			for _, f := range x.s.Matched {
 				if x.s.Side == engine.Back {
-					backs = addLevel(backs, f)
+					backs, sb = addLevel(backs, f), addLevel(sb, f)
 				} else {
-					lays = addLevel(lays, f)
+					lays, sl = addLevel(lays, f), addLevel(sl, f)
 				}
 			}
 			if !keep(x) {
 				continue
-			}
-			if n > 0 {
-				oc = append(oc, ',')
 			}
 			w := v
 			if w == nil {
 				w = &view{sm: x.s.SizeMatched, avp: x.s.AvgPriceMatched, sc: x.s.SizeCancelled, sl: x.s.SizeLapsed,
 					sv: x.s.SizeVoided, complete: x.s.Status == engine.ExecutionComplete}
 			}
-			oc = appendOrder(oc, x, w)
-			n++
+			ro.Orders = append(ro.Orders, exchange.Tagged{Strategy: st.ref, JSON: appendOrder(nil, x, w)})
+		}
+		if len(sb)+len(sl) > 0 {
+			ro.Matched = append(ro.Matched, exchange.Tagged{Strategy: st.ref, JSON: appendPosition([]byte{'{'}, sb, sl, '}')})
 		}
 	}
-	oc = append(oc, ']')
-	oc = appendLevels(oc, "mb", backs)
-	oc = appendLevels(oc, "ml", lays)
-	return append(oc, '}')
+	if len(backs)+len(lays) > 0 {
+		ro.Overall = appendPosition(nil, backs, lays, 0)
+	}
+	return ro
+}
+
+// appendPosition writes matched backs and lays as "mb" and "ml" (each
+// only when it has a level), between open and close when they are not 0.
+func appendPosition(b []byte, backs, lays []engine.Fill, close byte) []byte {
+	b = appendLevels(b, "mb", backs)
+	if len(backs) > 0 && len(lays) > 0 {
+		b = append(b, ',')
+	}
+	b = appendLevels(b, "ml", lays)
+	if close != 0 {
+		b = append(b, close)
+	}
+	return b
 }
 
 // addLevel adds a fill's size to its price's level (levels by price).
@@ -126,11 +128,13 @@ func addLevel(levels []engine.Fill, f engine.Fill) []engine.Fill {
 	return slices.Insert(levels, i, engine.Fill{Price: f.Price, Size: f.Size})
 }
 
+// appendLevels writes `"key":[[price,size],...]`, or nothing without a
+// level.
 func appendLevels(b []byte, key string, levels []engine.Fill) []byte {
 	if len(levels) == 0 {
 		return b
 	}
-	b = append(b, `,"`...)
+	b = append(b, `"`...)
 	b = append(b, key...)
 	b = append(b, `":[`...)
 	for i, lv := range levels {
@@ -234,8 +238,7 @@ func (l *Ledger) OrderImage() ([]exchange.OrderChange, int) {
 			continue
 		}
 		seen[m.id] = true
-		oc := append([]byte(`{"fullImage":true,"id":"`), m.id...)
-		oc = append(oc, `","orc":[`...)
+		mo := &exchange.MarketOrders{ID: m.id, Full: true}
 		type rk struct {
 			sel int64
 			hc  float64
@@ -246,14 +249,10 @@ func (l *Ledger) OrderImage() ([]exchange.OrderChange, int) {
 				runners = append(runners, rk{x.s.SelectionID, x.s.Handicap})
 			}
 		}
-		for i, r := range runners {
-			if i > 0 {
-				oc = append(oc, ',')
-			}
-			oc = l.appendRunner(oc, m, r.sel, r.hc, true, func(x *bet) bool { return !x.failed }, nil)
+		for _, r := range runners {
+			mo.Runners = append(mo.Runners, l.runnerOrders(m, r.sel, r.hc, true, func(x *bet) bool { return !x.failed }, nil))
 		}
-		oc = append(oc, "]}"...)
-		out = append(out, exchange.OrderChange{Pt: m.now, OC: oc})
+		out = append(out, exchange.OrderChange{Pt: m.now, Parts: mo})
 	}
 	return out, len(l.changes)
 }
