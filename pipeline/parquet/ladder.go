@@ -32,6 +32,27 @@ type ladderDeltaRow struct {
 	HasLevel, HasTick bool    `parquet:"-"`
 }
 
+// ladderSource reads the ladder deltas of markets ms, decoded and
+// converted a chunk at a time into a buffer sized once for the largest.
+func ladderSource(ms []*tables.Rows) rowSource[ladderDeltaRow] {
+	deltas := heldSource(ms, func(r *tables.Rows) heldRows[tables.LadderDelta] { return &r.LadderDeltas })
+	most := 0
+	for _, m := range ms {
+		most = max(most, m.LadderDeltas.MaxChunk())
+	}
+	rows := make([]ladderDeltaRow, 0, most)
+	return rowSource[ladderDeltaRow]{
+		groups: deltas.groups,
+		rows:   deltas.rows,
+		chunks: func(g int, fn func([]ladderDeltaRow) error) error {
+			return deltas.chunks(g, func(c []tables.LadderDelta) error {
+				rows = toLadderRows(rows[:0], c, ms[g])
+				return fn(rows)
+			})
+		},
+	}
+}
+
 // toLadderRows appends src, the ladder deltas of market m, to dst as
 // written.
 func toLadderRows(dst []ladderDeltaRow, src []tables.LadderDelta, m *tables.Rows) []ladderDeltaRow {

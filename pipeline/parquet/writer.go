@@ -291,24 +291,26 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 				lms = append(lms, m)
 			}
 		}
-		groups := gather(lms, func(r *tables.Rows) [][]tables.LadderDelta { return r.LadderDeltas.Chunks() })
-		if len(groups) == 0 {
+		if len(lms) == 0 {
 			return nil
 		}
 		codec, err := ladderCodec(pq.SchemaOf(ladderDeltaRow{}))
 		if err != nil {
 			return err
 		}
-		return writeFileWith(ctx, w.file(k, meta), bySeq, groups, func(dst []ladderDeltaRow, c []tables.LadderDelta, g int) []ladderDeltaRow {
-			return toLadderRows(dst, c, lms[g])
-		}, codec)
+		return writeFileWith(ctx, w.file(k, meta), bySeq, ladderSource(lms), codec)
 	})
 	do(TableTrades, func(k string) error {
 		return writeGroups(ctx, w.file(k, meta), bySeq, ms, func(r *tables.Rows) [][]tables.Trade { return r.Trades.Chunks() })
 	})
 	do(TableSnapshots, func(k string) error {
-		groups := gather(ms, func(r *tables.Rows) [][]tables.Snapshot { return r.Snapshots.Chunks() })
-		if len(groups) == 0 {
+		var sms []*tables.Rows // the markets of groups, in order
+		for _, m := range ms {
+			if m.Snapshots.Len() > 0 {
+				sms = append(sms, m)
+			}
+		}
+		if len(sms) == 0 {
 			return nil
 		}
 		codec, err := snapshotCodec()
@@ -321,7 +323,7 @@ func (w *Writer) writePartition(ctx context.Context, batch string, ms []*tables.
 				return err
 			}
 		}
-		return writeFileWith[tables.Snapshot, tables.Snapshot](ctx, f, bySnap, groups, nil, codec)
+		return writeFileWith(ctx, f, bySnap, heldSource(sms, func(r *tables.Rows) heldRows[tables.Snapshot] { return &r.Snapshots }), codec)
 	})
 	do(TableRunnerUpdates, func(k string) error {
 		return writeGroups(ctx, w.file(k, meta), byRunner, ms, func(r *tables.Rows) [][]tables.RunnerUpdate { return r.RunnerUpdates.Chunks() })
@@ -365,7 +367,40 @@ func gather[T any](ms []*tables.Rows, rows func(*tables.Rows) [][]T) [][][]T {
 // between groups (markets, each a list of chunks) once it holds maxRows
 // rows.
 func writeFile[T any](ctx context.Context, f file, sorting []pq.SortingColumn, groups [][][]T) error {
-	return writeFileWith[T, T](ctx, f, sorting, groups, nil, nil)
+	return writeFileWith(ctx, f, sorting, chunked(groups), nil)
+}
+
+// rowSource is what writeFileWith writes: groups of rows (markets), read
+// a chunk at a time.
+type rowSource[W any] struct {
+	groups int
+	// rows is the number of rows of group g.
+	rows func(g int) int
+	// chunks calls fn with the rows of group g, a chunk at a time, and
+	// returns its first error.
+	chunks func(g int, fn func([]W) error) error
+}
+
+// chunked is the rowSource of rows held as they are written.
+func chunked[T any](groups [][][]T) rowSource[T] {
+	return rowSource[T]{
+		groups: len(groups),
+		rows: func(g int) int {
+			n := 0
+			for _, c := range groups[g] {
+				n += len(c)
+			}
+			return n
+		},
+		chunks: func(g int, fn func([]T) error) error {
+			for _, c := range groups[g] {
+				if err := fn(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
 }
 
 // writerOptions are the options every dataset file is written with: f's
@@ -398,13 +433,38 @@ func writerOptions(f file, sorting []pq.SortingColumn) []pq.WriterOption {
 	return opts
 }
 
-// writeFileWith is writeFile for rows written as another type W with the
-// same schema: conv appends a chunk's rows, converted, to a reused buffer
-// (and is told which of groups the chunk belongs to); a nil conv writes
-// the rows as they are (T must be W). codec, unless nil, describes W's
-// zero-is-null optional columns (see zeroNull).
-func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingColumn, groups [][][]T,
-	conv func([]W, []T, int) []W, codec *rowCodec[W]) error {
+// heldRows are rows a market holds in a form of its own (encoded, or
+// shared between rows), built a chunk at a time to be written.
+type heldRows[T any] interface {
+	Len() int
+	MaxChunk() int
+	Chunks(buf []T, fn func([]T) error) ([]T, error)
+}
+
+// heldSource is the rowSource of the rows that held takes from each of
+// markets ms, built into one buffer sized once for the largest chunk
+// (growing it by appends would allocate several times its size).
+func heldSource[T any](ms []*tables.Rows, held func(*tables.Rows) heldRows[T]) rowSource[T] {
+	most := 0
+	for _, m := range ms {
+		most = max(most, held(m).MaxChunk())
+	}
+	buf := make([]T, 0, most)
+	return rowSource[T]{
+		groups: len(ms),
+		rows:   func(g int) int { return held(ms[g]).Len() },
+		chunks: func(g int, fn func([]T) error) error {
+			var err error
+			buf, err = held(ms[g]).Chunks(buf, fn)
+			return err
+		},
+	}
+}
+
+// writeFileWith writes one Parquet file of src's rows, closing a row group
+// between groups once it holds maxRows rows. codec, unless nil, describes
+// W's zero-is-null optional columns (see zeroNull).
+func writeFileWith[W any](ctx context.Context, f file, sorting []pq.SortingColumn, src rowSource[W], codec *rowCodec[W]) error {
 	key, maxRows := f.key, f.maxRows
 	out, err := f.store.Create(ctx, key)
 	if err != nil {
@@ -430,44 +490,20 @@ func writeFileWith[T, W any](ctx context.Context, f file, sorting []pq.SortingCo
 			return err
 		}
 	}
-	var buf []W
-	if conv != nil {
-		// Sized once for the largest chunk: growing it by appends would
-		// allocate several times its size.
-		most := 0
-		for _, g := range groups {
-			for _, c := range g {
-				most = max(most, len(c))
-			}
-		}
-		buf = make([]W, 0, most)
-	}
 	inGroup := 0
-	for gi, g := range groups {
+	for g := range src.groups {
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
-		n := 0
-		for _, c := range g {
-			n += len(c)
-		}
+		n := src.rows(g)
 		if inGroup > 0 && inGroup+n > maxRows {
 			if err := pw.Flush(); err != nil {
 				return fail(err)
 			}
 			inGroup = 0
 		}
-		for _, c := range g {
-			var rows []W
-			if conv == nil {
-				rows = any(c).([]W)
-			} else {
-				buf = conv(buf[:0], c, gi)
-				rows = buf
-			}
-			if err := write(rows); err != nil {
-				return fail(err)
-			}
+		if err := src.chunks(g, write); err != nil {
+			return fail(err)
 		}
 		inGroup += n
 	}

@@ -406,7 +406,12 @@ func TestSnapshotsRoundTrip(t *testing.T) {
 			for i := range rows {
 				for _, r := range rows[i] {
 					if tc.zero != nil && !zeroed && r.Snapshots.Len() > 0 {
-						tc.zero(&r.Snapshots.Chunks()[0][0])
+						all := r.Snapshots.All()
+						tc.zero(&all[0])
+						r.Snapshots = tables.Snapshots{}
+						for _, sn := range all {
+							r.Snapshots.Append(sn)
+						}
 						zeroed = true
 					}
 					for _, sn := range r.Snapshots.All() {

@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -130,6 +131,22 @@ type runnerSnap struct {
 	hasSpn, hasSpf bool
 }
 
+// sameState reports whether o holds the same state as s, bit for bit,
+// whatever their lines.
+func (s *runnerSnap) sameState(o *runnerSnap) bool {
+	same := func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+	for i := range s.back {
+		if !same(s.back[i].Price, o.back[i].Price) || !same(s.back[i].Size, o.back[i].Size) ||
+			!same(s.lay[i].Price, o.lay[i].Price) || !same(s.lay[i].Size, o.lay[i].Size) {
+			return false
+		}
+	}
+	return same(s.adj, o.adj) && same(s.ltp, o.ltp) && same(s.vol, o.vol) && same(s.pv, o.pv) &&
+		same(s.spn, o.spn) && same(s.spf, o.spf) && same(s.spBack, o.spBack) && same(s.spLay, o.spLay) &&
+		s.status == o.status && s.nBack == o.nBack && s.nLay == o.nLay &&
+		s.hasAdj == o.hasAdj && s.hasLtp == o.hasLtp && s.hasSpn == o.hasSpn && s.hasSpf == o.hasSpf
+}
+
 // runnerStatuses are the runner statuses a snapshot can hold; 0 is "".
 var runnerStatuses = [...]string{"", "ACTIVE", "WINNER", "LOSER", "REMOVED", "REMOVED_VACANT", "HIDDEN", "PLACED"}
 
@@ -181,6 +198,10 @@ type marketState struct {
 	hist    paged[marketSnap]
 	scratch *Scratch
 	depth   int
+	// everyUpdate keeps a runner history entry for every line that
+	// touches the runner, changed or not: runner_updates has a row for
+	// each. Without it an entry that changes nothing is left out.
+	everyUpdate bool
 	// deeps is a slab for the deeper levels snapshots point to.
 	deeps []DeepLevels
 
@@ -245,6 +266,7 @@ func (b *Builder) state(id string, m *book.Market) *marketState {
 		}
 		st.rows.MarketID = id
 		st.depth = b.opts.Depth
+		st.everyUpdate = !b.opts.NoRunnerUpdates
 		st.scratch = b.opts.Scratch
 		if st.scratch != nil {
 			st.hist.free = &st.scratch.markets
@@ -499,17 +521,23 @@ func (st *marketState) leveled(base *LadderDelta, l Ladder, levels []esa.LevelPr
 // marketStatusCode returns status's index in the rows' MarketStatuses,
 // adding it when new: a market sees a handful of statuses.
 func (st *marketState) marketStatusCode(status string) uint8 {
-	ss := st.rows.MarketStatuses
-	for i := len(ss) - 1; i >= 0; i-- {
-		if ss[i] == status {
+	return smallIndex(&st.rows.MarketStatuses, status)
+}
+
+// smallIndex returns v's index in *list, adding it when new: for the few
+// values a market's column takes (Betfair defines four market statuses;
+// snapshots have two references).
+func smallIndex(list *[]string, v string) uint8 {
+	for i := len(*list) - 1; i >= 0; i-- {
+		if (*list)[i] == v {
 			return uint8(i)
 		}
 	}
-	if len(ss) == 256 { // Betfair defines four
-		panic("tables: more than 256 market statuses")
+	if len(*list) == 256 {
+		panic(fmt.Sprintf("tables: more than 256 values in a market's list %q", (*list)[:3]))
 	}
-	st.rows.MarketStatuses = append(ss, status)
-	return uint8(len(ss))
+	*list = append(*list, v)
+	return uint8(len(*list) - 1)
 }
 
 // trades adds a runner change's traded-ladder rows and volumes.
@@ -590,12 +618,18 @@ func (st *marketState) snap(seq, pt int64, m *book.Market, all bool) {
 		for _, l := range r.SPLay.Levels {
 			s.spLay += l.Size
 		}
-		if n := rs.hist.len(); n > 0 && rs.hist.at(n-1).seq == seq {
+		n := rs.hist.len()
+		switch {
+		case n > 0 && rs.hist.at(n-1).seq == seq:
 			*rs.hist.at(n - 1) = s
 			if st.depth > 3 {
 				*rs.deep.at(n - 1) = deep
 			}
-		} else {
+		case n > 0 && !st.everyUpdate && st.depth <= 3 && rs.hist.at(n-1).sameState(&s):
+			// Nothing a snapshot shows changed (a level past the third, a
+			// repeated value): the entry before answers every lookup the
+			// same, and histories are a large part of a replay's memory.
+		default:
 			rs.hist.push(s)
 			if st.depth > 3 {
 				rs.deep.push(deep)

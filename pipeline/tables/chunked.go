@@ -28,6 +28,19 @@ func (c *Chunked[T]) Append(v T) {
 	c.n++
 }
 
+// At returns the row at index i (less than Len).
+func (c *Chunked[T]) At(i int) *T {
+	// The chunks hold firstChunk rows, then twice as many each time up to
+	// maxChunk.
+	k, size := 0, firstChunk
+	for i >= size {
+		i -= size
+		k++
+		size = min(2*size, maxChunk)
+	}
+	return &c.chunks[k][i]
+}
+
 // Len is the number of rows.
 func (c *Chunked[T]) Len() int { return c.n }
 

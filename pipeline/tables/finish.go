@@ -527,11 +527,27 @@ func (st *marketState) snapshots(mk *Market, off offAt, points, offPoints []int)
 			}
 		}
 	}
+	// A runner's history entries shown so far, and their states' indexes:
+	// a state is kept once however many points show it.
+	shown := map[int]int32{}
 	for _, rs := range byID {
+		clear(shown)
 		for _, rf := range refs {
 			for _, p := range rf.points {
-				if row, ok := st.runnerSnapshot(rs, rf, p); ok {
-					st.rows.Snapshots.Append(row)
+				at, i, ok := st.snapshotPoint(rs, rf, p)
+				if !ok {
+					continue
+				}
+				k, seen := shown[i]
+				if !seen {
+					k = st.rows.Snapshots.addState(st.runnerState(rs, i))
+					shown[i] = k
+				}
+				st.rows.Snapshots.addRow(k, &at)
+				if st.depth > 3 {
+					// Rows.Bytes counts the deep levels of every row, as
+					// when each row had its own.
+					st.rows.deep++
 				}
 			}
 		}
@@ -575,18 +591,27 @@ func (st *marketState) marketSnapshot(byID []*runnerState, rf snapRef, p int) (M
 	return ms, true
 }
 
-// runnerSnapshot is one runner as of p seconds before rf, if the tape had
-// reached both the market and the runner by then.
-func (st *marketState) runnerSnapshot(rs *runnerState, rf snapRef, p int) (Snapshot, bool) {
-	t := rf.t - int64(p)*1000
+// snapshotPoint is the grid point p seconds before rf for one runner: a
+// row with only the point's fields set (Ref, SecondsBefore, SnapshotTime
+// and the market's LastUpdatePt, MarketStatus and InPlay) and the index
+// in the runner's history of the state it shows, if the tape had reached
+// both the market and the runner by then.
+func (st *marketState) snapshotPoint(rs *runnerState, rf snapRef, p int) (Snapshot, int, bool) {
 	mi, i := st.indexes(rs, rf, p)
 	if mi < 0 || i < 0 {
-		return Snapshot{}, false
+		return Snapshot{}, 0, false
 	}
-	h, s := st.hist.at(mi), rs.hist.at(i)
-	row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc, Ref: rf.name,
-		SecondsBefore: int32(p), SnapshotTime: t, LastUpdatePt: h.pt, MarketStatus: h.status,
-		InPlay: h.inPlay, RunnerStatus: st.statusName(s.status), TradedVolume: cents(s.vol), Has: HasLastUpdatePt,
+	h := st.hist.at(mi)
+	return Snapshot{Ref: rf.name, SecondsBefore: int32(p), SnapshotTime: rf.t - int64(p)*1000, LastUpdatePt: h.pt,
+		MarketStatus: h.status, InPlay: h.inPlay}, i, true
+}
+
+// runnerState is the rest of a snapshot row: the runner's state at entry
+// i of its history.
+func (st *marketState) runnerState(rs *runnerState, i int) Snapshot {
+	s := rs.hist.at(i)
+	row := Snapshot{MarketID: st.id, SelectionID: rs.key.id, Handicap: rs.key.hc,
+		RunnerStatus: st.statusName(s.status), TradedVolume: cents(s.vol), Has: HasLastUpdatePt,
 		SpBackStake: cents(s.spLay), SpLayLiability: cents(s.spBack)}
 	if s.hasAdj {
 		row.AdjustmentFactor = s.adj
@@ -644,7 +669,7 @@ func (st *marketState) runnerSnapshot(rs *runnerState, rf snapRef, p int) (Snaps
 	if st.depth > 3 {
 		row.Deep = st.deepLevels(*rs.deep.at(i))
 	}
-	return row, true
+	return row
 }
 
 // deepLevels returns a copy of d from the market's slab: the histories
@@ -654,6 +679,5 @@ func (st *marketState) deepLevels(d DeepLevels) *DeepLevels {
 		st.deeps = make([]DeepLevels, 0, 256)
 	}
 	st.deeps = append(st.deeps, d)
-	st.rows.deep++
 	return &st.deeps[len(st.deeps)-1]
 }

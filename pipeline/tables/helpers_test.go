@@ -22,7 +22,7 @@ const greyhoundTar = "data/historic/pro-greyhounds-2022-03-01.tar"
 
 // tarMember returns the decompressed lines of the tar member whose name
 // ends in suffix, read with the standard library only.
-func tarMember(t *testing.T, tarPath, suffix string) [][]byte {
+func tarMember(t testing.TB, tarPath, suffix string) [][]byte {
 	t.Helper()
 	f, err := os.Open(tarPath)
 	if err != nil {
@@ -50,7 +50,7 @@ func tarMember(t *testing.T, tarPath, suffix string) [][]byte {
 
 // greyhound returns the lines of one market of the shared greyhound tar,
 // skipping the test when the shared data is absent.
-func greyhound(t *testing.T, marketID string) [][]byte {
+func greyhound(t testing.TB, marketID string) [][]byte {
 	return tarMember(t, testenv.Shared(t, greyhoundTar), "/"+marketID+".bz2")
 }
 
@@ -71,7 +71,7 @@ func sharedBz2(t *testing.T, name string) [][]byte {
 }
 
 // testdataTape returns the lines of an uncompressed tape in testdata/tapes.
-func testdataTape(t *testing.T, name string) [][]byte {
+func testdataTape(t testing.TB, name string) [][]byte {
 	t.Helper()
 	data, err := os.ReadFile(testenv.Testdata(t, "tapes/"+name))
 	if err != nil {
@@ -82,7 +82,7 @@ func testdataTape(t *testing.T, name string) [][]byte {
 
 // testdataTapeAny returns the lines of a tape under testdata/, however it
 // is compressed (the tape package sniffs it).
-func testdataTapeAny(t *testing.T, name string) [][]byte {
+func testdataTapeAny(t testing.TB, name string) [][]byte {
 	t.Helper()
 	data, err := os.ReadFile(testenv.Testdata(t, name))
 	if err != nil {
@@ -114,7 +114,7 @@ func splitLines(data []byte) [][]byte {
 
 // replay runs lines through the decoder, the market cache and a Builder:
 // the code under test.
-func replay(t *testing.T, lines [][]byte, grid tables.Grid) []*tables.Rows {
+func replay(t testing.TB, lines [][]byte, grid tables.Grid) []*tables.Rows {
 	t.Helper()
 	return replayWith(t, lines, tables.Options{Grid: grid, Source: "test"})
 }
@@ -125,7 +125,7 @@ func replayOpts(t *testing.T, lines [][]byte, opts tables.Options) *tables.Rows 
 	return one(t, replayWith(t, lines, opts))
 }
 
-func replayWith(t *testing.T, lines [][]byte, opts tables.Options) []*tables.Rows {
+func replayWith(t testing.TB, lines [][]byte, opts tables.Options) []*tables.Rows {
 	t.Helper()
 	dec := esa.NewDecoder()
 	cache := book.NewMarketCache(book.Options{})
@@ -144,7 +144,7 @@ func replayWith(t *testing.T, lines [][]byte, opts tables.Options) []*tables.Row
 	return b.Finish()
 }
 
-func one(t *testing.T, rows []*tables.Rows) *tables.Rows {
+func one(t testing.TB, rows []*tables.Rows) *tables.Rows {
 	t.Helper()
 	if len(rows) != 1 || rows[0].Market == nil {
 		t.Fatalf("want one market with a definition, got %d", len(rows))

@@ -437,11 +437,11 @@ type Rows struct {
 	Runners           []Runner
 	MarketDefinitions []MarketDefinition
 	RunnerDefinitions []RunnerDefinition
-	LadderDeltas      Chunked[LadderDelta]
+	LadderDeltas      LadderDeltas
 	// MarketStatuses are the market statuses LadderDelta.Status indexes.
 	MarketStatuses  []string
 	Trades          Chunked[Trade]
-	Snapshots       Chunked[Snapshot]
+	Snapshots       Snapshots
 	RunnerUpdates   Chunked[RunnerUpdate]
 	MarketSnapshots []MarketSnapshot
 	Orders          []Order
@@ -463,7 +463,7 @@ func (r *Rows) Bytes() int64 {
 	n := int64(len(r.Runners))*(int64(unsafe.Sizeof(Runner{}))+16*8) +
 		int64(len(r.MarketDefinitions))*(int64(unsafe.Sizeof(MarketDefinition{}))+16) +
 		int64(len(r.RunnerDefinitions))*(int64(unsafe.Sizeof(RunnerDefinition{}))+24) +
-		int64(r.LadderDeltas.Len())*int64(unsafe.Sizeof(LadderDelta{})) +
+		int64(r.LadderDeltas.Len())*ladderDeltaBytes +
 		int64(r.Trades.Len())*int64(unsafe.Sizeof(Trade{})) +
 		int64(r.Snapshots.Len())*int64(unsafe.Sizeof(Snapshot{})) + int64(r.deep)*int64(unsafe.Sizeof(DeepLevels{})) +
 		int64(r.RunnerUpdates.Len())*(int64(unsafe.Sizeof(RunnerUpdate{}))+6*8) +
@@ -474,6 +474,12 @@ func (r *Rows) Bytes() int64 {
 	}
 	return n
 }
+
+// ladderDeltaBytes is what Bytes counts for a ladder delta: the size of
+// the struct they were held as before LadderDeltas encoded them (5 to 10
+// bytes now). Writers close batches on Bytes, and batches decide which
+// file a row lands in: counting less would regroup every large dataset.
+const ladderDeltaBytes = 64
 
 // Len is the number of rows over every table.
 func (r *Rows) Len() int {

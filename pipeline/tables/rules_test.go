@@ -676,6 +676,50 @@ func TestOmittedTablesChangeNothingElse(t *testing.T) {
 	}
 }
 
+// Without runner_updates a runner's history leaves out the lines that
+// change nothing a snapshot shows; no other table may notice.
+func TestRunnerUpdatesChangeNothingElse(t *testing.T) {
+	for name, lines := range map[string]func(t *testing.T) [][]byte{
+		"PRO greyhound":   func(t *testing.T) [][]byte { return greyhound(t, "1.195395446") },
+		"recorded":        func(t *testing.T) [][]byte { return testdataTape(t, "1.197931750") },
+		"turns in play":   func(t *testing.T) [][]byte { return testdataTapeAny(t, "golden/flumine/inputs/1.200806927.zst") },
+		"horse racing AU": func(t *testing.T) [][]byte { return sharedBz2(t, "data/historic/1.205822330.bz2") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := lines(t)
+			opts := tables.Options{Grid: tables.DefaultGrid(), PostOff: tables.DefaultPostOff()}
+			with := replayOpts(t, l, opts)
+			opts.NoRunnerUpdates = true
+			without := replayOpts(t, l, opts)
+			if with.RunnerUpdates.Len() == 0 || without.RunnerUpdates.Len() != 0 {
+				t.Fatalf("runner_updates rows: %d with, %d without", with.RunnerUpdates.Len(), without.RunnerUpdates.Len())
+			}
+			if with.Snapshots.Len() == 0 {
+				t.Fatal("no snapshots")
+			}
+			for table, pair := range map[string][2]any{
+				"markets":          {with.Market, without.Market},
+				"runners":          {with.Runners, without.Runners},
+				"snapshots":        {with.Snapshots.All(), without.Snapshots.All()},
+				"market_snapshots": {with.MarketSnapshots, without.MarketSnapshots},
+				"trades":           {with.Trades.All(), without.Trades.All()},
+			} {
+				x, err := json.Marshal(pair[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				y, err := json.Marshal(pair[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(x, y) {
+					t.Errorf("%s differ", table)
+				}
+			}
+		})
+	}
+}
+
 // opt is a snapshot's optional value v, or nil when f is not set.
 func opt(s *tables.Snapshot, f tables.SnapshotFields, v float64) any {
 	if s.Has&f == 0 {

@@ -20,7 +20,7 @@ import (
 )
 
 // runConvert runs the convert command with args and returns its output.
-func runConvert(t *testing.T, args ...string) (string, error) {
+func runConvert(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	root := newRootCmd()
 	var out bytes.Buffer
