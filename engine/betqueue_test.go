@@ -14,7 +14,7 @@ func TestRequestQueue(t *testing.T) {
 	for _, tc := range []struct{ max, want, n int }{
 		{max: 1, want: 1, n: 20},
 		{max: 3, want: 3, n: 20},
-		{max: 0, want: DefaultMaxRequests, n: 40},
+		{max: 0, want: DefaultMaxRequests, n: DefaultMaxRequests + 10},
 	} {
 		q := newRequestQueue(tc.max)
 		started := make(chan int, tc.n)

@@ -8,7 +8,7 @@
 // changes and how fast. For scripts/bench.sh.
 //
 //	livebench prepare -markets 200 -o DIR TAPES...
-//	livebench -exchange-info ex.json -duration 60s [-every 10]
+//	livebench -exchange-info ex.json -duration 60s [-every 10] [-journal FILE] [-max-requests N]
 //
 // prepare makes the many markets a measurement needs out of a few real
 // ones: each copy of a real tape gets a market id of its own (the real id
@@ -34,6 +34,7 @@ import (
 	"github.com/tapedeck/tapedeck/engine/betting"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/engine/exchange"
+	"github.com/tapedeck/tapedeck/engine/journal"
 )
 
 func main() {
@@ -48,8 +49,10 @@ func main() {
 	duration := flag.Duration("duration", time.Minute, "how long to trade")
 	every := flag.Int("every", 10, "place a bet on every Nth update of a market")
 	warmup := flag.Duration("warmup", 5*time.Second, "leave out the requests of the first part of the run (the markets' images)")
+	journalPath := flag.String("journal", "", "journal every request, answer and order change to this file, as trade live does")
+	maxRequests := flag.Int("max-requests", engine.DefaultMaxRequests, "Betting API requests on the wire at once")
 	flag.Parse()
-	if err := run(*infoPath, *duration, *warmup, *every); err != nil {
+	if err := run(*infoPath, *journalPath, *duration, *warmup, *every, *maxRequests); err != nil {
 		fmt.Fprintln(os.Stderr, "livebench:", err)
 		os.Exit(1)
 	}
@@ -84,7 +87,7 @@ func (s *tick) ProcessMarketBook(m *engine.Market) {
 	}
 }
 
-func run(infoPath string, duration, warmup time.Duration, every int) error {
+func run(infoPath, journalPath string, duration, warmup time.Duration, every, maxRequests int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()
 	info, err := exchange.ReadInfo(ctx, infoPath, 30*time.Second)
@@ -103,6 +106,13 @@ func run(infoPath string, duration, warmup time.Duration, every int) error {
 	if err := bc.Login(ctx); err != nil {
 		return err
 	}
+	var jr *journal.Journal
+	if journalPath != "" {
+		if jr, err = journal.Open(journalPath); err != nil {
+			return err
+		}
+		defer jr.Close()
+	}
 	var mu sync.Mutex
 	var wire []time.Duration
 	start := time.Now()
@@ -111,7 +121,7 @@ func run(infoPath string, duration, warmup time.Duration, every int) error {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	res, err := engine.Live(ctx, engine.LiveConfig{
 		Config: engine.Config{NewStrategy: func() (engine.Strategy, error) { return strat, nil }},
-		Betting: engine.BettingConfig{Client: bc, Session: "bench", OnWire: func(d time.Duration) {
+		Betting: engine.BettingConfig{Client: bc, Session: "bench", Journal: jr, MaxRequests: maxRequests, OnWire: func(d time.Duration) {
 			if time.Since(start) < warmup {
 				return
 			}
