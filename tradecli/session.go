@@ -134,10 +134,12 @@ func (o *StreamOptions) openSession(cmd *cobra.Command, what string) (*session, 
 		}
 		return nil, err
 	}
-	// Logged in: log out at the end (a local exchange needs no logout).
+	// Logged in: log out at the end (a local exchange needs no logout),
+	// briefly: trade live must stop within 15 s, outputs written (a
+	// session not logged out expires by itself).
 	if !s.acct.Local {
 		s.stops = append(s.stops, func() {
-			lctx, lcancel := context.WithTimeout(context.Background(), 10*time.Second)
+			lctx, lcancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer lcancel()
 			if err := s.bc.Logout(lctx); err != nil {
 				s.log.Warn("logout failed", "err", err)
