@@ -58,7 +58,7 @@ scripts/recipe-test.sh > /dev/null
 # too (among them the paper and live parity tests, examples/favourite's
 # TestLiveEqualsBacktest included).
 serial_only='TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestCompact|TestCompactLeavesInputsListedTwice|TestParquetDepthMatchesBooks|TestParquetE2EKillResume|TestParquetE2ES3|TestBooksInterrupted'
-both='TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestPaperCommandEqualsBacktest|TestLiveEqualsBacktest|TestClientReplayArchive|TestForEach|TestSharedTar|TestShardsCoverTheRun'
+both='TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestPaperCommandEqualsBacktest|TestLiveEqualsBacktest|TestClientReplayArchive|TestForEach|TestSharedTar|TestShardsCoverTheRun|TestLiveStreamBeforeReply|TestLiveRestartAfterSIGKILL'
 serial="^(${serial_only}|${both})$"
 race_skip="^(${serial_only})$"
 serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert ./tape ./examples/favourite)
