@@ -8,7 +8,13 @@
 // changes and how fast. For scripts/bench.sh.
 //
 //	livebench prepare -markets 200 -o DIR TAPES...
-//	livebench -exchange-info ex.json -duration 60s [-every 10]
+//	livebench -exchange-info ex.json -duration 60s [-every 10] [-max-requests 8]
+//
+// -max-requests is the engine's bound on requests on the wire at once.
+// The local exchange answers a placement only when it takes effect (the
+// model's latency, then the market's next change), so each request holds
+// its slot until then (median 0.3 s with 200 markets), and too few slots
+// queue new placements behind old answers.
 //
 // prepare makes the many markets a measurement needs out of a few real
 // ones: each copy of a real tape gets a market id of its own (the real id
@@ -48,8 +54,9 @@ func main() {
 	duration := flag.Duration("duration", time.Minute, "how long to trade")
 	every := flag.Int("every", 10, "place a bet on every Nth update of a market")
 	warmup := flag.Duration("warmup", 5*time.Second, "leave out the requests of the first part of the run (the markets' images)")
+	maxRequests := flag.Int("max-requests", engine.DefaultMaxRequests, "Betting API requests on the wire at once (engine.BettingConfig.MaxRequests, trade live --max-requests)")
 	flag.Parse()
-	if err := run(*infoPath, *duration, *warmup, *every); err != nil {
+	if err := run(*infoPath, *duration, *warmup, *every, *maxRequests); err != nil {
 		fmt.Fprintln(os.Stderr, "livebench:", err)
 		os.Exit(1)
 	}
@@ -84,7 +91,7 @@ func (s *tick) ProcessMarketBook(m *engine.Market) {
 	}
 }
 
-func run(infoPath string, duration, warmup time.Duration, every int) error {
+func run(infoPath string, duration, warmup time.Duration, every, maxRequests int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()
 	info, err := exchange.ReadInfo(ctx, infoPath, 30*time.Second)
@@ -111,7 +118,7 @@ func run(infoPath string, duration, warmup time.Duration, every int) error {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	res, err := engine.Live(ctx, engine.LiveConfig{
 		Config: engine.Config{NewStrategy: func() (engine.Strategy, error) { return strat, nil }},
-		Betting: engine.BettingConfig{Client: bc, Session: "bench", OnWire: func(d time.Duration) {
+		Betting: engine.BettingConfig{Client: bc, Session: "bench", MaxRequests: maxRequests, OnWire: func(d time.Duration) {
 			if time.Since(start) < warmup {
 				return
 			}
