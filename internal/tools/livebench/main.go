@@ -118,6 +118,10 @@ func run(infoPath string, duration, warmup time.Duration, every, maxRequests int
 	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	res, err := engine.Live(ctx, engine.LiveConfig{
 		Config: engine.Config{NewStrategy: func() (engine.Strategy, error) { return strat, nil }},
+		// Only placements are timed: the cancels a stop would send when
+		// the run ends are not caused by a change (OnWire cannot tell them
+		// apart), and the exchange is stopped after the run anyway.
+		KeepOrders: true,
 		Betting: engine.BettingConfig{Client: bc, Session: "bench", MaxRequests: maxRequests, OnWire: func(d time.Duration) {
 			if time.Since(start) < warmup {
 				return
