@@ -46,10 +46,10 @@ type BettingConfig struct {
 	// their turn in the order they were made. Default DefaultMaxRequests.
 	MaxRequests int
 	queue       *requestQueue
-	// Journal, when set, records every request before it is sent, every
+	// Journal, when set, records every request as it is sent, every
 	// answer, and every change of an order's state (engine/journal).
 	Journal  *journal.Journal
-	journalQ chan journal.Entry
+	journalW *journalWriter
 	// SettleEvery and SettleWait pace the settlement check
 	// (settlecheck.go): listClearedOrders is asked for a closed market
 	// every SettleEvery until it lists every matched order, for at most
@@ -251,11 +251,17 @@ func (x *bettingExecutor) send(method, ref string, params any, call func(context
 		x.cfg.journalRequest(method, x.st.id, ref, params)
 		a := call(ctx)
 		x.cfg.journalAnswer(method, x.st.id, ref, &a)
-		x.answers <- a
-		if x.cfg.Wake != nil {
-			x.cfg.Wake()
-		}
+		x.hand(a)
 	})
+}
+
+// hand gives an answer to the loop: it waits in the executor, and Wake
+// lets the driver have the loop take it. Called from a request's goroutine.
+func (x *bettingExecutor) hand(a answer) {
+	x.answers <- a
+	if x.cfg.Wake != nil {
+		x.cfg.Wake()
+	}
 }
 
 // instruction is the placeOrders instruction of an order.
@@ -327,7 +333,7 @@ func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
 		}
 		return
 	}
-	code := errorCode(a.err)
+	code := betting.ErrorCode(a.err)
 	failed := map[RequestKind]ReportKind{PlaceRequest: PlaceFailed, CancelRequest: CancelFailed, UpdateRequest: UpdateFailed, ReplaceRequest: ReplaceFailed}[a.kind]
 	ok := map[RequestKind]ReportKind{PlaceRequest: Placed, CancelRequest: Cancelled, UpdateRequest: Updated}[a.kind]
 	for i, o := range a.orders {
@@ -378,24 +384,4 @@ func (x *bettingExecutor) deliver(a answer, now int64, report func(Report)) {
 		}
 		report(Report{Kind: failed, Order: o, At: now, ErrorCode: c})
 	}
-}
-
-// errorCode names a request's failure as the order's ErrorCode.
-func errorCode(err error) string {
-	var ee *betting.ExecutionError
-	var ae *betting.APIError
-	var le *betting.LimitError
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &ee):
-		return string(ee.Code)
-	case errors.As(err, &ae):
-		return ae.Code
-	case errors.As(err, &le):
-		return "NOT_SENT"
-	case errors.Is(err, betting.ErrDryRun):
-		return "DRY_RUN"
-	}
-	return "REQUEST_FAILED"
 }

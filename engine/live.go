@@ -34,6 +34,8 @@ type LiveConfig struct {
 	// nothing more until it has that heartbeat and that many requests, so
 	// a run against it makes the same orders every time.
 	Lockstep bool
+	// Monitor, when set, is given the run's status now and then.
+	Monitor Monitor
 	// Limits are the run-wide controls (transactions an hour, instructions
 	// a second, the daily loss, nothing new while a stream is down).
 	Limits RunLimits
@@ -149,9 +151,13 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	var msg esa.Message
 	var img imageSeen // a fresh order-stream image being read
 	done := false
+	tick, untick := cfg.Monitor.tick()
+	defer untick()
 loop:
 	for {
 		select {
+		case <-tick:
+			cfg.Monitor.report(d)
 		case rl := <-lines:
 			if rl.down {
 				bet.run.line(true, false, 0)
@@ -219,6 +225,7 @@ wait:
 		}
 	}
 	d.advance()
+	cfg.Monitor.report(d)
 	res := d.result(start)
 	res.Settlement = bet.settlement
 	if done || s.stopping && errors.Is(err, context.Canceled) {

@@ -22,6 +22,8 @@ type PaperConfig struct {
 	// MarketIDs, when set, end the run by itself once every one of them
 	// has closed.
 	MarketIDs []string
+	// Monitor, when set, is given the run's status now and then.
+	Monitor Monitor
 }
 
 // Paper trades a strategy on a live market stream with simulated
@@ -45,9 +47,16 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 	defer stop()
 	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}}
 	done := false
+	var reported time.Time
 	cfg.Stream.Handler = func(_ []byte, m *esa.Message) error {
 		if err := d.message(m); err != nil {
 			return err
+		}
+		// Between messages, on the loop's goroutine: a quiet stream
+		// has nothing new to report.
+		if cfg.Monitor.OnStatus != nil && time.Since(reported) >= cfg.Monitor.every() {
+			reported = time.Now()
+			cfg.Monitor.report(d)
 		}
 		if len(cfg.MarketIDs) > 0 && d.closed(cfg.MarketIDs) {
 			done = true
@@ -60,6 +69,7 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 		return nil, fmt.Errorf("engine: paper stream: %w", err)
 	}
 	err = c.Run(run)
+	cfg.Monitor.report(d)
 	res := d.result(start)
 	if done || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
 		// Asked to stop, or finished: not a failure.

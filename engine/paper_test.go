@@ -30,27 +30,7 @@ func TestPaperEqualsBacktest(t *testing.T) {
 			t.Run(name+"/"+model.String(), func(t *testing.T) {
 				cfg := engine.Config{NewStrategy: builtin(t, name), NewExecution: sim.NewExecution(model), Commission: 0.05}
 				want := replay(t, inputs, cfg)
-				ex, err := exchange.New(exchange.Config{Tapes: inputs})
-				if err != nil {
-					t.Fatal(err)
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				defer cancel()
-				served := make(chan error, 1)
-				sctx, stop := context.WithCancel(ctx)
-				go func() { served <- ex.Serve(sctx) }()
-				defer func() { stop(); <-served }()
-				tok := ex.NewSession()
-				got, err := engine.Paper(ctx, engine.PaperConfig{Config: cfg, MarketIDs: []string{"1.197931750", "1.197931751"},
-					Stream: esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "paper-test",
-						Session: func(context.Context) (string, error) { return tok, nil },
-						Market:  &esa.MarketSubscription{MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}}}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if ctx.Err() != nil {
-					t.Fatal("paper did not end when its markets closed")
-				}
+				got := paper(t, inputs, engine.PaperConfig{Config: cfg, MarketIDs: []string{"1.197931750", "1.197931751"}})
 				if len(got.Orders) != len(want.Orders) {
 					t.Fatalf("paper %d orders, backtest %d", len(got.Orders), len(want.Orders))
 				}
@@ -68,4 +48,33 @@ func TestPaperEqualsBacktest(t *testing.T) {
 			})
 		}
 	}
+}
+
+// paper runs cfg against a local exchange replaying inputs, subscribed to
+// all its markets, and fails t unless the run ends by itself (cfg's
+// MarketIDs all closed) without error.
+func paper(t *testing.T, inputs []string, cfg engine.PaperConfig) *engine.Result {
+	t.Helper()
+	ex, err := exchange.New(exchange.Config{Tapes: inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	served := make(chan error, 1)
+	sctx, stop := context.WithCancel(ctx)
+	go func() { served <- ex.Serve(sctx) }()
+	defer func() { stop(); <-served }()
+	tok := ex.NewSession()
+	cfg.Stream = esa.ClientConfig{Addr: ex.Addr(), CAFile: ex.CAFile(), AppKey: "paper-test",
+		Session: func(context.Context) (string, error) { return tok, nil },
+		Market:  &esa.MarketSubscription{MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}}}
+	res, err := engine.Paper(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("paper did not end when its markets closed")
+	}
+	return res
 }

@@ -19,8 +19,9 @@ import (
 // imageSeen collects the orders an order-stream image shows, over its
 // segments when it is segmented.
 type imageSeen struct {
-	on   bool
-	refs map[string]bool // bet ids and customerOrderRefs
+	on     bool
+	refs   map[string]bool // bet ids and customerOrderRefs
+	orders int
 }
 
 // observe notes what an order-stream message m shows if it is part of a
@@ -36,6 +37,7 @@ func (img *imageSeen) observe(d *streamDriver, m *esa.Message) {
 	for i := range m.OC {
 		for j := range m.OC[i].ORC {
 			for _, uo := range m.OC[i].ORC[j].UO {
+				img.orders++
 				img.refs[uo.ID] = true
 				if uo.CustomerOrderRef != "" {
 					img.refs[uo.CustomerOrderRef] = true
@@ -48,7 +50,7 @@ func (img *imageSeen) observe(d *streamDriver, m *esa.Message) {
 		for _, u := range d.list {
 			missing += u.lookupMissing(img.refs)
 		}
-		d.bet.journalNote("", "fresh order image", map[string]int{"orders_shown": len(img.refs), "live_orders_missing": missing})
+		d.bet.journalNote("", "fresh order image", map[string]int{"orders_shown": img.orders, "live_orders_missing": missing})
 		*img = imageSeen{}
 	}
 }
@@ -111,10 +113,7 @@ func (x *bettingExecutor) lookup(bets, refs []string) {
 			}
 			a.current = append(a.current, rows...)
 		}
-		x.answers <- a
-		if x.cfg.Wake != nil {
-			x.cfg.Wake()
-		}
+		x.hand(a)
 	})
 }
 

@@ -427,7 +427,7 @@ func newUnit(cfg *Config) (*unit, error) {
 		}
 		strats = []Strategy{s}
 	}
-	u := &unit{cfg: cfg, lat: cfg.Latency, cache: book.NewMarketCache(cfg.Cache), dec: esa.NewDecoder(),
+	u := &unit{cfg: cfg, lat: cfg.Latency, cache: book.NewMarketCache(cfg.Cache),
 		markets: map[string][]*marketState{}}
 	for i, s := range strats {
 		sl := &slot{idx: i, strat: s, name: s.Name(), ref: StrategyRef(s.Name())}
@@ -477,6 +477,12 @@ func (u *unit) finish() {
 // line processes one tape line: due requests against the books as they
 // stand, then the update, then each changed market's cycle.
 func (u *unit) line(b []byte, tape string, n int) {
+	if u.dec == nil {
+		// Made on first use: a live or paper run's units are handed
+		// messages its driver decoded, and 7 KiB a market adds up over
+		// 1,000 of them.
+		u.dec = esa.NewDecoder()
+	}
 	if err := u.dec.Decode(b, &u.msg); err != nil {
 		u.badLines++
 		if u.cfg.Log != nil {

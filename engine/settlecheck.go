@@ -89,10 +89,7 @@ func (x *bettingExecutor) checkSettlement() {
 				break
 			}
 		}
-		x.answers <- a
-		if x.cfg.Wake != nil {
-			x.cfg.Wake()
-		}
+		x.hand(a)
 	}()
 }
 

@@ -1,20 +1,15 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/tapedeck/tapedeck/engine/book"
+	"github.com/tapedeck/tapedeck/engine/book/booktest"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 )
 
@@ -37,14 +32,20 @@ func TestWriteBooksMatchesBetfairlightweight(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := readZstdLines(t, testenv.Testdata(t, filepath.Join("golden/books", tt.golden)))
+			want := booktest.ReadGolden(t, testenv.Testdata(t, filepath.Join("golden/books", tt.golden)))
 			got := bytes.Split(bytes.TrimSuffix(out.Bytes(), []byte("\n")), []byte("\n"))
 			if int64(len(got)) != res.Books || len(got) != len(want) {
 				t.Fatalf("%d books written (counted %d), golden has %d", len(got), res.Books, len(want))
 			}
+			var canon []byte
 			for i := range got {
-				if diff := jsonDiff(got[i], want[i]); diff != "" {
-					t.Fatalf("book %d differs from betfairlightweight's: %s", i+1, diff)
+				// Equal canonical bytes are equal values; only the rest are
+				// compared by value.
+				if canon = booktest.Canonical(canon[:0], got[i]); bytes.Equal(canon, want[i]) {
+					continue
+				}
+				if path, diff := booktest.Diff(got[i], want[i]); diff != "" {
+					t.Fatalf("book %d differs from betfairlightweight's at %s: %s", i+1, path, diff)
 				}
 			}
 		})
@@ -78,82 +79,4 @@ func TestWriteBooksSkipsBadLinesUnlessStrict(t *testing.T) {
 	if n := bytes.Count(out.Bytes(), []byte("\n")); n != 1 {
 		t.Errorf("strict: %d books written before the bad line, want 1 (what was read is kept)", n)
 	}
-}
-
-func readZstdLines(t *testing.T, path string) [][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := zstd.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var lines [][]byte
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		lines = append(lines, bytes.Clone(sc.Bytes()))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
-}
-
-// jsonDiff compares two JSON documents by value: key order is ignored and
-// numbers compare as float64. It returns "" when equal, else the first
-// difference with its path.
-func jsonDiff(a, b []byte) string {
-	var va, vb any
-	if err := json.Unmarshal(a, &va); err != nil {
-		return "ours is not JSON: " + err.Error()
-	}
-	if err := json.Unmarshal(b, &vb); err != nil {
-		return "golden is not JSON: " + err.Error()
-	}
-	return valueDiff("$", va, vb)
-}
-
-func valueDiff(path string, a, b any) string {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok {
-			return fmt.Sprintf("%s: object vs %T", path, b)
-		}
-		for k := range y {
-			if _, ok := x[k]; !ok {
-				return fmt.Sprintf("%s.%s: missing (golden has %v)", path, k, y[k])
-			}
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok {
-				return fmt.Sprintf("%s.%s: extra key", path, k)
-			}
-			if d := valueDiff(path+"."+k, v, w); d != "" {
-				return d
-			}
-		}
-		return ""
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return fmt.Sprintf("%s: %v vs %v", path, a, b)
-		}
-		for i := range x {
-			if d := valueDiff(fmt.Sprintf("%s[%d]", path, i), x[i], y[i]); d != "" {
-				return d
-			}
-		}
-		return ""
-	}
-	if !reflect.DeepEqual(a, b) {
-		return fmt.Sprintf("%s: %v vs golden %v", path, a, b)
-	}
-	return ""
 }

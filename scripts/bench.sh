@@ -12,7 +12,8 @@
 #   SKIP_GO_BENCH=1 scripts/bench.sh  only the side-by-side command runs
 #   SKIP_RECORD=1 scripts/bench.sh    without the recorder benchmark
 #   SKIP_SWEEP=1 scripts/bench.sh     without the backtest sweep runs
-#   SKIP_LIVE=1 scripts/bench.sh      without the live engine's tick-to-trade runs
+#   SKIP_LIVE=1 scripts/bench.sh      without the live runs (tick-to-trade, the trade live process)
+#   SKIP_LIVE_PROCESS=1 scripts/bench.sh  without the trade live process's RSS and CPU run
 #   SKIP_FLUMINE=1 scripts/bench.sh   without flumine's (live and backtest) beside them
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -162,6 +163,38 @@ if [ -z "${SKIP_LIVE:-}" ]; then
 				{ tail -20 "$work/flumine.log"; echo "flumine_live failed"; }
 			exchange_down
 		fi
-		rm -rf "$work/live$1"
+		[ "$1" = 1000 ] || rm -rf "$work/live$1"
 	done
+fi
+
+if [ -z "${SKIP_LIVE:-}" ] && [ -z "${SKIP_LIVE_PROCESS:-}" ]; then
+	# Issue 9: the trade live process itself (the command, not the engine
+	# alone: status, metrics, funds polling, journal, results) with 1,000
+	# markets subscribed, against trade serve --betting at real speed (not
+	# lockstep), the same 1,000 markets as above. passive-back places and
+	# cancels on every market. Peak RSS and CPU (user+sys over wall) of the
+	# trade live process only; the exchange runs in its own. Twice: as
+	# shipped (trade live collects at GOGC=50), and with Go's default
+	# GOGC=100.
+	[ -d "$work/live1000" ] || "$work/bin/livebench" prepare -markets 1000 -o "$work/live1000" "$tarfile"
+	echo
+	echo "== trade live process, 1000 markets subscribed, passive-back, 60s at real speed"
+	for gogc in header "" 100; do
+		if [ "$gogc" = header ]; then
+			printf 'run\twall s\tcpu s\tpeak RSS MiB\tcpu share\tchanges/s\n'
+			continue
+		fi
+		exchange_up "$work/live1000"
+		# Loading 1,000 tapes takes the exchange a while: trade live's
+		# wall time starts once it serves.
+		while [ ! -s "$work/ex.json" ]; do sleep 1; done
+		label="as shipped"
+		[ -z "$gogc" ] || label="GOGC=$gogc"
+		line=$(env ${gogc:+GOGC=$gogc} "$measure" -label "$label" -- \
+			"$trade" live --strategy passive-back --exchange-info "$work/ex.json" --exchange-info-wait 5m --duration 60s -o "$work/liveout" --log-level warn) || true
+		n=$(exchange_down | sed 's/[^0-9]*\([0-9]*\).*/\1/')
+		echo "$line" | awk -F'\t' -v n="$n" '{ printf "%s\t%s\t%s\t%s\t%.1f%%\t%d\n", $1, $2, $3, $4, 100 * $3 / $2, n / $2 }'
+		rm -rf "$work/liveout"
+	done | column -t -s$'\t'
+	rm -rf "$work/live1000"
 fi

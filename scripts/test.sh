@@ -40,23 +40,30 @@ VERSION=ci-build scripts/build.sh
 echo "== docs/trade.md's own-strategy recipe, as written, in an empty directory"
 scripts/recipe-test.sh > /dev/null
 
-# serial: top-level tests whose cost is one long comparison or measurement
-# on one goroutine at a time (decoders, caches, golden and round-trip
-# comparisons, sweeps against separate runs, sizes and allocations, the
-# crash points of a compaction one after another), in the
-# packages listed. The race detector slows them ten-fold and has nothing to
-# find in them that the packages' other tests, run under -race, do not
-# exercise. The race run skips them and the plain run runs just them.
-# internal/bzip2 has no goroutines at all and runs whole in the plain run.
-# TestAgreesWithFlumine and TestLiveCommandEqualsBacktest run in both: under
-# -race over the bundled tapes (testenv.RaceEnabled), without it over the
-# greyhound tar too.
-serial='^(TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestCompact|TestCompactLeavesInputsListedTwice|TestParquetDepthMatchesBooks|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest)$'
-# Tests in both runs: under -race on the bundled tapes, plainly on the tar.
-race_skip=${serial/|TestAgreesWithFlumine|TestLiveCommandEqualsBacktest/}
-serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert)
-plain_pkgs=(./internal/bzip2)
-mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2)
+# serial_only: top-level tests the race detector slows ten-fold and has
+# nothing to find in, in the packages listed: (1) one long comparison or
+# measurement on one goroutine at a time (decoders, caches, golden and
+# round-trip comparisons, sweeps against separate runs, sizes and
+# allocations, the crash points of a compaction one after another), whose
+# code the packages' other tests run under -race; (2) end-to-end tests whose
+# work is done by a command binary they build and run as a separate process,
+# which -race does not instrument (the test only starts, kills and reads
+# back). The race run skips them and the plain run runs just them.
+# plain_pkgs have no goroutines of their own and run whole in the plain run:
+# internal/bzip2, and pipeline/tables (pure rows from one replay; its tests
+# read tapes through tape, whose concurrency tape's own tests run under
+# -race).
+# both: tests that run in both runs: under -race over the bundled tapes or
+# generated inputs (testenv.RaceEnabled), without it over the greyhound tar
+# too (among them the paper and live parity tests, examples/favourite's
+# TestLiveEqualsBacktest included).
+serial_only='TestBooksMatchBetfairlightweight|TestSteadyStateDoesNotAllocate|TestDecodersAgree|FuzzApply|TestDecodeDifferential|TestDecodeRealLines|FuzzDecode|TestWriteBooksMatchesBetfairlightweight|TestDecodeAllocs|TestSnapshotsRoundTrip|TestLadderDeltasRoundTrip|TestWriterLayoutAndFormat|TestSlotsEqualSeparateRuns|TestSweepEqualsSeparateRuns|TestReportSize|TestFinalBooksGreyhoundTar|TestEndToEndGreyhoundTar|TestCompactInterrupted|TestCompact|TestCompactLeavesInputsListedTwice|TestParquetDepthMatchesBooks|TestParquetE2EKillResume|TestParquetE2ES3|TestBooksInterrupted'
+both='TestAgreesWithFlumine|TestLiveCommandEqualsBacktest|TestPaperCommandEqualsBacktest|TestLiveEqualsBacktest|TestClientReplayArchive|TestForEach|TestSharedTar|TestShardsCoverTheRun'
+serial="^(${serial_only}|${both})$"
+race_skip="^(${serial_only})$"
+serial_pkgs=(./engine/book ./engine/esa ./pipeline ./engine/strategies ./pipeline/parquet ./engine ./tradecli ./tradecli/report ./internal/cmd/record ./internal/cmd/convert ./tape ./examples/favourite)
+plain_pkgs=(./internal/bzip2 ./pipeline/tables)
+mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2 -e github.com/tapedeck/tapedeck/pipeline/tables)
 
 echo "== go test -race (concurrent code), then go test (serial tests) -- see the end for timings"
 # -count=1: never report a cached pass as a fresh one. Both runs report as

@@ -3,7 +3,6 @@ package tradecli
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tapedeck/tapedeck/engine"
-	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/engine/journal"
 	"github.com/tapedeck/tapedeck/engine/sim"
 	"github.com/tapedeck/tapedeck/engine/strategies"
@@ -28,14 +26,7 @@ type LiveOptions struct {
 	Params     []string
 	Out        string
 	Commission float64
-	// ExchangeInfo is the file trade serve --betting --info wrote.
-	ExchangeInfo     string
-	ExchangeInfoWait time.Duration
-	// MarketIDs, EventTypeIDs, MarketTypes and Countries filter the
-	// market subscription; with MarketIDs the run ends once all of them
-	// have closed.
-	MarketIDs, EventTypeIDs, MarketTypes, Countries []string
-	Duration                                        time.Duration
+	StreamOptions
 	// Lockstep tells a trade serve --lockstep exchange when each change
 	// has been handled (a deterministic run, for tests).
 	Lockstep bool
@@ -60,18 +51,27 @@ type LiveOptions struct {
 func LiveCommand(reg *strategies.Registry) *cobra.Command {
 	var o LiveOptions
 	cmd := &cobra.Command{
-		Use:   "live --strategy NAME [--strategy NAME ...] [--param k=v ...] --exchange-info FILE -o DIR",
-		Short: "Trade strategies with real orders on a local exchange (trade serve --betting)",
+		Use:   "live --strategy NAME [--strategy NAME ...] [--param k=v ...] [--config FILE | --exchange-info FILE] -o DIR",
+		Short: "Trade strategies with real orders on Betfair, or on a local exchange (trade serve --betting)",
 		Long: `live trades one or more strategies with real orders: the market stream feeds
 the loop trade backtest and trade paper run, the Betting API places the
 orders, and the order stream says what became of them. Orders an earlier run
 left on the exchange (by the strategies' customerStrategyRef) are adopted
 before any strategy runs.
 
-Today it trades on a local exchange only: trade serve --betting, whose
---info file --exchange-info names (loopback only). Against trade serve
---betting --lockstep, with --lockstep here, a run gives trade backtest's
-orders, fills and profit.
+It logs in as record run does: credentials from the flags, else
+TAPEDECK_APP_KEY, TAPEDECK_USERNAME, TAPEDECK_PASSWORD, TAPEDECK_CERT,
+TAPEDECK_KEY, else the --config JSON file; --jurisdiction and the endpoint
+flags say where. They never appear in logs or in DIR. With --exchange-info it
+trades on a local exchange instead (trade serve --betting --info FILE,
+loopback only, placeholder credentials); against trade serve --betting
+--lockstep, with --lockstep here, a run gives trade backtest's orders,
+fills and profit.
+
+On a terminal a status line shows the markets, the orders live and
+matched, the exposure, the profit and the account's balance
+(getAccountFunds every --funds-every); otherwise the status is logged as
+JSON every --status-every. --metrics-addr serves Prometheus metrics.
 
 Run-wide controls, checked before anything is sent and gating only what adds
 exposure (a cancel always goes): --max-transactions-per-hour (5000 by
@@ -83,13 +83,14 @@ the rest of the run and cancels every unmatched order. --dry-run runs
 everything but sends no order-changing request: each is logged as it would
 have been sent, and a placement completes unmatched with error code DRY_RUN.
 
-The run ends on SIGINT or SIGTERM, after --duration, or by itself once every
-market of --market-ids has closed. On a signal or --duration it first
+The run ends on SIGINT or SIGTERM, at --until, after --duration, or by itself
+once every market of --market-ids has closed. On a signal, --until or
+--duration it first
 cancels every unmatched order (unless --keep-orders) and waits for the
 exchange to confirm, within 15 s in all. Then it writes in DIR the files trade
 backtest writes (orders and markets as Parquet and CSV, run.json) and
 prints the summary. All along it appends to DIR/journal.jsonl, fsynced, one
-JSON line for every Betting API request (before it is sent), every answer and
+JSON line for every Betting API request (as it is sent), every answer and
 every change of an order's state.`,
 		Example: `  tapedeck trade serve testdata/tapes/1.197931750 --betting --lockstep --speed 0 --info ex.json &
   tapedeck trade live --strategy passive-back --exchange-info ex.json --lockstep --market-ids 1.197931750 -o live`,
@@ -103,13 +104,7 @@ every change of an order's state.`,
 	f.StringArrayVar(&o.Params, "param", nil, "strategy parameter key=value, for every --strategy (repeatable)")
 	f.StringVarP(&o.Out, "out", "o", "", "directory for orders, markets and the journal")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
-	f.StringVar(&o.ExchangeInfo, "exchange-info", "", "trade on the local exchange whose JSON `FILE` trade serve --betting --info wrote (loopback only)")
-	f.DurationVar(&o.ExchangeInfoWait, "exchange-info-wait", 30*time.Second, "how long to wait for the --exchange-info file to appear")
-	f.StringSliceVar(&o.MarketIDs, "market-ids", nil, "markets to subscribe to; the run ends once all have closed")
-	f.StringSliceVar(&o.EventTypeIDs, "event-type-ids", nil, "event types to subscribe to (7 horse racing, 4339 greyhounds)")
-	f.StringSliceVar(&o.MarketTypes, "market-types", nil, "market types to subscribe to (WIN, PLACE, ...)")
-	f.StringSliceVar(&o.Countries, "countries", nil, "country codes to subscribe to (GB, IE, ...)")
-	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (0: until a signal or the markets close)")
+	o.StreamOptions.add(f, "trade on", true)
 	f.IntVar(&o.MaxRequests, "max-requests", engine.DefaultMaxRequests, "Betting API requests on the wire at once; more wait their turn, in order")
 	f.BoolVar(&o.Lockstep, "lockstep", false, "tell a trade serve --lockstep exchange when each change is handled (deterministic runs)")
 	f.IntVar(&o.MaxTransactionsPerHour, "max-transactions-per-hour", 5000, "placements and replaces per clock hour, all markets and strategies (Betfair charges above 5000; 0: no limit)")
@@ -140,22 +135,15 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	if err := checkRunLimits(&o); err != nil {
 		return err
 	}
-	if o.ExchangeInfo == "" {
-		return &cli.UsageError{Err: fmt.Errorf("--exchange-info FILE is required: trade live trades on a local exchange (trade serve --betting --info FILE); trading on Betfair itself is not built yet")}
-	}
-	ctx, stop := runContext(cmd, o.Duration)
-	defer stop()
-	level := slog.LevelWarn
-	if o.DryRun {
-		level = slog.LevelInfo // the requests not sent are logged at Info
-	}
-	log := cli.NewLogger(cmd.ErrOrStderr(), level)
-	defer stopGuard(ctx, log)()
-	ex, bc, err := localExchange(ctx, o.ExchangeInfo, o.ExchangeInfoWait, "tapedeck-live", log)
+	ss, err := o.openSession(cmd, "live")
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
-	bc.SetDryRun(o.DryRun)
+	defer ss.close()
+	ctx, log := ss.ctx, ss.log
+	defer stopGuard(ctx, log)()
+	// The requests a dry run keeps back are logged at Info.
+	ss.bc.SetDryRun(o.DryRun)
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
@@ -164,7 +152,6 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		return fmt.Errorf("live: %w", err)
 	}
 	defer jr.Close()
-	filter := &esa.MarketFilter{MarketIDs: o.MarketIDs, EventTypeIDs: o.EventTypeIDs, MarketTypes: o.MarketTypes, CountryCodes: o.Countries}
 	res, err := engine.Live(ctx, engine.LiveConfig{
 		Config: engine.Config{
 			NewStrategies: func() ([]engine.Strategy, error) {
@@ -190,13 +177,12 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 			DailyLossLimit: o.DailyLossLimit},
 		Halt:       killSwitch(ctx, o.HaltFile, log),
 		KeepOrders: o.KeepOrders,
-		Betting: engine.BettingConfig{Client: bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, Async: o.Async,
-			MaxRequests: o.MaxRequests, Journal: jr},
-		Stream: esa.ClientConfig{Addr: ex.Stream, CAFile: ex.CA, AppKey: "tapedeck-live", Session: bc.SessionToken, Relogin: bc.Login,
-			Market: &esa.MarketSubscription{MarketFilter: filter, MarketDataFilter: &esa.MarketDataFilter{Fields: esa.AllMarketDataFields}},
-			Order:  &esa.OrderSubscription{},
-			Logger: log},
+		Monitor:    engine.Monitor{OnStatus: ss.mon.onStatus},
+		Betting: engine.BettingConfig{Client: ss.bc, Session: fmt.Sprintf("%x", time.Now().UnixNano()%(1<<40)), Log: log, Async: o.Async,
+			MaxRequests: o.MaxRequests, Journal: jr, OnWire: ss.mon.onWire},
+		Stream: ss.stream(&o.StreamOptions, true),
 	})
+	ss.close()
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
@@ -210,7 +196,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		fmt.Fprintf(&summary, "settlement      %d orders in %d markets checked with listClearedOrders: %d differ, %d markets unchecked\n",
 			sc.Orders, sc.Markets, sc.Differences, sc.Unchecked)
 	}
-	run := &report.Run{Command: "trade live", Strategy: name, Params: o.Params, Inputs: []string{ex.Stream},
+	run := &report.Run{Command: "trade live", Strategy: name, Params: o.Params, Inputs: []string{ss.acct.Endpoints.Stream},
 		Commission: o.Commission, Summary: summary.String()}
 	if err := report.WriteRun(o.Out, run); err != nil {
 		return err

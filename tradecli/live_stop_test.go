@@ -19,6 +19,7 @@ import (
 	"github.com/tapedeck/tapedeck/internal/cli"
 	"github.com/tapedeck/tapedeck/internal/testenv"
 	"github.com/tapedeck/tapedeck/tradecli"
+	"github.com/tapedeck/tapedeck/tradecli/tradeclitest"
 )
 
 // asTrade, set in a child's environment, makes the test binary the trade
@@ -38,28 +39,25 @@ func TestMain(m *testing.M) {
 func serveBetting(t *testing.T, cfg exchange.Config) (*exchange.Exchange, string, *betting.Client) {
 	t.Helper()
 	cfg.Tapes, cfg.Betting = []string{testenv.Shared(t, "data/streams/1.197931750")}, ledger.New(ledger.Config{})
-	ex, err := exchange.New(cfg)
-	if err != nil {
+	ex, info := tradeclitest.Exchange(t, cfg)
+	return ex, info, loginTo(t, ex)
+}
+
+// startTrade starts the test binary as the trade command with args: a
+// real process, for tests that signal it. It returns the process, the
+// channel its end comes on, and its output.
+func startTrade(t *testing.T, args ...string) (*exec.Cmd, <-chan error, *bytes.Buffer) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asTrade+"=1")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- ex.Serve(ctx) }()
-	t.Cleanup(func() { stop(); <-served })
-	info := filepath.Join(t.TempDir(), "ex.json")
-	if err := ex.WriteInfo(info); err != nil {
-		t.Fatal(err)
-	}
-	in := ex.Info()
-	bc, err := betting.New(betting.Config{Endpoints: betting.Local(in.Identity, in.Betting, in.Stream), AppKey: "stop-test",
-		Username: "local", Password: "local", CAFile: ex.CAFile()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bc.Login(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return ex, info, bc
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return cmd, exited, &out
 }
 
 // TestLiveSIGTERM sends SIGTERM to a real trade live process while its
@@ -70,20 +68,12 @@ func serveBetting(t *testing.T, cfg exchange.Config) (*exchange.Exchange, string
 func TestLiveSIGTERM(t *testing.T) {
 	_, info, bc := serveBetting(t, exchange.Config{Speed: 1})
 	out := filepath.Join(t.TempDir(), "live")
-	var stderr bytes.Buffer
 	// passive-back backs every runner at the best lay, resting in the
 	// queue, as soon as the market is within a day of its start.
-	cmd := exec.Command(os.Args[0], "live", "--strategy", "passive-back", "--param", "within=86400",
+	cmd, exited, stderr := startTrade(t, "live", "--strategy", "passive-back", "--param", "within=86400",
 		"--exchange-info", info, "--market-ids", "1.197931750", "-o", out)
-	cmd.Env = append(os.Environ(), asTrade+"=1")
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	var resting []betting.CurrentOrder
 	for len(resting) == 0 {
 		select {

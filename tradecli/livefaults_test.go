@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -305,15 +303,7 @@ func TestLiveRestartAfterSIGKILL(t *testing.T) {
 			defer cancel()
 			dir := t.TempDir()
 			args := []string{"--lockstep", "--strategy", tc.strategy, "--exchange-info", info, "--market-ids", strings.Join(tc.markets, ","), "-o", dir}
-			var stderr bytes.Buffer
-			cmd := exec.Command(os.Args[0], append([]string{"live"}, args...)...)
-			cmd.Env = append(os.Environ(), asTrade+"=1")
-			cmd.Stdout, cmd.Stderr = &stderr, &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
+			cmd, exited, stderr := startTrade(t, append([]string{"live"}, args...)...)
 			for ex.Stats().Changes < tc.stallAt {
 				select {
 				case err := <-exited:

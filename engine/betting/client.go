@@ -40,6 +40,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Timeout bounds each request; default 30 s.
 	Timeout time.Duration
+	// Observe, when set, is told of each Betting and Accounts API call
+	// (login and keep-alive aside): its method, how long it took and its
+	// error as the caller gets it (an order request's *ExecutionError
+	// included). It is called from the caller's goroutine, for metrics.
+	Observe func(method string, took time.Duration, err error)
 	// DryRun sends no order-changing request (placeOrders, cancelOrders,
 	// replaceOrders, updateOrders): each is logged at Info as it would
 	// have been sent and fails with ErrDryRun. Reads still go.

@@ -285,3 +285,32 @@ func IsExecutionError(err error, code ExecutionErrorCode) bool {
 	var ee *ExecutionError
 	return errors.As(err, &ee) && ee.Code == code
 }
+
+// ErrorCode names err in one word, for an order's error code and metrics'
+// labels: the execution or API error code Betfair gave, OUTCOME_UNKNOWN
+// for an answer that never came, NOT_SENT for a request refused before
+// sending (*LimitError), DRY_RUN for a request a dry run kept back,
+// HTTP_<status> for an answer that was not
+// JSON-RPC, REQUEST_FAILED for anything else; "" for nil.
+func ErrorCode(err error) string {
+	var ee *ExecutionError
+	var ae *APIError
+	var le *LimitError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrOutcomeUnknown):
+		return "OUTCOME_UNKNOWN"
+	case errors.As(err, &ee):
+		return string(ee.Code)
+	case errors.As(err, &ae) && ae.Code != "":
+		return ae.Code
+	case errors.As(err, &ae):
+		return fmt.Sprintf("HTTP_%d", ae.HTTPStatus)
+	case errors.As(err, &le):
+		return "NOT_SENT"
+	case errors.Is(err, ErrDryRun):
+		return "DRY_RUN"
+	}
+	return "REQUEST_FAILED"
+}

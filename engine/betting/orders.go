@@ -499,9 +499,19 @@ func (c *Client) order(ctx context.Context, method, market, ref string, n int, p
 		return c.dryRun(method, market, ref, params)
 	}
 	start := time.Now()
-	err := c.call(ctx, c.bettingURL(), method, params, out)
+	err := orderOutcome(c.rpc(ctx, c.bettingURL(), method, params, out), method, market, ref, er, codes)
 	c.log.Debug("order request", "method", method, "market", market, "customer_ref", ref, "instructions", n,
 		"status", er.Status, "error_code", er.ErrorCode, "ms", time.Since(start).Milliseconds(), "err", err)
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(method, time.Since(start), err)
+	}
+	return err
+}
+
+// orderOutcome reads an order request's call error and execution report
+// as the caller's error: nil, *UnknownOutcomeError, *ExecutionError or
+// the call's own.
+func orderOutcome(err error, method, market, ref string, er *ExecutionReport, codes func() []InstructionErrorCode) error {
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
@@ -542,9 +552,20 @@ func notSent(err error) bool {
 var errNotLoggedIn = errors.New("betting: not logged in")
 
 // call makes one JSON-RPC call to endpoint and decodes its result into
+// out, and tells Config.Observe.
+func (c *Client) call(ctx context.Context, endpoint, method string, params, out any) error {
+	start := time.Now()
+	err := c.rpc(ctx, endpoint, method, params, out)
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(method, time.Since(start), err)
+	}
+	return err
+}
+
+// rpc makes one JSON-RPC call to endpoint and decodes its result into
 // out. Its errors name the method and endpoint, never the request (which
 // travels with the session token and application key in its headers).
-func (c *Client) call(ctx context.Context, endpoint, method string, params, out any) error {
+func (c *Client) rpc(ctx context.Context, endpoint, method string, params, out any) error {
 	tok, err := c.SessionToken(ctx)
 	if err != nil {
 		return errNotLoggedIn

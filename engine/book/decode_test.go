@@ -4,29 +4,32 @@ import (
 	"testing"
 
 	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/engine/esa/esatest"
 )
 
 // decode is the decoder the tests use: engine/esa's, as production code.
 func decode(line []byte, msg *esa.Message) error { return esa.NewDecoder().Decode(line, msg) }
 
 // TestDecodersAgree builds books from the same real lines with engine/esa's
-// decoder and with refDecode (encoding/json) and checks they are identical,
-// so the golden test's verdict does not hinge on one decoder.
+// decoder and with the reference decoder (esatest.Decode, encoding/json) and
+// checks they are identical, so the golden test's verdict does not hinge on
+// one decoder.
 func TestDecodersAgree(t *testing.T) {
 	for _, input := range []string{"1.164917629.bz2", "1.197931750", "BASIC-1.132153978"} {
 		t.Run(input, func(t *testing.T) {
 			fast, ref := NewMarketCache(Options{}), NewMarketCache(Options{})
 			d := esa.NewDecoder()
-			var m1, m2 esa.Message
+			var m1 esa.Message
 			var b1, b2 []byte
 			for i, line := range readInput(t, testdataDir+"/tapes/"+input) {
 				if err := d.Decode(line, &m1); err != nil {
 					t.Fatalf("line %d: esa: %v", i+1, err)
 				}
-				if err := refDecode(line, &m2); err != nil {
+				m2, err := esatest.Decode(line, false)
+				if err != nil {
 					t.Fatalf("line %d: ref: %v", i+1, err)
 				}
-				c1, c2 := fast.Apply(&m1), ref.Apply(&m2)
+				c1, c2 := fast.Apply(&m1), ref.Apply(m2)
 				if len(c1) != len(c2) {
 					t.Fatalf("line %d: %d vs %d markets changed", i+1, len(c1), len(c2))
 				}

@@ -1,21 +1,15 @@
 package book
 
 import (
-	"bufio"
 	"bytes"
 	"compress/bzip2"
-	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
-
+	"github.com/tapedeck/tapedeck/engine/book/booktest"
 	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
@@ -113,7 +107,7 @@ func TestBooksMatchBetfairlightweight(t *testing.T) {
 					t.Skipf("no input for %s in testdata/tapes or testdata/messages", name)
 				}
 			}
-			want := readGolden(t, g)
+			want := booktest.ReadGolden(t, g)
 			c := NewMarketCache(opts)
 			var msg esa.Message
 			var buf, canon []byte
@@ -138,12 +132,12 @@ func TestBooksMatchBetfairlightweight(t *testing.T) {
 					// Equal canonical bytes are equal values: only a book
 					// whose bytes still differ is compared by value, which
 					// costs ten times as much.
-					canon = canonicalJSON(canon[:0], buf)
+					canon = booktest.Canonical(canon[:0], buf)
 					if bytes.Equal(canon, want[n]) {
 						n++
 						continue
 					}
-					if path, diff := diffJSON(buf, want[n]); diff != "" {
+					if path, diff := booktest.Diff(buf, want[n]); diff != "" {
 						t.Fatalf("%s:%d: book %d (golden line %d) differs at %s: %s\ngot:  %.2000s\nwant: %.2000s",
 							input, i+1, n+1, n+1, path, diff, buf, want[n])
 					}
@@ -155,152 +149,5 @@ func TestBooksMatchBetfairlightweight(t *testing.T) {
 			}
 			t.Logf("%s: %d books match (options %+v)", name, n, opts)
 		})
-	}
-}
-
-func readGolden(t *testing.T, path string) [][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := zstd.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	defer zr.Close()
-	var lines [][]byte
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		lines = append(lines, canonicalJSON(nil, sc.Bytes()))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return lines
-}
-
-// canonicalJSON appends b to dst without the space outside strings and
-// without the ".0" of a whole number (Python writes 5.0 and ", "; Go 5 and
-// ","), which leaves every value as it was: equal canonical forms are equal
-// documents (unequal ones may still be equal, with keys in another order).
-func canonicalJSON(dst, b []byte) []byte {
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			j := i + 1
-			for ; j < len(b) && b[j] != '"'; j++ {
-				if b[j] == '\\' {
-					j++
-				}
-			}
-			dst = append(dst, b[i:min(j+1, len(b))]...)
-			i = j
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-		case c == '-' || c >= '0' && c <= '9':
-			j := i + 1
-			for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == '.' || b[j] == 'e' || b[j] == 'E' || b[j] == '+' || b[j] == '-') {
-				j++
-			}
-			num := b[i:j]
-			if k := bytes.IndexByte(num, '.'); k > 0 && len(bytes.Trim(num[k+1:], "0")) == 0 {
-				num = num[:k]
-			}
-			dst = append(dst, num...)
-			i = j - 1
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
-
-// diffJSON compares two JSON documents by value (numbers as float64, key
-// order ignored) and returns the path and description of the first
-// difference, or "" when equal.
-func diffJSON(got, want []byte) (string, string) {
-	var g, w any
-	dg := json.NewDecoder(bytes.NewReader(got))
-	dg.UseNumber()
-	if err := dg.Decode(&g); err != nil {
-		return "$", fmt.Sprintf("ours is not JSON: %v", err)
-	}
-	dw := json.NewDecoder(bytes.NewReader(want))
-	dw.UseNumber()
-	if err := dw.Decode(&w); err != nil {
-		return "$", fmt.Sprintf("golden is not JSON: %v", err)
-	}
-	return diffValue("$", g, w)
-}
-
-func diffValue(path string, g, w any) (string, string) {
-	switch wv := w.(type) {
-	case map[string]any:
-		gv, ok := g.(map[string]any)
-		if !ok {
-			return path, fmt.Sprintf("got %T, want object", g)
-		}
-		keys := make([]string, 0, len(wv))
-		for k := range wv {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gx, ok := gv[k]
-			if !ok {
-				return path + "." + k, "missing"
-			}
-			if p, d := diffValue(path+"."+k, gx, wv[k]); d != "" {
-				return p, d
-			}
-		}
-		for k := range gv {
-			if _, ok := wv[k]; !ok {
-				return path + "." + k, "unexpected key"
-			}
-		}
-	case []any:
-		gv, ok := g.([]any)
-		if !ok {
-			return path, fmt.Sprintf("got %T, want array", g)
-		}
-		for i := 0; i < len(wv) && i < len(gv); i++ {
-			if p, d := diffValue(fmt.Sprintf("%s[%d]", path, i), gv[i], wv[i]); d != "" {
-				return p, d
-			}
-		}
-		if len(gv) != len(wv) {
-			return path, fmt.Sprintf("got %d elements, want %d", len(gv), len(wv))
-		}
-	case json.Number:
-		gv, ok := g.(json.Number)
-		if !ok {
-			return path, fmt.Sprintf("got %v, want %v", g, w)
-		}
-		gf, err1 := strconv.ParseFloat(string(gv), 64)
-		wf, err2 := strconv.ParseFloat(string(wv), 64)
-		if err1 != nil || err2 != nil || gf != wf {
-			return path, fmt.Sprintf("got %s, want %s", gv, wv)
-		}
-	default:
-		if g != w {
-			return path, fmt.Sprintf("got %#v, want %#v", g, w)
-		}
-	}
-	return "", ""
-}
-
-// TestCanonicalJSON: the canonical form drops only what carries no value.
-func TestCanonicalJSON(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{`{"a": 5.0, "b": [1.50, -2.000, 1.0e5]}`, `{"a":5,"b":[1.50,-2,1.0e5]}`},
-		{`{"s": "x: 5.0, y", "t": "q\" 1.0"}`, `{"s":"x: 5.0, y","t":"q\" 1.0"}`},
-		{`{"n": null, "f": false, "v": 10}`, `{"n":null,"f":false,"v":10}`},
-	} {
-		if got := canonicalJSON(nil, []byte(c.in)); string(got) != c.want {
-			t.Errorf("canonicalJSON(%s) = %s, want %s", c.in, got, c.want)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package esa
+package esa_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
 // benchFiles are the files BenchmarkDecode runs over: the repository's
@@ -72,8 +74,8 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func benchmarkLines(b *testing.B, lines [][]byte) {
-	d := NewDecoder()
-	var m Message
+	d := esa.NewDecoder()
+	var m esa.Message
 	size, changes, runners, defs := 0, 0, 0, 0
 	for _, l := range lines {
 		size += len(l)
@@ -129,8 +131,8 @@ func BenchmarkDecodeUpdates(b *testing.B) {
 // BenchmarkDecodeShallow measures the routing decode a recorder uses.
 func BenchmarkDecodeShallow(b *testing.B) {
 	lines := benchLines(b, "1.197931750")
-	d := NewDecoder()
-	var m Message
+	d := esa.NewDecoder()
+	var m esa.Message
 	size := 0
 	for _, l := range lines {
 		size += len(l)

@@ -15,13 +15,14 @@ import (
 
 const proTar = "data/historic/pro-greyhounds-2022-03-01.tar"
 
-// archiveBooks rebuilds the final books of every tape of an archive.
-func archiveBooks(tb testing.TB, path string) map[string]string {
+// archiveBooks rebuilds the final books of every tape of the archives or
+// tapes at paths.
+func archiveBooks(tb testing.TB, paths ...string) map[string]string {
 	tb.Helper()
 	cache := book.NewMarketCache(book.Options{})
 	dec := esa.NewDecoder()
 	var m esa.Message
-	err := tape.Walk(context.Background(), []string{path}, func(_ context.Context, t *tape.Tape) error {
+	err := tape.Walk(context.Background(), paths, func(_ context.Context, t *tape.Tape) error {
 		lr, err := t.Lines()
 		if err != nil {
 			return err
@@ -43,13 +44,24 @@ func archiveBooks(tb testing.TB, path string) map[string]string {
 
 // TestClientReplayArchive serves Betfair's PRO greyhound archive (32
 // markets of a day) with a connection dropped every 2,000 change messages
-// and checks the client rebuilds every market's final book.
+// and checks the client rebuilds every market's final book. Under the race
+// detector it serves the bundled tapes (five markets) with a drop every 500
+// changes, the same reconnects at a tenth of the work; scripts/test.sh
+// replays the archive in its run without -race.
 func TestClientReplayArchive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays a whole day of 32 markets")
 	}
-	tar := testenv.Shared(t, proTar)
-	ex, err := exchange.New(exchange.Config{Tapes: []string{tar}, Faults: exchange.Faults{DropAfter: 2000, DropEvery: true}})
+	dropAfter := 2000
+	tapes := []string{testenv.Shared(t, proTar)}
+	if testenv.RaceEnabled {
+		dropAfter = 500
+		tapes = nil
+		for _, name := range []string{"1.197931750", "1.197931751", "1.205822330.bz2", "1.164917629.bz2", "BASIC-1.132153978"} {
+			tapes = append(tapes, testenv.Testdata(t, "tapes/"+name))
+		}
+	}
+	ex, err := exchange.New(exchange.Config{Tapes: tapes, Faults: exchange.Faults{DropAfter: dropAfter, DropEvery: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +93,7 @@ func TestClientReplayArchive(t *testing.T) {
 	if err := c.Run(cctx); err != context.Canceled {
 		t.Fatalf("Run: %v", err)
 	}
-	want, got := archiveBooks(t, tar), booksOf(cache)
+	want, got := archiveBooks(t, tapes...), booksOf(cache)
 	if len(want) != markets || len(got) != markets {
 		t.Fatalf("%d markets rebuilt, %d in the archive, exchange has %d", len(got), len(want), markets)
 	}
@@ -91,8 +103,8 @@ func TestClientReplayArchive(t *testing.T) {
 		}
 	}
 	st := c.Stats()
-	if st.Reconnects < int64(changes/2000)-1 {
-		t.Errorf("%d reconnects for %d changes dropped every 2000", st.Reconnects, changes)
+	if st.Reconnects < int64(changes/dropAfter)-1 {
+		t.Errorf("%d reconnects for %d changes dropped every %d", st.Reconnects, changes, dropAfter)
 	}
 	t.Logf("%d markets, %d changes, stats %+v", markets, changes, st)
 }

@@ -1,8 +1,11 @@
-package esa
+package esa_test
 
 import (
 	"bytes"
 	"testing"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/engine/esa/esatest"
 )
 
 // TestDecodeDifferential decodes every real line available with Decoder and
@@ -14,12 +17,12 @@ func TestDecodeDifferential(t *testing.T) {
 	if testing.Short() {
 		perFile = 300
 	}
-	d := NewDecoder()
-	var m, shallow Message
+	d := esa.NewDecoder()
+	var m, shallow esa.Message
 	lines, failures := 0, 0
 	forEachSample(t, perFile, func(s sample) {
 		lines++
-		want, wantErr := refDecode(s.line, false)
+		want, wantErr := esatest.Decode(s.line, false)
 		err := d.Decode(s.line, &m)
 		if (err != nil) != (wantErr != nil) {
 			failures++
@@ -31,10 +34,10 @@ func TestDecodeDifferential(t *testing.T) {
 		if err != nil {
 			return
 		}
-		if got, want := dumpMessage(&m), dumpMessage(want); got != want {
+		if got, want := esatest.Dump(&m), esatest.Dump(want); got != want {
 			failures++
 			if failures <= 10 {
-				t.Errorf("%s: Decode differs from reference at %s", s.name, firstDiff(got, want))
+				t.Errorf("%s: Decode differs from reference at %s", s.name, esatest.FirstDiff(got, want))
 			}
 			return
 		}

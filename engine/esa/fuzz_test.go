@@ -1,9 +1,12 @@
-package esa
+package esa_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
+	"github.com/tapedeck/tapedeck/engine/esa/esatest"
 )
 
 // FuzzDecode feeds Decode arbitrary bytes, seeded with real lines.
@@ -26,20 +29,20 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d := NewDecoder()
-		var m Message
+		d := esa.NewDecoder()
+		var m esa.Message
 		err := d.Decode(data, &m)
 		// Decoding again into the used Message must give the same result.
-		var again Message
-		again.MC = append(again.MC, MarketChange{RC: []RunnerChange{{Fields: FieldAtb | FieldBdatl, Atb: []PriceSize{{1, 2}}}}})
+		var again esa.Message
+		again.MC = append(again.MC, esa.MarketChange{RC: []esa.RunnerChange{{Fields: esa.FieldAtb | esa.FieldBdatl, Atb: []esa.PriceSize{{1, 2}}}}})
 		err2 := d.Decode(data, &again)
 		if (err == nil) != (err2 == nil) {
 			t.Fatalf("decoding twice: %v, then %v", err, err2)
 		}
-		if err == nil && dumpMessage(&m) != dumpMessage(&again) {
-			t.Fatalf("reused Message differs: %s", firstDiff(dumpMessage(&again), dumpMessage(&m)))
+		if err == nil && esatest.Dump(&m) != esatest.Dump(&again) {
+			t.Fatalf("reused Message differs: %s", esatest.FirstDiff(esatest.Dump(&again), esatest.Dump(&m)))
 		}
-		var sh Message
+		var sh esa.Message
 		shErr := d.DecodeShallow(data, &sh)
 		trimmed := bytes.TrimSpace(data)
 		if !json.Valid(data) || len(trimmed) == 0 || trimmed[0] != '{' {
@@ -51,7 +54,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		if err != nil {
-			if _, refErr := refDecode(data, true); refErr == nil {
+			if _, refErr := esatest.Decode(data, true); refErr == nil {
 				t.Fatalf("Decode: %v; the reference decodes it", err)
 			}
 			return
@@ -59,12 +62,12 @@ func FuzzDecode(f *testing.F) {
 		if shErr != nil {
 			t.Fatalf("DecodeShallow: %v; Decode decodes it", shErr)
 		}
-		want, refErr := refDecode(data, false)
+		want, refErr := esatest.Decode(data, false)
 		if refErr != nil {
 			return // Decode is lenient after op "rcm"/"ccm" and in smc
 		}
-		if g, w := dumpMessage(&m), dumpMessage(want); g != w {
-			t.Fatalf("differs from reference at %s", firstDiff(g, w))
+		if g, w := esatest.Dump(&m), esatest.Dump(want); g != w {
+			t.Fatalf("differs from reference at %s", esatest.FirstDiff(g, w))
 		}
 	})
 }

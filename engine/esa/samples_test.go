@@ -1,9 +1,8 @@
-package esa
+package esa_test
 
 import (
 	"archive/tar"
 	"bytes"
-	"compress/bzip2"
 	"encoding/json"
 	"io"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tapedeck/tapedeck/internal/bzip2"
 
 	"github.com/tapedeck/tapedeck/internal/testenv"
 )

@@ -1,8 +1,8 @@
 // Package journal is live trading's append-only record: one JSON object a
 // line for every request sent, answer received and order state change,
-// written and fsynced before the engine acts on it, so that after a crash
-// (of the process or of the machine) a restart knows what was sent and can
-// reconcile it with the exchange.
+// fsynced as it is written (one fsync for the entries written together),
+// so that after a crash (of the process or of the machine) what the run
+// did can be read back and set beside the exchange's record.
 //
 // Entries carry no secret: the engine journals request parameters and
 // answers, never the headers that carry the session token and application
@@ -80,20 +80,31 @@ func Open(path string) (*Journal, error) {
 // Write appends e (Time set to now when zero) as one line and, unless
 // NoSync, waits until it is on disk.
 func (j *Journal) Write(e Entry) error {
-	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
-	}
+	return j.WriteAll([]Entry{e})
+}
+
+// WriteAll appends es in order, one line each (Time set to now when
+// zero), and, unless NoSync, waits until they are on disk: one write and
+// one fsync for them all, so that a writer that gathers what arrived
+// while it waited for the disk keeps up with any rate of entries.
+func (j *Journal) WriteAll(es []Entry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return fmt.Errorf("journal %s: closed", j.path)
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
+	j.buf = j.buf[:0]
+	for _, e := range es {
+		if e.Time.IsZero() {
+			e.Time = time.Now().UTC()
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("journal %s: %w", j.path, err)
+		}
+		j.buf = append(append(j.buf, b...), '\n')
 	}
-	// One write per entry: a crash leaves at most the last line cut.
-	j.buf = append(append(j.buf[:0], b...), '\n')
+	// One write: a crash leaves at most the last line cut.
 	if _, err := j.f.Write(j.buf); err != nil {
 		return fmt.Errorf("journal %s: %w", j.path, err)
 	}

@@ -160,3 +160,31 @@ func TestSurvivesSIGKILL(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteAll: entries written together are lines of their own, in
+// order, each with its time.
+func TestWriteAll(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Write(Entry{Kind: "note", Status: "first"})
+	var batch []Entry
+	for i := range 5 {
+		batch = append(batch, Entry{Kind: "order", OrderRef: fmt.Sprintf("s-%d", i)})
+	}
+	if err := j.WriteAll(batch); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	got, bad := entries(t, path)
+	if bad != 0 || len(got) != 6 || got[0].Status != "first" {
+		t.Fatalf("%d bad, entries %+v", bad, got)
+	}
+	for i, e := range got[1:] {
+		if e.OrderRef != fmt.Sprintf("s-%d", i) || e.Time.IsZero() {
+			t.Errorf("entry %d: %+v", i+1, e)
+		}
+	}
+}

@@ -22,7 +22,9 @@ const module = "github.com/tapedeck/tapedeck"
 // engine/esa (the stream's message types, the decoder, the stream client)
 // imports no other layer and sits under tape, whose one replay loop decodes
 // with it. internal/cli (the commands' shared flags, logging and exit codes)
-// sits just under tradecli so that only commands use it; the commands'
+// sits just under tradecli so that only commands use it; internal/login
+// (the account and endpoint flags of record run, trade paper and trade
+// live) sits on it; the commands'
 // code is internal/cmd/, under the thin mains of cmd/. internal/bzip2, internal/backoff,
 // internal/shard and internal/testenv are leaves anyone may use.
 //
@@ -46,11 +48,12 @@ var layers = []struct {
 	{"pipeline", 5, false},
 	{"recorder", 5, false},
 	{"internal/cli", 6, false},
-	{"tradecli", 7, false},
-	{"cmd", 9, false},
-	{"internal/cmd", 8, false},
-	{"examples", 9, true},
-	{"internal/tools", 9, true},
+	{"internal/login", 7, false},
+	{"tradecli", 8, false},
+	{"cmd", 10, false},
+	{"internal/cmd", 9, false},
+	{"examples", 10, true},
+	{"internal/tools", 10, true},
 }
 
 // onlyImportedBy limits who may import a package: the S3 backend only by the
@@ -61,6 +64,8 @@ var onlyImportedBy = map[string][]string{
 	"store/s3":              {"cmd", "internal/cmd", "tradecli", "store/storetest"},
 	"store/storetest":       {},
 	"tradecli/tradeclitest": {},
+	"engine/esa/esatest":    {},
+	"engine/book/booktest":  {},
 }
 
 // forbidden are outside imports some packages must not have: the engine is a

@@ -28,7 +28,8 @@ import (
 // and at least one. It returns trade paper's standard output.
 func PaperEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []string, marketIDs string) string {
 	t.Helper()
-	return equalsBacktest(t, tradecli.PaperCommand(reg), nil, exchange.Config{Tapes: inputs}, reg, args, inputs, marketIDs, "")
+	out, _ := equalsBacktest(t, tradecli.PaperCommand(reg), nil, exchange.Config{Tapes: inputs}, localInfo, reg, args, inputs, marketIDs, "")
+	return out
 }
 
 // LiveEqualsBacktest is PaperEqualsBacktest for `trade live --lockstep`
@@ -46,14 +47,48 @@ func LiveEqualsBacktest(t *testing.T, reg *strategies.Registry, args, inputs []s
 // alone (--async, say) beside args, which both commands get.
 func LiveWithEqualsBacktest(t *testing.T, reg *strategies.Registry, args, liveArgs, inputs []string, marketIDs string) string {
 	t.Helper()
-	cfg := exchange.Config{Tapes: inputs, Betting: ledger.New(ledger.Config{}), Lockstep: true}
-	return equalsBacktest(t, tradecli.LiveCommand(reg), append([]string{"--lockstep"}, liveArgs...), cfg, reg, args, inputs, marketIDs, "queue_ahead_at_place")
+	out, _ := equalsBacktest(t, tradecli.LiveCommand(reg), append([]string{"--lockstep"}, liveArgs...), lockstep(inputs), localInfo, reg, args, inputs, marketIDs, "queue_ahead_at_place")
+	return out
+}
+
+// LiveAsAccountEqualsBacktest is LiveEqualsBacktest logged in as an
+// account would be on Betfair: the local exchange's endpoints are given as
+// --identity-url, --betting-url, --stream-addr and --ca instead of
+// --exchange-info, so the credentials of the flags, the environment and
+// --config are the ones sent; account are trade live's own flags (the
+// credential flags, --log-level). It returns trade live's output (standard
+// output and error) and its -o directory, for a test to look for secrets.
+func LiveAsAccountEqualsBacktest(t *testing.T, reg *strategies.Registry, args, account, inputs []string, marketIDs string) (out, dir string) {
+	t.Helper()
+	return equalsBacktest(t, tradecli.LiveCommand(reg), append([]string{"--lockstep"}, account...), lockstep(inputs), endpointFlags, reg, args, inputs, marketIDs, "queue_ahead_at_place")
+}
+
+// lockstep is a local exchange replaying inputs that takes bets in
+// lockstep.
+func lockstep(inputs []string) exchange.Config {
+	return exchange.Config{Tapes: inputs, Betting: ledger.New(ledger.Config{}), Lockstep: true}
+}
+
+// localInfo names the exchange by the file trade serve --info writes.
+func localInfo(_ *testing.T, info string) []string { return []string{"--exchange-info", info} }
+
+// endpointFlags names the exchange as Betfair's endpoints are named.
+func endpointFlags(t *testing.T, info string) []string {
+	t.Helper()
+	i, err := exchange.ReadInfo(context.Background(), info, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--identity-url", i.Identity, "--betting-url", i.Betting, "--stream-addr", i.Stream, "--ca", i.CA}
 }
 
 // equalsBacktest runs trade backtest over inputs and cmd (trade paper or
-// trade live, given its own flags too) against an exchange made with cfg,
-// and compares their tables, all columns but the one named ignore.
-func equalsBacktest(t *testing.T, cmd *cobra.Command, own []string, cfg exchange.Config, reg *strategies.Registry, args, inputs []string, marketIDs, ignore string) string {
+// trade live, given its own flags too) against an exchange made with cfg
+// and named to cmd by the flags where returns (given the exchange's info
+// file), and compares their tables, all columns but the one named ignore.
+// It returns cmd's output and its -o directory.
+func equalsBacktest(t *testing.T, cmd *cobra.Command, own []string, cfg exchange.Config, where func(*testing.T, string) []string,
+	reg *strategies.Registry, args, inputs []string, marketIDs, ignore string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	bt, pp := filepath.Join(dir, "backtest"), filepath.Join(dir, cmd.Name())
@@ -80,7 +115,7 @@ func equalsBacktest(t *testing.T, cmd *cobra.Command, own []string, cfg exchange
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
-	cmd.SetArgs(append(append(append([]string(nil), args...), own...), "-o", pp, "--exchange-info", info, "--market-ids", marketIDs))
+	cmd.SetArgs(append(append(append(append([]string(nil), args...), own...), where(t, info)...), "-o", pp, "--market-ids", marketIDs))
 	if err := cmd.Execute(); err != nil {
 		t.Fatalf("trade %s: %v\n%s", cmd.Name(), err, out.String())
 	}
@@ -101,7 +136,7 @@ func equalsBacktest(t *testing.T, cmd *cobra.Command, own []string, cfg exchange
 			t.Errorf("%s holds no row: the comparison shows nothing", f)
 		}
 	}
-	return out.String()
+	return out.String(), pp
 }
 
 // Exchange starts a local exchange made with cfg for the rest of the

@@ -51,15 +51,22 @@ func datasetRows(t *testing.T, dest string) map[string]int {
 		if table == parquet.TableFiles {
 			continue
 		}
-		d := readTable(t, dest, table)
-		for _, r := range d.rows {
-			var b strings.Builder
-			b.WriteString(table)
-			for _, c := range d.cols {
-				fmt.Fprintf(&b, "|%s=%v", c, r[c])
+		var b []byte
+		eachRow(t, tablePaths(t, dest, table), func(cols []string, row []pq.Value) {
+			// The text %v prints (Value.String's), built without fmt's
+			// cost, which was most of TestCompactInterrupted's time.
+			b = append(b[:0], table...)
+			for i, c := range cols {
+				b = append(append(append(b, '|'), c...), '=')
+				switch v := row[i]; v.Kind() {
+				case pq.ByteArray, pq.FixedLenByteArray:
+					b = append(b, v.ByteArray()...)
+				default:
+					b = append(b, v.String()...)
+				}
 			}
-			rows[b.String()]++
-		}
+			rows[string(b)]++
+		})
 	}
 	return rows
 }

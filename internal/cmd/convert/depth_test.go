@@ -23,8 +23,8 @@ type parquetTable struct {
 	rows []map[string]pq.Value
 }
 
-// readTable reads every file of table under dest, in key order.
-func readTable(t *testing.T, dest, table string) parquetTable {
+// tablePaths lists the Parquet files of table under dest, in key order.
+func tablePaths(t *testing.T, dest, table string) []string {
 	t.Helper()
 	var paths []string
 	for _, k := range listKeys(t, filepath.Join(dest, table)) {
@@ -32,7 +32,13 @@ func readTable(t *testing.T, dest, table string) parquetTable {
 			paths = append(paths, filepath.Join(dest, table, k))
 		}
 	}
-	return readParquet(t, paths...)
+	return paths
+}
+
+// readTable reads every file of table under dest, in key order.
+func readTable(t *testing.T, dest, table string) parquetTable {
+	t.Helper()
+	return readParquet(t, tablePaths(t, dest, table)...)
 }
 
 // readParquet reads every row of the Parquet files at paths, which must
@@ -40,6 +46,25 @@ func readTable(t *testing.T, dest, table string) parquetTable {
 func readParquet(t *testing.T, paths ...string) parquetTable {
 	t.Helper()
 	var out parquetTable
+	out.cols = eachRow(t, paths, func(cols []string, row []pq.Value) {
+		m := make(map[string]pq.Value, len(cols))
+		for i, v := range row {
+			m[cols[i]] = v.Clone()
+		}
+		out.rows = append(out.rows, m)
+	})
+	return out
+}
+
+// eachRow calls fn with every row of the Parquet files at paths, which must
+// have the same columns: row[i] is the value of cols[i] (the last one when
+// a column repeats; a zero Value, which reads as null, when it has none).
+// row and its values are reused after fn returns, so fn copies what it
+// keeps; this spares the tests that only count rows a map per row. It
+// returns the files' columns.
+func eachRow(t *testing.T, paths []string, fn func(cols []string, row []pq.Value)) []string {
+	t.Helper()
+	var prev []string
 	for _, k := range paths {
 		f, err := os.Open(k)
 		if err != nil {
@@ -54,20 +79,21 @@ func readParquet(t *testing.T, paths ...string) parquetTable {
 		for _, path := range pf.Schema().Columns() {
 			cols = append(cols, path[0])
 		}
-		if out.cols != nil && strings.Join(cols, ",") != strings.Join(out.cols, ",") {
-			t.Fatalf("%s: columns %v, other files %v", k, cols, out.cols)
+		if prev != nil && strings.Join(cols, ",") != strings.Join(prev, ",") {
+			t.Fatalf("%s: columns %v, other files %v", k, cols, prev)
 		}
-		out.cols = cols
+		prev = cols
 		r := pq.NewReader(pf)
 		buf := make([]pq.Row, 64)
+		vals := make([]pq.Value, len(cols))
 		for {
 			n, err := r.ReadRows(buf)
 			for _, row := range buf[:n] {
-				m := map[string]pq.Value{}
+				clear(vals)
 				for _, v := range row {
-					m[cols[v.Column()]] = v.Clone()
+					vals[v.Column()] = v
 				}
-				out.rows = append(out.rows, m)
+				fn(cols, vals)
 			}
 			if err != nil {
 				break
@@ -76,7 +102,7 @@ func readParquet(t *testing.T, paths ...string) parquetTable {
 		r.Close()
 		f.Close()
 	}
-	return out
+	return prev
 }
 
 // bookLine is what the depth test reads of a convert books line.

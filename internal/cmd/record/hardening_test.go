@@ -29,33 +29,6 @@ import (
 	"github.com/tapedeck/tapedeck/store"
 )
 
-// TestConfigReadableByOthers: a --config file group or others may read is
-// refused with exit 2 and the chmod to run, as ssh refuses such a key.
-func TestConfigReadableByOthers(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		mode os.FileMode
-		ok   bool
-	}{{0o600, true}, {0o400, true}, {0o640, false}, {0o644, false}, {0o604, false}} {
-		p := filepath.Join(dir, "tapedeck.json")
-		os.Remove(p)
-		if err := os.WriteFile(p, []byte(`{"username":"u","password":"secret-pw"}`), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		os.Chmod(p, tc.mode)
-		_, err := (&credFlags{config: p}).resolve()
-		if tc.ok {
-			if err != nil {
-				t.Errorf("mode %04o: %v", tc.mode, err)
-			}
-			continue
-		}
-		if err == nil || cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "chmod 600 "+p) || strings.Contains(err.Error(), "secret-pw") {
-			t.Errorf("mode %04o: err = %v, want exit 2 with the chmod to run", tc.mode, err)
-		}
-	}
-}
-
 // TestFlushSpool: record flush on a spool that does not exist exits 1 and
 // creates nothing; with defaults and nothing to flush it creates neither
 // ./spool nor ./tapes.

@@ -256,27 +256,6 @@ func TestSubscriptionLimit(t *testing.T) {
 	}
 }
 
-func TestUntilDeadline(t *testing.T) {
-	now := time.Date(2026, 11, 28, 7, 30, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		until string
-		d     time.Duration
-		want  time.Time
-		bad   bool
-	}{
-		{"23:30", 0, time.Date(2026, 11, 28, 23, 30, 0, 0, time.UTC), false},
-		{"06:00", 0, time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC), false},
-		{"23:30", time.Hour, now.Add(time.Hour), false},
-		{"", 2 * time.Hour, now.Add(2 * time.Hour), false},
-		{"25:00", 0, time.Time{}, true},
-	} {
-		got, err := untilDeadline(now, tc.until, tc.d)
-		if (err != nil) != tc.bad || !got.Equal(tc.want) {
-			t.Errorf("untilDeadline(%q, %v) = %v, %v", tc.until, tc.d, got, err)
-		}
-	}
-}
-
 // TestStall: a stream that stalls longer than the watchdog is reconnected
 // and the recording is still whole.
 func TestStall(t *testing.T) {
@@ -458,39 +437,6 @@ func tarChanges(t *testing.T, p string) map[string][]string {
 		}
 	}
 	return out
-}
-
-// TestCredentials: flags win over the environment, which wins over the
-// config file; a bad config file is reported without its content.
-func TestCredentials(t *testing.T) {
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good.json")
-	os.WriteFile(good, []byte(`{"app_key":"file-key","username":"file-user","password":"file-pass","cert":"file.crt","key":"file.key","jurisdiction":"com.au"}`), 0o600)
-	bad := filepath.Join(dir, "bad.json")
-	os.WriteFile(bad, []byte(`{"password":"s3cret-in-bad-file", "pasword":"typo"}`), 0o600)
-
-	t.Setenv("TAPEDECK_USERNAME", "env-user")
-	t.Setenv("TAPEDECK_PASSWORD", "env-pass")
-	cf := credFlags{config: good}
-	cf.c.Password = "flag-pass"
-	c, err := cf.resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := credentials{AppKey: "file-key", Username: "env-user", Password: "flag-pass", Cert: "file.crt", Key: "file.key", Jurisdiction: "com.au"}
-	if c != want {
-		t.Errorf("resolved %+v, want %+v", c, want)
-	}
-	var ep endpointFlags
-	e, _, local, err := ep.resolve(context.Background(), &c)
-	if err != nil || local || e.Identity != "https://identitysso.betfair.com.au" {
-		t.Errorf("endpoints %+v, %v", e, err)
-	}
-
-	_, err = (&credFlags{config: bad}).resolve()
-	if err == nil || cli.ExitCode(err) != cli.ExitUsage || strings.Contains(err.Error(), "s3cret") {
-		t.Errorf("bad config: %v", err)
-	}
 }
 
 // TestKilledAndRestarted: `record run` killed with SIGKILL mid-market and

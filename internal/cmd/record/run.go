@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -19,14 +17,14 @@ import (
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/engine/feed"
 	"github.com/tapedeck/tapedeck/internal/cli"
+	"github.com/tapedeck/tapedeck/internal/login"
 	"github.com/tapedeck/tapedeck/recorder"
 )
 
 // runFlags are record run's flags.
 type runFlags struct {
-	cred credFlags
-	ep   endpointFlags
-	dest destFlags
+	login login.Flags
+	dest  destFlags
 
 	marketIDs, eventTypeIDs, eventIDs, countryCodes, marketTypes, venues, bettingTypes, raceTypes []string
 	bspMarket, turnInPlay                                                                         string
@@ -82,8 +80,7 @@ or MAX_CONNECTION_LIMIT_EXCEEDED five times in a row (the error says which
 		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context()) },
 	}
 	fl := cmd.Flags()
-	f.cred.add(fl)
-	f.ep.add(fl)
+	f.login.Add(fl, "record from")
 	f.dest.add(fl)
 	fl.StringSliceVar(&f.marketIDs, "market-ids", nil, "market ids to record")
 	fl.StringSliceVar(&f.eventTypeIDs, "event-type-ids", nil, "event type ids (7 horse racing, 4339 greyhounds, 1 soccer...)")
@@ -216,30 +213,18 @@ func (f *runFlags) run(parent context.Context) error {
 	log := cli.NewLogger(os.Stderr, level)
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var cred credentials
-	var err error
-	if f.ep.exchangeInfo != "" {
-		// A local exchange takes any credentials: it gets placeholders.
-		cred = f.cred.placeholders()
-	} else if cred, err = f.cred.resolve(); err != nil {
-		return err
-	}
-	ep, ca, _, err := f.ep.resolve(ctx, &cred)
+	acct, err := f.login.Resolve(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
-	if cred.Username == "" || cred.Password == "" {
-		// Checked here, not at login: the login is retried with back-off.
-		return &cli.UsageError{Err: errors.New("no username or password: give TAPEDECK_USERNAME and TAPEDECK_PASSWORD, or --config")}
-	}
 	sub, err := f.subscription()
 	if err != nil {
 		return err
 	}
-	deadline, err := untilDeadline(time.Now(), f.until, f.duration)
+	deadline, err := cli.Deadline(time.Now(), f.until, f.duration)
 	if err != nil {
 		return err
 	}
@@ -250,9 +235,9 @@ func (f *runFlags) run(parent context.Context) error {
 		log.Info("recording until", "deadline", deadline.Format(time.RFC3339))
 	}
 
-	bc, err := betting.New(betting.Config{Endpoints: ep, AppKey: cred.AppKey, Username: cred.Username, Password: cred.Password, CertFile: cred.Cert, KeyFile: cred.Key, CAFile: ca, Logger: log})
+	bc, err := acct.Client(log)
 	if err != nil {
-		return &cli.UsageError{Err: err}
+		return err
 	}
 	rcfg, err := f.dest.config(ctx, log)
 	if err != nil {
@@ -275,7 +260,7 @@ func (f *runFlags) run(parent context.Context) error {
 		return exitError(err)
 	}
 	fcfg := feed.Config{
-		Addr: ep.Stream, CAFile: ca, AppKey: cred.AppKey,
+		Addr: acct.Endpoints.Stream, CAFile: acct.CA, AppKey: acct.AppKey,
 		Login: bc.Login, Session: bc.SessionToken,
 		Subscription: *sub, MarketIDs: f.marketIDs, PerConnection: f.perConnection, Relist: f.relist,
 		// Race types filter the stream but not listMarketCatalogue: then
@@ -297,17 +282,12 @@ func (f *runFlags) run(parent context.Context) error {
 	}
 	rec.Metrics().Reconnects = fd.Reconnects
 	if f.metricsAddr != "" {
-		ln, err := net.Listen("tcp", f.metricsAddr)
+		stopMetrics, err := cli.ServeMetrics(f.metricsAddr, rec.Metrics(), log)
 		if err != nil {
 			rec.Shutdown()
-			return &cli.UsageError{Err: fmt.Errorf("--metrics-addr: %w", err)}
+			return err
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", rec.Metrics())
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		log.Info("serving metrics", "addr", ln.Addr().String())
+		defer stopMetrics()
 	}
 
 	// The feed and the recorder stop together: the feed's fatal error (a

@@ -1,4 +1,10 @@
-package esa
+// Package esatest holds test helpers for code that reads the stream: the
+// reference decoder (encoding/json, slow and plain) that engine/esa's
+// differential and fuzz tests compare the fast Decoder against and that
+// engine/book builds books with independently of it, and a dump of a Message
+// that shows two Messages' first difference. It is for tests only
+// (internal/importrule enforces that).
+package esatest
 
 import (
 	"bytes"
@@ -7,35 +13,38 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
-// This file holds the reference decoder the differential and fuzz tests
-// compare Decoder against: the same Message, built the straightforward way
+// Decode builds the same Message as esa.Decoder, the straightforward way
 // with encoding/json. Objects are decoded into map[string]json.RawMessage so
 // that keys match exactly (encoding/json's struct matching ignores case,
-// the stream does not) and every value's type is checked explicitly.
+// the stream does not) and every value's type is checked explicitly. The
+// enumerations are parsed here too, not with esa's own functions, so that
+// the reference shares no decoding code with what it checks.
 
 var errRefType = errors.New("wrong type")
 
 type refObj map[string]json.RawMessage
 
-// refDecode decodes line into a new Message. With full set it decodes rcm
-// and ccm lines too instead of stopping at their op, which the fuzz test
-// uses to ask "does any known key hold a wrong type?".
-func refDecode(line []byte, full bool) (*Message, error) {
+// Decode decodes line into a new Message. With full set it decodes rcm and
+// ccm lines too instead of stopping at their op, which the fuzz test uses
+// to ask "does any known key hold a wrong type?".
+func Decode(line []byte, full bool) (*esa.Message, error) {
 	var top refObj
 	if err := json.Unmarshal(line, &top); err != nil {
 		return nil, err
 	}
-	m := &Message{}
+	m := &esa.Message{}
 	if raw, ok := present(top, "op"); ok {
 		s, err := refString(raw)
 		if err != nil {
 			return nil, fmt.Errorf("op: %w", err)
 		}
-		m.Op = parseOp([]byte(s))
-		if (m.Op == OpRCM || m.Op == OpCCM) && !full {
-			return &Message{Op: m.Op}, nil
+		m.Op = refOp(s)
+		if (m.Op == esa.OpRCM || m.Op == esa.OpCCM) && !full {
+			return &esa.Message{Op: m.Op}, nil
 		}
 	}
 	var err error
@@ -56,13 +65,13 @@ func refDecode(line []byte, full bool) (*Message, error) {
 		case "ct":
 			var s string
 			s, err = refString(raw)
-			m.Ct = parseChangeType([]byte(s))
+			m.Ct = refChangeType(s)
 		case "con":
 			m.Con, err = refBool(raw)
 		case "segmentType":
 			var s string
 			s, err = refString(raw)
-			m.SegmentType = parseSegmentType([]byte(s))
+			m.SegmentType = refSegmentType(s)
 		case "status":
 			var v int64
 			v, err = refInt(raw)
@@ -92,10 +101,55 @@ func refDecode(line []byte, full bool) (*Message, error) {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	if m.Op == OpRCM || m.Op == OpCCM {
-		return &Message{Op: m.Op}, nil
+	if m.Op == esa.OpRCM || m.Op == esa.OpCCM {
+		return &esa.Message{Op: m.Op}, nil
 	}
 	return m, nil
+}
+
+// refOp is the esa.Op an "op" value names; esa.OpUnknown for any other.
+func refOp(s string) esa.Op {
+	switch s {
+	case "mcm":
+		return esa.OpMCM
+	case "ocm":
+		return esa.OpOCM
+	case "connection":
+		return esa.OpConnection
+	case "status":
+		return esa.OpStatus
+	case "rcm":
+		return esa.OpRCM
+	case "ccm":
+		return esa.OpCCM
+	}
+	return esa.OpUnknown
+}
+
+// refChangeType is the esa.ChangeType a "ct" value names.
+func refChangeType(s string) esa.ChangeType {
+	switch s {
+	case "SUB_IMAGE":
+		return esa.ChangeTypeSubImage
+	case "RESUB_DELTA":
+		return esa.ChangeTypeResubDelta
+	case "HEARTBEAT":
+		return esa.ChangeTypeHeartbeat
+	}
+	return esa.ChangeTypeNone
+}
+
+// refSegmentType is the esa.SegmentType a "segmentType" value names.
+func refSegmentType(s string) esa.SegmentType {
+	switch s {
+	case "SEG_START":
+		return esa.SegmentStart
+	case "SEG":
+		return esa.Segment
+	case "SEG_END":
+		return esa.SegmentEnd
+	}
+	return esa.SegmentNone
 }
 
 // present returns a key's value unless it is absent or null.
@@ -189,18 +243,18 @@ func refObject(raw json.RawMessage) (refObj, error) {
 	return o, err
 }
 
-func refMarketChanges(raw json.RawMessage) ([]MarketChange, error) {
+func refMarketChanges(raw json.RawMessage) ([]esa.MarketChange, error) {
 	a, err := refArray(raw)
 	if err != nil {
 		return nil, err
 	}
-	var out []MarketChange
+	var out []esa.MarketChange
 	for i, el := range a {
 		o, err := refObject(el)
 		if err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
-		mc := MarketChange{Raw: el}
+		mc := esa.MarketChange{Raw: el}
 		for k, v := range o {
 			if string(v) == "null" {
 				continue
@@ -232,18 +286,18 @@ func refMarketChanges(raw json.RawMessage) ([]MarketChange, error) {
 	return out, nil
 }
 
-func refRunnerChanges(raw json.RawMessage) ([]RunnerChange, error) {
+func refRunnerChanges(raw json.RawMessage) ([]esa.RunnerChange, error) {
 	a, err := refArray(raw)
 	if err != nil {
 		return nil, err
 	}
-	var out []RunnerChange
+	var out []esa.RunnerChange
 	for _, el := range a {
 		o, err := refObject(el)
 		if err != nil {
 			return nil, err
 		}
-		var rc RunnerChange
+		var rc esa.RunnerChange
 		for k, v := range o {
 			if string(v) == "null" {
 				continue
@@ -253,46 +307,46 @@ func refRunnerChanges(raw json.RawMessage) ([]RunnerChange, error) {
 				rc.ID, err = refID(v)
 			case "hc":
 				rc.Hc, err = refFloat(v)
-				rc.Fields |= FieldHc
+				rc.Fields |= esa.FieldHc
 			case "ltp":
 				rc.Ltp, err = refFloat(v)
-				rc.Fields |= FieldLtp
+				rc.Fields |= esa.FieldLtp
 			case "tv":
 				rc.Tv, err = refFloat(v)
-				rc.Fields |= FieldTv
+				rc.Fields |= esa.FieldTv
 			case "spn":
 				rc.Spn, rc.SpnRaw, err = refProjected(v)
-				rc.Fields |= FieldSpn
+				rc.Fields |= esa.FieldSpn
 			case "spf":
 				rc.Spf, rc.SpfRaw, err = refProjected(v)
-				rc.Fields |= FieldSpf
+				rc.Fields |= esa.FieldSpf
 			case "atb":
 				rc.Atb, err = refLadder(v)
-				rc.Fields |= FieldAtb
+				rc.Fields |= esa.FieldAtb
 			case "atl":
 				rc.Atl, err = refLadder(v)
-				rc.Fields |= FieldAtl
+				rc.Fields |= esa.FieldAtl
 			case "trd":
 				rc.Trd, err = refLadder(v)
-				rc.Fields |= FieldTrd
+				rc.Fields |= esa.FieldTrd
 			case "spb":
 				rc.Spb, err = refLadder(v)
-				rc.Fields |= FieldSpb
+				rc.Fields |= esa.FieldSpb
 			case "spl":
 				rc.Spl, err = refLadder(v)
-				rc.Fields |= FieldSpl
+				rc.Fields |= esa.FieldSpl
 			case "batb":
 				rc.Batb, err = refLevelLadder(v)
-				rc.Fields |= FieldBatb
+				rc.Fields |= esa.FieldBatb
 			case "batl":
 				rc.Batl, err = refLevelLadder(v)
-				rc.Fields |= FieldBatl
+				rc.Fields |= esa.FieldBatl
 			case "bdatb":
 				rc.Bdatb, err = refLevelLadder(v)
-				rc.Fields |= FieldBdatb
+				rc.Fields |= esa.FieldBdatb
 			case "bdatl":
 				rc.Bdatl, err = refLevelLadder(v)
-				rc.Fields |= FieldBdatl
+				rc.Fields |= esa.FieldBdatl
 			}
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
@@ -347,34 +401,34 @@ func refNumbers(raw json.RawMessage, n int) ([]float64, error) {
 	return out, nil
 }
 
-func refLadder(raw json.RawMessage) ([]PriceSize, error) {
+func refLadder(raw json.RawMessage) ([]esa.PriceSize, error) {
 	a, err := refArray(raw)
 	if err != nil {
 		return nil, err
 	}
-	out := []PriceSize{}
+	out := []esa.PriceSize{}
 	for _, el := range a {
 		v, err := refNumbers(el, 2)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, PriceSize{v[0], v[1]})
+		out = append(out, esa.PriceSize{Price: v[0], Size: v[1]})
 	}
 	return out, nil
 }
 
-func refLevelLadder(raw json.RawMessage) ([]LevelPriceSize, error) {
+func refLevelLadder(raw json.RawMessage) ([]esa.LevelPriceSize, error) {
 	a, err := refArray(raw)
 	if err != nil {
 		return nil, err
 	}
-	out := []LevelPriceSize{}
+	out := []esa.LevelPriceSize{}
 	for _, el := range a {
 		v, err := refNumbers(el, 3)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, LevelPriceSize{int(v[0]), v[1], v[2]})
+		out = append(out, esa.LevelPriceSize{Level: int(v[0]), Price: v[1], Size: v[2]})
 	}
 	return out, nil
 }
@@ -395,12 +449,12 @@ func refStrings(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
-func refDefinition(raw json.RawMessage) (*MarketDefinition, error) {
+func refDefinition(raw json.RawMessage) (*esa.MarketDefinition, error) {
 	o, err := refObject(raw)
 	if err != nil {
 		return nil, err
 	}
-	def := &MarketDefinition{Raw: raw}
+	def := &esa.MarketDefinition{Raw: raw}
 	str := func(dst *string, v json.RawMessage) error {
 		var err error
 		*dst, err = refString(v)
@@ -519,12 +573,12 @@ func refDefinition(raw json.RawMessage) (*MarketDefinition, error) {
 	return def, nil
 }
 
-func refKeyLine(raw json.RawMessage) ([]KeyLineSelection, error) {
+func refKeyLine(raw json.RawMessage) ([]esa.KeyLineSelection, error) {
 	o, err := refObject(raw)
 	if err != nil {
 		return nil, err
 	}
-	out := []KeyLineSelection{}
+	out := []esa.KeyLineSelection{}
 	kl, ok := present(o, "kl")
 	if !ok {
 		return out, nil
@@ -538,7 +592,7 @@ func refKeyLine(raw json.RawMessage) ([]KeyLineSelection, error) {
 		if err != nil {
 			return nil, err
 		}
-		var sel KeyLineSelection
+		var sel esa.KeyLineSelection
 		if v, ok := present(s, "id"); ok {
 			if sel.ID, err = refID(v); err != nil {
 				return nil, err
@@ -554,18 +608,18 @@ func refKeyLine(raw json.RawMessage) ([]KeyLineSelection, error) {
 	return out, nil
 }
 
-func refRunnerDefinitions(raw json.RawMessage) ([]RunnerDefinition, error) {
+func refRunnerDefinitions(raw json.RawMessage) ([]esa.RunnerDefinition, error) {
 	a, err := refArray(raw)
 	if err != nil {
 		return nil, err
 	}
-	out := []RunnerDefinition{}
+	out := []esa.RunnerDefinition{}
 	for _, el := range a {
 		o, err := refObject(el)
 		if err != nil {
 			return nil, err
 		}
-		var r RunnerDefinition
+		var r esa.RunnerDefinition
 		for k, v := range o {
 			if string(v) == "null" {
 				continue
@@ -602,18 +656,18 @@ func refRunnerDefinitions(raw json.RawMessage) ([]RunnerDefinition, error) {
 	return out, nil
 }
 
-func refOrderChanges(raw json.RawMessage) ([]OrderMarketChange, error) {
+func refOrderChanges(raw json.RawMessage) ([]esa.OrderMarketChange, error) {
 	a, err := refArray(raw)
 	if err != nil {
 		return nil, err
 	}
-	var out []OrderMarketChange
+	var out []esa.OrderMarketChange
 	for _, el := range a {
 		o, err := refObject(el)
 		if err != nil {
 			return nil, err
 		}
-		oc := OrderMarketChange{Raw: el}
+		oc := esa.OrderMarketChange{Raw: el}
 		for k, v := range o {
 			if string(v) == "null" {
 				continue
@@ -642,18 +696,18 @@ func refOrderChanges(raw json.RawMessage) ([]OrderMarketChange, error) {
 	return out, nil
 }
 
-func refOrderRunnerChanges(raw json.RawMessage) ([]OrderRunnerChange, error) {
+func refOrderRunnerChanges(raw json.RawMessage) ([]esa.OrderRunnerChange, error) {
 	a, err := refArray(raw)
 	if err != nil {
 		return nil, err
 	}
-	var out []OrderRunnerChange
+	var out []esa.OrderRunnerChange
 	for _, el := range a {
 		o, err := refObject(el)
 		if err != nil {
 			return nil, err
 		}
-		var r OrderRunnerChange
+		var r esa.OrderRunnerChange
 		for k, v := range o {
 			if string(v) == "null" {
 				continue
@@ -689,7 +743,7 @@ func refOrderRunnerChanges(raw json.RawMessage) ([]OrderRunnerChange, error) {
 // refStrategyMatches decodes "smc". A map loses the order of the keys, so
 // the entries are sorted by the order their keys appear in the raw bytes,
 // which is the order Decoder keeps.
-func refStrategyMatches(raw json.RawMessage) ([]StrategyMatchChange, error) {
+func refStrategyMatches(raw json.RawMessage) ([]esa.StrategyMatchChange, error) {
 	o, err := refObject(raw)
 	if err != nil {
 		return nil, err
@@ -710,14 +764,14 @@ func refStrategyMatches(raw json.RawMessage) ([]StrategyMatchChange, error) {
 			return nil, err
 		}
 	}
-	var out []StrategyMatchChange
+	var out []esa.StrategyMatchChange
 	seen := map[string]bool{}
 	for _, ref := range order {
 		if seen[ref] {
 			continue
 		}
 		seen[ref] = true
-		s := StrategyMatchChange{Ref: ref}
+		s := esa.StrategyMatchChange{Ref: ref}
 		v := o[ref]
 		if string(v) != "null" {
 			so, err := refObject(v)
@@ -742,18 +796,18 @@ func refStrategyMatches(raw json.RawMessage) ([]StrategyMatchChange, error) {
 	return out, nil
 }
 
-func refOrders(raw json.RawMessage) ([]Order, error) {
+func refOrders(raw json.RawMessage) ([]esa.Order, error) {
 	a, err := refArray(raw)
 	if err != nil {
 		return nil, err
 	}
-	var out []Order
+	var out []esa.Order
 	for _, el := range a {
 		o, err := refObject(el)
 		if err != nil {
 			return nil, err
 		}
-		var u Order
+		var u esa.Order
 		for k, v := range o {
 			if string(v) == "null" {
 				continue
@@ -815,11 +869,13 @@ func refOrders(raw json.RawMessage) ([]Order, error) {
 	return out, nil
 }
 
-// dumpMessage renders every field of m, one item per line, so that two
+// Dump renders every field of m, one item per line, so that two
 // Messages can be compared and their first difference shown. Floats print
 // in the shortest form that round-trips, so equal text means equal bits
-// (NaN and -0 included); nil and empty slices print alike.
-func dumpMessage(m *Message) string {
+// (NaN and -0 included); nil and empty slices print alike. The []byte
+// fields print once, quoted: as %+v's decimal lists they cost the
+// differential test most of its time.
+func Dump(m *esa.Message) string {
 	var b bytes.Buffer
 	top := *m
 	top.MC, top.OC = nil, nil
@@ -829,24 +885,30 @@ func dumpMessage(m *Message) string {
 		mc.Def = nil
 		rcs := mc.RC
 		mc.RC = nil
-		fmt.Fprintf(&b, "mc[%d] id=%q raw=%q %+v\n", i, mc.ID, mc.Raw, mc)
+		id, raw := mc.ID, mc.Raw
+		mc.ID, mc.Raw = nil, nil
+		fmt.Fprintf(&b, "mc[%d] id=%q raw=%q %+v\n", i, id, raw, mc)
 		if def != nil {
 			d := *def
 			runners := d.Runners
-			d.Runners = nil
-			fmt.Fprintf(&b, "mc[%d].def raw=%q %+v\n", i, d.Raw, d)
+			raw := d.Raw
+			d.Runners, d.Raw = nil, nil
+			fmt.Fprintf(&b, "mc[%d].def raw=%q %+v\n", i, raw, d)
 			for j, r := range runners {
 				fmt.Fprintf(&b, "mc[%d].def.runners[%d] %+v\n", i, j, r)
 			}
 		}
 		for j, rc := range rcs {
-			fmt.Fprintf(&b, "mc[%d].rc[%d] spnRaw=%q spfRaw=%q %+v\n", i, j, rc.SpnRaw, rc.SpfRaw, rc)
+			spn, spf := rc.SpnRaw, rc.SpfRaw
+			rc.SpnRaw, rc.SpfRaw = nil, nil
+			fmt.Fprintf(&b, "mc[%d].rc[%d] spnRaw=%q spfRaw=%q %+v\n", i, j, spn, spf, rc)
 		}
 	}
 	for i, oc := range m.OC {
 		orcs := oc.ORC
-		oc.ORC = nil
-		fmt.Fprintf(&b, "oc[%d] id=%q raw=%q %+v\n", i, oc.ID, oc.Raw, oc)
+		id, raw := oc.ID, oc.Raw
+		oc.ORC, oc.ID, oc.Raw = nil, nil, nil
+		fmt.Fprintf(&b, "oc[%d] id=%q raw=%q %+v\n", i, id, raw, oc)
 		for j, r := range orcs {
 			uo, smc := r.UO, r.SMC
 			r.UO, r.SMC = nil, nil
@@ -862,8 +924,9 @@ func dumpMessage(m *Message) string {
 	return b.String()
 }
 
-// firstDiff returns the first differing line of two dumps.
-func firstDiff(got, want string) string {
+// FirstDiff returns the first differing line of two dumps, for a test
+// failure's message; "" when they are equal.
+func FirstDiff(got, want string) string {
 	g := bytes.Split([]byte(got), []byte("\n"))
 	w := bytes.Split([]byte(want), []byte("\n"))
 	for i := 0; i < len(g) || i < len(w); i++ {
@@ -887,6 +950,3 @@ func trunc(b []byte) string {
 	}
 	return string(b)
 }
-
-// dumpAny renders a value for comparison in tests; see dumpMessage.
-func dumpAny(v any) string { return fmt.Sprintf("%+v", v) }
