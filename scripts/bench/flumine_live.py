@@ -146,8 +146,8 @@ class Timings:
         self.start_ns = None  # set when flumine starts
         self.warmup_ns = int(warmup_s * 1e9)
         self.by_ref = {}  # customerOrderRef -> (receive stamp, strategy stamp)
-        # .stamps: (receive, strategy, placeOrders called) of the request
-        # this thread sends
+        # .stamps: (receive, strategy) stamps of the request this thread
+        # is sending
         self.sending = threading.local()
         self.wire_ns = []
         # the two parts of wire_ns: change to the strategy's decision, and
@@ -416,6 +416,8 @@ def main():
     print(f"client peak RSS\t{peak // 1024} MiB")
     if args.breakdown:
         for label, d in parts:
+            if not d:
+                continue
             print(f"{label} median, p90, p99\t" + ", ".join(f"{q(p, d) / 1e6:.3f}" for p in (0.5, 0.9, 0.99)) + " ms")
 
 

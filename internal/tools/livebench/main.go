@@ -10,6 +10,12 @@
 //	livebench prepare -markets 200 -o DIR TAPES...
 //	livebench -exchange-info ex.json -duration 60s [-every 10] [-journal FILE] [-max-requests N]
 //
+// -max-requests is the engine's bound on requests on the wire at once.
+// The local exchange answers a placement only when it takes effect (the
+// model's latency, then the market's next change), so each request holds
+// its slot until then (median 0.3 s with 200 markets), and too few slots
+// queue new placements behind old answers.
+//
 // prepare makes the many markets a measurement needs out of a few real
 // ones: each copy of a real tape gets a market id of its own (the real id
 // with two digits appended) and keeps only its last minutes (-before the
@@ -121,6 +127,10 @@ func run(infoPath, journalPath string, duration, warmup time.Duration, every, ma
 	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	res, err := engine.Live(ctx, engine.LiveConfig{
 		Config: engine.Config{NewStrategy: func() (engine.Strategy, error) { return strat, nil }},
+		// Only placements are timed: the cancels a stop would send when
+		// the run ends are not caused by a change (OnWire cannot tell them
+		// apart), and the exchange is stopped after the run anyway.
+		KeepOrders: true,
 		Betting: engine.BettingConfig{Client: bc, Session: "bench", Journal: jr, MaxRequests: maxRequests, OnWire: func(d time.Duration) {
 			if time.Since(start) < warmup {
 				return
