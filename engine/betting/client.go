@@ -127,9 +127,10 @@ func New(cfg Config) (*Client, error) {
 // to maxIdle connections stay open between calls, where net/http's default
 // of two would make most calls pay a new TLS handshake (measured: a 4 ms
 // median from market change to request on the wire, 0.4 ms with them kept;
-// internal/tools/livebench).
+// internal/tools/livebench). maxIdle matches the live engine's bound on
+// requests on the wire (engine.DefaultMaxRequests).
 func transport(tc *tls.Config) *http.Transport {
-	const maxIdle = 64
+	const maxIdle = 256
 	return &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true,
 		MaxIdleConns: maxIdle, MaxIdleConnsPerHost: maxIdle, IdleConnTimeout: 90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second}
