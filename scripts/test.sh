@@ -66,20 +66,29 @@ plain_pkgs=(./internal/bzip2 ./pipeline/tables)
 mapfile -t race_pkgs < <(go list ./... | grep -v -x -e github.com/tapedeck/tapedeck/internal/bzip2 -e github.com/tapedeck/tapedeck/pipeline/tables)
 
 echo "== go test -race (concurrent code), then go test (serial tests) -- see the end for timings"
+# interop/ is a separate module so the main module stays free of cgo, hence
+# not covered by ./... above. Its test builds convert, converts the samples
+# (and ../shared's greyhound archive when present) and checks the README's
+# example queries with DuckDB against convert books output. The first build
+# links DuckDB (about a minute). It runs beside the plain run, whose long
+# single-goroutine tests leave a core idle much of the time; its output is
+# printed after the summary.
+interop_log=$(mktemp)
+interop_status=$(mktemp)
+# Keep the EXIT trap scripts/s3server.sh set (it stops the S3 server).
+trap "rm -f '$interop_log' '$interop_status'; $(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")" EXIT
 # -count=1: never report a cached pass as a fresh one. Both runs report as
 # JSON to testsummary, which prints the usual output and then the slowest.
 (
 	status=0
 	go test -json -race -count=1 -timeout 30m -skip "${race_skip}" "${race_pkgs[@]}" || status=1
+	( (cd interop && go vet ./... && go test -count=1 ./...) > "$interop_log" 2>&1; echo $? > "$interop_status" ) &
 	go test -json -count=1 -timeout 30m -run "$serial" "${serial_pkgs[@]}" || status=1
 	go test -json -count=1 -timeout 30m "${plain_pkgs[@]}" || status=1
+	wait
 	exit $status
 ) | go run ./internal/tools/testsummary -n 15
 
-echo "== interop: DuckDB reads the Parquet dataset (module interop/, cgo)"
-# interop/ is a separate module so the main module stays free of cgo, hence
-# not covered by ./... above. Its test builds convert, converts the samples
-# (and ../shared's greyhound archive when present) and checks the README's
-# example queries with DuckDB against convert books output. The first build
-# links DuckDB (about a minute).
-(cd interop && go vet ./... && go test -count=1 ./...)
+echo "== interop: DuckDB reads the Parquet dataset (module interop/, cgo), run beside the plain run"
+cat "$interop_log"
+[ "$(cat "$interop_status")" = 0 ]
