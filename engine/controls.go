@@ -14,6 +14,25 @@ const (
 	MinBetPayout = 10.0
 )
 
+// MinBet is the smallest bet Betfair takes in an account's currency: a
+// stake of at least Size, or failing that a payout (price x size) of at
+// least Payout. Betfair sets them by currency; a zero field is the GBP
+// figure.
+type MinBet struct {
+	Size, Payout float64
+}
+
+// orGBP fills the fields left zero with Betfair's GBP minimums.
+func (m MinBet) orGBP() MinBet {
+	if m.Size == 0 {
+		m.Size = MinBetSize
+	}
+	if m.Payout == 0 {
+		m.Payout = MinBetPayout
+	}
+	return m
+}
+
 // checkPlace runs the controls flumine runs when a strategy places an order
 // (order validation, market validation, strategy exposure and trade counts)
 // and returns the first violation's message, or "".
@@ -26,8 +45,8 @@ func (u *unit) checkPlace(st *marketState, o *Order) string {
 		if _, ok := book.Tick(o.s.Price); !ok {
 			return fmt.Sprintf("price %g is not on the price ladder", o.s.Price)
 		}
-		if o.s.Size < MinBetSize && o.s.Price*o.s.Size < MinBetPayout {
-			return fmt.Sprintf("order size %g is below the minimum bet %g and payout %g", o.s.Size, MinBetSize, MinBetPayout)
+		if mb := u.cfg.MinBet.orGBP(); o.s.Size < mb.Size && o.s.Price*o.s.Size < mb.Payout {
+			return fmt.Sprintf("order size %g is below the minimum bet %g and payout %g", o.s.Size, mb.Size, mb.Payout)
 		}
 		if o.s.MinFillSize < 0 || o.s.MinFillSize > o.s.Size && !o.s.FillOrKill {
 			return fmt.Sprintf("min fill size %g is outside 0..size", o.s.MinFillSize)

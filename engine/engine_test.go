@@ -430,3 +430,46 @@ func TestNonRunners(t *testing.T) {
 		t.Errorf("%d orders on removed runners, want 3", voided)
 	}
 }
+
+// minBets places, at the first OPEN book, a back of 2 at 2, of 3 at 10 and
+// of 2 at 30.
+type minBets struct {
+	engine.BaseStrategy
+	orders []*engine.Order
+}
+
+func (*minBets) Name() string                          { return "min-bets" }
+func (m *minBets) CheckMarketBook(*engine.Market) bool { return m.orders == nil }
+func (m *minBets) ProcessMarketBook(mk *engine.Market) {
+	if mk.Status() != "OPEN" {
+		return
+	}
+	r := mk.Runners()[0]
+	for _, ps := range [][2]float64{{2, 2}, {10, 3}, {30, 2}} {
+		m.orders = append(m.orders, mk.PlaceLimit(r.SelectionID, r.Handicap, engine.Back, ps[0], ps[1]))
+	}
+}
+
+// TestMinBetByCurrency: the controls take the account currency's minimum
+// bet (Config.MinBet), Betfair's GBP one when it is not set.
+func TestMinBetByCurrency(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		min       engine.MinBet
+		violation []bool
+	}{
+		{"GBP by default", engine.MinBet{}, []bool{false, false, false}},
+		{"a stake of 5 or a payout of 50", engine.MinBet{Size: 5, Payout: 50}, []bool{true, true, false}},
+	} {
+		var s *minBets
+		replay(t, streams(t)[:1], engine.Config{MinBet: tc.min, NewStrategy: func() (engine.Strategy, error) { s = &minBets{}; return s, nil }})
+		if len(s.orders) != len(tc.violation) {
+			t.Fatalf("%s: %d orders", tc.name, len(s.orders))
+		}
+		for i, o := range s.orders {
+			if got := o.Status() == engine.Violation; got != tc.violation[i] {
+				t.Errorf("%s: order %d status %s (%q), want violation %v", tc.name, i, o.Status(), o.Violation(), tc.violation[i])
+			}
+		}
+	}
+}

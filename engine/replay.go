@@ -52,6 +52,10 @@ type Config struct {
 	Latency Latency
 	// Commission is the rate charged on a market's positive profit.
 	Commission float64
+	// MinBet is the smallest bet the controls let through, in the
+	// account's currency; zero fields take Betfair's GBP minimums
+	// (MinBetSize, MinBetPayout).
+	MinBet MinBet
 	// Cache chooses how total matched is computed.
 	Cache book.Options
 	// Log receives strategy panics and warnings about bad input; nil

@@ -26,6 +26,9 @@ type LiveOptions struct {
 	Params     []string
 	Out        string
 	Commission float64
+	// MinBet is the account currency's minimum bet (Betfair's GBP one when
+	// zero).
+	MinBet engine.MinBet
 	StreamOptions
 	// Lockstep tells a trade serve --lockstep exchange when each change
 	// has been handled (a deterministic run, for tests).
@@ -104,6 +107,8 @@ every change of an order's state.`,
 	f.StringArrayVar(&o.Params, "param", nil, "strategy parameter key=value, for every --strategy (repeatable)")
 	f.StringVarP(&o.Out, "out", "o", "", "directory for orders, markets and the journal")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
+	f.Float64Var(&o.MinBet.Size, "min-bet-size", engine.MinBetSize, "the smallest stake the controls let through, in the account's currency (Betfair's GBP minimum by default)")
+	f.Float64Var(&o.MinBet.Payout, "min-bet-payout", engine.MinBetPayout, "a smaller stake passes if price x stake reaches this (Betfair's GBP minimum payout by default)")
 	o.StreamOptions.add(f, "trade on", true)
 	f.IntVar(&o.MaxRequests, "max-requests", engine.DefaultMaxRequests, "Betting API requests on the wire at once; more wait their turn, in order")
 	f.BoolVar(&o.Lockstep, "lockstep", false, "tell a trade serve --lockstep exchange when each change is handled (deterministic runs)")
@@ -169,6 +174,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 			// the backtest's rules; the exchange matches.
 			NewExecution: sim.NewExecution(sim.Flumine),
 			Commission:   o.Commission,
+			MinBet:       o.MinBet,
 			Log:          log,
 		},
 		MarketIDs: o.MarketIDs,

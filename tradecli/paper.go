@@ -22,6 +22,9 @@ type PaperOptions struct {
 	Out        string
 	Model      string
 	Commission float64
+	// MinBet is the account currency's minimum bet (Betfair's GBP one when
+	// zero).
+	MinBet engine.MinBet
 	StreamOptions
 }
 
@@ -63,6 +66,8 @@ the summary.`,
 	f.StringVarP(&o.Out, "out", "o", "", "directory for orders and markets")
 	f.StringVar(&o.Model, "model", "flumine", "execution model: flumine or queue")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
+	f.Float64Var(&o.MinBet.Size, "min-bet-size", engine.MinBetSize, "the smallest stake the controls let through, in the account's currency (Betfair's GBP minimum by default)")
+	f.Float64Var(&o.MinBet.Payout, "min-bet-payout", engine.MinBetPayout, "a smaller stake passes if price x stake reaches this (Betfair's GBP minimum payout by default)")
 	o.StreamOptions.add(f, "trade on", false)
 	return cmd
 }
@@ -92,6 +97,7 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 			NewStrategy:  func() (engine.Strategy, error) { return info.New(params) },
 			NewExecution: sim.NewExecution(model),
 			Commission:   o.Commission,
+			MinBet:       o.MinBet,
 			Log:          ss.log,
 		},
 		MarketIDs: o.MarketIDs,
