@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -239,5 +240,39 @@ func TestDeliverPlaceAnswer(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: reports %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestFlushPlacementOptions: placements made for different market
+// versions go in separate requests, each with its marketVersion (none for
+// version 0), and Async sets the flag on every placement request.
+func TestFlushPlacementOptions(t *testing.T) {
+	f := &betFake{bodies: map[string]string{betting.MethodPlaceOrders: "place_orders.json"}}
+	c := fakeClient(t, f)
+	cfg := &BettingConfig{Ctx: context.Background(), Client: c, Session: "t1", Seq: new(atomic.Uint64), Async: true}
+	x := newBettingExecutor(cfg, &marketState{id: "1.197931750", sl: &slot{ref: "strat"}})
+	for i, v := range []int64{0, 7, 0, 7} {
+		o := &Order{s: OrderState{ID: i, MarketID: "1.197931750", SelectionID: 1, Side: Back, Type: Limit, Price: 2, Size: 2, PlaceVersion: v,
+			CustomerRef: OrderRef("strat", i), Status: Pending}}
+		x.Submit(Request{Kind: PlaceRequest, Order: o})
+	}
+	x.Flush()
+	for range 2 {
+		<-x.answers
+	}
+	if len(f.calls) != 2 {
+		t.Fatalf("%d requests, want 2 (one per market version)", len(f.calls))
+	}
+	versions := map[string]int{}
+	for _, call := range f.calls {
+		var instr []betting.PlaceInstruction
+		json.Unmarshal(call.Params["instructions"], &instr)
+		versions[string(call.Params["marketVersion"])] = len(instr)
+		if string(call.Params["async"]) != "true" {
+			t.Errorf("placeOrders without async: %s", call.Params)
+		}
+	}
+	if want := map[string]int{"": 2, `{"version":7}`: 2}; !maps.Equal(versions, want) {
+		t.Errorf("instructions by marketVersion %v, want %v", versions, want)
 	}
 }
