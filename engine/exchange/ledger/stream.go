@@ -87,27 +87,23 @@ func (l *Ledger) runnerOrders(m *market, sel int64, hc float64, full bool, keep 
 			ro.Orders = append(ro.Orders, exchange.Tagged{Strategy: st.ref, JSON: appendOrder(nil, x, w)})
 		}
 		if len(sb)+len(sl) > 0 {
-			ro.Matched = append(ro.Matched, exchange.Tagged{Strategy: st.ref, JSON: appendPosition([]byte{'{'}, sb, sl, '}')})
+			ro.Matched = append(ro.Matched, exchange.Tagged{Strategy: st.ref, JSON: append(appendPosition([]byte{'{'}, sb, sl), '}')})
 		}
 	}
 	if len(backs)+len(lays) > 0 {
-		ro.Overall = appendPosition(nil, backs, lays, 0)
+		ro.Overall = appendPosition(nil, backs, lays)
 	}
 	return ro
 }
 
-// appendPosition writes matched backs and lays as "mb" and "ml" (each
-// only when it has a level), between open and close when they are not 0.
-func appendPosition(b []byte, backs, lays []engine.Fill, close byte) []byte {
+// appendPosition writes matched backs and lays as "mb" and "ml", each
+// only when it has a level, joined by a comma.
+func appendPosition(b []byte, backs, lays []engine.Fill) []byte {
 	b = appendLevels(b, "mb", backs)
 	if len(backs) > 0 && len(lays) > 0 {
 		b = append(b, ',')
 	}
-	b = appendLevels(b, "ml", lays)
-	if close != 0 {
-		b = append(b, close)
-	}
-	return b
+	return appendLevels(b, "ml", lays)
 }
 
 // addLevel adds a fill's size to its price's level (levels by price).
