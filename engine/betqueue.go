@@ -5,11 +5,12 @@ import "sync"
 // DefaultMaxRequests is how many Betting API requests a live run has on
 // the wire at once when BettingConfig.MaxRequests is not set. A placement
 // holds its request until it takes effect (the bet delay, seconds in
-// play), so a small bound queues the next markets' placements behind it:
-// with 200 busy markets (internal/tools/livebench, quiet machine) the
-// tick-to-trade p99 was 16 s at 8, 7 ms at 64 and 3 ms at 256. Bounded
-// still, so that a burst of changes cannot open connections without end;
-// the betting client keeps as many open (or multiplexes them over HTTP/2).
+// play), so a small bound queues the next markets' placements behind it.
+// With 200 busy markets (internal/tools/livebench) the tick-to-trade
+// median was 16 s at 8 (a loaded machine); on a quiet one the p99 was 7 ms
+// at 64 and 2-3 ms at 256. Bounded still, so that a burst of changes
+// cannot open connections without end; the betting client keeps as many
+// open (or multiplexes them over HTTP/2).
 const DefaultMaxRequests = 256
 
 // requestQueue runs the Betting API requests of a run, at most max at
