@@ -375,6 +375,7 @@ func TestDailyLossLimit(t *testing.T) {
 	if testenv.RaceEnabled {
 		t.Skip("the tar's 32 markets run in the plain run")
 	}
+	testenv.Long(t)
 	tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
 	in, ok := strategies.Builtins().Lookup("passive-back")
 	if !ok {

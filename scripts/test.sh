@@ -9,6 +9,9 @@
 # Needs only Go. Tests that read ../shared (reference data that is not
 # copied into this repo) skip with a message when it is absent.
 set -euo pipefail
+# The archive-scale variants (internal/testenv.Long) run here, never only
+# in CI: a developer's plain `go test ./...` leaves them out to stay fast.
+export TAPEDECK_LONG=1
 cd "$(dirname "$0")/.."
 
 echo "== S3 server for the tests (versitygw on 127.0.0.1)"

@@ -82,6 +82,7 @@ func parity(t *testing.T, out string, check func(*testing.T, *strategies.Registr
 		if testenv.RaceEnabled {
 			t.Skip("the tar's 32 markets run in the plain run (scripts/test.sh's serial list)")
 		}
+		testenv.Long(t)
 		tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
 		// lowest-layer places no order on this tar: the check would show nothing.
 		check(t, strategies.Builtins(), []string{"--strategy", "passive-back"}, []string{tar}, "")

@@ -96,8 +96,8 @@ func TestSweepEqualsSeparateRuns(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if testing.Short() && c.name == "greyhound-tar" {
-				t.Skip("-short: the greyhound tar takes seconds a run")
+			if c.name == "greyhound-tar" {
+				testenv.Long(t)
 			}
 			in := c.inputs(t)
 			dir := t.TempDir()
@@ -287,7 +287,7 @@ func TestShardsCoverTheRun(t *testing.T) {
 	// The tar's 32 markets make five backtests cost half this package's
 	// race run; under -race the bundled tapes shard the same way, and
 	// scripts/test.sh adds the tar in its run without -race.
-	if !testing.Short() && !testenv.RaceEnabled {
+	if testenv.LongWanted() && !testenv.RaceEnabled {
 		in = append(in, testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar"))
 	}
 	base := []string{"--strategy", "passive-back", "--sweep", "within=60,180"}

@@ -35,6 +35,7 @@ func TestLiveEqualsBacktest(t *testing.T) {
 		if testenv.RaceEnabled {
 			t.Skip("the tar's 32 markets run in the plain run")
 		}
+		testenv.Long(t)
 		tar := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
 		tradeclitest.PaperEqualsBacktest(t, reg, []string{"--strategy", "favourite", "--param", "stake=5"}, []string{tar}, "")
 		tradeclitest.LiveEqualsBacktest(t, reg, []string{"--strategy", "favourite", "--param", "stake=5"}, []string{tar}, "")

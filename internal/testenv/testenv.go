@@ -78,3 +78,26 @@ func Missing(tb testing.TB, msg string) {
 	}
 	tb.Skip(msg)
 }
+
+// LongEnv is the environment variable that asks for the long tests:
+// scripts/test.sh sets it, and $CI implies it.
+const LongEnv = "TAPEDECK_LONG"
+
+// Long skips tb unless the long tests were asked for ($TAPEDECK_LONG or
+// $CI set, and not -short). The long tests are the archive-scale variants:
+// the shared greyhound archive replayed end to end through a command,
+// several times over. They are most of a plain `go test ./...`'s time and
+// check at scale what the bundled tapes already check in a developer's
+// run, so that run stays under two minutes; scripts/test.sh runs them all.
+func Long(tb testing.TB) {
+	tb.Helper()
+	if !LongWanted() {
+		tb.Skip("archive-scale variant: runs in scripts/test.sh, or with " + LongEnv + "=1")
+	}
+}
+
+// LongWanted reports whether the long tests were asked for (see Long), for
+// a test that does less rather than skipping.
+func LongWanted() bool {
+	return !testing.Short() && (os.Getenv(LongEnv) != "" || os.Getenv("CI") != "")
+}

@@ -40,3 +40,23 @@ func TestSharedMissing(t *testing.T) {
 		t.Errorf("Shared(data/here) = %s, skipped %v, failed %v", p, r.skipped, r.failed)
 	}
 }
+
+// The long tests run when TAPEDECK_LONG or CI asks for them, and skip
+// otherwise (and always under -short, which this test is not run with).
+func TestLong(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: Long always skips")
+	}
+	for _, c := range []struct {
+		long, ci string
+		run      bool
+	}{{"", "", false}, {"1", "", true}, {"", "true", true}, {"1", "true", true}} {
+		t.Setenv(LongEnv, c.long)
+		t.Setenv("CI", c.ci)
+		r := &recorder{TB: t}
+		Long(r)
+		if r.skipped == c.run || LongWanted() != c.run {
+			t.Errorf("%s=%q CI=%q: skipped %v, LongWanted %v; want run %v", LongEnv, c.long, c.ci, r.skipped, LongWanted(), c.run)
+		}
+	}
+}

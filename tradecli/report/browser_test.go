@@ -148,6 +148,7 @@ func TestReportInBrowser(t *testing.T) {
 	}{
 		{"samples", "passive-back", func(t *testing.T) []string { return []string{testenv.Testdata(t, "tapes")} }},
 		{"greyhounds", "passive-back", func(t *testing.T) []string {
+			testenv.Long(t)
 			return []string{testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")}
 		}},
 		// lowest-layer lays in play; these two markets never turn in play.

@@ -104,9 +104,7 @@ func (c *counter) Write(p []byte) (int, error) { *c += counter(len(p)); return l
 // (five orders a market, on as many runners) copied to 10,000 markets.
 // Set TAPEDECK_REPORT_10K to a path to keep the page (to time its opening).
 func TestReportSize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("renders a 10,000-market report")
-	}
+	testenv.Long(t) // renders a 10,000-market report from the greyhound archive
 	d := scale(greyhoundRun(t), 10_000)
 	var n counter
 	if err := report.Render(&n, d); err != nil {

@@ -149,9 +149,7 @@ func TestFinalBooks(t *testing.T) {
 // TestFinalBooksGreyhoundTar: the same on a day of Betfair's PRO greyhound
 // files, served with the connection dropped every 5,000 changes.
 func TestFinalBooksGreyhoundTar(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a day of greyhound markets; not in -short")
-	}
+	testenv.Long(t)
 	tarPath := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
 	want := finalBooks(t, tarPath)
 	dir := t.TempDir()

@@ -381,9 +381,7 @@ func TestFlush(t *testing.T) {
 // greyhound files (a tar of bzip2 tapes), dropping the connection now and
 // then; the recording holds every market's changes as the sources do.
 func TestEndToEndGreyhoundTar(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a day of greyhound markets; not in -short")
-	}
+	testenv.Long(t)
 	tarPath := testenv.Shared(t, "data/historic/pro-greyhounds-2022-03-01.tar")
 	sources := tarChanges(t, tarPath)
 	dir := t.TempDir()
