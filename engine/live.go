@@ -19,6 +19,8 @@ type LiveConfig struct {
 	// Config is the strategy, the commission and the log. The exchange
 	// executes the orders; NewExecution, when set, only settles them at
 	// each market's close by its model's rules (profit in the results).
+	// OnMarket, when set, receives each market's results as soon as it is
+	// over (closed, no order live), as PaperConfig's does.
 	Config
 	// Stream is the market and order stream (set both subscriptions);
 	// Live sets its Handler.
@@ -113,7 +115,8 @@ func Live(ctx context.Context, cfg LiveConfig) (*Result, error) {
 	}
 	defer bet.startJournal()()
 	bet.settlement, bet.settleEnd = &SettlementCheck{}, ctx
-	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}, bet: &bet, adopt: left}
+	d := newStreamDriver(&cfg.Config)
+	d.bet, d.adopt = &bet, left
 	s := &stopper{d: d, run: bet.run, kill: cfg.Halt, ending: ctx.Done(), within: cmp.Or(cfg.StopWithin, DefaultStopWithin),
 		keep: cfg.KeepOrders || cfg.Betting.Client.DryRun(), endRequests: endReqs, asked: map[*Order]time.Time{}}
 	// The stream client reads on its own goroutine; the loop runs here, so

@@ -13,8 +13,11 @@ import (
 // PaperConfig configures Paper.
 type PaperConfig struct {
 	// Config is the strategy, the execution model and its latency, the
-	// commission and the log, as for Replay (Workers, EventGroup, Keep,
-	// OnMarket and Sources do not apply).
+	// commission and the log, as for Replay (Workers, EventGroup, Keep and
+	// Sources do not apply). OnMarket, when set, receives each market's
+	// result and orders once the market is over (see streamDriver.over),
+	// while the run goes on, and the markets still open at the end when
+	// the run stops.
 	Config
 	// Stream is the market stream to trade on, Betfair's or a local
 	// exchange's (trade serve); Paper sets its Handler.
@@ -45,7 +48,7 @@ func Paper(ctx context.Context, cfg PaperConfig) (*Result, error) {
 	}
 	run, stop := context.WithCancel(ctx)
 	defer stop()
-	d := &streamDriver{cfg: &cfg.Config, units: map[string]*unit{}}
+	d := newStreamDriver(&cfg.Config)
 	done := false
 	var reported time.Time
 	cfg.Stream.Handler = func(_ []byte, m *esa.Message) error {
@@ -86,6 +89,11 @@ type streamDriver struct {
 	cfg   *Config
 	units map[string]*unit
 	list  []*unit
+	// res gathers the totals (and, without Config.OnMarket, the rows) of
+	// the markets handed over so far; over holds their loops, which stay
+	// in units so that a late message for the market starts nothing new.
+	res  Result
+	over map[*unit]bool
 	// bet, when set, sends orders to the Betting API (live); adopt are
 	// the earlier run's orders to take in as markets appear.
 	bet   *BettingConfig
@@ -94,6 +102,10 @@ type streamDriver struct {
 	// now is the latest publish time seen, the clock answers are
 	// delivered at.
 	now int64
+}
+
+func newStreamDriver(cfg *Config) *streamDriver {
+	return &streamDriver{cfg: cfg, units: map[string]*unit{}, over: map[*unit]bool{}}
 }
 
 // message hands one decoded stream message to the loops it concerns; the
@@ -112,6 +124,7 @@ func (d *streamDriver) message(m *esa.Message) error {
 			d.one = *m
 			d.one.MC = m.MC[i : i+1]
 			u.message(&d.one)
+			d.handOver(u)
 		}
 	case esa.OpOCM:
 		for i := range m.OC {
@@ -119,6 +132,7 @@ func (d *streamDriver) message(m *esa.Message) error {
 				d.one = *m
 				d.one.OC = m.OC[i : i+1]
 				u.orderMessage(&d.one)
+				d.handOver(u)
 			}
 		}
 	}
@@ -158,22 +172,44 @@ func (d *streamDriver) advance() {
 				st.x.Flush()
 			}
 		}
+		d.handOver(u)
 	}
 }
 
-// result finishes every loop and collects what they traded.
-func (d *streamDriver) result(start time.Time) *Result {
-	var res Result
-	for _, u := range d.list {
-		u.finish()
-		u.results(&res, func(m MarketResult, orders []*Order) {
-			res.Markets = append(res.Markets, m)
-			res.Orders = append(res.Orders, orders...)
-		})
+// handOver finishes u's loop and hands its results over (to
+// Config.OnMarket, or into the run's result) once its market is over.
+func (d *streamDriver) handOver(u *unit) {
+	if d.over[u] || !u.over() {
+		return
 	}
-	res.sort()
-	res.Wall = time.Since(start)
-	return &res
+	d.finish(u)
+}
+
+// finish ends u's strategy instances and hands their results over.
+func (d *streamDriver) finish(u *unit) {
+	d.over[u] = true
+	u.finish()
+	emit := d.cfg.OnMarket
+	if emit == nil {
+		emit = func(m MarketResult, orders []*Order) {
+			d.res.Markets = append(d.res.Markets, m)
+			d.res.Orders = append(d.res.Orders, orders...)
+		}
+	}
+	u.results(&d.res, emit)
+}
+
+// result finishes the loops whose markets are not over yet and returns
+// what the run traded.
+func (d *streamDriver) result(start time.Time) *Result {
+	for _, u := range d.list {
+		if !d.over[u] {
+			d.finish(u)
+		}
+	}
+	d.res.sort()
+	d.res.Wall = time.Since(start)
+	return &d.res
 }
 
 // closed reports whether every market of ids has been seen and closed.

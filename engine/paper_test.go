@@ -3,13 +3,18 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tapedeck/tapedeck/engine"
+	"github.com/tapedeck/tapedeck/engine/book"
 	"github.com/tapedeck/tapedeck/engine/esa"
 	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/engine/sim"
+	"github.com/tapedeck/tapedeck/internal/testenv"
 )
 
 // paperLine is what must agree between two runs, order for order.
@@ -77,4 +82,73 @@ func paper(t *testing.T, inputs []string, cfg engine.PaperConfig) *engine.Result
 		t.Fatal("paper did not end when its markets closed")
 	}
 	return res
+}
+
+// bookCount is an Observer that counts the books a run has seen, over
+// every market (the run's loops share it).
+type bookCount struct{ n *atomic.Int64 }
+
+func (b bookCount) Book(*book.Market, int64) { b.n.Add(1) }
+
+// TestPaperHandsMarketsOver: a paper run hands each market's results to
+// Config.OnMarket as soon as the market is over, while the stream goes on,
+// not at the end of the run. The two bundled April races close before the
+// October race (a later tape on the same exchange) has sent its first
+// change; each market is handed over once, with the backtest's orders.
+func TestPaperHandsMarketsOver(t *testing.T) {
+	early := []string{"1.197931750", "1.197931751"}
+	inputs := []string{testenv.Testdata(t, "tapes/1.197931750"), testenv.Testdata(t, "tapes/1.197931751"), testenv.Testdata(t, "tapes/1.205822330.bz2")}
+	cfg := engine.Config{NewStrategy: builtin(t, "passive-back"), NewExecution: sim.NewExecution(sim.Flumine), Commission: 0.05}
+	want := replay(t, inputs, cfg)
+	var books atomic.Int64
+	cfg.NewObserver = func() engine.Observer { return bookCount{&books} }
+	seenAt := map[string]int64{} // market -> books seen when it was handed over
+	var got []*engine.Order
+	cfg.OnMarket = func(m engine.MarketResult, orders []*engine.Order) {
+		if _, twice := seenAt[m.MarketID]; twice {
+			t.Errorf("market %s handed over twice", m.MarketID)
+		}
+		seenAt[m.MarketID] = books.Load()
+		if m.Status != esa.MarketClosed {
+			t.Errorf("market %s handed over %s", m.MarketID, m.Status)
+		}
+		got = append(got, orders...)
+	}
+	res := paper(t, inputs, engine.PaperConfig{Config: cfg, MarketIDs: append(early, "1.205822330")})
+	if len(res.Markets) != 0 || len(res.Orders) != 0 {
+		t.Errorf("with OnMarket the result holds %d markets, %d orders; want totals only", len(res.Markets), len(res.Orders))
+	}
+	if res.Updates != want.Updates {
+		t.Errorf("updates %d, backtest %d", res.Updates, want.Updates)
+	}
+	total := books.Load()
+	t.Logf("books seen when each market was handed over: %v, of %d", seenAt, total)
+	for _, id := range early {
+		at, ok := seenAt[id]
+		if !ok {
+			t.Fatalf("market %s never handed over", id)
+		}
+		// The October race is most of the run's books: an April race handed
+		// over at its close comes before any of them.
+		if at > 400 || at >= total {
+			t.Errorf("market %s handed over after %d of %d books: not at its close", id, at, total)
+		}
+	}
+	if at := seenAt["1.205822330"]; at != total {
+		t.Errorf("the last market handed over after %d of %d books", at, total)
+	}
+	if len(got) != len(want.Orders) || len(got) == 0 {
+		t.Fatalf("handed over %d orders, backtest %d", len(got), len(want.Orders))
+	}
+	lines := func(os []*engine.Order) []string {
+		var l []string
+		for _, o := range os {
+			l = append(l, paperLine(o))
+		}
+		slices.Sort(l)
+		return l
+	}
+	if g, w := lines(got), lines(want.Orders); !slices.Equal(g, w) {
+		t.Errorf("orders handed over:\n%s\nbacktest:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
 }

@@ -634,6 +634,29 @@ func (u *unit) results(res *Result, emit func(MarketResult, []*Order)) {
 	}
 }
 
+// over reports whether the unit's market is over for every strategy
+// instance: closed, and settled with no order still live, so that its
+// rows can no longer change. A live or paper run hands such a market's
+// results over at once, as a backtest does at the end of its tape.
+func (u *unit) over() bool {
+	if len(u.list) == 0 {
+		return false
+	}
+	for _, sts := range u.list {
+		for _, st := range sts {
+			if !st.closed {
+				return false
+			}
+			for _, o := range st.orders {
+				if o.s.Status.Live() {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
 // marketResult totals one strategy instance's orders in one market.
 func (u *unit) marketResult(st *marketState) MarketResult {
 	mr := MarketResult{Slot: st.sl.idx, MarketID: st.id, Status: st.bk.Status(), Orders: len(st.orders), Updates: st.updates, StrategyErrors: st.errs}

@@ -1,7 +1,6 @@
 package tradecli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -271,19 +270,6 @@ type OrderRow = report.Order
 // MarketRow is one row of the markets table (defined with OrderRow).
 type MarketRow = report.Market
 
-// Rows turns a result into table rows.
-func Rows(res *engine.Result) ([]OrderRow, []MarketRow) {
-	orders := make([]OrderRow, len(res.Orders))
-	for i, o := range res.Orders {
-		orders[i] = orderRow(o)
-	}
-	markets := make([]MarketRow, len(res.Markets))
-	for i, m := range res.Markets {
-		markets[i] = marketRow(m)
-	}
-	return orders, markets
-}
-
 func orderRow(ro *engine.Order) OrderRow {
 	o := ro.State()
 	placed := o.PlacedAt
@@ -307,38 +293,6 @@ func marketRow(m engine.MarketResult) MarketRow {
 		Profit: m.Profit, Commission: m.Commission, Net: m.Net, StrategyErrors: int64(m.StrategyErrors)}
 }
 
-// WriteResults writes a collected result's orders and markets as Parquet
-// and CSV into dir (the layout of a whole run).
-func WriteResults(dir string, res *engine.Result) error {
-	st, err := store.NewDir(dir)
-	if err != nil {
-		return fmt.Errorf("backtest: %w", err)
-	}
-	w, err := NewResultWriter(context.Background(), st, "", Layout{}, nil)
-	if err != nil {
-		return err
-	}
-	// One market's result and then its orders, as a streamed run writes
-	// them: res.Orders is sorted by market, as res.Markets is.
-	i := 0
-	for _, m := range res.Markets {
-		j := i
-		for j < len(res.Orders) && res.Orders[j].MarketID() == m.MarketID && res.Orders[j].Slot() == m.Slot {
-			j++
-		}
-		if err := w.Market(m, res.Orders[i:j]); err != nil {
-			w.Abort()
-			return err
-		}
-		i = j
-	}
-	if i != len(res.Orders) {
-		w.Abort()
-		return fmt.Errorf("backtest: write %s: %d orders belong to no market of the result", dir, len(res.Orders)-i)
-	}
-	return w.Close()
-}
-
 var orderHeader = []string{"market_id", "selection_id", "handicap", "strategy", "order_id", "customer_order_ref", "side", "order_type",
 	"persistence", "price", "size", "liability", "placed_at", "status", "violation", "error_code", "size_matched",
 	"average_price_matched", "size_cancelled", "size_lapsed", "size_voided", "runner_status", "profit", "queue_ahead_at_place"}
@@ -347,11 +301,15 @@ var marketHeader = []string{"market_id", "event_id", "market_type", "status", "u
 
 func ff(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
+// placedAtLayout is how orders.csv writes placed_at: UTC, to the
+// millisecond the row holds.
+const placedAtLayout = "2006-01-02T15:04:05.000Z"
+
 // orderRecord is an orders row as CSV fields.
 func orderRecord(r *OrderRow) []string {
 	return []string{r.MarketID, strconv.FormatInt(r.SelectionID, 10), ff(r.Handicap), r.Strategy, strconv.FormatInt(r.OrderID, 10),
 		r.CustomerRef, r.Side, r.OrderType, r.Persistence, ff(r.Price), ff(r.Size), ff(r.Liability),
-		time.UnixMilli(r.PlacedAt).UTC().Format("2006-01-02T15:04:05.000Z"), r.Status, r.Violation, r.ErrorCode,
+		time.UnixMilli(r.PlacedAt).UTC().Format(placedAtLayout), r.Status, r.Violation, r.ErrorCode,
 		ff(r.SizeMatched), ff(r.AveragePriceMatched), ff(r.SizeCancelled), ff(r.SizeLapsed), ff(r.SizeVoided),
 		r.RunnerStatus, ff(r.Profit), ff(r.QueueAheadAtPlace)}
 }
@@ -360,27 +318,6 @@ func orderRecord(r *OrderRow) []string {
 func marketRecord(r *MarketRow) []string {
 	return []string{r.MarketID, r.EventID, r.MarketType, r.Status, strconv.FormatInt(r.Updates, 10), strconv.FormatInt(r.Orders, 10),
 		strconv.FormatInt(r.OrdersMatched, 10), ff(r.SizeMatched), ff(r.Profit), ff(r.Commission), ff(r.Net), strconv.FormatInt(r.StrategyErrors, 10)}
-}
-
-// PrintSummary prints a collected result's summary: markets, orders,
-// matched volume, P&L, updates/s, strategy errors.
-func PrintSummary(w io.Writer, strategy string, model sim.Model, res *engine.Result) {
-	printTotals(w, strategy, "model "+model.String(), res)
-}
-
-// printTotals is PrintSummary with how the orders were executed in words.
-func printTotals(w io.Writer, strategy, executed string, res *engine.Result) {
-	var t Totals
-	for _, m := range res.Markets {
-		t.Markets++
-		t.Orders += m.Orders
-		t.Matched += m.Matched
-		t.StrategyErrors += m.StrategyErrors
-	}
-	t.SizeMatched = res.SizeMatched()
-	t.Profit, t.Commission, t.Net = res.Profit()
-	t.Violations = res.Violations
-	printSummary(w, strategy, executed, res, t, t.Markets)
 }
 
 // printSummary prints totals t of a run that replayed markets markets

@@ -1,6 +1,7 @@
 package tradecli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -157,6 +158,11 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		return fmt.Errorf("live: %w", err)
 	}
 	defer jr.Close()
+	tables, err := openLiveTables(o.Out, log)
+	if err != nil {
+		return fmt.Errorf("live: %w", err)
+	}
+	var writeErr error
 	res, err := engine.Live(ctx, engine.LiveConfig{
 		Config: engine.Config{
 			NewStrategies: func() ([]engine.Strategy, error) {
@@ -176,6 +182,12 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 			Commission:   o.Commission,
 			MinBet:       o.MinBet,
 			Log:          log,
+			// Each market's rows are on disk as soon as it is over.
+			OnMarket: func(m engine.MarketResult, orders []*engine.Order) {
+				if writeErr == nil {
+					writeErr = tables.Market(m, orders)
+				}
+			},
 		},
 		MarketIDs: o.MarketIDs,
 		Lockstep:  o.Lockstep,
@@ -189,15 +201,15 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		Stream: ss.stream(&o.StreamOptions, true),
 	})
 	ss.close()
+	if err := cmp.Or(writeErr, tables.Close()); err != nil {
+		return fmt.Errorf("live: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
-	if err := WriteResults(o.Out, res); err != nil {
-		return err
-	}
 	name := strings.Join(o.Strategies, ",")
 	var summary strings.Builder
-	printTotals(&summary, name, "executed by the exchange", res)
+	tables.printSummary(&summary, name, "executed by the exchange", res)
 	if sc := res.Settlement; sc != nil {
 		fmt.Fprintf(&summary, "settlement      %d orders in %d markets checked with listClearedOrders: %d differ, %d markets unchecked\n",
 			sc.Orders, sc.Markets, sc.Differences, sc.Unchecked)

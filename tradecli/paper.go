@@ -1,6 +1,7 @@
 package tradecli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -92,6 +93,11 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("paper: %w", err)
 	}
+	tables, err := openLiveTables(o.Out, ss.log)
+	if err != nil {
+		return fmt.Errorf("paper: %w", err)
+	}
+	var writeErr error
 	res, err := engine.Paper(ss.ctx, engine.PaperConfig{
 		Config: engine.Config{
 			NewStrategy:  func() (engine.Strategy, error) { return info.New(params) },
@@ -99,20 +105,26 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 			Commission:   o.Commission,
 			MinBet:       o.MinBet,
 			Log:          ss.log,
+			// Each market's rows are on disk as soon as it is over.
+			OnMarket: func(m engine.MarketResult, orders []*engine.Order) {
+				if writeErr == nil {
+					writeErr = tables.Market(m, orders)
+				}
+			},
 		},
 		MarketIDs: o.MarketIDs,
 		Monitor:   engine.Monitor{OnStatus: ss.mon.onStatus},
 		Stream:    ss.stream(&o.StreamOptions, false),
 	})
 	ss.close()
+	if err := cmp.Or(writeErr, tables.Close()); err != nil {
+		return fmt.Errorf("paper: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("paper: %w", err)
 	}
-	if err := WriteResults(o.Out, res); err != nil {
-		return err
-	}
 	var summary strings.Builder
-	PrintSummary(&summary, o.Strategy, model, res)
+	tables.printSummary(&summary, o.Strategy, "model "+model.String(), res)
 	run := &report.Run{Command: "trade paper", Strategy: o.Strategy, Params: o.Params, Inputs: []string{ss.acct.Endpoints.Stream},
 		Model: model.String(), Commission: o.Commission, Summary: summary.String()}
 	if err := report.WriteRun(o.Out, run); err != nil {

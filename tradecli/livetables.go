@@ -1,0 +1,326 @@
+package tradecli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tapedeck/tapedeck/engine"
+	"github.com/tapedeck/tapedeck/store"
+)
+
+// liveTables writes a trade paper or trade live run's orders and markets
+// as its markets finish, so that a finished market's rows are on disk
+// while the run goes on and survive a crash:
+//
+//   - orders.csv and markets.csv in the output directory grow a market at
+//     a time, each write flushed and fsynced: the orders first, then the
+//     market's row, which is the mark that the market is whole;
+//   - at the end, Close writes all four files (Parquet and CSV) with the
+//     backtest's ResultWriter from those rows, so the files and columns are
+//     exactly trade backtest's; a Parquet footer cannot be appended, so the
+//     Parquet files appear only then;
+//   - a run started on a directory a killed run left keeps that run's
+//     finished markets: it reads the CSVs back (dropping a torn last line,
+//     and the orders of a market whose row was never written), and a
+//     market already there is not written twice.
+type liveTables struct {
+	dir              string
+	log              *slog.Logger
+	orders, markets  *appender
+	earlier          map[string]bool // markets finished by an earlier run
+	totals           Totals
+	skipped, carried int
+}
+
+// appender is one growing CSV file.
+type appender struct {
+	path string
+	f    *os.File
+	buf  *bufio.Writer
+	csv  *csv.Writer
+}
+
+// openLiveTables starts the tables in dir, keeping what an earlier run
+// left there.
+func openLiveTables(dir string, log *slog.Logger) (*liveTables, error) {
+	t := &liveTables{dir: dir, log: log, earlier: map[string]bool{}}
+	marketRows, err := readRows[MarketRow](filepath.Join(dir, "markets.csv"), marketHeader)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range marketRows {
+		t.earlier[m.MarketID] = true
+	}
+	orderRows, err := readRows[OrderRow](filepath.Join(dir, "orders.csv"), orderHeader)
+	if err != nil {
+		return nil, err
+	}
+	// Orders of a market with no row were cut off by the crash before the
+	// market's row, the mark that it is whole, was written.
+	kept := slices.DeleteFunc(slices.Clone(orderRows), func(o OrderRow) bool { return !t.earlier[o.MarketID] })
+	if n := len(orderRows) - len(kept); n > 0 && log != nil {
+		log.Warn("orders of a market the earlier run did not finish writing are dropped (the journal has them)", "file", filepath.Join(dir, "orders.csv"), "orders", n)
+	}
+	t.carried = len(marketRows)
+	if t.orders, err = newAppender(filepath.Join(dir, "orders.csv"), orderHeader, kept, func(r *OrderRow) []string { return orderRecord(r) }); err != nil {
+		return nil, err
+	}
+	if t.markets, err = newAppender(filepath.Join(dir, "markets.csv"), marketHeader, marketRows, func(r *MarketRow) []string { return marketRecord(r) }); err != nil {
+		t.orders.f.Close()
+		return nil, err
+	}
+	for _, m := range marketRows {
+		t.totals.addRow(m)
+	}
+	for _, o := range kept {
+		if o.Status == engine.Violation.String() {
+			t.totals.Violations++
+		}
+	}
+	return t, nil
+}
+
+// newAppender rewrites path with header and rows (what an earlier run left
+// that is kept, through a temporary file and a rename, so a crash now
+// loses nothing) and opens it for appending.
+func newAppender[R any](path string, header []string, rows []R, record func(*R) []string) (*appender, error) {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("tables: %w", err)
+	}
+	w := csv.NewWriter(f)
+	w.Write(header)
+	for i := range rows {
+		w.Write(record(&rows[i]))
+	}
+	w.Flush()
+	err = w.Error()
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("tables: write %s: %w", path, err)
+	}
+	if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+		return nil, fmt.Errorf("tables: %w", err)
+	}
+	a := &appender{path: path, f: f, buf: bufio.NewWriter(f)}
+	a.csv = csv.NewWriter(a.buf)
+	return a, nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// write appends records and makes them durable.
+func (a *appender) write(records [][]string) error {
+	if err := a.csv.WriteAll(records); err != nil { // WriteAll flushes the csv writer
+		return fmt.Errorf("tables: write %s: %w", a.path, err)
+	}
+	if err := a.buf.Flush(); err != nil {
+		return fmt.Errorf("tables: write %s: %w", a.path, err)
+	}
+	if err := a.f.Sync(); err != nil {
+		return fmt.Errorf("tables: sync %s: %w", a.path, err)
+	}
+	return nil
+}
+
+// Market writes one finished market's orders, then its row; a market an
+// earlier run on this directory already wrote is not written again.
+func (t *liveTables) Market(m engine.MarketResult, orders []*engine.Order) error {
+	if t.earlier[m.MarketID] {
+		t.skipped++
+		return nil
+	}
+	t.totals.Add(m, orders)
+	var recs [][]string
+	for _, o := range orders {
+		r := orderRow(o)
+		recs = append(recs, orderRecord(&r))
+	}
+	if err := t.orders.write(recs); err != nil {
+		return err
+	}
+	r := marketRow(m)
+	return t.markets.write([][]string{marketRecord(&r)})
+}
+
+// Close closes the growing files and writes the run's final tables, both
+// Parquet and CSV, from their rows.
+func (t *liveTables) Close() error {
+	err := errors.Join(t.orders.f.Close(), t.markets.f.Close())
+	if err != nil {
+		return fmt.Errorf("tables: %w", err)
+	}
+	orders, err := readRows[OrderRow](t.orders.path, orderHeader)
+	if err != nil {
+		return err
+	}
+	markets, err := readRows[MarketRow](t.markets.path, marketHeader)
+	if err != nil {
+		return err
+	}
+	st, err := store.NewDir(t.dir)
+	if err != nil {
+		return fmt.Errorf("tables: %w", err)
+	}
+	w, err := NewResultWriter(context.Background(), st, "", Layout{}, nil)
+	if err != nil {
+		return err
+	}
+	for i := range orders {
+		if err := w.orders.add(reflect.ValueOf(orders[i]), orderRecord(&orders[i]), 0); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	for i := range markets {
+		if err := w.markets.add(reflect.ValueOf(markets[i]), marketRecord(&markets[i]), 0); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if t.log != nil && (t.carried > 0 || t.skipped > 0) {
+		t.log.Info("tables: an earlier run's finished markets kept", "dir", t.dir, "markets", t.carried, "finished again, not written twice", t.skipped)
+	}
+	return nil
+}
+
+// printSummary prints the run's summary as trade backtest's, over every
+// market in the tables (an earlier run's on this directory included, as a
+// line says).
+func (t *liveTables) printSummary(w io.Writer, strategy, executed string, res *engine.Result) {
+	printSummary(w, strategy, executed, res, t.totals, t.totals.Markets)
+	if t.carried > 0 {
+		fmt.Fprintf(w, "earlier runs    %d markets finished by earlier runs into %s are kept in the tables\n", t.carried, t.dir)
+	}
+}
+
+// addRow counts one market row read back (an earlier run's).
+func (t *Totals) addRow(m MarketRow) {
+	t.Markets++
+	t.Orders += int(m.Orders)
+	t.Matched += int(m.OrdersMatched)
+	t.StrategyErrors += int(m.StrategyErrors)
+	t.SizeMatched += m.SizeMatched
+	t.Profit += m.Profit
+	t.Commission += m.Commission
+	t.Net += m.Net
+}
+
+// readRows reads a results CSV file (orders.csv or markets.csv, as
+// orderRecord and marketRecord write them) back into rows of R, whose
+// fields are the columns in order. A missing file has no rows; a torn last
+// line (a crash during its write) is dropped; any other bad line is an
+// error naming the file, line and column.
+func readRows[R any](path string, header []string) ([]R, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tables: %w", err)
+	}
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		// Every write ends with a newline: what follows the last one was
+		// cut off by a crash.
+		b = b[:bytes.LastIndexByte(b, '\n')+1]
+	}
+	r := csv.NewReader(bytes.NewReader(b))
+	r.FieldsPerRecord = -1 // checked below, with a message naming the line
+	var rows []R
+	for line := 1; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tables: %s: %w", path, err)
+		}
+		if line == 1 {
+			if !slices.Equal(rec, header) {
+				return nil, fmt.Errorf("tables: %s: line 1: the header is not trade's (%v): not a results file to keep", path, rec)
+			}
+			continue
+		}
+		if len(rec) != len(header) {
+			return nil, fmt.Errorf("tables: %s: line %d: %d fields, want %d", path, line, len(rec), len(header))
+		}
+		var row R
+		v := reflect.ValueOf(&row).Elem()
+		for i, s := range rec {
+			if err := setField(v.Field(i), v.Type().Field(i), s); err != nil {
+				return nil, fmt.Errorf("tables: %s: line %d: column %s: %w", path, line, header[i], err)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// setField sets one row field from its CSV text, the inverse of
+// orderRecord and marketRecord (placed_at is a UTC time to the
+// millisecond there, epoch milliseconds in the row).
+func setField(f reflect.Value, sf reflect.StructField, s string) error {
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(s)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return err
+		}
+		f.SetFloat(x)
+	case reflect.Int64:
+		if sf.Name == "PlacedAt" {
+			at, err := time.Parse(placedAtLayout, s)
+			if err != nil {
+				return err
+			}
+			f.SetInt(at.UnixMilli())
+			return nil
+		}
+		x, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return err
+		}
+		f.SetInt(x)
+	default:
+		return fmt.Errorf("unsupported field kind %s", f.Kind())
+	}
+	return nil
+}
