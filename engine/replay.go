@@ -394,7 +394,11 @@ type marketState struct {
 	nextID  int
 	closed  bool
 	updates int64
+	// reports counts the executor's reports applied to the orders.
+	reports int64
 	errs    int
+	// swept is what a Live run's stop last saw of the market (halt.go).
+	swept sweepMark
 
 	marketTimeRaw string
 	marketTime    int64 // epoch µs
