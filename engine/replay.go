@@ -53,8 +53,8 @@ type Config struct {
 	// Commission is the rate charged on a market's positive profit.
 	Commission float64
 	// MinBet is the smallest bet the controls let through, in the
-	// account's currency; zero fields take Betfair's GBP minimums
-	// (MinBetSize, MinBetPayout).
+	// account's currency (MinBetFor gives Betfair's figures by currency);
+	// zero fields take the GBP ones.
 	MinBet MinBet
 	// Cache chooses how total matched is computed.
 	Cache book.Options
