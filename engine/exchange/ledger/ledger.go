@@ -181,8 +181,8 @@ func New(cfg Config) *Ledger {
 		panic("ledger.New: " + err.Error())
 	}
 	cfg.Currency = cfg.currency()
-	min, _ := engine.MinBetFor(cfg.Currency)
-	l := &Ledger{cfg: cfg, minBet: min, log: cfg.Log, cache: book.NewMarketCache(book.Options{}), dec: esa.NewDecoder(),
+	minBet, _ := engine.MinBetFor(cfg.Currency)
+	l := &Ledger{cfg: cfg, minBet: minBet, log: cfg.Log, cache: book.NewMarketCache(book.Options{}), dec: esa.NewDecoder(),
 		markets: map[string]*market{}, bets: map[string]*bet{}, refs: map[string]time.Time{},
 		nextBet: 300000000000, balance: cfg.Balance}
 	if l.log == nil {
