@@ -62,6 +62,8 @@ func TestStrategyPositions(t *testing.T) {
 	}
 	errs := make(chan error, 2)
 	placed := false
+	// sides are the runner sides each strategy placed on.
+	sides := map[positionKey]bool{}
 	s.drive(1, func(bk *book.Market, _ int64) int {
 		if placed || bk.Status() != esa.MarketOpen || len(bk.Runners) < 2 {
 			return 0
@@ -81,6 +83,9 @@ func TestStrategyPositions(t *testing.T) {
 			{MarketID: bk.ID, CustomerRef: "beta-req", CustomerStrategyRef: "beta", Instructions: []betting.PlaceInstruction{
 				limit(r0, "BACK", 1.01, 5, "beta-1"), limit(r1, "BACK", 1.01, 4, "beta-2"), limit(r0, "LAY", 1000, 2, "beta-3")}},
 		} {
+			for _, in := range req.Instructions {
+				sides[positionKey{req.CustomerStrategyRef, in.SelectionID, in.Side[:1]}] = true
+			}
 			go func() {
 				_, err := l.bc.PlaceOrders(context.Background(), req)
 				errs <- err
@@ -115,9 +120,7 @@ func TestStrategyPositions(t *testing.T) {
 			got[k] = p
 		}
 	}
-	strategies := map[string]bool{}
 	for k, w := range want {
-		strategies[k.strategy] = true
 		g := got[k]
 		if math.Abs(g.size-w.size) > 0.005 || math.Abs(g.value-w.value) > 0.01*w.size {
 			t.Errorf("%s, runner %d, %s: the stream's position %.2f matched worth %.4f; the settled bets %.2f worth %.4f",
@@ -130,7 +133,14 @@ func TestStrategyPositions(t *testing.T) {
 			t.Errorf("%s, runner %d, %s: a position in the stream, no settled bet", k.strategy, k.selection, k.side)
 		}
 	}
-	if !strategies["alpha"] || !strategies["beta"] || len(want) < 4 {
-		t.Errorf("matched positions %v: the test shows too little", want)
+	// Every order took what was offered: each strategy has a position on
+	// each runner side it placed on, and on no other.
+	if len(want) != len(sides) {
+		t.Errorf("settled positions on %d runner sides, placed on %d: %v", len(want), len(sides), want)
+	}
+	for k := range want {
+		if !sides[k] {
+			t.Errorf("%s, runner %d, %s: settled, never placed", k.strategy, k.selection, k.side)
+		}
 	}
 }
