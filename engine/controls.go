@@ -7,32 +7,6 @@ import (
 	"github.com/tapedeck/tapedeck/engine/esa"
 )
 
-// Betfair's minimums in GBP: a bet's stake, or failing that its payout
-// (price x size, flumine's min_bet_payout).
-const (
-	MinBetSize   = 1.0
-	MinBetPayout = 10.0
-)
-
-// MinBet is the smallest bet Betfair takes in an account's currency: a
-// stake of at least Size, or failing that a payout (price x size) of at
-// least Payout. Betfair sets them by currency; a zero field is the GBP
-// figure.
-type MinBet struct {
-	Size, Payout float64
-}
-
-// orGBP fills the fields left zero with Betfair's GBP minimums.
-func (m MinBet) orGBP() MinBet {
-	if m.Size == 0 {
-		m.Size = MinBetSize
-	}
-	if m.Payout == 0 {
-		m.Payout = MinBetPayout
-	}
-	return m
-}
-
 // checkPlace runs the controls flumine runs when a strategy places an order
 // (order validation, market validation, strategy exposure and trade counts)
 // and returns the first violation's message, or "".
@@ -44,9 +18,6 @@ func (u *unit) checkPlace(st *marketState, o *Order) string {
 		}
 		if _, ok := book.Tick(o.s.Price); !ok {
 			return fmt.Sprintf("price %g is not on the price ladder", o.s.Price)
-		}
-		if mb := u.cfg.MinBet.orGBP(); o.s.Size < mb.Size && o.s.Price*o.s.Size < mb.Payout {
-			return fmt.Sprintf("order size %g is below the minimum bet %g and payout %g", o.s.Size, mb.Size, mb.Payout)
 		}
 		if o.s.MinFillSize < 0 || o.s.MinFillSize > o.s.Size && !o.s.FillOrKill {
 			return fmt.Sprintf("min fill size %g is outside 0..size", o.s.MinFillSize)
@@ -60,6 +31,9 @@ func (u *unit) checkPlace(st *marketState, o *Order) string {
 		if !(o.s.Liability > 0) || Round2(o.s.Liability) != o.s.Liability {
 			return fmt.Sprintf("liability %g is not a positive amount of at most 2 decimals", o.s.Liability)
 		}
+	}
+	if why := u.cfg.MinBet.TooSmall(&o.s); why != "" {
+		return why
 	}
 	if st.bk.Runner(o.s.SelectionID, o.s.Handicap) == nil {
 		return fmt.Sprintf("runner %d (handicap %g) is not in market %s", o.s.SelectionID, o.s.Handicap, st.id)

@@ -450,6 +450,14 @@ func (m *minBets) ProcessMarketBook(mk *engine.Market) {
 	}
 }
 
+// must is the minimum bet of a currency in Betfair's table.
+func must(m engine.MinBet, ok bool) engine.MinBet {
+	if !ok {
+		panic("not in Betfair's table")
+	}
+	return m
+}
+
 // TestMinBetByCurrency: the controls take the account currency's minimum
 // bet (Config.MinBet), Betfair's GBP one when it is not set.
 func TestMinBetByCurrency(t *testing.T) {
@@ -460,6 +468,7 @@ func TestMinBetByCurrency(t *testing.T) {
 	}{
 		{"GBP by default", engine.MinBet{}, []bool{false, false, false}},
 		{"a stake of 5 or a payout of 50", engine.MinBet{Size: 5, Payout: 50}, []bool{true, true, false}},
+		{"AUD's: a stake of 5 or a payout of 30", must(engine.MinBetFor("AUD")), []bool{true, false, false}},
 	} {
 		var s *minBets
 		replay(t, streams(t)[:1], engine.Config{MinBet: tc.min, NewStrategy: func() (engine.Strategy, error) { s = &minBets{}; return s, nil }})

@@ -80,38 +80,81 @@ func (s *stopper) after() bool {
 	return s.sweep() == 0 && s.stopping
 }
 
+// sweepMark is what the stop's sweep last saw of one market: the
+// market's counts of lines and reports then, how many of its orders were
+// unmatched, and when the first of those asked recently may be asked
+// again. Until one of them moves the market holds nothing new to cancel.
+type sweepMark struct {
+	done             bool
+	updates, reports int64
+	left             int
+	due              time.Time
+}
+
 // sweep asks to cancel every unmatched limit order of every open market
 // and returns how many orders are still unmatched (those whose cancel is
 // on its way or not yet confirmed included). Starting-price orders are
 // left to the exchange: the engine cannot cancel them.
+//
+// It runs after every stream line, so it looks again only at the markets
+// where something can have changed since it last did: a line of the
+// market (its status, a strategy's own request), a report of its
+// executor (an answer, the order stream), or an order whose cancel may be
+// asked again. The cancels sent, and their order, are those of a scan of
+// every order each time: only the markets that would send none are
+// skipped.
 func (s *stopper) sweep() (left int) {
 	now := s.run.lim.Now()
 	for _, u := range s.d.list {
 		for _, sts := range u.list {
 			for _, st := range sts {
-				if st.closed {
-					continue
+				mk := &st.swept
+				if !mk.done || mk.updates != st.updates || mk.reports != st.reports || !mk.due.IsZero() && !now.Before(mk.due) {
+					s.sweepMarket(u, st, now)
 				}
-				sent := false
-				for _, o := range st.live {
-					if o.s.Status.finished() || o.s.Type != Limit || o.SizeRemaining() <= 0 {
-						continue
-					}
-					left++
-					if at, ok := s.asked[o]; ok && now.Sub(at) < time.Second {
-						continue
-					}
-					m := &Market{st: st, u: u}
-					if st.bk.Status() == esa.MarketOpen && m.Cancel(o, 0) {
-						s.asked[o] = now
-						sent = true
-					}
-				}
-				if sent {
-					st.x.Flush()
-				}
+				left += mk.left
 			}
 		}
 	}
 	return left
+}
+
+// sweepMarket asks to cancel the unmatched limit orders of one market
+// whose cancel was not asked in the last second, and marks what it saw.
+func (s *stopper) sweepMarket(u *unit, st *marketState, now time.Time) {
+	// What the market has seen is taken first: a report the cancels
+	// themselves bring about has the market looked at again.
+	mk := sweepMark{done: true, updates: st.updates, reports: st.reports}
+	defer func() { st.swept = mk }()
+	if st.closed {
+		return
+	}
+	sent := false
+	for _, o := range st.live {
+		if o.s.Status.finished() || o.s.Type != Limit || o.SizeRemaining() <= 0 {
+			continue
+		}
+		mk.left++
+		if at, ok := s.asked[o]; ok && now.Sub(at) < time.Second {
+			mk.wait(at)
+			continue
+		}
+		m := &Market{st: st, u: u}
+		if st.bk.Status() == esa.MarketOpen && m.Cancel(o, 0) {
+			s.asked[o] = now
+			mk.wait(now)
+			sent = true
+		}
+	}
+	if sent {
+		st.x.Flush()
+	}
+}
+
+// wait notes an order asked at at: the market is looked at again a second
+// later, when the order may be asked again.
+func (mk *sweepMark) wait(at time.Time) {
+	if due := at.Add(time.Second); mk.due.IsZero() || due.Before(mk.due) {
+		mk.due = due
+	}
 }

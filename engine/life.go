@@ -48,6 +48,7 @@ func (s Status) finished() bool {
 // apply turns an executor's report into the order's next state.
 func (u *unit) apply(st *marketState, r Report) {
 	o := r.Order
+	st.reports++
 	if u.bet != nil && u.bet.Journal != nil {
 		was := markOf(o)
 		defer func() { u.bet.journalOrder(o, &was); u.bet.journalOrder(r.New, nil) }()

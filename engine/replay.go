@@ -53,8 +53,8 @@ type Config struct {
 	// Commission is the rate charged on a market's positive profit.
 	Commission float64
 	// MinBet is the smallest bet the controls let through, in the
-	// account's currency; zero fields take Betfair's GBP minimums
-	// (MinBetSize, MinBetPayout).
+	// account's currency (MinBetFor gives Betfair's figures by currency);
+	// zero fields take the GBP ones.
 	MinBet MinBet
 	// Cache chooses how total matched is computed.
 	Cache book.Options
@@ -394,7 +394,11 @@ type marketState struct {
 	nextID  int
 	closed  bool
 	updates int64
+	// reports counts the executor's reports applied to the orders.
+	reports int64
 	errs    int
+	// swept is what a Live run's stop last saw of the market (halt.go).
+	swept sweepMark
 
 	marketTimeRaw string
 	marketTime    int64 // epoch µs

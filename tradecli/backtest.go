@@ -45,6 +45,9 @@ type BacktestOptions struct {
 	// Strict stops at the first bad line, tape cut short or unreadable
 	// input (tape.Rules).
 	Strict bool
+	// MinBet is the currency whose minimum bet the controls check, and
+	// the figures its flags override.
+	MinBet MinBetOptions
 }
 
 // BacktestCommand is `trade backtest`.
@@ -101,6 +104,7 @@ is tapedeck's queue-aware refinement (docs/backtest.md).`,
 	f.StringVar(&o.Shard, "shard", "", "K/N: replay only tapes whose name hashes to K of N (K from 0)")
 	o.S3.AddFlags(f)
 	f.StringVar(&o.Report, "report", "", "write the HTML strategy report to `FILE` (and record what it needs into DIR)")
+	o.MinBet.add(f, true)
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first bad line or unreadable input (exit code 1) instead of skipping it")
 	return cmd
 }
@@ -134,6 +138,10 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		return &cli.UsageError{Err: err}
 	}
 	model, err := sim.ParseModel(o.Model)
+	if err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	minBet, err := o.MinBet.resolve(cmd)
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
@@ -173,6 +181,7 @@ func runBacktest(cmd *cobra.Command, reg *strategies.Registry, o BacktestOptions
 		Workers:      o.Workers,
 		EventGroup:   o.EventGroup,
 		Commission:   o.Commission,
+		MinBet:       minBet,
 		Cache:        book.Options{CalculateMarketTv: o.Historic, CumulativeRunnerTv: o.Historic},
 		Log:          log,
 		Keep:         sh.Keeps,

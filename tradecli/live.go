@@ -27,9 +27,9 @@ type LiveOptions struct {
 	Params     []string
 	Out        string
 	Commission float64
-	// MinBet is the account currency's minimum bet (Betfair's GBP one when
-	// zero).
-	MinBet engine.MinBet
+	// MinBet overrides figures of the minimum bet of the account's
+	// currency (its Currency is asked with getAccountDetails at start).
+	MinBet MinBetOptions
 	StreamOptions
 	// Lockstep tells a trade serve --lockstep exchange when each change
 	// has been handled (a deterministic run, for tests).
@@ -108,8 +108,7 @@ every change of an order's state.`,
 	f.StringArrayVar(&o.Params, "param", nil, "strategy parameter key=value, for every --strategy (repeatable)")
 	f.StringVarP(&o.Out, "out", "o", "", "directory for orders, markets and the journal")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
-	f.Float64Var(&o.MinBet.Size, "min-bet-size", engine.MinBetSize, "the smallest stake the controls let through, in the account's currency (Betfair's GBP minimum by default)")
-	f.Float64Var(&o.MinBet.Payout, "min-bet-payout", engine.MinBetPayout, "a smaller stake passes if price x stake reaches this (Betfair's GBP minimum payout by default)")
+	o.MinBet.add(f, false)
 	o.StreamOptions.add(f, "trade on", true)
 	f.IntVar(&o.MaxRequests, "max-requests", engine.DefaultMaxRequests, "Betting API requests on the wire at once; more wait their turn, in order")
 	f.BoolVar(&o.Lockstep, "lockstep", false, "tell a trade serve --lockstep exchange when each change is handled (deterministic runs)")
@@ -150,6 +149,18 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	defer stopGuard(ctx, log)()
 	// The requests a dry run keeps back are logged at Info.
 	ss.bc.SetDryRun(o.DryRun)
+	// Stakes are in the account's currency, and so is the minimum bet
+	// Betfair holds them to: ask before any strategy runs.
+	acct, err := ss.bc.GetAccountDetails(ctx)
+	if err != nil {
+		return fmt.Errorf("live: the account's currency: %w", err)
+	}
+	o.MinBet.Currency = acct.CurrencyCode
+	minBet, err := o.MinBet.resolve(cmd)
+	if err != nil {
+		return fmt.Errorf("live: %w", err)
+	}
+	logMinBet(log, o.MinBet.Currency, minBet)
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
@@ -180,7 +191,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 			// the backtest's rules; the exchange matches.
 			NewExecution: sim.NewExecution(sim.Flumine),
 			Commission:   o.Commission,
-			MinBet:       o.MinBet,
+			MinBet:       minBet,
 			Log:          log,
 			// Each market's rows are on disk as soon as it is over.
 			OnMarket: func(m engine.MarketResult, orders []*engine.Order) {
@@ -210,6 +221,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 	name := strings.Join(o.Strategies, ",")
 	var summary strings.Builder
 	tables.printSummary(&summary, name, "executed by the exchange", res)
+	fmt.Fprintf(&summary, "minimum bet     %s: stake %g, payout %g, BSP liability %g\n", o.MinBet.Currency, minBet.Size, minBet.Payout, minBet.BSPLiability)
 	if sc := res.Settlement; sc != nil {
 		fmt.Fprintf(&summary, "settlement      %d orders in %d markets checked with listClearedOrders: %d differ, %d markets unchecked\n",
 			sc.Orders, sc.Markets, sc.Differences, sc.Unchecked)

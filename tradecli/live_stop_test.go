@@ -35,10 +35,14 @@ func TestMain(m *testing.M) {
 
 // serveBetting starts a local exchange taking bets over the shared
 // stream of one market, served until the test ends, and returns it, its
-// info file and a client of its Betting API.
+// info file and a client of its Betting API. Its ledger is cfg.Betting,
+// or a GBP one with the defaults.
 func serveBetting(t *testing.T, cfg exchange.Config) (*exchange.Exchange, string, *betting.Client) {
 	t.Helper()
-	cfg.Tapes, cfg.Betting = []string{testenv.Shared(t, "data/streams/1.197931750")}, ledger.New(ledger.Config{})
+	cfg.Tapes = []string{testenv.Shared(t, "data/streams/1.197931750")}
+	if cfg.Betting == nil {
+		cfg.Betting = ledger.New(ledger.Config{})
+	}
 	ex, info := tradeclitest.Exchange(t, cfg)
 	return ex, info, loginTo(t, ex)
 }

@@ -23,9 +23,9 @@ type PaperOptions struct {
 	Out        string
 	Model      string
 	Commission float64
-	// MinBet is the account currency's minimum bet (Betfair's GBP one when
-	// zero).
-	MinBet engine.MinBet
+	// MinBet is the currency whose minimum bet the controls check, and
+	// the figures its flags override.
+	MinBet MinBetOptions
 	StreamOptions
 }
 
@@ -67,8 +67,7 @@ the summary.`,
 	f.StringVarP(&o.Out, "out", "o", "", "directory for orders and markets")
 	f.StringVar(&o.Model, "model", "flumine", "execution model: flumine or queue")
 	f.Float64Var(&o.Commission, "commission", 0.05, "commission rate on a market's positive profit")
-	f.Float64Var(&o.MinBet.Size, "min-bet-size", engine.MinBetSize, "the smallest stake the controls let through, in the account's currency (Betfair's GBP minimum by default)")
-	f.Float64Var(&o.MinBet.Payout, "min-bet-payout", engine.MinBetPayout, "a smaller stake passes if price x stake reaches this (Betfair's GBP minimum payout by default)")
+	o.MinBet.add(f, true)
 	o.StreamOptions.add(f, "trade on", false)
 	return cmd
 }
@@ -85,11 +84,16 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
+	minBet, err := o.MinBet.resolve(cmd)
+	if err != nil {
+		return &cli.UsageError{Err: err}
+	}
 	ss, err := o.openSession(cmd, "paper")
 	if err != nil {
 		return fmt.Errorf("paper: %w", err)
 	}
 	defer ss.close()
+	logMinBet(ss.log, o.MinBet.Currency, minBet)
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("paper: %w", err)
 	}
@@ -103,7 +107,7 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 			NewStrategy:  func() (engine.Strategy, error) { return info.New(params) },
 			NewExecution: sim.NewExecution(model),
 			Commission:   o.Commission,
-			MinBet:       o.MinBet,
+			MinBet:       minBet,
 			Log:          ss.log,
 			// Each market's rows are on disk as soon as it is over.
 			OnMarket: func(m engine.MarketResult, orders []*engine.Order) {

@@ -58,7 +58,8 @@ JSON for other programs to find.
 --betting takes bets: placeOrders, cancelOrders (one market's, or all),
 replaceOrders, updateOrders, listCurrentOrders, listClearedOrders,
 listMarketBook, getAccountFunds and getAccountDetails, with Betfair's
-validation and error codes, against a --balance. Bets are matched by the execution model of trade
+validation and error codes, against a --balance in --currency (stakes
+under that currency's minimum bet are INVALID_BET_SIZE). Bets are matched by the execution model of trade
 backtest (--model): a request takes effect at the first replayed change of
 its market more than its latency (plus the bet delay in play) after it
 arrived, and is answered then; the order stream is made from the ledger.
@@ -101,10 +102,13 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 				if lcfg.Balance <= 0 {
 					return &cli.UsageError{Err: fmt.Errorf("--balance must be above 0, got %v", lcfg.Balance)}
 				}
+				if err := lcfg.Check(); err != nil {
+					return &cli.UsageError{Err: fmt.Errorf("--currency: %w", err)}
+				}
 				lcfg.Model, lcfg.Log = m, cfg.Logger
 				cfg.Betting = ledger.New(lcfg)
-			} else if cmd.Flags().Changed("balance") || cmd.Flags().Changed("model") {
-				return &cli.UsageError{Err: fmt.Errorf("--balance and --model need --betting")}
+			} else if cmd.Flags().Changed("balance") || cmd.Flags().Changed("model") || cmd.Flags().Changed("currency") {
+				return &cli.UsageError{Err: fmt.Errorf("--balance, --currency and --model need --betting")}
 			}
 			cfg.Sources = tape.Sources{Store: store.Options{S3: s3.WithLogger(cfg.Logger)}}
 			ex, err := exchange.New(cfg)
@@ -153,6 +157,7 @@ Exit codes: 0 after SIGINT or SIGTERM, 1 on a failure, 2 for bad flags.`,
 	f.BoolVar(&cfg.Faults.SubscriptionLimit, "subscription-limit", false, "fault: answer market subscriptions with SUBSCRIPTION_LIMIT_EXCEEDED")
 	f.BoolVar(&bet, "betting", false, "take bets: the Betting API's order methods, matching and the order stream")
 	f.Float64Var(&lcfg.Balance, "balance", 1000, "with --betting: the account's balance, for INSUFFICIENT_FUNDS")
+	f.StringVar(&lcfg.Currency, "currency", "GBP", "with --betting: the account's currency (getAccountDetails), whose minimum bets placements are held to")
 	f.StringVar(&model, "model", "flumine", "with --betting: execution model, flumine or queue (as trade backtest)")
 	f.BoolVar(&cfg.Lockstep, "lockstep", false, "hold the replay after each market change until the client's heartbeat (a deterministic clock)")
 	f.IntVar(&cfg.Faults.DropOrdersAfter, "drop-orders-after", 0, "fault (--betting): close a connection with an order subscription after N order change messages (once)")

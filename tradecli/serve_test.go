@@ -101,6 +101,8 @@ func TestServeUsage(t *testing.T) {
 		{"serve"},
 		{"serve", "x", "--speed", "-1"},
 		{"serve", "x", "--drop-after", "many"},
+		{"serve", "x", "--betting", "--currency", "XYZ"},
+		{"serve", "x", "--currency", "AUD"},
 		{"nosuch"},
 	} {
 		root := NewCommand(strategies.Builtins())

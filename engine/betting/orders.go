@@ -32,6 +32,7 @@ const (
 	MethodListCurrentOrders = "SportsAPING/v1.0/listCurrentOrders"
 	MethodListClearedOrders = "SportsAPING/v1.0/listClearedOrders"
 	MethodGetAccountFunds   = "AccountAPING/v1.0/getAccountFunds"
+	MethodGetAccountDetails = "AccountAPING/v1.0/getAccountDetails"
 )
 
 // LimitOrder is a PlaceInstruction's limit order.
@@ -295,6 +296,21 @@ type AccountFunds struct {
 	Wallet                string  `json:"wallet,omitempty"`
 }
 
+// AccountDetails is getAccountDetails' answer (AccountAPING's
+// AccountDetailsResponse). CurrencyCode is what every stake and balance is
+// in, and so which minimum bet Betfair holds the account to. Every field
+// is optional in Betfair's definition; the holder's name is left out, as
+// nothing here needs it.
+type AccountDetails struct {
+	CurrencyCode  string  `json:"currencyCode,omitempty"`
+	LocaleCode    string  `json:"localeCode,omitempty"`
+	Region        string  `json:"region,omitempty"`
+	Timezone      string  `json:"timezone,omitempty"`
+	DiscountRate  float64 `json:"discountRate"`
+	PointsBalance int     `json:"pointsBalance"`
+	CountryCode   string  `json:"countryCode,omitempty"`
+}
+
 // Batches splits items into runs of at most max, in order: one request
 // each. Betfair allows 200 placements and 60 other instructions per
 // request, all in one market.
@@ -475,6 +491,16 @@ func (c *Client) GetAccountFunds(ctx context.Context) (*AccountFunds, error) {
 		return nil, err
 	}
 	return &f, nil
+}
+
+// GetAccountDetails returns the account's details: its currency above
+// all.
+func (c *Client) GetAccountDetails(ctx context.Context) (*AccountDetails, error) {
+	var d AccountDetails
+	if err := c.call(ctx, c.accountURL(), MethodGetAccountDetails, struct{}{}, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
 }
 
 func checkCount(method string, n, max int) error {

@@ -287,6 +287,20 @@ func TestGetAccountFunds(t *testing.T) {
 	}
 }
 
+// TestGetAccountDetails: the account's currency from Betfair's
+// getAccountDetails answer (and an error answer as a typed error).
+func TestGetAccountDetails(t *testing.T) {
+	f := &fakeBetting{bodies: map[string][][]byte{MethodGetAccountDetails: {shared(t, "accounts/get_account_details.json"), shared(t, "accounts/get_account_funds_error_no_appkey.json")}}}
+	c := newBetting(t, f, nil)
+	d, err := c.GetAccountDetails(context.Background())
+	if err != nil || d.CurrencyCode != "GBP" || d.CountryCode != "AU" || d.PointsBalance != 10 {
+		t.Fatalf("details %+v %v", d, err)
+	}
+	if _, err = c.GetAccountDetails(context.Background()); !IsAPIError(err, APINoAppKey) {
+		t.Errorf("err %v, want NO_APP_KEY", err)
+	}
+}
+
 func TestInstructionLimits(t *testing.T) {
 	ctx := context.Background()
 	f := &fakeBetting{bodies: map[string][][]byte{MethodPlaceOrders: {shared(t, "place_orders.json")}}}

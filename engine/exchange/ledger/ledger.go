@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,10 @@ type Config struct {
 	Latency engine.Latency
 	// Balance is the account's starting balance (default 1000).
 	Balance float64
+	// Currency is the account's currency (default GBP): getAccountDetails
+	// answers it and placements are held to its minimum bet
+	// (engine.MinBetFor); New refuses a currency Betfair does not list.
+	Currency string
 	// Now is the wall clock, for the customerRef window; default time.Now.
 	Now func() time.Time
 	// Log receives one line per order request; nil discards them.
@@ -72,6 +77,7 @@ type Ledger struct {
 	order   []*bet // every bet, in placement order
 	nextBet int64
 	refs    map[string]time.Time // customerRef → when first seen
+	minBet  engine.MinBet        // Currency's
 	changes []exchange.OrderChange
 	balance float64
 }
@@ -142,7 +148,25 @@ type request struct {
 	nb        *bet
 }
 
-// New returns an empty ledger.
+// Check says whether New can take the configuration: an error names a
+// Currency Betfair does not list (trade serve checks its flags with it).
+func (cfg Config) Check() error {
+	if _, ok := engine.MinBetFor(cfg.currency()); !ok {
+		return fmt.Errorf("currency %q is not in Betfair's table of minimum bets (%s)", cfg.Currency, strings.Join(engine.Currencies(), " "))
+	}
+	return nil
+}
+
+// currency is Currency, GBP when unset.
+func (cfg Config) currency() string {
+	if cfg.Currency == "" {
+		return "GBP"
+	}
+	return cfg.Currency
+}
+
+// New returns an empty ledger. It panics on a configuration Check refuses:
+// that is the caller's mistake, user input being checked first.
 func New(cfg Config) *Ledger {
 	if cfg.Latency == (engine.Latency{}) {
 		cfg.Latency = engine.FlumineLatency
@@ -153,7 +177,12 @@ func New(cfg Config) *Ledger {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &Ledger{cfg: cfg, log: cfg.Log, cache: book.NewMarketCache(book.Options{}), dec: esa.NewDecoder(),
+	if err := cfg.Check(); err != nil {
+		panic("ledger.New: " + err.Error())
+	}
+	cfg.Currency = cfg.currency()
+	minBet, _ := engine.MinBetFor(cfg.Currency)
+	l := &Ledger{cfg: cfg, minBet: minBet, log: cfg.Log, cache: book.NewMarketCache(book.Options{}), dec: esa.NewDecoder(),
 		markets: map[string]*market{}, bets: map[string]*bet{}, refs: map[string]time.Time{},
 		nextBet: 300000000000, balance: cfg.Balance}
 	if l.log == nil {
@@ -376,7 +405,7 @@ func (l *Ledger) Call(ctx context.Context, method string, params json.RawMessage
 	case "getAccountFunds":
 		return l.accountFunds(), nil
 	case "getAccountDetails":
-		return accountDetails(), nil
+		return l.accountDetails(), nil
 	case "listMarketBook":
 		return l.listMarketBook(params)
 	}

@@ -72,6 +72,8 @@ type stream struct {
 	msg  esa.Message
 	line []byte
 	hb   int64 // requests sent so far, the lockstep heartbeat's id
+	// onRunner, when set, is given each order runner change (drive).
+	onRunner func(market string, rc *esa.OrderRunnerChange)
 }
 
 func (l *local) stream(t *testing.T, orderFilter string) *stream {
@@ -253,7 +255,11 @@ func (s *stream) driveUntil(markets int, stop func() bool, onBook func(bk *book.
 				if oc.Closed {
 					closed++
 				}
-				for _, rc := range oc.ORC {
+				for j := range oc.ORC {
+					rc := &oc.ORC[j]
+					if s.onRunner != nil {
+						s.onRunner(string(oc.ID), rc)
+					}
 					for i := range rc.UO {
 						if onOrder != nil {
 							onOrder(m.Pt, &rc.UO[i])

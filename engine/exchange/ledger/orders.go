@@ -165,7 +165,7 @@ func (l *Ledger) checkPlace(m *market, in *betting.PlaceInstruction, s *engine.O
 		if !onLadder(lo.Price) {
 			return betting.InstrInvalidOdds
 		}
-		if !(lo.Size > 0) || engine.Round2(lo.Size) != lo.Size || lo.Size < engine.MinBetSize && lo.Price*lo.Size < engine.MinBetPayout {
+		if !(lo.Size > 0) || engine.Round2(lo.Size) != lo.Size || l.minBet.TooSmall(s) != "" {
 			return betting.InstrInvalidBetSize
 		}
 		switch lo.TimeInForce {
@@ -206,7 +206,7 @@ func (l *Ledger) checkPlace(m *market, in *betting.PlaceInstruction, s *engine.O
 		if !onLadder(lc.Price) {
 			return betting.InstrInvalidOdds
 		}
-		if !(lc.Liability > 0) {
+		if !(lc.Liability > 0) || l.minBet.TooSmall(s) != "" {
 			return betting.InstrInvalidBetSize
 		}
 	case "MARKET_ON_CLOSE":
@@ -215,7 +215,7 @@ func (l *Ledger) checkPlace(m *market, in *betting.PlaceInstruction, s *engine.O
 			return betting.InstrInvalidOrderType
 		}
 		s.Type, s.Liability = engine.MarketOnClose, mo.Liability
-		if !(mo.Liability > 0) {
+		if !(mo.Liability > 0) || l.minBet.TooSmall(s) != "" {
 			return betting.InstrInvalidBetSize
 		}
 	default:
@@ -272,17 +272,13 @@ func (l *Ledger) accountFunds() *betting.AccountFunds {
 }
 
 // accountDetails answers getAccountDetails with what this exchange knows
-// of its one account: stakes and balance are in pounds (its minimum stakes
-// are Betfair's GBP ones), no discount, no points. The holder's name,
+// of its one account: its currency (Config.Currency, whose minimum stakes
+// the placements are held to), no discount, no points. The holder's name,
 // locale, region, time zone and country are optional in Betfair's
 // AccountDetailsResponse and left out: there is no account holder. flumine
 // asks for this at start and every two minutes.
-func accountDetails() any {
-	return struct {
-		CurrencyCode  string  `json:"currencyCode"`
-		DiscountRate  float64 `json:"discountRate"`
-		PointsBalance int     `json:"pointsBalance"`
-	}{CurrencyCode: "GBP"}
+func (l *Ledger) accountDetails() *betting.AccountDetails {
+	return &betting.AccountDetails{CurrencyCode: l.cfg.Currency}
 }
 
 // instructionBet finds the bet a cancel, replace or update instruction
