@@ -26,7 +26,8 @@ const module = "github.com/tapedeck/tapedeck"
 // (the account and endpoint flags of record run, trade paper and trade
 // live) sits on it; the commands'
 // code is internal/cmd/, under the thin mains of cmd/. internal/bzip2, internal/backoff,
-// internal/shard and internal/testenv are leaves anyone may use.
+// internal/shard, internal/hugepages and internal/testenv are leaves anyone
+// may use.
 //
 // Packages of one group (engine/…, pipeline/…) may import each other; each
 // example and tool (each package under an entry marked each) is a group of
@@ -41,6 +42,7 @@ var layers = []struct {
 	{"internal/importrule", 0, false},
 	{"internal/backoff", 0, false},
 	{"internal/shard", 0, false},
+	{"internal/hugepages", 0, false},
 	{"store", 1, false},
 	{"engine/esa", 2, false},
 	{"tape", 3, false},
