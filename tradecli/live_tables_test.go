@@ -1,9 +1,11 @@
 package tradecli_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,21 +79,12 @@ func TestLiveTablesAsMarketsFinish(t *testing.T) {
 	dir := t.TempDir()
 	cmd, exited, stderr := startTrade(t, "live", "--lockstep", "--strategy", "passive-back", "--exchange-info", info,
 		"--market-ids", strings.Join(markets, ","), "-o", dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	// At the stall every request of the changes before it has reached the
 	// exchange (lockstep waits for them): the orders placed so far in the
 	// October race are the exchange's to hand to the restarted run.
-	for ex.Stats().Changes < stallAt || len(readLines(filepath.Join(dir, "markets.csv"))) < 1+len(april) {
-		select {
-		case err := <-exited:
-			t.Fatalf("trade live ended while the exchange stalls: %v\n%s", err, stderr.String())
-		case <-ctx.Done():
-			cmd.Process.Kill()
-			t.Fatalf("markets.csv never held the April races (%d changes served)\n%s", ex.Stats().Changes, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	waitUntil(t, cmd, exited, stderr, "the stall, with the April races in markets.csv", func() bool {
+		return ex.Stats().Changes >= stallAt && len(readLines(filepath.Join(dir, "markets.csv"))) >= 1+len(april)
+	})
 	if ex.Stats().Changes > stallAt {
 		t.Fatalf("the exchange served %d changes, past its stall at %d", ex.Stats().Changes, stallAt)
 	}
@@ -128,6 +121,25 @@ func TestLiveTablesAsMarketsFinish(t *testing.T) {
 	}
 }
 
+// waitUntil polls cond until it holds. It fails t, with the process's
+// output, if the process started with startTrade exits first or cond does
+// not hold within two minutes (a bound on a hang, not a timing check).
+func waitUntil(t *testing.T, cmd *exec.Cmd, exited <-chan error, out *bytes.Buffer, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for !cond() {
+		select {
+		case err := <-exited:
+			t.Fatalf("%s ended before %s: %v\n%s", cmd.Args[1], what, err, out.String())
+		case <-ctx.Done():
+			cmd.Process.Kill()
+			t.Fatalf("never reached %s\n%s", what, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // readLines returns a file's complete lines, none when it does not exist.
 func readLines(path string) []string {
 	b, err := os.ReadFile(path)
@@ -152,18 +164,9 @@ func TestPaperTablesAsMarketsFinish(t *testing.T) {
 	dir := t.TempDir()
 	cmd, exited, stderr := startTrade(t, "paper", "--strategy", "passive-back", "--exchange-info", info,
 		"--market-ids", strings.Join(append(slices.Clone(april), "1.205822330"), ","), "-o", dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	for len(readLines(filepath.Join(dir, "markets.csv"))) < 1+len(april) {
-		select {
-		case err := <-exited:
-			t.Fatalf("trade paper ended while the exchange stalls: %v\n%s", err, stderr.String())
-		case <-ctx.Done():
-			cmd.Process.Kill()
-			t.Fatalf("markets.csv never held the April races\n%s", stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	waitUntil(t, cmd, exited, stderr, "the April races in markets.csv", func() bool {
+		return len(readLines(filepath.Join(dir, "markets.csv"))) >= 1+len(april)
+	})
 	for _, f := range []string{"orders.csv", "markets.csv"} {
 		got, want := tableLines(t, filepath.Join(dir, f), inApril), tableLines(t, filepath.Join(bt, f), inApril)
 		if !slices.Equal(got, want) || len(want) == 0 {

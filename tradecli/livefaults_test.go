@@ -318,16 +318,7 @@ func TestLiveRestartAfterSIGKILL(t *testing.T) {
 			dir := t.TempDir()
 			args := []string{"--lockstep", "--strategy", tc.strategy, "--exchange-info", info, "--market-ids", strings.Join(tc.markets, ","), "-o", dir}
 			cmd, exited, stderr := startTrade(t, append([]string{"live"}, args...)...)
-			for ex.Stats().Changes < tc.stallAt {
-				select {
-				case err := <-exited:
-					t.Fatalf("trade live ended before the stall: %v\n%s", err, stderr.String())
-				case <-ctx.Done():
-					cmd.Process.Kill()
-					t.Fatalf("the replay never reached the stall\n%s", stderr.String())
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
+			waitUntil(t, cmd, exited, stderr, "the stall", func() bool { return ex.Stats().Changes >= tc.stallAt })
 			before, err := bc.ListCurrentOrders(ctx, betting.CurrentOrdersFilter{MarketIDs: tc.markets})
 			if err != nil {
 				t.Fatal(err)
