@@ -1,7 +1,6 @@
 package tradecli
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -169,11 +168,10 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		return fmt.Errorf("live: %w", err)
 	}
 	defer jr.Close()
-	tables, err := openLiveTables(o.Out, log)
+	tables, err := openLiveTables(o.Out, log, len(news))
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
-	var writeErr error
 	res, err := engine.Live(ctx, engine.LiveConfig{
 		Config: engine.Config{
 			NewStrategies: func() ([]engine.Strategy, error) {
@@ -194,11 +192,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 			MinBet:       minBet,
 			Log:          log,
 			// Each market's rows are on disk as soon as it is over.
-			OnMarket: func(m engine.MarketResult, orders []*engine.Order) {
-				if writeErr == nil {
-					writeErr = tables.Market(m, orders)
-				}
-			},
+			OnMarket: tables.Market,
 		},
 		MarketIDs: o.MarketIDs,
 		Lockstep:  o.Lockstep,
@@ -212,7 +206,7 @@ func runLive(cmd *cobra.Command, reg *strategies.Registry, o LiveOptions) error 
 		Stream: ss.stream(&o.StreamOptions, true),
 	})
 	ss.close()
-	if err := cmp.Or(writeErr, tables.Close()); err != nil {
+	if err := tables.Close(); err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
 	if err != nil {

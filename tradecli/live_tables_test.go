@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/tapedeck/tapedeck/engine/exchange"
 	"github.com/tapedeck/tapedeck/engine/exchange/ledger"
 	"github.com/tapedeck/tapedeck/internal/testenv"
+	"github.com/tapedeck/tapedeck/tradecli"
 	"github.com/tapedeck/tapedeck/tradecli/tradeclitest"
 )
 
@@ -112,7 +116,9 @@ func TestLiveTablesAsMarketsFinish(t *testing.T) {
 			t.Errorf("%s after the restart:\n%s\nbacktest:\n%s", f, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
-	// The Parquet files, read back, against the exchange's own ledger.
+	// The Parquet files, read back, against the backtest's and the
+	// exchange's own ledger.
+	sameParquet(t, dir, bt, all)
 	if orders := sameAsLedger(t, dir, ex, markets); len(orders) != len(tableLines(t, filepath.Join(bt, "orders.csv"), all)) {
 		t.Errorf("orders.parquet holds %d orders, the backtest %d", len(orders), len(tableLines(t, filepath.Join(bt, "orders.csv"), all)))
 	}
@@ -188,9 +194,46 @@ func TestPaperTablesAsMarketsFinish(t *testing.T) {
 	if got := tableLines(t, filepath.Join(dir, "markets.csv"), func(m string) bool { return m == "1.205822330" }); len(got) != 1 || !strings.Contains(got[0], ",OPEN,") {
 		t.Errorf("the October race at the stop: %q; want one OPEN row", got)
 	}
+	sameParquet(t, dir, bt, inApril)
+}
+
+// sameParquet fails t unless dir's orders.parquet and markets.parquet,
+// read back, hold the rows of the backtest's in bt for the markets keep
+// accepts, and no others of those markets (queue_ahead_at_place aside: a
+// live or paper run does not know the queue).
+func sameParquet(t *testing.T, dir, bt string, keep func(market string) bool) {
+	t.Helper()
+	lines := func(path string) []string {
+		var l []string
+		if strings.HasSuffix(path, "orders.parquet") {
+			rows, err := parquet.ReadFile[tradecli.OrderRow](path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				r.QueueAheadAtPlace = 0
+				if keep(r.MarketID) {
+					l = append(l, fmt.Sprintf("%+v", r))
+				}
+			}
+		} else {
+			rows, err := parquet.ReadFile[tradecli.MarketRow](path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				if keep(r.MarketID) {
+					l = append(l, fmt.Sprintf("%+v", r))
+				}
+			}
+		}
+		slices.Sort(l)
+		return l
+	}
 	for _, f := range []string{"orders.parquet", "markets.parquet"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Errorf("after the stop: %v", err)
+		got, want := lines(filepath.Join(dir, f)), lines(filepath.Join(bt, f))
+		if !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("%s read back:\n%s\nbacktest's:\n%s", f, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
 }

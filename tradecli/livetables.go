@@ -36,12 +36,28 @@ import (
 //     and the orders of a market whose row was never written), and a
 //     market already there is not written twice.
 type liveTables struct {
-	dir              string
-	log              *slog.Logger
-	orders, markets  *appender
-	earlier          map[string]bool // markets finished by an earlier run
+	dir             string
+	log             *slog.Logger
+	slots           int // strategy instances: each market is handed over once for each
+	orders, markets *appender
+	earlier         map[string]bool // markets finished by an earlier run
+	// batch is the market being handed over, until its last strategy
+	// instance's rows are in: a market's rows go to each file in one
+	// write, so a kill leaves all of them or none (markets.csv has no
+	// strategy column to tell a missing instance's row).
+	batch rows
+	// failed is the first write that failed (a full disk); the markets
+	// after it, and that one, are held in memory and written by Close.
+	failed           error
+	held             rows
 	totals           Totals
 	skipped, carried int
+}
+
+// rows are tables' rows.
+type rows struct {
+	orders  []OrderRow
+	markets []MarketRow
 }
 
 // appender is one growing CSV file.
@@ -52,44 +68,57 @@ type appender struct {
 	csv  *csv.Writer
 }
 
-// openLiveTables starts the tables in dir, keeping what an earlier run
-// left there.
-func openLiveTables(dir string, log *slog.Logger) (*liveTables, error) {
-	t := &liveTables{dir: dir, log: log, earlier: map[string]bool{}}
-	marketRows, err := readRows[MarketRow](filepath.Join(dir, "markets.csv"), marketHeader)
+// openLiveTables starts the tables in dir, for a run of slots strategy
+// instances, keeping what an earlier run left there.
+func openLiveTables(dir string, log *slog.Logger, slots int) (*liveTables, error) {
+	t := &liveTables{dir: dir, log: log, slots: max(slots, 1), earlier: map[string]bool{}}
+	kept, dropped, err := readWhole(dir)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range marketRows {
+	if dropped > 0 && log != nil {
+		log.Warn("orders of a market the earlier run did not finish writing are dropped (the journal has them)", "file", filepath.Join(dir, "orders.csv"), "orders", dropped)
+	}
+	for _, m := range kept.markets {
 		t.earlier[m.MarketID] = true
 	}
-	orderRows, err := readRows[OrderRow](filepath.Join(dir, "orders.csv"), orderHeader)
-	if err != nil {
+	t.carried = len(t.earlier)
+	if t.orders, err = newAppender(filepath.Join(dir, "orders.csv"), orderHeader, kept.orders, func(r *OrderRow) []string { return orderRecord(r) }); err != nil {
 		return nil, err
 	}
-	// Orders of a market with no row were cut off by the crash before the
-	// market's row, the mark that it is whole, was written.
-	kept := slices.DeleteFunc(slices.Clone(orderRows), func(o OrderRow) bool { return !t.earlier[o.MarketID] })
-	if n := len(orderRows) - len(kept); n > 0 && log != nil {
-		log.Warn("orders of a market the earlier run did not finish writing are dropped (the journal has them)", "file", filepath.Join(dir, "orders.csv"), "orders", n)
-	}
-	t.carried = len(marketRows)
-	if t.orders, err = newAppender(filepath.Join(dir, "orders.csv"), orderHeader, kept, func(r *OrderRow) []string { return orderRecord(r) }); err != nil {
-		return nil, err
-	}
-	if t.markets, err = newAppender(filepath.Join(dir, "markets.csv"), marketHeader, marketRows, func(r *MarketRow) []string { return marketRecord(r) }); err != nil {
+	if t.markets, err = newAppender(filepath.Join(dir, "markets.csv"), marketHeader, kept.markets, func(r *MarketRow) []string { return marketRecord(r) }); err != nil {
 		t.orders.f.Close()
 		return nil, err
 	}
-	for _, m := range marketRows {
+	for _, m := range kept.markets {
 		t.totals.addRow(m)
 	}
-	for _, o := range kept {
+	for _, o := range kept.orders {
 		if o.Status == engine.Violation.String() {
 			t.totals.Violations++
 		}
 	}
 	return t, nil
+}
+
+// readWhole reads back the tables a run wrote in dir, keeping the markets
+// written whole: a torn last line is dropped (readRows), and so are the
+// orders of a market whose row was never written, the mark that it is
+// whole; dropped counts those orders.
+func readWhole(dir string) (whole rows, dropped int, err error) {
+	if whole.markets, err = readRows[MarketRow](filepath.Join(dir, "markets.csv"), marketHeader); err != nil {
+		return rows{}, 0, err
+	}
+	if whole.orders, err = readRows[OrderRow](filepath.Join(dir, "orders.csv"), orderHeader); err != nil {
+		return rows{}, 0, err
+	}
+	done := map[string]bool{}
+	for _, m := range whole.markets {
+		done[m.MarketID] = true
+	}
+	n := len(whole.orders)
+	whole.orders = slices.DeleteFunc(whole.orders, func(o OrderRow) bool { return !done[o.MarketID] })
+	return whole, n - len(whole.orders), nil
 }
 
 // newAppender rewrites path with header and rows (what an earlier run left
@@ -156,40 +185,88 @@ func (a *appender) write(records [][]string) error {
 	return nil
 }
 
-// Market writes one finished market's orders, then its row; a market an
-// earlier run on this directory already wrote is not written again.
-func (t *liveTables) Market(m engine.MarketResult, orders []*engine.Order) error {
+// Market is the run's Config.OnMarket: it takes one strategy instance's
+// rows of a finished market and, with the market's last instance, writes
+// them all, the orders first, then the market's rows. A market an earlier
+// run on this directory already wrote is not written again. A failed write
+// is logged at once and does not stop the run: that market and the later
+// ones are held in memory and written by Close.
+func (t *liveTables) Market(m engine.MarketResult, orders []*engine.Order) {
+	if len(t.batch.markets) > 0 && t.batch.markets[0].MarketID != m.MarketID {
+		t.flush() // an instance that had no state in the market: nothing more comes
+	}
 	if t.earlier[m.MarketID] {
-		t.skipped++
-		return nil
+		if m.Slot == t.slots-1 {
+			t.skipped++
+		}
+		return
 	}
 	t.totals.Add(m, orders)
-	var recs [][]string
 	for _, o := range orders {
-		r := orderRow(o)
-		recs = append(recs, orderRecord(&r))
+		t.batch.orders = append(t.batch.orders, orderRow(o))
+	}
+	t.batch.markets = append(t.batch.markets, marketRow(m))
+	if m.Slot == t.slots-1 {
+		t.flush()
+	}
+}
+
+// flush writes the batch (or holds it, after a failed write).
+func (t *liveTables) flush() {
+	b := t.batch
+	t.batch = rows{}
+	if len(b.markets) == 0 {
+		return
+	}
+	if t.failed == nil {
+		t.failed = t.append(b)
+		if t.failed != nil && t.log != nil {
+			t.log.Error("tables: a finished market's rows could not be written; the run goes on, and they are written at its end with the later ones",
+				"market", b.markets[0].MarketID, "err", t.failed)
+		}
+	}
+	if t.failed != nil {
+		t.held.orders = append(t.held.orders, b.orders...)
+		t.held.markets = append(t.held.markets, b.markets...)
+	}
+}
+
+// append writes one market's rows to the growing files.
+func (t *liveTables) append(b rows) error {
+	recs := make([][]string, len(b.orders))
+	for i := range b.orders {
+		recs[i] = orderRecord(&b.orders[i])
 	}
 	if err := t.orders.write(recs); err != nil {
 		return err
 	}
-	r := marketRow(m)
-	return t.markets.write([][]string{marketRecord(&r)})
+	recs = make([][]string, len(b.markets))
+	for i := range b.markets {
+		recs[i] = marketRecord(&b.markets[i])
+	}
+	return t.markets.write(recs)
 }
 
 // Close closes the growing files and writes the run's final tables, both
-// Parquet and CSV, from their rows.
+// Parquet and CSV, from their rows and any held in memory.
 func (t *liveTables) Close() error {
-	err := errors.Join(t.orders.f.Close(), t.markets.f.Close())
-	if err != nil {
+	t.flush()
+	if err := errors.Join(t.orders.f.Close(), t.markets.f.Close()); err != nil && t.failed == nil {
 		return fmt.Errorf("tables: %w", err)
 	}
-	orders, err := readRows[OrderRow](t.orders.path, orderHeader)
+	all, _, err := readWhole(t.dir)
 	if err != nil {
 		return err
 	}
-	markets, err := readRows[MarketRow](t.markets.path, marketHeader)
-	if err != nil {
-		return err
+	if len(t.held.markets) > 0 {
+		// A held market may be partly on disk (the write that failed):
+		// its rows are the held ones.
+		heldIDs := map[string]bool{}
+		for _, m := range t.held.markets {
+			heldIDs[m.MarketID] = true
+		}
+		all.orders = append(slices.DeleteFunc(all.orders, func(o OrderRow) bool { return heldIDs[o.MarketID] }), t.held.orders...)
+		all.markets = append(slices.DeleteFunc(all.markets, func(m MarketRow) bool { return heldIDs[m.MarketID] }), t.held.markets...)
 	}
 	st, err := store.NewDir(t.dir)
 	if err != nil {
@@ -199,14 +276,14 @@ func (t *liveTables) Close() error {
 	if err != nil {
 		return err
 	}
-	for i := range orders {
-		if err := w.orders.add(reflect.ValueOf(orders[i]), orderRecord(&orders[i]), 0); err != nil {
+	for i := range all.orders {
+		if err := w.orders.add(reflect.ValueOf(all.orders[i]), orderRecord(&all.orders[i]), 0); err != nil {
 			w.Abort()
 			return err
 		}
 	}
-	for i := range markets {
-		if err := w.markets.add(reflect.ValueOf(markets[i]), marketRecord(&markets[i]), 0); err != nil {
+	for i := range all.markets {
+		if err := w.markets.add(reflect.ValueOf(all.markets[i]), marketRecord(&all.markets[i]), 0); err != nil {
 			w.Abort()
 			return err
 		}
@@ -216,6 +293,9 @@ func (t *liveTables) Close() error {
 	}
 	if t.log != nil && (t.carried > 0 || t.skipped > 0) {
 		t.log.Info("tables: an earlier run's finished markets kept", "dir", t.dir, "markets", t.carried, "finished again, not written twice", t.skipped)
+	}
+	if t.log != nil && len(t.held.markets) > 0 {
+		t.log.Info("tables: the markets held since a failed write are written", "dir", t.dir, "market_rows", len(t.held.markets), "orders", len(t.held.orders))
 	}
 	return nil
 }

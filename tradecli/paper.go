@@ -1,7 +1,6 @@
 package tradecli
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -97,11 +96,10 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("paper: %w", err)
 	}
-	tables, err := openLiveTables(o.Out, ss.log)
+	tables, err := openLiveTables(o.Out, ss.log, 1)
 	if err != nil {
 		return fmt.Errorf("paper: %w", err)
 	}
-	var writeErr error
 	res, err := engine.Paper(ss.ctx, engine.PaperConfig{
 		Config: engine.Config{
 			NewStrategy:  func() (engine.Strategy, error) { return info.New(params) },
@@ -110,18 +108,14 @@ func runPaper(cmd *cobra.Command, reg *strategies.Registry, o PaperOptions) erro
 			MinBet:       minBet,
 			Log:          ss.log,
 			// Each market's rows are on disk as soon as it is over.
-			OnMarket: func(m engine.MarketResult, orders []*engine.Order) {
-				if writeErr == nil {
-					writeErr = tables.Market(m, orders)
-				}
-			},
+			OnMarket: tables.Market,
 		},
 		MarketIDs: o.MarketIDs,
 		Monitor:   engine.Monitor{OnStatus: ss.mon.onStatus},
 		Stream:    ss.stream(&o.StreamOptions, false),
 	})
 	ss.close()
-	if err := cmp.Or(writeErr, tables.Close()); err != nil {
+	if err := tables.Close(); err != nil {
 		return fmt.Errorf("paper: %w", err)
 	}
 	if err != nil {
