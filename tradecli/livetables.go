@@ -122,53 +122,38 @@ func readWhole(dir string) (whole rows, dropped int, err error) {
 }
 
 // newAppender rewrites path with header and rows (what an earlier run left
-// that is kept, through a temporary file and a rename, so a crash now
-// loses nothing) and opens it for appending.
+// that is kept) through the directory store, which commits a file whole
+// (a temporary file, fsynced, renamed, the directory synced), so a crash
+// now loses nothing; then it opens the file for appending.
 func newAppender[R any](path string, header []string, rows []R, record func(*R) []string) (*appender, error) {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	st, err := store.NewDir(filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
 	}
-	w := csv.NewWriter(f)
+	obj, err := st.Create(context.Background(), filepath.Base(path))
+	if err != nil {
+		return nil, fmt.Errorf("tables: %w", err)
+	}
+	w := csv.NewWriter(obj)
 	w.Write(header)
 	for i := range rows {
 		w.Write(record(&rows[i]))
 	}
 	w.Flush()
-	err = w.Error()
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := w.Error(); err != nil {
+		obj.Abort()
 		return nil, fmt.Errorf("tables: write %s: %w", path, err)
 	}
-	if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+	if err := obj.Close(); err != nil {
+		return nil, fmt.Errorf("tables: write %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
 	}
 	a := &appender{path: path, f: f, buf: bufio.NewWriter(f)}
 	a.csv = csv.NewWriter(a.buf)
 	return a, nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // write appends records and makes them durable.
@@ -276,17 +261,9 @@ func (t *liveTables) Close() error {
 	if err != nil {
 		return err
 	}
-	for i := range all.orders {
-		if err := w.orders.add(reflect.ValueOf(all.orders[i]), orderRecord(&all.orders[i]), 0); err != nil {
-			w.Abort()
-			return err
-		}
-	}
-	for i := range all.markets {
-		if err := w.markets.add(reflect.ValueOf(all.markets[i]), marketRecord(&all.markets[i]), 0); err != nil {
-			w.Abort()
-			return err
-		}
+	if err := w.addRows(0, all.orders, all.markets); err != nil {
+		w.Abort()
+		return err
 	}
 	if err := w.Close(); err != nil {
 		return err
@@ -308,18 +285,6 @@ func (t *liveTables) printSummary(w io.Writer, strategy, executed string, res *e
 	if t.carried > 0 {
 		fmt.Fprintf(w, "earlier runs    %d markets finished by earlier runs into %s are kept in the tables\n", t.carried, t.dir)
 	}
-}
-
-// addRow counts one market row read back (an earlier run's).
-func (t *Totals) addRow(m MarketRow) {
-	t.Markets++
-	t.Orders += int(m.Orders)
-	t.Matched += int(m.OrdersMatched)
-	t.StrategyErrors += int(m.StrategyErrors)
-	t.SizeMatched += m.SizeMatched
-	t.Profit += m.Profit
-	t.Commission += m.Commission
-	t.Net += m.Net
 }
 
 // readRows reads a results CSV file (orders.csv or markets.csv, as

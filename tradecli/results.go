@@ -238,14 +238,27 @@ func NewResultWriter(ctx context.Context, st store.Store, prefix string, l Layou
 // Market writes one strategy instance's market result and its orders; the
 // instance's Slot picks the sweep combination.
 func (w *ResultWriter) Market(m engine.MarketResult, orders []*engine.Order) error {
-	for _, o := range orders {
-		r := orderRow(o)
-		if err := w.orders.add(reflect.ValueOf(r), orderRecord(&r), m.Slot); err != nil {
+	rows := make([]OrderRow, len(orders))
+	for i, o := range orders {
+		rows[i] = orderRow(o)
+	}
+	return w.addRows(m.Slot, rows, []MarketRow{marketRow(m)})
+}
+
+// addRows writes rows of combination slot: orders, then markets (a live
+// run's final tables write all of a run's rows at once).
+func (w *ResultWriter) addRows(slot int, orders []OrderRow, markets []MarketRow) error {
+	for i := range orders {
+		if err := w.orders.add(reflect.ValueOf(orders[i]), orderRecord(&orders[i]), slot); err != nil {
 			return err
 		}
 	}
-	r := marketRow(m)
-	return w.markets.add(reflect.ValueOf(r), marketRecord(&r), m.Slot)
+	for i := range markets {
+		if err := w.markets.add(reflect.ValueOf(markets[i]), marketRecord(&markets[i]), slot); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close commits the files.

@@ -97,19 +97,24 @@ type Totals struct {
 
 // Add counts one market's result and orders.
 func (t *Totals) Add(m engine.MarketResult, orders []*engine.Order) {
-	t.Markets++
-	t.Orders += m.Orders
-	t.Matched += m.Matched
-	t.StrategyErrors += m.StrategyErrors
-	t.SizeMatched += m.SizeMatched
-	t.Profit += m.Profit
-	t.Commission += m.Commission
-	t.Net += m.Net
+	t.addRow(marketRow(m))
 	for _, o := range orders {
 		if o.Status() == engine.Violation {
 			t.Violations++
 		}
 	}
+}
+
+// addRow counts one market's row (a live run reads back an earlier run's).
+func (t *Totals) addRow(m MarketRow) {
+	t.Markets++
+	t.Orders += int(m.Orders)
+	t.Matched += int(m.OrdersMatched)
+	t.StrategyErrors += int(m.StrategyErrors)
+	t.SizeMatched += m.SizeMatched
+	t.Profit += m.Profit
+	t.Commission += m.Commission
+	t.Net += m.Net
 }
 
 // merge adds another set of totals (another combination's) to t.

@@ -18,7 +18,6 @@ func heap(reserve int) int {
 		// without writing to it; once collected, the heap reuses it.
 		keep := make([]byte, reserve)
 		runtime.KeepAlive(keep)
-		keep = nil
 		runtime.GC()
 	}
 	f, err := os.Open("/proc/self/maps")
